@@ -1,0 +1,121 @@
+/**
+ * The e2ee interface the client uses. MLS (RFC 9420, ts-mls 1.6.4, cipher suite 1) stays behind
+ * it: nothing outside `e2ee/` imports ts-mls. Implementations live beside this file.
+ *
+ * Ownership: byte arrays passed in are not kept or mutated; byte arrays returned belong to the
+ * caller. Expected outcomes are return values (tagged unions); exceptions are for the unexpected.
+ */
+
+/** 32 bytes: SHA-256 of the member's Ed25519 public key (its MLS signature key). */
+export type Fingerprint = Uint8Array;
+
+export interface Identity {
+  /** Ed25519 public key, raw 32 bytes. */
+  readonly publicKey: Uint8Array;
+  readonly fingerprint: Fingerprint;
+}
+
+/** A member as the MLS tree shows it (credential = display name, signature key = identity). */
+export interface Member {
+  readonly leaf: number;
+  readonly name: string;
+  readonly publicKey: Uint8Array;
+  readonly fingerprint: Fingerprint;
+}
+
+/**
+ * Data authenticated with every application message (MLS `authenticated_data`): a relay that
+ * relabels the room, the message id or the expiry makes decryption fail. The sender's leaf is
+ * authenticated by MLS itself.
+ */
+export interface AppAad {
+  readonly room: string;
+  /** The message id (22 base64url chars), used for dedup by receivers. */
+  readonly id: string;
+  /** Expiry in ms since the Unix epoch (Roughtime-judged), or undefined. */
+  readonly expiresAt?: number;
+}
+
+/** A join request as it travels (body of a `join` frame) once decoded and checked for shape. */
+export interface JoinRequest {
+  readonly room: string;
+  readonly name: string;
+  readonly publicKey: Uint8Array;
+  readonly fingerprint: Fingerprint;
+  /** Opaque: the encoded KeyPackage, for `GroupSession.add`. */
+  readonly keyPackage: Uint8Array;
+  /** MAC under the invite secret over (room, KeyPackage): see `verifyJoinProof`. */
+  readonly proof: Uint8Array;
+}
+
+/** The joiner's half of a join: kept until the Welcome comes. Holds private keys: wipe on drop. */
+export interface PendingJoin {
+  readonly room: string;
+  readonly request: Uint8Array; // the `join` frame body
+  dispose(): void;
+}
+
+/** A commit made locally, waiting for the relay's verdict (ack → confirm, nack stale → discard). */
+export interface PendingCommit {
+  readonly epoch: number; // the epoch the commit was made in (the `pub` frame's epoch)
+  readonly commit: Uint8Array; // MLS message for the room
+  readonly welcome?: Uint8Array; // MLS Welcome for added members, if any
+  readonly added: readonly Member[];
+  readonly removed: readonly Member[];
+}
+
+export type ReceiveResult =
+  | { kind: 'message'; sender: Member; aad: AppAad; plaintext: Uint8Array }
+  | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; updated: readonly Member[] }
+  /** A Remove proposal (e.g. a member leaving); an online member should commit it. */
+  | { kind: 'proposal'; removes: readonly Member[] }
+  /** This member was removed by the commit: the session can no longer send or read. */
+  | { kind: 'removed' }
+  /** Already seen (by message id, or an MLS generation already consumed). */
+  | { kind: 'duplicate' }
+  /** For an epoch we have not reached yet: keep and retry after the next commit. */
+  | { kind: 'future-epoch'; epoch: number }
+  /** Could not be authenticated or decrypted; one opaque reason (never which check failed). */
+  | { kind: 'rejected' };
+
+export interface GroupSession {
+  readonly room: string;
+  epoch(): number;
+  myLeaf(): number;
+  members(): readonly Member[];
+  /** RFC 9420 §8.7 epoch_authenticator, for the room code all members compare. */
+  epochAuthenticator(): Uint8Array;
+  encrypt(plaintext: Uint8Array, aad: AppAad): Promise<Uint8Array>;
+  /** Processes one MLS message from the relay (`msg` frame body). Never throws on bad input. */
+  receive(body: Uint8Array): Promise<ReceiveResult>;
+  /** Commit adding a joiner (checked with `verifyJoinProof` before). With UpdatePath. */
+  add(request: JoinRequest): Promise<PendingCommit>;
+  /** Commit removing members (kick, or committing a leave proposal). With UpdatePath. */
+  remove(leaves: readonly number[]): Promise<PendingCommit>;
+  /** Commit that only refreshes this member's keys (post-compromise security). */
+  update(): Promise<PendingCommit>;
+  /** A proposal that removes this member, for leaving (a member cannot commit its own removal). */
+  proposeLeave(): Promise<Uint8Array>;
+  /** Applies a commit the relay accepted. */
+  confirm(pending: PendingCommit): Promise<void>;
+  /** Drops a commit the relay refused (another commit won the epoch). */
+  discard(pending: PendingCommit): void;
+  /** Wipes the group's secrets. */
+  dispose(): void;
+}
+
+export type JoinOutcome = { ok: true; session: GroupSession } | { ok: false; code: 'E_BAD_WELCOME' | 'E_KEY_CHANGED'; message: string };
+
+export interface E2ee {
+  createIdentity(): Promise<Identity>;
+  /** Creates a one-member group for `room` with this identity and display name. */
+  createGroup(identity: Identity, name: string, room: string): Promise<GroupSession>;
+  /** Makes a KeyPackage and the invite proof under `secret` (from the link fragment). */
+  createJoinRequest(identity: Identity, name: string, room: string, secret: Uint8Array): Promise<PendingJoin>;
+  /** Decodes a join request body; undefined for anything malformed. */
+  parseJoinRequest(body: Uint8Array): JoinRequest | undefined;
+  /** Constant-time check of the proof under the invite secret. Returns false, never throws. */
+  verifyJoinProof(request: JoinRequest, secret: Uint8Array): Promise<boolean>;
+  /** Joins from a Welcome; refuses a group in which `inviter` (the link's fingerprint) is not a member. */
+  joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint): Promise<JoinOutcome>;
+}

@@ -1,0 +1,74 @@
+/**
+ * One error base with a stable `code`; subclasses by kind. Every code is listed in
+ * docs/errors.md, and that list is checked against `ERROR_CODES` by a test.
+ */
+
+export const ERROR_CODES = {
+  // protocol: bad bytes at a boundary
+  E_FRAME_TOO_LARGE: 'protocol',
+  E_FRAME_MALFORMED: 'protocol',
+  E_HEADER_INVALID: 'protocol',
+  E_UNSUPPORTED_VERSION: 'protocol',
+  // relay answers (sent in `nack` / `error` frames)
+  E_RATE_LIMITED: 'relay',
+  E_ROOM_LIMIT: 'relay',
+  E_NOT_SUBSCRIBED: 'relay',
+  E_STALE_EPOCH: 'relay',
+  E_NO_SUCH_JOINER: 'relay',
+  E_SERVER_CLOSING: 'relay',
+  E_SLOW_CONSUMER: 'relay',
+  // crypto
+  E_DECRYPT: 'crypto',
+  E_INVITE_PROOF: 'crypto',
+  E_KEY_CHANGED: 'crypto',
+  E_BAD_WELCOME: 'crypto',
+  E_IDENTITY_LOCKED: 'crypto',
+  // usage: the user asked for something that cannot be done
+  E_USAGE: 'usage',
+  E_UNKNOWN_COMMAND: 'usage',
+  E_BAD_LINK: 'usage',
+  E_NAME_INVALID: 'usage',
+  E_NAME_TAKEN: 'usage',
+  E_NO_ROOM: 'usage',
+  E_UNKNOWN_MEMBER: 'usage',
+  E_MEMBER_BLOCKED: 'usage',
+  E_TEXT_TOO_LONG: 'usage',
+  E_ADDRESS_REFUSED: 'usage',
+  E_BASE_PATH_INVALID: 'usage',
+  // transport
+  E_CONNECT: 'transport',
+  E_DISCONNECTED: 'transport',
+  E_TIMEOUT: 'transport',
+  E_PORT_IN_USE: 'transport',
+  // internal
+  E_INTERNAL: 'internal',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorKind = (typeof ERROR_CODES)[ErrorCode];
+
+export class SafehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.kind = ERROR_CODES[code];
+  }
+}
+
+export class ProtocolError extends SafehouseError {}
+export class CryptoError extends SafehouseError {}
+export class UsageError extends SafehouseError {}
+export class TransportError extends SafehouseError {}
+export class InternalError extends SafehouseError {}
+
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, x);
+}
+
+/** For `switch` statements over unions: fails to compile when a case is missing. */
+export function missingCaseError(x: never): Error {
+  return new InternalError('E_INTERNAL', `unhandled case: ${String(x)}`);
+}

@@ -1,0 +1,141 @@
+/**
+ * Wire frames. Every WebSocket message is binary:
+ *
+ *   u16 big-endian H | H bytes of UTF-8 JSON header | opaque body (MLS bytes or empty)
+ *
+ * The header is small (ids and numbers), validated once here; the body is never parsed by the
+ * relay. Sizes are checked before anything is decoded, and nesting depth before JSON.parse
+ * (THREATS A.4). Decoding returns a tagged result: bad input is an expected outcome.
+ */
+import * as v from 'valibot';
+import { isErrorCode, type ErrorCode } from './errors.js';
+import { LIMITS, PROTOCOL_VERSION } from './limits.js';
+
+const Id = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/, 'expected a 22-character base64url id'));
+const Uint = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+const Code = v.custom<ErrorCode>(isErrorCode, 'expected a known error code');
+const V = v.literal(PROTOCOL_VERSION);
+
+/** What a published frame carries: an MLS application message, a commit, or a proposal. */
+export const PUB_KINDS = ['app', 'commit', 'proposal'] as const;
+export type PubKind = (typeof PUB_KINDS)[number];
+const Kind = v.picklist(PUB_KINDS);
+
+// ---- client → relay -------------------------------------------------------------------------
+export const ClientHeader = v.variant('t', [
+  /** First frame of a connection. `session` is random per client process (not an identity). */
+  v.strictObject({ v: V, t: v.literal('hello'), session: Id }),
+  /** Subscribe to a room's fan-out as a member at MLS `epoch` (lets a restarted relay relearn it). */
+  v.strictObject({ v: V, t: v.literal('sub'), room: Id, epoch: Uint }),
+  v.strictObject({ v: V, t: v.literal('unsub'), room: Id }),
+  /** Publish to a room; body is an MLS message. Commits are ordered per room by `epoch`. */
+  v.strictObject({ v: V, t: v.literal('pub'), room: Id, id: Id, kind: Kind, epoch: Uint }),
+  /** Ask to join a room; body is a join request (KeyPackage and invite proof). */
+  v.strictObject({ v: V, t: v.literal('join'), room: Id, id: Id }),
+  /** Deliver a Welcome to the connection that sent join request `to`. */
+  v.strictObject({ v: V, t: v.literal('welcome'), room: Id, id: Id, to: Id }),
+  v.strictObject({ v: V, t: v.literal('ping') }),
+]);
+export type ClientHeader = v.InferOutput<typeof ClientHeader>;
+
+// ---- relay → client -------------------------------------------------------------------------
+export const RelayHeader = v.variant('t', [
+  /** `relay` is random per relay process: a new value tells clients the relay restarted. */
+  v.strictObject({ v: V, t: v.literal('hello'), relay: Id, maxFrame: Uint }),
+  v.strictObject({ v: V, t: v.literal('ack'), id: Id }),
+  v.strictObject({ v: V, t: v.literal('nack'), id: Id, code: Code, epoch: v.optional(Uint) }),
+  /** A published frame, fanned out. `seq` is the relay's per-room counter: a hint, not trusted. */
+  v.strictObject({ v: V, t: v.literal('msg'), room: Id, id: Id, kind: Kind, epoch: Uint, seq: Uint }),
+  v.strictObject({ v: V, t: v.literal('join'), room: Id, id: Id }),
+  v.strictObject({ v: V, t: v.literal('welcome'), room: Id, id: Id }),
+  /** How many connections are subscribed to a room. */
+  v.strictObject({ v: V, t: v.literal('presence'), room: Id, count: Uint }),
+  v.strictObject({ v: V, t: v.literal('pong') }),
+  /** Fatal: the relay closes the connection after this frame. */
+  v.strictObject({ v: V, t: v.literal('error'), code: Code }),
+  /** The server is shutting down cleanly. */
+  v.strictObject({ v: V, t: v.literal('closing') }),
+]);
+export type RelayHeader = v.InferOutput<typeof RelayHeader>;
+
+export type Frame<H> = { header: H; body: Uint8Array };
+export type DecodeResult<H> = { ok: true; header: H; body: Uint8Array } | { ok: false; code: ErrorCode; message: string };
+
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Encodes a frame. The body is copied once into the result; callers keep ownership of theirs. */
+export function encodeFrame(header: ClientHeader | RelayHeader, body?: Uint8Array): Uint8Array {
+  const h = utf8.encode(JSON.stringify(header));
+  if (h.length > LIMITS.maxHeaderBytes) throw new RangeError(`header expected ≤ ${LIMITS.maxHeaderBytes} bytes, got ${h.length}`);
+  const bodyLen = body?.length ?? 0;
+  const out = new Uint8Array(2 + h.length + bodyLen);
+  out[0] = h.length >>> 8;
+  out[1] = h.length & 0xff;
+  out.set(h, 2);
+  if (body) out.set(body, 2 + h.length);
+  return out;
+}
+
+/** Depth of JSON nesting, counted on the raw text (strings skipped), before any parse. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+function decodeWith<H>(
+  schema: v.GenericSchema<unknown, H>,
+  bytes: Uint8Array,
+  maxFrameBytes: number,
+): DecodeResult<H> {
+  if (!(bytes instanceof Uint8Array)) return { ok: false, code: 'E_FRAME_MALFORMED', message: 'expected a binary frame' };
+  if (bytes.length > maxFrameBytes)
+    return { ok: false, code: 'E_FRAME_TOO_LARGE', message: `frame expected ≤ ${maxFrameBytes} bytes, got ${bytes.length}` };
+  if (bytes.length < 2) return { ok: false, code: 'E_FRAME_MALFORMED', message: 'frame shorter than its length prefix' };
+  const hLen = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
+  if (hLen === 0 || hLen > LIMITS.maxHeaderBytes || 2 + hLen > bytes.length)
+    return { ok: false, code: 'E_FRAME_MALFORMED', message: `header length ${hLen} out of range` };
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes.subarray(2, 2 + hLen));
+  } catch {
+    return { ok: false, code: 'E_FRAME_MALFORMED', message: 'header is not valid UTF-8' };
+  }
+  if (jsonDepth(text) > LIMITS.maxHeaderDepth) return { ok: false, code: 'E_HEADER_INVALID', message: 'header nested too deeply' };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'E_HEADER_INVALID', message: 'header is not JSON' };
+  }
+  if (typeof json === 'object' && json !== null && 'v' in json && json.v !== PROTOCOL_VERSION)
+    return { ok: false, code: 'E_UNSUPPORTED_VERSION', message: `protocol version ${String(json.v)} is not supported` };
+  const parsed = v.safeParse(schema, json);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const where = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+    return { ok: false, code: 'E_HEADER_INVALID', message: `header invalid${where ? ` at ${where}` : ''}: ${issue.message}` };
+  }
+  return { ok: true, header: parsed.output, body: bytes.subarray(2 + hLen) };
+}
+
+/** Decodes a frame a client sent (used by the relay). The body is a view into `bytes`. */
+export function decodeClientFrame(bytes: Uint8Array, maxFrameBytes: number = LIMITS.maxFrameBytes): DecodeResult<ClientHeader> {
+  return decodeWith(ClientHeader, bytes, maxFrameBytes);
+}
+
+/** Decodes a frame the relay sent (used by clients). The body is a view into `bytes`. */
+export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes: number = LIMITS.maxFrameBytes): DecodeResult<RelayHeader> {
+  return decodeWith(RelayHeader, bytes, maxFrameBytes);
+}

@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+// Tests import the TypeScript sources directly; the e2e suite runs the built CLI (npm test builds first).
+const alias = [
+  { find: /^@safehouse\/core\/(protocol|e2ee|roughtime|client)$/, replacement: `${root}packages/core/src/$1/index.ts` },
+  { find: /^@safehouse\/server$/, replacement: `${root}packages/server/src/index.ts` },
+  { find: /^@safehouse\/cli$/, replacement: `${root}packages/cli/src/index.ts` },
+];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'bench/src/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
