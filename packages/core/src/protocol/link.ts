@@ -6,12 +6,13 @@
  *   r  room id (22 base64url chars)              — absent: a link to the server only
  *   k  invite secret (32 bytes, base64url)       — with r
  *   f  inviter's identity fingerprint (32 bytes) — with r
+ *   n  room name, UTF-8 as base64url (≤ 64 bytes) — optional, with r
  *   c  SHA-256 of the server's TLS certificate   — optional, pins a self-signed certificate
  * Unknown keys are ignored (later versions add some); a repeated key is refused.
  */
 import { fromBase64Url, isId, toBase64Url } from './ids.js';
 
-export type RoomInvite = { id: string; secret: Uint8Array; inviter: Uint8Array };
+export type RoomInvite = { id: string; secret: Uint8Array; inviter: Uint8Array; name?: string };
 export type Invite = {
   /** The server's base URL with a trailing slash and no fragment, e.g. `http://127.0.0.1:8090/abc/`. */
   base: string;
@@ -36,6 +37,7 @@ export function relayUrl(base: string): string {
 export function formatInvite(base: string, room?: RoomInvite, certFingerprint?: Uint8Array): string {
   const parts: string[] = [];
   if (room) parts.push(`r=${room.id}`, `k=${toBase64Url(room.secret)}`, `f=${toBase64Url(room.inviter)}`);
+  if (room?.name) parts.push(`n=${toBase64Url(new TextEncoder().encode(room.name))}`);
   if (certFingerprint) parts.push(`c=${toBase64Url(certFingerprint)}`);
   return parts.length ? `${base}#${parts.join('&')}` : base;
 }
@@ -71,6 +73,18 @@ export function parseInvite(link: string): ParseInviteResult {
     if (!secret) return bad('the link names a room but its invite secret is missing or malformed');
     if (!inviter) return bad("the link names a room but the inviter's fingerprint is missing or malformed");
     invite.room = { id: r, secret, inviter };
+    const n = fields.get('n');
+    if (n !== undefined) {
+      const raw = fromBase64Url(n);
+      let name: string | undefined;
+      try {
+        name = raw && raw.length <= 64 ? new TextDecoder('utf-8', { fatal: true }).decode(raw) : undefined;
+      } catch {
+        name = undefined;
+      }
+      if (name === undefined) return bad('the room name in the link is malformed');
+      invite.room.name = name;
+    }
   }
   if (fields.has('c')) {
     const c = bytes32(fields.get('c'));
