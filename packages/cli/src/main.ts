@@ -1,0 +1,57 @@
+/**
+ * The `safehouse` command line: `serve`, `join`. Exit codes and error messages are part of
+ * the interface (docs/cli.md).
+ */
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '@safehouse/core/protocol';
+import { EXIT, exitCodeFor, reportError } from './exit.js';
+import { join } from './join.js';
+import { serve } from './serve.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('safehouse')
+    .description('End-to-end-encrypted chat through a relay that cannot read it.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  let json = false;
+  program
+    .command('serve')
+    .description('run the relay (state in memory only) and print the link to share')
+    .option('--host <address>', 'address to bind (loopback unless --public)', '127.0.0.1')
+    .option('--port <n>', 'port to bind; 0 picks a free one', '8090')
+    .option('--base-path <path>', 'secret path the relay lives under (default: random, 128 bits)')
+    .option('--public', 'allow binding an address that other machines can reach')
+    .option('--json', 'print JSON lines (first: {"type":"ready",...})')
+    .action(async (opts: { host: string; port: string; basePath?: string; public?: boolean; json?: boolean }) => {
+      json = opts.json === true;
+      await serve(opts);
+    });
+
+  program
+    .command('join')
+    .description('join a room from an invite link (a link that names no room creates one)')
+    .argument('<link>', 'the invite link, e.g. http://127.0.0.1:8090/<base>/#r=...')
+    .option('--name <name>', 'your display name in the room')
+    .option('--json', 'read commands from stdin and write one JSON event per line')
+    .action(async (link: string, opts: { name?: string; json?: boolean }) => {
+      json = opts.json === true;
+      const code = await join(link, opts);
+      process.exit(code);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) process.exit(0);
+      const usage = new UsageError('E_USAGE', err.message.replace(/^error: /, ''));
+      if (json) reportError(usage, true);
+      process.exit(EXIT.usage);
+    }
+    reportError(err, json);
+    process.exit(exitCodeFor(err));
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * `safehouse serve`: starts the gate and the relay with in-memory state, prints the link, and
+ * shuts down cleanly on SIGINT/SIGTERM. Nothing is written to disk.
+ */
+import { isValidBasePath, UsageError } from '@safehouse/core/protocol';
+import { startServer } from '@safehouse/server';
+
+export interface ServeOptions {
+  host: string;
+  port: string;
+  basePath?: string;
+  public?: boolean;
+  json?: boolean;
+}
+
+function parsePort(s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n > 65535) throw new UsageError('E_USAGE', `--port expects a number from 0 to 65535, got "${s}"`);
+  return n;
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  const port = parsePort(opts.port);
+  if (opts.basePath !== undefined && !isValidBasePath(opts.basePath))
+    throw new UsageError(
+      'E_BASE_PATH_INVALID',
+      `--base-path expects /segment[/segment...] of letters, digits and . _ ~ -, got "${opts.basePath}"`,
+    );
+  const server = await startServer({
+    host: opts.host,
+    port,
+    ...(opts.basePath !== undefined ? { basePath: opts.basePath } : {}),
+    allowPublic: opts.public === true,
+  });
+
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ type: 'ready', url: server.url, invite: server.url, port: server.port }) + '\n');
+  } else {
+    process.stdout.write(
+      [
+        'Safehouse is running (state in memory only; stop with Ctrl-C).',
+        '',
+        `  Link: ${server.url}`,
+        '',
+        'Anyone with this link can reach the relay; the relay cannot read messages.',
+        `Start a room:  npx safehouse join '${server.url}' --name YOUR_NAME`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    server.close().then(
+      () => {
+        if (opts.json) process.stdout.write(JSON.stringify({ type: 'stopped', signal }) + '\n');
+        else process.stdout.write('Safehouse stopped; its state is gone.\n');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  await new Promise<void>(() => {
+    /* runs until a signal */
+  });
+}
