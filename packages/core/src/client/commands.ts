@@ -1,0 +1,119 @@
+/**
+ * The one command language every interface speaks (terminal UI, `--json` stdin, browser).
+ * A plain line is a message to the current room; a line starting with `/` is a command; a line
+ * starting with `//` is a message whose text starts with one `/`.
+ *
+ * Parsing only: it returns a tagged union, or `E_UNKNOWN_COMMAND` / `E_USAGE` with the usage
+ * line. What a command does is up to the client (`dispatch.ts`).
+ */
+
+export type Command =
+  /** A blank line: nothing to do. */
+  | { kind: 'none' }
+  | { kind: 'say'; text: string }
+  | { kind: 'msg'; name: string; text: string }
+  | { kind: 'me'; text: string }
+  | { kind: 'users' }
+  | { kind: 'room-create'; name: string }
+  | { kind: 'join'; link: string }
+  | { kind: 'rooms' }
+  | { kind: 'switch'; room: string }
+  | { kind: 'leave' }
+  | { kind: 'fingerprint' }
+  | { kind: 'verify'; name: string }
+  | { kind: 'trust'; name: string }
+  | { kind: 'code' }
+  | { kind: 'help' }
+  | { kind: 'quit' };
+
+export type ParseResult = { ok: true; command: Command } | { ok: false; code: 'E_UNKNOWN_COMMAND' | 'E_USAGE'; message: string };
+
+export type CommandHelp = { usage: string; description: string };
+
+/** The language, in the order `/help` lists it. */
+export const COMMAND_HELP: readonly CommandHelp[] = [
+  { usage: 'TEXT', description: 'send TEXT to the current room (start it with // to send a leading /)' },
+  { usage: '/msg NAME TEXT', description: 'send TEXT privately to NAME (a direct-message room)' },
+  { usage: '/me TEXT', description: 'send an action ("* you TEXT")' },
+  { usage: '/users', description: 'list the members of the current room, with fingerprints' },
+  { usage: '/room create NAME', description: 'create a room and show its invite link' },
+  { usage: '/join LINK', description: 'join a room from its invite link' },
+  { usage: '/rooms', description: 'list your rooms' },
+  { usage: '/switch ROOM', description: 'make ROOM (a name or an id) the current room' },
+  { usage: '/leave', description: 'leave the current room' },
+  { usage: '/fingerprint', description: 'show your own fingerprint' },
+  { usage: '/verify NAME', description: "show the safety number you share with NAME, then mark NAME's key verified" },
+  { usage: '/trust NAME', description: "accept NAME's changed key" },
+  { usage: '/code', description: 'show the room code (all members see the same one)' },
+  { usage: '/help', description: 'show this list' },
+  { usage: '/quit', description: 'deliver pending messages, leave and exit' },
+];
+
+function usage(name: string): ParseResult {
+  const entry = COMMAND_HELP.find((h) => h.usage === name || h.usage.startsWith(`${name} `));
+  return { ok: false, code: 'E_USAGE', message: `usage: ${entry?.usage ?? name}` };
+}
+
+/** Splits off the first whitespace-separated word. */
+function firstWord(s: string): [string, string] {
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(s);
+  return m ? [m[1] ?? '', m[2] ?? ''] : ['', ''];
+}
+
+const NO_ARGS = {
+  '/users': 'users',
+  '/rooms': 'rooms',
+  '/leave': 'leave',
+  '/fingerprint': 'fingerprint',
+  '/code': 'code',
+  '/help': 'help',
+  '/quit': 'quit',
+} as const;
+
+export function parseCommand(line: string): ParseResult {
+  // Strip one trailing line ending (stdin readers may leave it); keep other whitespace of a message.
+  const text = line.replace(/\r?\n$/, '');
+  if (text.trim() === '') return { ok: true, command: { kind: 'none' } };
+  if (text.startsWith('//')) return { ok: true, command: { kind: 'say', text: text.slice(1) } };
+  if (!text.startsWith('/')) return { ok: true, command: { kind: 'say', text } };
+
+  const [word, rest] = firstWord(text.trim());
+  const cmd = word.toLowerCase();
+  const arg = rest.trim();
+  if (Object.prototype.hasOwnProperty.call(NO_ARGS, cmd)) {
+    if (arg !== '') return usage(cmd);
+    return { ok: true, command: { kind: NO_ARGS[cmd as keyof typeof NO_ARGS] } };
+  }
+  switch (cmd) {
+    case '/msg': {
+      const [name, body] = firstWord(arg);
+      if (name === '' || body.trim() === '') return usage('/msg');
+      return { ok: true, command: { kind: 'msg', name, text: body } };
+    }
+    case '/me':
+      if (arg === '') return usage('/me');
+      return { ok: true, command: { kind: 'me', text: arg } };
+    case '/room': {
+      const [sub, name] = firstWord(arg);
+      if (sub.toLowerCase() !== 'create' || name === '' || /\s/.test(name)) return usage('/room create');
+      return { ok: true, command: { kind: 'room-create', name } };
+    }
+    case '/join':
+      if (arg === '' || /\s/.test(arg)) return usage('/join');
+      return { ok: true, command: { kind: 'join', link: arg } };
+    case '/switch':
+      if (arg === '' || /\s/.test(arg)) return usage('/switch');
+      return { ok: true, command: { kind: 'switch', room: arg } };
+    case '/verify':
+    case '/trust': {
+      if (arg === '' || /\s/.test(arg)) return usage(cmd);
+      return { ok: true, command: { kind: cmd === '/verify' ? 'verify' : 'trust', name: arg } };
+    }
+    default:
+      return {
+        ok: false,
+        code: 'E_UNKNOWN_COMMAND',
+        message: `unknown command ${JSON.stringify(word.slice(0, 40))}; type /help for the list (start a message with // to send a leading /)`,
+      };
+  }
+}
