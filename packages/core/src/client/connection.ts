@@ -1,0 +1,206 @@
+/**
+ * One logical connection to the relay over a `Transport`, kept alive across drops
+ * (docs/protocol.md "Connection"):
+ *   idle → connecting → (hello exchanged) connected → dropped → reconnecting (backoff) → connecting …
+ *   any state → close() → offline (for good)
+ *
+ * - `hello {session}` first; the relay's `hello {relay}` makes the connection ready. A different
+ *   `relay` id than last time means the relay restarted (the outbox resends recent messages).
+ * - App-level `ping` every 20 s; no `pong` within 10 s → drop and reconnect (browsers cannot see
+ *   WebSocket pings, and a half-open TCP connection may never report its death).
+ * - Reconnect after `backoffDelay(n)`: full jitter over 0.5 s × 2^n, capped at 15 s.
+ * Frames from a connection that was already dropped are ignored (each open has a generation).
+ */
+import type { ClientHeader, RelayHeader } from '../protocol/frames.js';
+import { decodeRelayFrame, encodeFrame } from '../protocol/frames.js';
+import { randomId } from '../protocol/ids.js';
+import { LIMITS } from '../protocol/limits.js';
+import type { Clock, TimerId } from './clock.js';
+import type { ConnectionState } from './events.js';
+import type { Transport, TransportConnection } from './transport.js';
+
+export const CONNECTION_DEFAULTS = {
+  pingIntervalMs: 20_000,
+  pongTimeoutMs: 10_000,
+  /** How long the relay may take to answer our `hello`. */
+  helloTimeoutMs: 10_000,
+  backoffBaseMs: 500,
+  backoffCapMs: 15_000,
+} as const;
+
+/** Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): uniform in [0, min(cap, base·2^n)). */
+export function backoffDelay(
+  attempt: number,
+  random: () => number,
+  baseMs: number = CONNECTION_DEFAULTS.backoffBaseMs,
+  capMs: number = CONNECTION_DEFAULTS.backoffCapMs,
+): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.floor(random() * ceiling);
+}
+
+/** Frames the connection passes on (everything but `hello` and `pong`, which it handles). */
+export type InboundHeader = Exclude<RelayHeader, { t: 'hello' } | { t: 'pong' }>;
+
+export type ReadyInfo = { relay: string; restarted: boolean; first: boolean };
+
+export type ConnectionOptions = {
+  transport: Transport;
+  url: string;
+  clock: Clock;
+  random?: () => number;
+  /** Random per client process (protocol `hello.session`). */
+  session?: string;
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  helloTimeoutMs?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  onState(state: ConnectionState): void;
+  onReady(info: ReadyInfo): void;
+  onFrame(header: InboundHeader, body: Uint8Array): void;
+  /** A frame that failed to decode (THREATS C.21: counted and dropped). */
+  onGarbage?(code: string, message: string): void;
+};
+
+type Phase = 'idle' | 'connecting' | 'handshake' | 'ready' | 'waiting' | 'closed';
+
+export class Connection {
+  readonly #o: ConnectionOptions;
+  readonly #session: string;
+  readonly #random: () => number;
+  #phase: Phase = 'idle';
+  #conn: TransportConnection | undefined;
+  #gen = 0;
+  #attempt = 0;
+  #relay: string | undefined;
+  #maxFrame: number = LIMITS.maxFrameBytes;
+  #timers: { ping?: TimerId; pong?: TimerId; hello?: TimerId; retry?: TimerId } = {};
+  /** Frames that failed to decode, since start. */
+  garbage = 0;
+
+  constructor(options: ConnectionOptions) {
+    this.#o = options;
+    this.#session = options.session ?? randomId();
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The relay's instance id from its last `hello`. */
+  get relayId(): string | undefined {
+    return this.#relay;
+  }
+
+  isReady(): boolean {
+    return this.#phase === 'ready';
+  }
+
+  start(): void {
+    if (this.#phase !== 'idle') return;
+    this.#open();
+  }
+
+  /** Sends a frame if the connection is ready; returns false (nothing sent) otherwise. */
+  send(header: ClientHeader, body?: Uint8Array): boolean {
+    if (this.#phase !== 'ready' || !this.#conn) return false;
+    const bytes = encodeFrame(header, body);
+    if (bytes.length > this.#maxFrame) throw new RangeError(`frame expected ≤ ${this.#maxFrame} bytes, got ${bytes.length}`);
+    this.#conn.send(bytes);
+    return true;
+  }
+
+  /** Closes for good: no reconnect. */
+  close(reason = 'closed'): void {
+    if (this.#phase === 'closed') return;
+    this.#clearTimers();
+    this.#phase = 'closed';
+    this.#gen++;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    conn?.close(1000, 'bye');
+    this.#o.onState({ state: 'offline', reason });
+  }
+
+  #open(): void {
+    const gen = ++this.#gen;
+    this.#phase = 'connecting';
+    this.#o.onState({ state: 'connecting', attempt: this.#attempt });
+    const live = () => gen === this.#gen;
+    this.#conn = this.#o.transport.open(this.#o.url, {
+      onOpen: () => {
+        if (!live()) return;
+        this.#phase = 'handshake';
+        this.#conn?.send(encodeFrame({ v: 1, t: 'hello', session: this.#session }));
+        this.#timers.hello = this.#o.clock.setTimeout(() => live() && this.#drop('the relay did not answer hello'), this.#o.helloTimeoutMs ?? CONNECTION_DEFAULTS.helloTimeoutMs);
+      },
+      onFrame: (bytes) => {
+        if (live()) this.#onBytes(bytes);
+      },
+      onClose: (code, reason) => {
+        if (live()) this.#drop(`connection closed (${code}${reason ? ` ${reason}` : ''})`, false);
+      },
+    });
+  }
+
+  #onBytes(bytes: Uint8Array): void {
+    const r = decodeRelayFrame(bytes, this.#maxFrame);
+    if (!r.ok) {
+      this.garbage++;
+      this.#o.onGarbage?.(r.code, r.message);
+      return;
+    }
+    const h = r.header;
+    if (h.t === 'hello') {
+      if (this.#phase !== 'handshake') return;
+      this.#timers.hello?.cancel();
+      const restarted = this.#relay !== undefined && this.#relay !== h.relay;
+      const first = this.#relay === undefined;
+      this.#relay = h.relay;
+      this.#maxFrame = Math.min(LIMITS.maxFrameBytes, Math.max(1024, h.maxFrame));
+      this.#phase = 'ready';
+      this.#attempt = 0;
+      this.#schedulePing();
+      this.#o.onState({ state: 'connected', restarted });
+      this.#o.onReady({ relay: h.relay, restarted, first });
+      return;
+    }
+    if (this.#phase !== 'ready') return; // nothing but hello counts before the handshake
+    if (h.t === 'pong') {
+      this.#timers.pong?.cancel();
+      this.#timers.pong = undefined;
+      return;
+    }
+    this.#o.onFrame(h, r.body);
+  }
+
+  #schedulePing(): void {
+    const gen = this.#gen;
+    this.#timers.ping = this.#o.clock.setTimeout(() => {
+      if (gen !== this.#gen || this.#phase !== 'ready') return;
+      this.send({ v: 1, t: 'ping' });
+      this.#timers.pong = this.#o.clock.setTimeout(() => gen === this.#gen && this.#drop('no pong from the relay'), this.#o.pongTimeoutMs ?? CONNECTION_DEFAULTS.pongTimeoutMs);
+      this.#schedulePing();
+    }, this.#o.pingIntervalMs ?? CONNECTION_DEFAULTS.pingIntervalMs);
+  }
+
+  /** The current connection is dead: forget it and schedule the next attempt. */
+  #drop(reason: string, closeIt = true): void {
+    if (this.#phase === 'closed' || this.#phase === 'waiting') return;
+    this.#clearTimers();
+    this.#gen++;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (closeIt) conn?.close(4000, 'reconnecting');
+    const delayMs = backoffDelay(this.#attempt, this.#random, this.#o.backoffBaseMs, this.#o.backoffCapMs);
+    this.#phase = 'waiting';
+    this.#o.onState({ state: 'reconnecting', delayMs, attempt: this.#attempt, reason });
+    this.#attempt++;
+    this.#timers.retry = this.#o.clock.setTimeout(() => {
+      if (this.#phase === 'waiting') this.#open();
+    }, delayMs);
+  }
+
+  #clearTimers(): void {
+    for (const t of Object.values(this.#timers)) t?.cancel();
+    this.#timers = {};
+  }
+}

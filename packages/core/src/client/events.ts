@@ -1,0 +1,76 @@
+/**
+ * What the client tells its UI. Every event has a `type`; everything user-visible is plain text
+ * that a UI must render as text (through `safeText` in a terminal, as a text node in a browser):
+ * names, room names and message text come from peers.
+ *
+ * `room` is always the room's id; `roomName` its display name (for a direct-message room, the
+ * peer's name).
+ */
+import type { ErrorCode } from '../protocol/errors.js';
+import type { CommandHelp } from './commands.js';
+
+export type ConnectionState =
+  | { state: 'connecting'; attempt: number }
+  | { state: 'connected'; restarted: boolean }
+  | { state: 'reconnecting'; delayMs: number; attempt: number; reason: string }
+  | { state: 'offline'; reason: string };
+
+export type UserInfo = { name: string; fingerprint: string; verified: boolean; self: boolean };
+export type RoomInfo = { room: string; roomName: string; members: number; current: boolean; direct: boolean; joined: boolean };
+
+export type ClientEvent =
+  | { type: 'joined'; room: string; roomName: string; name: string; fingerprint: string; direct: boolean }
+  | {
+      type: 'message';
+      id: string;
+      room: string;
+      roomName: string;
+      from: string;
+      /** The sender's fingerprint, formatted: lets a UI tell two look-alike names apart. */
+      fingerprint: string;
+      text: string;
+      ts: number;
+      direct: boolean;
+      /** A `/me` action. */
+      action?: boolean;
+      /** Our own message, echoed. */
+      self?: boolean;
+    }
+  | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string }
+  | { type: 'member-left'; room: string; roomName: string; name: string }
+  | { type: 'users'; room: string; roomName: string; users: UserInfo[] }
+  | { type: 'invite'; room: string; roomName: string; link: string }
+  | { type: 'key-changed'; room: string; roomName: string; name: string; message: string }
+  | { type: 'error'; code: ErrorCode; message: string; room?: string }
+  | ({ type: 'connection' } & ConnectionState)
+  | { type: 'fingerprint'; name: string; fingerprint: string }
+  | { type: 'safety-number'; room: string; name: string; safetyNumber: string; verified: boolean }
+  | { type: 'room-code'; room: string; roomName: string; code: string; epoch: number }
+  | { type: 'rooms'; rooms: RoomInfo[] }
+  | { type: 'switched'; room: string; roomName: string }
+  | { type: 'left'; room: string; roomName: string; reason: 'left' | 'removed' | 'refused' | 'timeout' }
+  | { type: 'help'; commands: CommandHelp[]; text: string }
+  | { type: 'info'; message: string; room?: string };
+
+export type ClientEventType = ClientEvent['type'];
+export type Listener = (event: ClientEvent) => void;
+
+/** A minimal synchronous emitter; a listener that throws does not stop the others. */
+export class Emitter {
+  readonly #listeners = new Set<Listener>();
+
+  on(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  emit(event: ClientEvent): void {
+    for (const l of [...this.#listeners]) {
+      try {
+        l(event);
+      } catch {
+        // A UI bug must not break the client's state machine.
+      }
+    }
+  }
+}

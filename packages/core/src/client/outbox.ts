@@ -1,0 +1,139 @@
+/**
+ * Every frame the client publishes stays here until the relay acks it (docs/protocol.md,
+ * "Delivery guarantees"):
+ *   - after a reconnect, every frame not yet acked is sent again, in the order it was first queued;
+ *   - when the relay restarted (its `hello` carried a new instance id), application messages
+ *     acked in the last 60 s are sent again too: the old relay may have died before fanning them
+ *     out to everyone. Receivers dedup by message id, so nothing shows twice;
+ *   - a `nack` removes the frame and reports it to its owner (for a commit refused with
+ *     E_STALE_EPOCH, the room discards the pending commit and retries if still needed).
+ * The outbox owns the encoded bodies it keeps; callers must not mutate them after `add`.
+ */
+import type { ErrorCode } from '../protocol/errors.js';
+import type { ClientHeader } from '../protocol/frames.js';
+import type { Clock } from './clock.js';
+
+export type OutboundHeader = Extract<ClientHeader, { t: 'pub' } | { t: 'join' } | { t: 'welcome' }>;
+
+export type OutboxEntry = {
+  header: OutboundHeader;
+  body: Uint8Array;
+  onAck?: () => void;
+  onNack?: (code: ErrorCode, epoch?: number) => void;
+};
+
+type Kept = OutboxEntry & { queuedAt: number; seq: number };
+
+export type OutboxOptions = {
+  clock: Clock;
+  /** Sends a frame now if connected; returns false if it could not. */
+  send(header: OutboundHeader, body: Uint8Array): boolean;
+  /** How long an acked application message is kept for a resend after a relay restart. */
+  restartWindowMs?: number;
+};
+
+export const RESTART_WINDOW_MS = 60_000;
+
+export class Outbox {
+  readonly #o: OutboxOptions;
+  readonly #pending = new Map<string, Kept>();
+  /** Acked application messages, oldest first, kept for `restartWindowMs`. */
+  #recent: Kept[] = [];
+  #waiters: Array<() => void> = [];
+  #seq = 0;
+
+  constructor(options: OutboxOptions) {
+    this.#o = options;
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  has(id: string): boolean {
+    return this.#pending.has(id);
+  }
+
+  /** Queues a frame and sends it at once if connected. A frame whose id is already queued is ignored. */
+  add(entry: OutboxEntry): void {
+    const id = entry.header.id;
+    if (this.#pending.has(id)) return;
+    this.#pending.set(id, { ...entry, queuedAt: this.#o.clock.now(), seq: ++this.#seq });
+    this.#o.send(entry.header, entry.body);
+  }
+
+  /** The relay accepted frame `id`. Returns false for an id we do not hold (a late duplicate ack). */
+  ack(id: string): boolean {
+    const e = this.#pending.get(id);
+    if (!e) return false;
+    this.#pending.delete(id);
+    if (e.header.t === 'pub' && e.header.kind === 'app') {
+      this.#prune();
+      this.#recent.push(e);
+    }
+    e.onAck?.();
+    this.#wake();
+    return true;
+  }
+
+  /** The relay refused frame `id`. */
+  nack(id: string, code: ErrorCode, epoch?: number): boolean {
+    const e = this.#pending.get(id);
+    if (!e) return false;
+    this.#pending.delete(id);
+    e.onNack?.(code, epoch);
+    this.#wake();
+    return true;
+  }
+
+  /** After a (re)connect: sends everything not acked; after a relay restart, also recent app messages. */
+  resend(restarted: boolean): void {
+    this.#prune();
+    if (restarted) {
+      for (const e of this.#recent) if (!this.#pending.has(e.header.id)) this.#pending.set(e.header.id, e);
+      this.#recent = [];
+    }
+    const all = [...this.#pending.values()].sort((a, b) => a.seq - b.seq);
+    for (const e of all) if (!this.#o.send(e.header, e.body)) break;
+  }
+
+  /** Drops every frame for `room` (the room is gone: nothing left to deliver to it). */
+  forgetRoom(room: string): void {
+    for (const [id, e] of this.#pending) if (e.header.room === room) this.#pending.delete(id);
+    this.#recent = this.#recent.filter((e) => e.header.room !== room);
+    this.#wake();
+  }
+
+  /** Resolves true once nothing is waiting for an ack, false if `timeoutMs` passes first. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.#pending.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let done = false;
+      const timer = this.#o.clock.setTimeout(() => {
+        if (done) return;
+        done = true;
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter = () => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        resolve(true);
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #wake(): void {
+    if (this.#pending.size !== 0) return;
+    const ws = this.#waiters;
+    this.#waiters = [];
+    for (const w of ws) w();
+  }
+
+  #prune(): void {
+    const cutoff = this.#o.clock.now() - (this.#o.restartWindowMs ?? RESTART_WINDOW_MS);
+    while (this.#recent.length > 0 && (this.#recent[0]?.queuedAt ?? 0) < cutoff) this.#recent.shift();
+  }
+}
