@@ -88,8 +88,14 @@ export interface GroupSession {
   encrypt(plaintext: Uint8Array, aad: AppAad): Promise<Uint8Array>;
   /** Processes one MLS message from the relay (`msg` frame body). Never throws on bad input. */
   receive(body: Uint8Array): Promise<ReceiveResult>;
-  /** Commit adding a joiner (checked with `verifyJoinProof` before). With UpdatePath. */
-  add(request: JoinRequest): Promise<PendingCommit>;
+  /**
+   * Commit adding a joiner (checked with `verifyJoinProof` before). The join proof is checked
+   * again here, under `secret` or else the secret `verifyJoinProof` of the same E2ee accepted
+   * this very request object with; the Welcome carries a proof under it too, which the joiner
+   * checks. Throws E_INVITE_PROOF without one, E_NAME_TAKEN when the name is in use.
+   * (ts-mls 1.6.4 sends an add-only commit without UpdatePath, as RFC 9420 §12.4 allows.)
+   */
+  add(request: JoinRequest, secret?: Uint8Array): Promise<PendingCommit>;
   /** Commit removing members (kick, or committing a leave proposal). With UpdatePath. */
   remove(leaves: readonly number[]): Promise<PendingCommit>;
   /** Commit that only refreshes this member's keys (post-compromise security). */

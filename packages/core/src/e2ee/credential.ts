@@ -1,0 +1,45 @@
+/**
+ * Credentials (RFC 9420 §5.3): every leaf carries a BasicCredential whose identity is the
+ * member's display name in UTF-8, and an Ed25519 signature key (its identity).
+ *
+ * The authentication service below is what ts-mls calls for every credential it meets (new
+ * leaves, commit paths, the tree in a Welcome; RFC 9420 §5.3.1). It checks shape only: a basic
+ * credential, a valid name, a 32-byte key. Key *continuity* (trust on first use, verified keys)
+ * is judged by the PinStore on the member lists we report, not here: refusing a commit that
+ * every other member accepts would split this member off the group for good.
+ */
+import type { AuthenticationService, Credential } from 'ts-mls';
+import { LIMITS } from '../protocol/limits.js';
+import { fromUtf8, utf8 } from './bytes.js';
+
+/** At most 4 bytes per character. */
+export const MAX_NAME_BYTES = LIMITS.maxNameChars * 4;
+
+/** C0/C1 controls, line/paragraph separators, lone surrogates: never in a name (THREATS D.22-23). */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/u;
+
+/** A display name as credentials carry it: 1-32 characters, no control characters. */
+export function isValidName(name: unknown): name is string {
+  if (typeof name !== 'string' || name.length === 0) return false;
+  const chars = [...name].length;
+  return chars <= LIMITS.maxNameChars && !FORBIDDEN.test(name);
+}
+
+export function basicCredential(name: string): Credential {
+  return { credentialType: 'basic', identity: utf8(name) };
+}
+
+/** The name in a credential, or undefined when it is not a basic credential with a valid name. */
+export function nameOf(credential: Credential): string | undefined {
+  if (credential.credentialType !== 'basic') return undefined;
+  if (credential.identity.length > MAX_NAME_BYTES) return undefined;
+  const name = fromUtf8(credential.identity);
+  return isValidName(name) ? name : undefined;
+}
+
+export const credentialAuthenticationService: AuthenticationService = {
+  validateCredential(credential: Credential, signaturePublicKey: Uint8Array): Promise<boolean> {
+    return Promise.resolve(nameOf(credential) !== undefined && signaturePublicKey.length === 32);
+  },
+};

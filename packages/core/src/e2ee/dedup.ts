@@ -1,0 +1,39 @@
+/**
+ * The message ids a session has accepted, within a bounded window (default: the last 4096):
+ * memory stays flat however long the room lives. An id older than the window is still caught
+ * by MLS itself when its generation was consumed (inbound.ts), so the window only has to cover
+ * what the ratchet cannot: replays into an epoch whose receiver data we re-derived.
+ */
+export const DEFAULT_DEDUP_WINDOW = 4096;
+
+export class IdWindow {
+  readonly #max: number;
+  readonly #set = new Set<string>();
+  readonly #order: string[] = [];
+  #next = 0;
+
+  constructor(max = DEFAULT_DEDUP_WINDOW) {
+    if (!Number.isSafeInteger(max) || max < 1) throw new TypeError(`"max" expected a positive integer, got ${String(max)}`);
+    this.#max = max;
+  }
+
+  has(id: string): boolean {
+    return this.#set.has(id);
+  }
+
+  add(id: string): void {
+    if (this.#set.has(id)) return;
+    if (this.#order.length < this.#max) this.#order.push(id);
+    else {
+      const old = this.#order[this.#next];
+      if (old !== undefined) this.#set.delete(old);
+      this.#order[this.#next] = id;
+      this.#next = (this.#next + 1) % this.#max;
+    }
+    this.#set.add(id);
+  }
+
+  get size(): number {
+    return this.#set.size;
+  }
+}

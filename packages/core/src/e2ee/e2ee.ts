@@ -1,0 +1,197 @@
+/**
+ * `createE2ee()`: the `E2ee` interface on ts-mls. Each instance owns its state (the loaded
+ * cipher suite, the join requests its `verifyJoinProof` accepted); nothing is module-global.
+ */
+import {
+  type CiphersuiteImpl,
+  type KeyPackage,
+  type PrivateKeyPackage,
+  createGroup as mlsCreateGroup,
+  decodeMlsMessage,
+  defaultCapabilities,
+  defaultLifetime,
+  emptyPskIndex,
+  generateKeyPackageWithKey,
+  joinGroupWithExtensions,
+} from 'ts-mls';
+import { isId } from '../protocol/ids.js';
+import { UsageError } from '../protocol/errors.js';
+import type { E2ee, Fingerprint, GroupSession, Identity, JoinOutcome, JoinRequest, PendingJoin } from './api.js';
+import { bytesEqual, utf8, wipe } from './bytes.js';
+import { basicCredential, isValidName } from './credential.js';
+import { type DeviceIdentity, DeviceIdentity as Identities, asDeviceIdentity } from './identity.js';
+import { decodeJoinRequest, encodeJoinRequest } from './joinRequest.js';
+import { encodeKeyPackage } from './keyPackage.js';
+import { MlsGroupSession } from './group.js';
+import type { PinStore } from './pins.js';
+import { INVITE_SECRET_BYTES, WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
+import { clientConfig, loadSuite, suiteFor } from './suite.js';
+
+export interface E2eeOptions {
+  /**
+   * The device's pins. When given, `joinFromWelcome` refuses (E_KEY_CHANGED) a group in which
+   * a member that the user *verified* shows another key. It only reads the store; recording
+   * what was seen (`observe`) stays with the caller.
+   */
+  readonly pins?: PinStore;
+}
+
+/** The joiner's half of a join. Holds the KeyPackage's private keys until the Welcome comes. */
+class PendingJoinImpl implements PendingJoin {
+  readonly room: string;
+  readonly request: Uint8Array;
+  readonly name: string;
+  readonly identity: DeviceIdentity;
+  readonly cs: CiphersuiteImpl;
+  readonly keyPackage: KeyPackage;
+  readonly keyPackageBytes: Uint8Array;
+  #priv: PrivateKeyPackage | undefined;
+  #secret: Uint8Array | undefined;
+
+  constructor(room: string, name: string, identity: DeviceIdentity, cs: CiphersuiteImpl, kp: KeyPackage, priv: PrivateKeyPackage, kpBytes: Uint8Array, secret: Uint8Array, request: Uint8Array) {
+    this.room = room;
+    this.name = name;
+    this.identity = identity;
+    this.cs = cs;
+    this.keyPackage = kp;
+    this.keyPackageBytes = kpBytes;
+    this.#priv = priv;
+    this.#secret = secret;
+    this.request = request;
+  }
+
+  get privateKeys(): PrivateKeyPackage | undefined {
+    return this.#priv;
+  }
+
+  get secret(): Uint8Array | undefined {
+    return this.#secret;
+  }
+
+  /** After a successful join the group state owns the leaf's HPKE key: only the rest is wiped. */
+  joined(): void {
+    if (this.#priv) wipe(this.#priv.initPrivateKey);
+    wipe(this.#secret);
+    this.#priv = undefined;
+    this.#secret = undefined;
+  }
+
+  dispose(): void {
+    if (this.#priv) {
+      wipe(this.#priv.initPrivateKey);
+      wipe(this.#priv.hpkePrivateKey);
+      wipe(this.#priv.signaturePrivateKey);
+    }
+    wipe(this.#secret);
+    this.#priv = undefined;
+    this.#secret = undefined;
+  }
+}
+
+function checkRoom(room: unknown): asserts room is string {
+  if (!isId(room)) throw new UsageError('E_USAGE', '"room" expected a 22-character room id');
+}
+
+function checkName(name: unknown): asserts name is string {
+  if (!isValidName(name)) throw new UsageError('E_NAME_INVALID', '"name" expected 1-32 characters without control characters');
+}
+
+function badWelcome(message: string): JoinOutcome {
+  return { ok: false, code: 'E_BAD_WELCOME', message };
+}
+
+export function createE2ee(options: E2eeOptions = {}): E2ee {
+  let suite: Promise<CiphersuiteImpl> | undefined;
+  const base = (): Promise<CiphersuiteImpl> => (suite ??= loadSuite());
+  // Requests `verifyJoinProof` accepted, with a copy of their secret, for `add` (weakly held).
+  const verified = new WeakMap<JoinRequest, Uint8Array>();
+  const secrets = { secretFor: (r: JoinRequest) => verified.get(r) };
+
+  async function keyPackageFor(identity: DeviceIdentity, name: string, cs: CiphersuiteImpl) {
+    // RFC 9420 §10: a fresh KeyPackage (init and leaf HPKE keys) per group; the signature key
+    // is the device identity, so the credential binds the name to it.
+    return generateKeyPackageWithKey(basicCredential(name), defaultCapabilities(), defaultLifetime, [], { signKey: identity.handle(), publicKey: identity.publicKey }, cs);
+  }
+
+  return {
+    createIdentity(): Promise<Identity> {
+      return Identities.generate();
+    },
+
+    async createGroup(identity: Identity, name: string, room: string): Promise<GroupSession> {
+      const id = asDeviceIdentity(identity);
+      checkName(name);
+      checkRoom(room);
+      const cs = suiteFor(await base(), id);
+      const kp = await keyPackageFor(id, name, cs);
+      wipe(kp.privatePackage.initPrivateKey); // a creator's KeyPackage is never used for a Welcome
+      const state = await mlsCreateGroup(utf8(room), kp.publicPackage, kp.privatePackage, [], cs, clientConfig());
+      return new MlsGroupSession(room, state, cs, secrets);
+    },
+
+    async createJoinRequest(identity: Identity, name: string, room: string, secret: Uint8Array): Promise<PendingJoin> {
+      const id = asDeviceIdentity(identity);
+      checkName(name);
+      checkRoom(room);
+      if (!(secret instanceof Uint8Array) || secret.length !== INVITE_SECRET_BYTES) throw new UsageError('E_USAGE', `"secret" expected Uint8Array of length ${INVITE_SECRET_BYTES}`);
+      const cs = suiteFor(await base(), id);
+      const kp = await keyPackageFor(id, name, cs);
+      const kpBytes = encodeKeyPackage(kp.publicPackage);
+      const proof = await makeProof('join', secret, room, kpBytes);
+      const request = encodeJoinRequest(room, name, kpBytes, proof);
+      return new PendingJoinImpl(room, name, id, cs, kp.publicPackage, kp.privatePackage, kpBytes, secret.slice(), request);
+    },
+
+    parseJoinRequest(body: Uint8Array): JoinRequest | undefined {
+      return decodeJoinRequest(body);
+    },
+
+    async verifyJoinProof(request: JoinRequest, secret: Uint8Array): Promise<boolean> {
+      try {
+        const ok = await checkProof('join', secret, request.room, request.keyPackage, request.proof);
+        if (ok) verified.set(request, secret.slice());
+        return ok;
+      } catch {
+        return false;
+      }
+    },
+
+    async joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint): Promise<JoinOutcome> {
+      if (!(pending instanceof PendingJoinImpl)) throw new UsageError('E_USAGE', '"pending" expected a PendingJoin made by createJoinRequest');
+      const priv = pending.privateKeys;
+      const secret = pending.secret;
+      if (priv === undefined || secret === undefined) throw new UsageError('E_USAGE', 'this join was already completed or disposed');
+      if (!(welcome instanceof Uint8Array) || !(inviter instanceof Uint8Array)) return badWelcome('the Welcome could not be read');
+      let session: MlsGroupSession;
+      try {
+        const decoded = decodeMlsMessage(welcome, 0);
+        if (!decoded || decoded[1] !== welcome.length || decoded[0].wireformat !== 'mls_welcome') return badWelcome('the Welcome could not be read');
+        // RFC 9420 §12.4.3.1: decrypt, verify the GroupInfo signature and tree, derive the epoch.
+        const [state, extensions] = await joinGroupWithExtensions(decoded[0].welcome, pending.keyPackage, priv, emptyPskIndex, pending.cs, undefined, undefined, clientConfig());
+        if (!bytesEqual(state.groupContext.groupId, utf8(pending.room))) return badWelcome('the Welcome is for another room');
+        // Only a member holding the invite secret could make this proof: a relay that built a
+        // group of its own around our (public) KeyPackage cannot.
+        const proof = extensions.find((e) => e.extensionType === WELCOME_PROOF_EXTENSION);
+        if (proof === undefined || !(await checkProof('welcome', secret, pending.room, pending.keyPackageBytes, proof.extensionData))) {
+          return badWelcome('the Welcome does not prove knowledge of the invite secret');
+        }
+        session = new MlsGroupSession(pending.room, state, pending.cs, secrets);
+      } catch {
+        return badWelcome('the Welcome could not be opened or verified');
+      }
+      const members = session.members();
+      // On refusal the session is dropped, not disposed: its leaf key is the PendingJoin's, which
+      // stays usable for the genuine Welcome if this one was a forgery.
+      if (!members.some((m) => bytesEqual(m.fingerprint, inviter))) {
+        return badWelcome("the inviter named in the link is not a member of this room");
+      }
+      const pins = options.pins;
+      const changed = pins ? members.find((m) => m.leaf !== session.myLeaf() && pins.check(m.name, m.fingerprint) === 'changed' && pins.isVerified(m.name)) : undefined;
+      if (changed !== undefined) {
+        return { ok: false, code: 'E_KEY_CHANGED', message: `the verified key of "${changed.name}" changed` };
+      }
+      pending.joined();
+      return { ok: true, session };
+    },
+  };
+}

@@ -1,0 +1,327 @@
+/**
+ * `GroupSession` over a ts-mls ClientState: one MLS group (RFC 9420) per room, group id =
+ * UTF-8 of the room id.
+ *
+ * State is immutable in ts-mls (state in, new state out); this class holds the current state
+ * and runs every operation that reads and replaces it one at a time (`#exclusive`), so two
+ * concurrent `encrypt` calls can never use the same ratchet generation (nonce reuse).
+ *
+ * Commits (§12.4) we make stay pending until the relay has ordered them: `confirm` adopts the
+ * state the commit leads to, `discard` drops it. Application messages and handshake messages
+ * are all PrivateMessages (§6.3).
+ */
+import {
+  type CiphersuiteImpl,
+  type ClientState,
+  type IncomingMessageCallback,
+  type Proposal,
+  type ProposalWithSender,
+  createApplicationMessage,
+  createCommit,
+  createProposal,
+  encodeMlsMessage,
+  makePskIndex,
+  processPrivateMessage,
+} from 'ts-mls';
+import { allSecretTreeValues } from 'ts-mls/secretTree.js';
+import { CryptoError, UsageError } from '../protocol/errors.js';
+import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult } from './api.js';
+import { decodeAad, encodeAad } from './aad.js';
+import { bytesEqual, utf8, wipe } from './bytes.js';
+import { IdWindow } from './dedup.js';
+import { decodePrivateMessage, inspect } from './inbound.js';
+import { decodeKeyPackage } from './keyPackage.js';
+import { diffMembers, membersOf, removedLeaves } from './members.js';
+import { WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
+
+/** Where `add` finds the invite secret of a request that `verifyJoinProof` accepted. */
+export interface VerifiedRequests {
+  secretFor(request: JoinRequest): Uint8Array | undefined;
+}
+
+interface Pending {
+  readonly state: ClientState;
+  readonly consumed: Uint8Array[];
+}
+
+/** Plaintext sizes are padded up to a bucket (THREATS: padding to size buckets is in scope). */
+export function paddedSize(n: number): number {
+  if (n <= 256) return 256;
+  if (n <= 16384) return 2 ** Math.ceil(Math.log2(n));
+  return Math.ceil(n / 16384) * 16384;
+}
+
+const RECENT_OWN_COMMITS = 4;
+
+export class MlsGroupSession implements GroupSession {
+  readonly room: string;
+  readonly #groupId: Uint8Array;
+  readonly #cs: CiphersuiteImpl;
+  #state: ClientState | undefined;
+  #members: { tree: ClientState['ratchetTree']; list: readonly Member[] } | undefined;
+  readonly #pending = new Map<PendingCommit, Pending>();
+  /** Our own commits, as sent: the relay may echo them back to us. */
+  readonly #ownCommits: Uint8Array[] = [];
+  readonly #seen = new IdWindow();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  readonly #secrets: VerifiedRequests;
+
+  constructor(room: string, state: ClientState, cs: CiphersuiteImpl, secrets: VerifiedRequests) {
+    this.room = room;
+    this.#secrets = secrets;
+    this.#groupId = utf8(room);
+    this.#state = state;
+    this.#cs = cs;
+  }
+
+  #exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(f, f);
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  #current(): ClientState {
+    if (this.#state === undefined) throw new UsageError('E_USAGE', 'this group session was disposed');
+    return this.#state;
+  }
+
+  #active(): ClientState {
+    const s = this.#current();
+    if (s.groupActiveState.kind !== 'active') throw new UsageError('E_USAGE', 'this member is no longer in the room');
+    return s;
+  }
+
+  epoch(): number {
+    return Number(this.#current().groupContext.epoch);
+  }
+
+  myLeaf(): number {
+    return this.#current().privatePath.leafIndex;
+  }
+
+  members(): readonly Member[] {
+    const s = this.#current();
+    if (this.#members?.tree !== s.ratchetTree) this.#members = { tree: s.ratchetTree, list: membersOf(s.ratchetTree) };
+    return this.#members.list;
+  }
+
+  /** RFC 9420 §8.7: a secret all members of this epoch share, to compare out of band. */
+  epochAuthenticator(): Uint8Array {
+    return this.#current().keySchedule.epochAuthenticator.slice();
+  }
+
+  encrypt(plaintext: Uint8Array, aad: AppAad): Promise<Uint8Array> {
+    if (!(plaintext instanceof Uint8Array)) throw new TypeError('"plaintext" expected Uint8Array');
+    if (aad.room !== this.room) throw new UsageError('E_USAGE', '"aad.room" must be this session\'s room');
+    const authenticatedData = encodeAad(aad);
+    return this.#exclusive(async () => {
+      const s = this.#active();
+      // RFC 9420 §6.3.1 padding: zero bytes after the content, inside the AEAD.
+      const padded = { ...s, clientConfig: { ...s.clientConfig, paddingConfig: { kind: 'alwaysPad' as const, paddingLength: paddedSize(plaintext.length) - plaintext.length } } };
+      const r = await createApplicationMessage(padded, plaintext, this.#cs, authenticatedData);
+      this.#state = { ...r.newState, clientConfig: s.clientConfig };
+      r.consumed.forEach(wipe);
+      this.#seen.add(aad.id);
+      return encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: r.privateMessage });
+    });
+  }
+
+  receive(body: Uint8Array): Promise<ReceiveResult> {
+    return this.#exclusive(async () => {
+      try {
+        return await this.#receive(body);
+      } catch {
+        // Never which check failed: one opaque result.
+        return { kind: 'rejected' } as const;
+      }
+    });
+  }
+
+  async #receive(body: Uint8Array): Promise<ReceiveResult> {
+    const s = this.#state;
+    if (s === undefined || s.groupActiveState.kind !== 'active') return { kind: 'rejected' };
+    const pm = decodePrivateMessage(body);
+    if (pm === undefined) return { kind: 'rejected' };
+    if (this.#ownCommits.some((c) => bytesEqual(c, body)) || [...this.#pending.keys()].some((p) => bytesEqual(p.commit, body))) return { kind: 'duplicate' };
+    let aad: AppAad | undefined;
+    if (pm.contentType === 'application') {
+      aad = decodeAad(pm.authenticatedData);
+      // The room inside the authenticated data must be ours: a message relabelled for another
+      // room fails here or in the AEAD (the aad is part of its associated data).
+      if (aad === undefined || aad.room !== this.room) return { kind: 'rejected' };
+      if (this.#seen.has(aad.id)) return { kind: 'duplicate' };
+    } else if (pm.authenticatedData.length !== 0) return { kind: 'rejected' };
+    const checked = await inspect(s, this.#groupId, pm, this.#cs);
+    if (checked.kind !== 'ok') return checked;
+
+    let proposals: ProposalWithSender[] = [];
+    const capture: IncomingMessageCallback = (incoming) => {
+      proposals = incoming.kind === 'commit' ? incoming.proposals : [incoming.proposal];
+      return 'accept';
+    };
+    const before = this.members();
+    const r = await processPrivateMessage(s, pm, makePskIndex(s, {}), this.#cs, capture);
+
+    if (r.kind === 'applicationMessage') {
+      if (aad === undefined) return { kind: 'rejected' };
+      const sender = membersOf(checked.tree).find((m) => m.leaf === checked.senderLeaf);
+      if (sender === undefined) return { kind: 'rejected' };
+      this.#state = r.newState;
+      r.consumed.forEach(wipe);
+      this.#seen.add(aad.id);
+      return { kind: 'message', sender, aad, plaintext: r.message };
+    }
+    if (pm.contentType === 'proposal') {
+      this.#state = r.newState;
+      r.consumed.forEach(wipe);
+      const removes = removedLeaves(proposals);
+      return { kind: 'proposal', removes: before.filter((m) => removes.has(m.leaf)) };
+    }
+    // A commit: every commit we had pending for this epoch lost the race (the relay accepts one).
+    this.#dropPending();
+    this.#state = r.newState;
+    r.consumed.forEach(wipe);
+    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed' };
+    const changes = diffMembers(before, this.members(), removedLeaves(proposals));
+    return { kind: 'commit', epoch: this.epoch(), ...changes };
+  }
+
+  /**
+   * Our commits carry only the Remove proposals others sent (RFC 9420 §12.2 lets a committer
+   * leave out proposals it judges invalid): an Add must come with an invite proof, which only
+   * `add` checks, and we never send Update proposals.
+   */
+  #withRemoveProposalsOnly(s: ClientState): ClientState {
+    const kept = Object.fromEntries(Object.entries(s.unappliedProposals).filter(([, p]) => p.proposal.proposalType === 'remove'));
+    return { ...s, unappliedProposals: kept };
+  }
+
+  async #commit(extraProposals: Proposal[], welcomeProof?: Uint8Array): Promise<PendingCommit> {
+    const s = this.#withRemoveProposalsOnly(this.#active());
+    const r = await createCommit(
+      { state: s, cipherSuite: this.#cs, pskIndex: makePskIndex(s, {}) },
+      {
+        extraProposals,
+        // RFC 9420 §12.4.3.3: the tree travels in the Welcome, so a joiner needs nothing else.
+        ratchetTreeExtension: true,
+        groupInfoExtensions: welcomeProof ? [{ extensionType: WELCOME_PROOF_EXTENSION, extensionData: welcomeProof }] : [],
+      },
+    );
+    const all: ProposalWithSender[] = [...Object.values(s.unappliedProposals), ...extraProposals.map((proposal) => ({ proposal, senderLeafIndex: s.privatePath.leafIndex }))];
+    const changes = diffMembers(this.members(), membersOf(r.newState.ratchetTree), removedLeaves(all));
+    const pending: PendingCommit = {
+      epoch: Number(s.groupContext.epoch),
+      commit: encodeMlsMessage(r.commit),
+      ...(r.welcome ? { welcome: encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: r.welcome }) } : {}),
+      added: changes.added,
+      removed: changes.removed,
+    };
+    this.#pending.set(pending, { state: r.newState, consumed: r.consumed });
+    return pending;
+  }
+
+  /**
+   * The invite secret comes from `secret`, or else from the `verifyJoinProof` call of the same
+   * E2ee instance that accepted this very request object. Either way the join proof is checked
+   * again here: no member is ever added without it.
+   */
+  add(request: JoinRequest, secret?: Uint8Array): Promise<PendingCommit> {
+    const key = secret ?? this.#secrets.secretFor(request);
+    if (key === undefined) throw new UsageError('E_INVITE_PROOF', 'add needs a join request accepted by verifyJoinProof (or its invite secret)');
+    const kp = decodeKeyPackage(request.keyPackage);
+    if (request.room !== this.room || kp === undefined) throw new UsageError('E_USAGE', 'the join request is not for this room or its KeyPackage is malformed');
+    return this.#exclusive(async () => {
+      if (!(await checkProof('join', key, this.room, request.keyPackage, request.proof))) throw new CryptoError('E_INVITE_PROOF', 'the join request has no valid invite proof');
+      if (this.members().some((m) => m.name === kp.name)) throw new UsageError('E_NAME_TAKEN', 'a member of this room already has that name');
+      const proof = await makeProof('welcome', key, this.room, request.keyPackage);
+      try {
+        return await this.#commit([{ proposalType: 'add', add: { keyPackage: kp.keyPackage } }], proof);
+      } catch (cause) {
+        // ts-mls validates the KeyPackage (signature, keys, lifetime, RFC 9420 §10.1) here.
+        throw new CryptoError('E_INVITE_PROOF', 'the KeyPackage in the join request is not valid', { cause });
+      }
+    });
+  }
+
+  remove(leaves: readonly number[]): Promise<PendingCommit> {
+    return this.#exclusive(async () => {
+      const s = this.#active();
+      const me = s.privatePath.leafIndex;
+      const members = new Set(this.members().map((m) => m.leaf));
+      for (const leaf of leaves) {
+        if (!members.has(leaf)) throw new UsageError('E_UNKNOWN_MEMBER', `no member at leaf ${String(leaf)}`);
+        if (leaf === me) throw new UsageError('E_USAGE', 'a member cannot commit its own removal; use proposeLeave');
+      }
+      // Leaves someone already proposed to remove go in by reference (RFC 9420 §12.4).
+      const proposed = removedLeaves(Object.values(this.#withRemoveProposalsOnly(s).unappliedProposals));
+      const extra: Proposal[] = [...new Set(leaves)].filter((l) => !proposed.has(l)).map((removed) => ({ proposalType: 'remove', remove: { removed } }));
+      return this.#commit(extra);
+    });
+  }
+
+  update(): Promise<PendingCommit> {
+    // An empty commit always carries an UpdatePath (RFC 9420 §12.4).
+    return this.#exclusive(() => this.#commit([]));
+  }
+
+  proposeLeave(): Promise<Uint8Array> {
+    return this.#exclusive(async () => {
+      const s = this.#active();
+      const r = await createProposal(s, false, { proposalType: 'remove', remove: { removed: s.privatePath.leafIndex } }, this.#cs);
+      this.#state = r.newState;
+      r.consumed.forEach(wipe);
+      return encodeMlsMessage(r.message);
+    });
+  }
+
+  confirm(pending: PendingCommit): Promise<void> {
+    return this.#exclusive(() => {
+      const p = this.#pending.get(pending);
+      const s = this.#current();
+      if (p === undefined || Number(s.groupContext.epoch) !== pending.epoch) throw new UsageError('E_USAGE', 'this commit is unknown, already settled, or for another epoch');
+      this.#pending.delete(pending);
+      this.#dropPending();
+      // The commit was made from an earlier snapshot of this epoch; messages received since
+      // advanced the epoch's secret tree. Keep those ratchets for the old epoch (§14).
+      const history = new Map(p.state.historicalReceiverData);
+      const old = history.get(s.groupContext.epoch);
+      if (old !== undefined) history.set(s.groupContext.epoch, { ...old, secretTree: s.secretTree });
+      this.#state = { ...p.state, historicalReceiverData: history };
+      p.consumed.forEach(wipe);
+      this.#ownCommits.push(pending.commit.slice());
+      if (this.#ownCommits.length > RECENT_OWN_COMMITS) this.#ownCommits.shift();
+      return Promise.resolve();
+    });
+  }
+
+  discard(pending: PendingCommit): void {
+    // Nothing is wiped: a discarded commit's `consumed` list names secrets the current state
+    // still uses (its init secret, its oldest epochs). Dropping the reference is enough.
+    this.#pending.delete(pending);
+  }
+
+  #dropPending(): void {
+    this.#pending.clear();
+  }
+
+  dispose(): void {
+    const s = this.#state;
+    this.#state = undefined;
+    this.#pending.clear();
+    this.#members = undefined;
+    if (s === undefined) return;
+    wipe(s.signaturePrivateKey);
+    for (const k of Object.values(s.privatePath.privateKeys)) wipe(k);
+    const ks = s.keySchedule;
+    for (const v of [ks.senderDataSecret, ks.exporterSecret, ks.externalSecret, ks.confirmationKey, ks.membershipKey, ks.resumptionPsk, ks.epochAuthenticator, ks.initSecret]) wipe(v);
+    allSecretTreeValues(s.secretTree).forEach(wipe);
+    for (const d of s.historicalReceiverData.values()) {
+      wipe(d.senderDataSecret);
+      allSecretTreeValues(d.secretTree).forEach(wipe);
+    }
+  }
+}
