@@ -40,6 +40,23 @@ export const ERROR_CODES = {
   E_DISCONNECTED: 'transport',
   E_TIMEOUT: 'transport',
   E_PORT_IN_USE: 'transport',
+  // roughtime: reply verification and multi-server measurement (docs/errors.md#roughtime)
+  E_ROUGHTIME_FRAMING: 'protocol',
+  E_ROUGHTIME_MALFORMED: 'protocol',
+  E_ROUGHTIME_MISSING_TAG: 'protocol',
+  E_ROUGHTIME_BAD_VALUE: 'protocol',
+  E_ROUGHTIME_VERSION: 'protocol',
+  E_ROUGHTIME_NONCE_MISMATCH: 'crypto',
+  E_ROUGHTIME_MERKLE: 'crypto',
+  E_ROUGHTIME_DELEGATION_SIGNATURE: 'crypto',
+  E_ROUGHTIME_RESPONSE_SIGNATURE: 'crypto',
+  E_ROUGHTIME_DELEGATION_WINDOW: 'crypto',
+  E_ROUGHTIME_RADIUS_TOO_LARGE: 'protocol',
+  E_ROUGHTIME_TIME_RANGE: 'protocol',
+  E_ROUGHTIME_INCONSISTENT: 'crypto',
+  E_ROUGHTIME_NO_QUORUM: 'transport',
+  E_ROUGHTIME_STALE: 'usage',
+  E_ROUGHTIME_UNREACHABLE: 'transport',
   // internal
   E_INTERNAL: 'internal',
 } as const;
