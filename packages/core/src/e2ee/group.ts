@@ -51,6 +51,15 @@ export function paddedSize(n: number): number {
   return Math.ceil(n / 16384) * 16384;
 }
 
+/**
+ * Zero bytes to add after the content (RFC 9420 §6.3.1) so that `application_data` with its
+ * variable-length prefix (§2.1.2: 1, 2 or 4 bytes) always fills its bucket exactly.
+ */
+function paddingFor(n: number): number {
+  const prefix = n < 64 ? 1 : n < 16384 ? 2 : 4;
+  return paddedSize(n) + 4 - (n + prefix);
+}
+
 const RECENT_OWN_COMMITS = 4;
 
 export class MlsGroupSession implements GroupSession {
@@ -115,13 +124,13 @@ export class MlsGroupSession implements GroupSession {
   }
 
   encrypt(plaintext: Uint8Array, aad: AppAad): Promise<Uint8Array> {
-    if (!(plaintext instanceof Uint8Array)) throw new TypeError('"plaintext" expected Uint8Array');
-    if (aad.room !== this.room) throw new UsageError('E_USAGE', '"aad.room" must be this session\'s room');
-    const authenticatedData = encodeAad(aad);
     return this.#exclusive(async () => {
+      if (!(plaintext instanceof Uint8Array)) throw new TypeError('"plaintext" expected Uint8Array');
+      if (aad?.room !== this.room) throw new UsageError('E_USAGE', '"aad.room" must be this session\'s room');
+      const authenticatedData = encodeAad(aad);
       const s = this.#active();
       // RFC 9420 §6.3.1 padding: zero bytes after the content, inside the AEAD.
-      const padded = { ...s, clientConfig: { ...s.clientConfig, paddingConfig: { kind: 'alwaysPad' as const, paddingLength: paddedSize(plaintext.length) - plaintext.length } } };
+      const padded = { ...s, clientConfig: { ...s.clientConfig, paddingConfig: { kind: 'alwaysPad' as const, paddingLength: paddingFor(plaintext.length) } } };
       const r = await createApplicationMessage(padded, plaintext, this.#cs, authenticatedData);
       this.#state = { ...r.newState, clientConfig: s.clientConfig };
       r.consumed.forEach(wipe);
@@ -230,11 +239,11 @@ export class MlsGroupSession implements GroupSession {
    * again here: no member is ever added without it.
    */
   add(request: JoinRequest, secret?: Uint8Array): Promise<PendingCommit> {
-    const key = secret ?? this.#secrets.secretFor(request);
-    if (key === undefined) throw new UsageError('E_INVITE_PROOF', 'add needs a join request accepted by verifyJoinProof (or its invite secret)');
-    const kp = decodeKeyPackage(request.keyPackage);
-    if (request.room !== this.room || kp === undefined) throw new UsageError('E_USAGE', 'the join request is not for this room or its KeyPackage is malformed');
     return this.#exclusive(async () => {
+      const key = secret ?? this.#secrets.secretFor(request);
+      if (key === undefined) throw new UsageError('E_INVITE_PROOF', 'add needs a join request accepted by verifyJoinProof (or its invite secret)');
+      const kp = decodeKeyPackage(request.keyPackage);
+      if (request.room !== this.room || kp === undefined) throw new UsageError('E_USAGE', 'the join request is not for this room or its KeyPackage is malformed');
       if (!(await checkProof('join', key, this.room, request.keyPackage, request.proof))) throw new CryptoError('E_INVITE_PROOF', 'the join request has no valid invite proof');
       if (this.members().some((m) => m.name === kp.name)) throw new UsageError('E_NAME_TAKEN', 'a member of this room already has that name');
       const proof = await makeProof('welcome', key, this.room, request.keyPackage);
