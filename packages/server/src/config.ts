@@ -1,0 +1,189 @@
+/**
+ * Server options, their defaults and their validation. Every default is written here, where it
+ * is declared, with the reason for its value (STYLE: "limits are on by default").
+ *
+ * Nothing in here is secret except the base path; `resolveOptions` never logs or prints it.
+ */
+import { isIP } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { LIMITS, UsageError, isValidBasePath } from '@safehouse/core/protocol';
+import { defaultLogger, type Logger } from './logger.js';
+
+export type ServerLimits = {
+  /** Largest WebSocket message accepted; also ws `maxPayload` (THREATS A.1). Never above the
+   *  protocol's `LIMITS.maxFrameBytes`, which is what clients accept. Default 64 KiB. */
+  maxFrameBytes: number;
+  /** Token bucket per connection: frames per second refilled... Default 50/s. */
+  ratePerSecond: number;
+  /** ...and the bucket's size, so a client may catch up after a reconnect. Default 200. */
+  rateBurst: number;
+  /** Refused frames a connection may send (refilled at `ratePerSecond / 5` per second) before it
+   *  is closed with 1008 as an abuser. Default 100: a brief overrun is forgiven, a flood is not. */
+  abuseAllowance: number;
+  /** Bytes queued for one socket beyond which it is a slow consumer and is dropped (close 1013,
+   *  THREATS A.9). Default 1 MiB: ~16 full frames, well above what a reading client ever lags. */
+  maxBufferedBytes: number;
+  /** WebSocket connections from one IP address (THREATS A.7). Default 32. */
+  maxConnectionsPerIp: number;
+  /** TCP sockets from one IP address, HTTP included: bounds slowloris (A.5). Default 64. */
+  maxSocketsPerIp: number;
+  /** WebSocket connections in all. Default 19,500: below a 20,000 file-descriptor limit, leaving
+   *  room for the listening socket, HTTP requests and the process's own files. */
+  maxConnections: number;
+  /** Rooms one connection may subscribe to. Default `LIMITS.maxRoomsPerConnection` (64). */
+  maxRoomsPerConnection: number;
+  /** Join requests waiting on one connection. Default `LIMITS.maxPendingJoinsPerConnection` (8). */
+  maxPendingJoinsPerConnection: number;
+  /** A join request not answered by a Welcome within this time is dropped. Default 120 s. */
+  pendingJoinTtlMs: number;
+  /** Commit ids remembered per room, so that a resent commit is acked again. Default 16. */
+  recentCommitsPerRoom: number;
+  /** The relay sends a WebSocket ping this often (docs/protocol.md, THREATS A.6). Default 20 s. */
+  pingIntervalMs: number;
+  /** ...and terminates a connection whose pong has not come within this time. Default 20 s. */
+  pongTimeoutMs: number;
+  /** A connection must send `hello` within this time. Default 10 s. */
+  helloTimeoutMs: number;
+  /** After the relay sends a close frame, it waits this long for the peer's, then destroys the
+   *  socket. Default 2 s (ws itself would wait 30 s). */
+  closeGraceMs: number;
+  /** node:http: time to receive a request's headers (slowloris, A.5). Default 10 s. */
+  headersTimeoutMs: number;
+  /** node:http: time to receive a whole request. Default 30 s. */
+  requestTimeoutMs: number;
+  /** node:http: idle time of a kept-alive HTTP connection. Default 2 s. */
+  keepAliveTimeoutMs: number;
+};
+
+export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxFrameBytes: LIMITS.maxFrameBytes,
+  ratePerSecond: 50,
+  rateBurst: 200,
+  abuseAllowance: 100,
+  maxBufferedBytes: 1024 * 1024,
+  maxConnectionsPerIp: 32,
+  maxSocketsPerIp: 64,
+  maxConnections: 19_500,
+  maxRoomsPerConnection: LIMITS.maxRoomsPerConnection,
+  maxPendingJoinsPerConnection: LIMITS.maxPendingJoinsPerConnection,
+  pendingJoinTtlMs: 120_000,
+  recentCommitsPerRoom: 16,
+  pingIntervalMs: 20_000,
+  pongTimeoutMs: 20_000,
+  helloTimeoutMs: 10_000,
+  closeGraceMs: 2_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 2_000,
+});
+
+export type ServerOptions = {
+  /** Address to bind. Default `127.0.0.1`: only this machine can connect (THREATS B.14). */
+  host?: string;
+  /** TCP port. Default 8090; 0 picks any free port (read it back from `RunningServer.port`). */
+  port?: number;
+  /** Secret path everything lives under, `/seg[/seg...]` (e.g. the path a reverse proxy forwards).
+   *  Default: random, `/` + 22 base64url characters (128 bits). A trailing `/` is ignored. */
+  basePath?: string;
+  /** Must be true to bind anything other than loopback (127.0.0.0/8, ::1, localhost). Default false. */
+  allowPublic?: boolean;
+  /** Extra values of the `Origin` header accepted on the relay URL, e.g. `https://chat.example`
+   *  when a TLS reverse proxy is in front. The server's own origin is always accepted, as is a
+   *  request with no `Origin` (non-browser clients). Default none. */
+  allowedOrigins?: readonly string[];
+  /** Any subset of the limits; the rest keep their defaults. */
+  limits?: Partial<ServerLimits>;
+  /** Where lifecycle lines and counts go. Default: one line per event on stderr. */
+  logger?: Logger;
+};
+
+export type ResolvedOptions = {
+  host: string;
+  port: number;
+  basePath: string;
+  allowedOrigins: readonly string[];
+  limits: Readonly<ServerLimits>;
+  logger: Logger;
+};
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and the name `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  if (isIP(h) === 4) return h.split('.')[0] === '127';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  return mapped?.[1] !== undefined && isIP(mapped[1]) === 4 && mapped[1].startsWith('127.');
+}
+
+/** A random base path: 16 random bytes as 22 base64url characters. */
+export function randomBasePath(): string {
+  return `/${randomBytes(16).toString('base64url')}`;
+}
+
+function checkLimit(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new UsageError('E_USAGE', `limit "${name}" expected an integer in [${min}, ${max}], got ${String(value)}`);
+  return value;
+}
+
+/** Validates options and fills in defaults. Throws `UsageError` with a sentence a user can act on. */
+export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host.length === 0 || host.length > 255 || /[\s/]/.test(host))
+    throw new UsageError('E_USAGE', `host expected an address or a name, got ${JSON.stringify(host)}`);
+  if (!isLoopbackHost(host) && options.allowPublic !== true)
+    throw new UsageError(
+      'E_ADDRESS_REFUSED',
+      `refusing to bind ${host}: it is not a loopback address, so the relay would be reachable by anyone ` +
+        'on that network; pass --public if that is meant (or reach it through an SSH tunnel or a reverse proxy)',
+    );
+
+  const port = options.port ?? 8090;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError('E_USAGE', `port expected an integer in [0, 65535], got ${String(port)}`);
+
+  let basePath = options.basePath ?? randomBasePath();
+  if (typeof basePath !== 'string')
+    throw new UsageError('E_BASE_PATH_INVALID', 'the base path expected a string like /a1b2c3');
+  if (basePath.length > 1 && basePath.endsWith('/')) basePath = basePath.slice(0, -1);
+  // Do not echo the path: it may be a secret the user mistyped.
+  if (!isValidBasePath(basePath))
+    throw new UsageError(
+      'E_BASE_PATH_INVALID',
+      'the base path expected /segment[/segment...] of letters, digits and . _ ~ - (no "." or ".." segments, at most 200 characters)',
+    );
+
+  const allowedOrigins = [...(options.allowedOrigins ?? [])];
+  for (const o of allowedOrigins)
+    if (typeof o !== 'string' || !/^https?:\/\/[^/\s]+$/.test(o))
+      throw new UsageError('E_USAGE', `allowed origin expected scheme://host[:port] without a path, got ${JSON.stringify(o)}`);
+
+  const given = options.limits ?? {};
+  const merged = { ...DEFAULT_LIMITS, ...given };
+  const day = 86_400_000;
+  const limits: ServerLimits = {
+    maxFrameBytes: checkLimit('maxFrameBytes', merged.maxFrameBytes, LIMITS.maxHeaderBytes + 2, LIMITS.maxFrameBytes),
+    ratePerSecond: checkLimit('ratePerSecond', merged.ratePerSecond, 1, 1_000_000),
+    rateBurst: checkLimit('rateBurst', merged.rateBurst, 1, 10_000_000),
+    abuseAllowance: checkLimit('abuseAllowance', merged.abuseAllowance, 1, 10_000_000),
+    maxBufferedBytes: checkLimit('maxBufferedBytes', merged.maxBufferedBytes, LIMITS.maxFrameBytes, 1 << 30),
+    maxConnectionsPerIp: checkLimit('maxConnectionsPerIp', merged.maxConnectionsPerIp, 1, 1_000_000),
+    maxSocketsPerIp: checkLimit('maxSocketsPerIp', merged.maxSocketsPerIp, 1, 1_000_000),
+    maxConnections: checkLimit('maxConnections', merged.maxConnections, 1, 1_000_000),
+    maxRoomsPerConnection: checkLimit('maxRoomsPerConnection', merged.maxRoomsPerConnection, 1, 100_000),
+    maxPendingJoinsPerConnection: checkLimit('maxPendingJoinsPerConnection', merged.maxPendingJoinsPerConnection, 1, 10_000),
+    pendingJoinTtlMs: checkLimit('pendingJoinTtlMs', merged.pendingJoinTtlMs, 1, day),
+    recentCommitsPerRoom: checkLimit('recentCommitsPerRoom', merged.recentCommitsPerRoom, 1, 10_000),
+    pingIntervalMs: checkLimit('pingIntervalMs', merged.pingIntervalMs, 10, day),
+    pongTimeoutMs: checkLimit('pongTimeoutMs', merged.pongTimeoutMs, 10, day),
+    helloTimeoutMs: checkLimit('helloTimeoutMs', merged.helloTimeoutMs, 10, day),
+    closeGraceMs: checkLimit('closeGraceMs', merged.closeGraceMs, 0, 60_000),
+    headersTimeoutMs: checkLimit('headersTimeoutMs', merged.headersTimeoutMs, 100, 10_000),
+    requestTimeoutMs: checkLimit('requestTimeoutMs', merged.requestTimeoutMs, 100, 300_000),
+    keepAliveTimeoutMs: checkLimit('keepAliveTimeoutMs', merged.keepAliveTimeoutMs, 100, 60_000),
+  };
+  if (limits.requestTimeoutMs < limits.headersTimeoutMs)
+    throw new UsageError('E_USAGE', 'limit "requestTimeoutMs" expected to be at least "headersTimeoutMs"');
+
+  return { host, port, basePath, allowedOrigins, limits: Object.freeze(limits), logger: options.logger ?? defaultLogger };
+}

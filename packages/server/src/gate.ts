@@ -1,0 +1,199 @@
+/**
+ * The gate: a plain node:http server in front of the relay. It serves exactly three things, all
+ * under the secret base path, and answers everything else with the standard 404 (THREATS B.12):
+ *
+ *   GET <base>     → 308 to <base>/         (only someone who knows the path can ask)
+ *   GET <base>/    → a small page saying how to use the link
+ *   GET <base>/ws  + a valid WebSocket handshake, with no Origin or our own → the relay
+ *
+ * The `ws` library runs with `noServer: true`: the gate validates the handshake itself before
+ * handing the socket over, so ws never writes one of its own 400/401/405 answers (an existence
+ * oracle). The request path is compared in constant time: HMACs under a per-process random key,
+ * compared with `timingSafeEqual`, so the time taken does not depend on how much of the secret
+ * path a prober guessed (B.13).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { ResolvedOptions } from './config.js';
+import type { Counters } from './connection.js';
+import { sendNotFound, writeNotFound } from './notFound.js';
+import { sendPage, sendRedirect } from './page.js';
+import type { Relay } from './relay.js';
+
+export type Route = 'redirect' | 'page' | 'ws' | 'none';
+
+/** Matches a request target against the three routes in constant time (no early exit). */
+export class PathMatcher {
+  private readonly key = randomBytes(32);
+  private readonly macs: readonly Buffer[];
+
+  constructor(basePath: string) {
+    this.macs = [basePath, `${basePath}/`, `${basePath}/ws`].map((p) => this.mac(p));
+  }
+
+  private mac(s: string): Buffer {
+    return createHmac('sha256', this.key).update(s, 'utf8').digest();
+  }
+
+  /** `target` is the raw request target: any query string or `%`-escape makes it no match. */
+  match(target: string | undefined): Route {
+    const m = this.mac(target ?? '');
+    let hit = 0;
+    for (let i = 0; i < this.macs.length; i++) hit |= (timingSafeEqual(m, this.macs[i] as Buffer) ? 1 : 0) << i;
+    return hit === 1 ? 'redirect' : hit === 2 ? 'page' : hit === 4 ? 'ws' : 'none';
+  }
+
+  wipe(): void {
+    this.key.fill(0);
+  }
+}
+
+/** `::ffff:127.0.0.2` and `127.0.0.2` are one source. */
+export function normaliseIp(addr: string | undefined): string {
+  if (!addr) return 'unknown';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * Everything `ws`'s `handleUpgrade` would check (and answer with its own 400), checked here so
+ * that a failure gets our 404 instead. Subprotocols are not used by Safehouse: one is refused.
+ */
+function isWebSocketHandshake(req: IncomingMessage): boolean {
+  const h = req.headers;
+  return (
+    req.method === 'GET' &&
+    req.httpVersionMajor === 1 &&
+    req.httpVersionMinor >= 1 &&
+    typeof h.upgrade === 'string' &&
+    h.upgrade.toLowerCase() === 'websocket' &&
+    typeof h['sec-websocket-key'] === 'string' &&
+    WS_KEY.test(h['sec-websocket-key']) &&
+    h['sec-websocket-version'] === '13' &&
+    h['sec-websocket-protocol'] === undefined
+  );
+}
+
+export type Gate = {
+  readonly server: Server;
+  /** Accept this Origin on the relay URL (the server's own, once the port is known). */
+  allowOrigin(origin: string): void;
+  /** Stops taking requests and upgrades; the caller closes the relay, then calls `finish`. */
+  stop(): void;
+  /** Drops every remaining socket and resolves once the listener is closed. */
+  finish(): Promise<void>;
+};
+
+export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counters): Gate {
+  const { limits, basePath } = opts;
+  const matcher = new PathMatcher(basePath);
+  const origins = new Set<string>(opts.allowedOrigins);
+  const socketsPerIp = new Map<string, number>();
+  let stopping = false;
+  let closed: Promise<void> = Promise.resolve();
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false, // THREATS A.10: no compression bombs, asserted by a test
+    maxPayload: limits.maxFrameBytes, // THREATS A.1: ws refuses a bigger frame (1009) before buffering it
+    clientTracking: false, // the relay tracks its connections
+    skipUTF8Validation: false,
+  });
+
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs, // THREATS A.5 (slowloris)
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // node:http checks the two timeouts above only this often (default 30 s).
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    // Node's own 400 for a missing Host header would differ from our 404.
+    requireHostHeader: false,
+  });
+  server.maxConnections = limits.maxConnections + limits.maxSocketsPerIp;
+
+  server.on('connection', (socket: Socket) => {
+    const ip = normaliseIp(socket.remoteAddress);
+    const n = (socketsPerIp.get(ip) ?? 0) + 1;
+    if (n > limits.maxSocketsPerIp || stopping) {
+      counters.refusedRequests += 1;
+      socket.destroy();
+      return;
+    }
+    socketsPerIp.set(ip, n);
+    socket.once('close', () => {
+      const left = (socketsPerIp.get(ip) ?? 1) - 1;
+      if (left > 0) socketsPerIp.set(ip, left);
+      else socketsPerIp.delete(ip);
+    });
+  });
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const route = matcher.match(req.url);
+    if (!stopping && req.method === 'GET' && route === 'page') return sendPage(res);
+    if (!stopping && req.method === 'GET' && route === 'redirect') return sendRedirect(res, basePath);
+    counters.refusedRequests += 1;
+    sendNotFound(res);
+  };
+  server.on('request', onRequest);
+  // No `100 Continue` and no Node-specific `417`: such requests take the ordinary path.
+  server.on('checkContinue', onRequest);
+  server.on('checkExpectation', onRequest);
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const route = matcher.match(req.url);
+    const ip = normaliseIp(req.socket.remoteAddress);
+    const origin = req.headers.origin;
+    const ok =
+      !stopping &&
+      route === 'ws' &&
+      isWebSocketHandshake(req) &&
+      (origin === undefined || origins.has(origin)) && // THREATS A.11
+      relay.canAdmit(ip); // THREATS A.7: the per-IP and total caps
+    if (!ok) {
+      counters.refusedRequests += 1;
+      writeNotFound(socket, req.method);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => relay.attach(ws, ip));
+  });
+
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    counters.refusedRequests += 1;
+    writeNotFound(socket, req.method);
+  });
+
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    counters.refusedRequests += 1;
+    // A request too slow to arrive is dropped silently; anything unparseable gets the 404.
+    if (err.code === 'ECONNRESET' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    writeNotFound(socket, 'GET');
+  });
+
+  return {
+    server,
+    allowOrigin: (o) => void origins.add(o),
+    stop: () => {
+      if (stopping) return;
+      stopping = true;
+      closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+    },
+    finish: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await closed;
+      matcher.wipe();
+      origins.clear();
+      socketsPerIp.clear();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * @safehouse/server: the gate and the blind relay, as a library (`safehouse serve` calls it).
+ *
+ *   const server = await startServer({ port: 0 });
+ *   console.log(server.url);   // http://127.0.0.1:PORT/<secret base>/ — the CLI prints the link
+ *   await server.close();      // tells clients `closing`, closes with 1001, wipes state
+ *
+ * See README.md for what this package must never do.
+ */
+import { TransportError, UsageError } from '@safehouse/core/protocol';
+import { resolveOptions, type ServerOptions } from './config.js';
+import { createGate } from './gate.js';
+import { Relay, type RelayStats } from './relay.js';
+
+export type { ServerLimits, ServerOptions } from './config.js';
+export { DEFAULT_LIMITS, isLoopbackHost } from './config.js';
+export type { Logger, LogEvent, LogFields } from './logger.js';
+export { defaultLogger, silentLogger } from './logger.js';
+export type { RelayStats } from './relay.js';
+
+export type RunningServer = {
+  /** `http://host:port/<base>/`, with a trailing slash. Holds the secret base path: print it, never log it. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly basePath: string;
+  /** Sends `closing` to every client, closes their sockets with 1001, wipes state, stops listening. Idempotent. */
+  close(): Promise<void>;
+  /** Counts only: connections, rooms, subscriptions, pending joins, frames and bytes, refusals and drops. */
+  stats(): RelayStats;
+};
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listenError(err: Error & { code?: string }, host: string, port: number): Error {
+  switch (err.code ?? '') {
+    case 'EADDRINUSE':
+      return new TransportError('E_PORT_IN_USE', `port ${port} is in use on ${host}: stop what is using it, or choose another port`, {
+        cause: err,
+      });
+    case 'EACCES':
+      return new UsageError('E_ADDRESS_REFUSED', `binding port ${port} on ${host} is not permitted: choose a port above 1023`, { cause: err });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UsageError('E_ADDRESS_REFUSED', `cannot bind ${host}: it is not an address of this machine`, { cause: err });
+    default:
+      return new TransportError('E_CONNECT', `cannot listen on ${host}:${port} (${err.code ?? 'unknown error'})`, { cause: err });
+  }
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const opts = resolveOptions(options);
+  const relay = new Relay(opts.limits, opts.logger);
+  const gate = createGate(opts, relay, relay.counters);
+  const listenHost = opts.host.replace(/^\[(.*)\]$/, '$1');
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      gate.server.once('error', reject);
+      gate.server.listen({ host: listenHost, port: opts.port, exclusive: true }, () => {
+        gate.server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    gate.stop();
+    await relay.close();
+    await gate.finish();
+    throw listenError(err as Error, opts.host, opts.port);
+  }
+  gate.server.on('error', () => opts.logger.warn('internal-error', { code: 'E_INTERNAL' }));
+
+  const address = gate.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const origin = `http://${urlHost(listenHost)}:${port}`;
+  gate.allowOrigin(origin);
+  opts.logger.info('listening', { port });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${origin}${opts.basePath}/`,
+    host: opts.host,
+    port,
+    basePath: opts.basePath,
+    stats: () => relay.stats(),
+    close: () => {
+      closing ??= (async () => {
+        opts.logger.info('closing', { connections: relay.stats().connections });
+        gate.stop();
+        await relay.close();
+        await gate.finish();
+        opts.logger.info('closed');
+      })();
+      return closing;
+    },
+  };
+}

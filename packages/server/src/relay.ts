@@ -1,0 +1,285 @@
+/**
+ * The blind relay (docs/protocol.md): rooms, presence, fan-out of opaque bodies, per-room commit
+ * ordering (the MLS delivery service's one duty, RFC 9420 §14) and the routing of join requests
+ * and Welcomes. It decodes frame headers (ids and numbers) and never looks inside a body.
+ *
+ * All state is soft and in memory: a restart loses it and clients rebuild it (`sub` carries the
+ * epoch; clients resend what was not acked).
+ */
+import type { WebSocket } from 'ws';
+import {
+  decodeClientFrame,
+  encodeFrame,
+  missingCaseError,
+  randomId,
+  PROTOCOL_VERSION,
+  type ClientHeader,
+  type ErrorCode,
+  type RelayHeader,
+} from '@safehouse/core/protocol';
+import type { ServerLimits } from './config.js';
+import type { Logger } from './logger.js';
+import { CLOSE, Connection, type Counters } from './connection.js';
+import { Room, type PendingJoin } from './room.js';
+
+export type RelayStats = Counters & {
+  connections: number;
+  rooms: number;
+  subscriptions: number;
+  pendingJoins: number;
+};
+
+const V = PROTOCOL_VERSION;
+
+/** Encodes a relay frame as a Buffer view (no copy beyond the one `encodeFrame` makes). */
+function frame(header: RelayHeader, body?: Uint8Array): Buffer {
+  const bytes = encodeFrame(header, body);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export class Relay {
+  /** Random per process: a new value tells clients the relay restarted. */
+  readonly id = randomId();
+  readonly counters: Counters = {
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    refusedRequests: 0,
+    rateLimited: 0,
+    slowConsumers: 0,
+    deadPeers: 0,
+    protocolViolations: 0,
+  };
+  private readonly rooms = new Map<string, Room>();
+  private readonly connections = new Set<Connection>();
+  private readonly perIp = new Map<string, number>();
+  private readonly helloFrame: Buffer;
+  private readonly pongFrame = frame({ v: V, t: 'pong' });
+  private readonly closingFrame = frame({ v: V, t: 'closing' });
+  private readonly pingTimer: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(
+    private readonly limits: Readonly<ServerLimits>,
+    private readonly logger: Logger,
+  ) {
+    this.helloFrame = frame({ v: V, t: 'hello', relay: this.id, maxFrame: limits.maxFrameBytes });
+    this.pingTimer = setInterval(() => {
+      for (const conn of this.connections) conn.ping();
+    }, limits.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  /** Whether one more WebSocket from `ip` may be accepted (THREATS A.7). Checked before the upgrade. */
+  canAdmit(ip: string): boolean {
+    if (this.closing || this.connections.size >= this.limits.maxConnections) return false;
+    return (this.perIp.get(ip) ?? 0) < this.limits.maxConnectionsPerIp;
+  }
+
+  /** Takes over an upgraded WebSocket. */
+  attach(ws: WebSocket, ip: string): void {
+    const conn = new Connection(ws, ip, {
+      limits: this.limits,
+      logger: this.logger,
+      counters: this.counters,
+      onMessage: (c, data) => this.onMessage(c, data),
+      onLeave: (c) => this.leave(c),
+    });
+    this.connections.add(conn);
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+  }
+
+  stats(): RelayStats {
+    let subscriptions = 0;
+    let pendingJoins = 0;
+    for (const room of this.rooms.values()) {
+      subscriptions += room.subscribers.size;
+      pendingJoins += room.pendingJoins.size;
+    }
+    return { ...this.counters, connections: this.connections.size, rooms: this.rooms.size, subscriptions, pendingJoins };
+  }
+
+  /** Tells every client the server is closing, closes with 1001, waits (at most the grace), wipes. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.pingTimer);
+    await Promise.all([...this.connections].map((c) => c.shutdown(this.closingFrame)));
+    for (const room of this.rooms.values()) room.wipe();
+    this.rooms.clear();
+    this.connections.clear();
+    this.perIp.clear();
+  }
+
+  // ---- frames ------------------------------------------------------------------------------
+
+  private onMessage(conn: Connection, data: Buffer): void {
+    const decoded = decodeClientFrame(data, this.limits.maxFrameBytes);
+    if (!decoded.ok) {
+      if (decoded.code === 'E_FRAME_TOO_LARGE') conn.fail(decoded.code, CLOSE.messageTooBig, true);
+      else conn.fail(decoded.code, CLOSE.policyViolation, true);
+      return;
+    }
+    const { header, body } = decoded;
+    if (conn.state === 'hello') {
+      // docs/protocol.md: any frame before `hello` is fatal.
+      if (header.t !== 'hello') return conn.fail('E_HEADER_INVALID', CLOSE.policyViolation, true);
+      conn.takeToken();
+      conn.open();
+      conn.send(this.helloFrame);
+      return;
+    }
+    const token = conn.takeToken();
+    if (token !== 'ok') {
+      if (token === 'abuse') return conn.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
+      // Frames that expect an answer get a nack; sub/unsub/ping are dropped.
+      if (header.t === 'pub' || header.t === 'join' || header.t === 'welcome') this.nack(conn, header.id, 'E_RATE_LIMITED');
+      return;
+    }
+    this.handle(conn, header, body);
+  }
+
+  private handle(conn: Connection, header: ClientHeader, body: Uint8Array): void {
+    switch (header.t) {
+      case 'hello':
+        return conn.fail('E_HEADER_INVALID', CLOSE.policyViolation, true); // only once
+      case 'sub':
+        return this.subscribe(conn, header.room, header.epoch);
+      case 'unsub':
+        return this.unsubscribe(conn, header.room);
+      case 'pub':
+        return this.publish(conn, header, body);
+      case 'join':
+        return this.join(conn, header.room, header.id, body);
+      case 'welcome':
+        return this.welcome(conn, header, body);
+      case 'ping':
+        conn.send(this.pongFrame);
+        return;
+      default:
+        throw missingCaseError(header);
+    }
+  }
+
+  private nack(conn: Connection, id: string, code: ErrorCode, epoch?: number): void {
+    conn.send(frame(epoch === undefined ? { v: V, t: 'nack', id, code } : { v: V, t: 'nack', id, code, epoch }));
+  }
+
+  private ack(conn: Connection, id: string): void {
+    conn.send(frame({ v: V, t: 'ack', id }));
+  }
+
+  private subscribe(conn: Connection, roomId: string, epoch: number): void {
+    let room = this.rooms.get(roomId);
+    if (!room?.subscribers.has(conn) && conn.rooms.size >= this.limits.maxRoomsPerConnection) {
+      // `sub` has no id of its own: the nack names the room.
+      return this.nack(conn, roomId, 'E_ROOM_LIMIT');
+    }
+    if (!room) {
+      room = new Room(roomId, this.limits.recentCommitsPerRoom);
+      this.rooms.set(roomId, room);
+    }
+    room.learnEpoch(epoch);
+    room.subscribers.add(conn);
+    conn.rooms.add(room);
+    for (const pending of room.pendingJoins.values()) if (pending.owner !== conn) conn.send(pending.frame);
+    this.broadcastPresence(room);
+  }
+
+  private unsubscribe(conn: Connection, roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room?.subscribers.delete(conn)) return;
+    conn.rooms.delete(room);
+    this.broadcastPresence(room);
+    this.dropIfEmpty(room);
+  }
+
+  private publish(conn: Connection, header: Extract<ClientHeader, { t: 'pub' }>, body: Uint8Array): void {
+    const room = this.rooms.get(header.room);
+    if (!room?.subscribers.has(conn)) return this.nack(conn, header.id, 'E_NOT_SUBSCRIBED');
+    let seq: number;
+    if (header.kind === 'commit') {
+      const decision = room.decideCommit(header.id, header.epoch);
+      if (decision.kind === 'duplicate') return this.ack(conn, header.id);
+      if (decision.kind === 'stale') return this.nack(conn, header.id, 'E_STALE_EPOCH', decision.epoch);
+      seq = decision.seq;
+    } else {
+      seq = room.nextSeq();
+    }
+    // Encoded once; the same buffer goes to every other subscriber.
+    const out = frame({ v: V, t: 'msg', room: room.id, id: header.id, kind: header.kind, epoch: header.epoch, seq }, body);
+    for (const sub of room.subscribers) if (sub !== conn) sub.send(out);
+    this.ack(conn, header.id);
+  }
+
+  private join(conn: Connection, roomId: string, id: string, body: Uint8Array): void {
+    let room = this.rooms.get(roomId);
+    const existing = room?.pendingJoins.get(id);
+    if (existing?.owner !== conn && conn.joins.size >= this.limits.maxPendingJoinsPerConnection)
+      return this.nack(conn, id, 'E_RATE_LIMITED');
+    if (existing) this.removePendingJoin(existing, false);
+    if (!room) {
+      room = new Room(roomId, this.limits.recentCommitsPerRoom);
+      this.rooms.set(roomId, room);
+    }
+    const timer = setTimeout(() => this.removePendingJoin(pending, true), this.limits.pendingJoinTtlMs);
+    timer.unref();
+    const pending: PendingJoin = { id, room, owner: conn, frame: frame({ v: V, t: 'join', room: roomId, id }, body), timer };
+    room.pendingJoins.set(id, pending);
+    conn.joins.add(pending);
+    for (const sub of room.subscribers) if (sub !== conn) sub.send(pending.frame);
+    this.ack(conn, id);
+  }
+
+  private welcome(conn: Connection, header: Extract<ClientHeader, { t: 'welcome' }>, body: Uint8Array): void {
+    const room = this.rooms.get(header.room);
+    if (!room?.subscribers.has(conn)) return this.nack(conn, header.id, 'E_NOT_SUBSCRIBED');
+    const pending = room.pendingJoins.get(header.to);
+    if (!pending) return this.nack(conn, header.id, 'E_NO_SUCH_JOINER');
+    pending.owner.send(frame({ v: V, t: 'welcome', room: room.id, id: header.id }, body));
+    // Answered: later subscribers need not see it. A joiner that lost the Welcome asks again.
+    this.removePendingJoin(pending, true);
+    this.ack(conn, header.id);
+  }
+
+  // ---- leaving -----------------------------------------------------------------------------
+
+  private broadcastPresence(room: Room): void {
+    if (room.subscribers.size === 0) return;
+    const out = frame({ v: V, t: 'presence', room: room.id, count: room.subscribers.size });
+    for (const sub of room.subscribers) sub.send(out);
+  }
+
+  private removePendingJoin(pending: PendingJoin, dropRoom: boolean): void {
+    clearTimeout(pending.timer);
+    if (pending.room.pendingJoins.get(pending.id) === pending) pending.room.pendingJoins.delete(pending.id);
+    pending.owner.joins.delete(pending);
+    if (dropRoom) this.dropIfEmpty(pending.room);
+  }
+
+  private dropIfEmpty(room: Room): void {
+    if (room.isEmpty() && this.rooms.get(room.id) === room) {
+      room.wipe();
+      this.rooms.delete(room.id);
+    }
+  }
+
+  /** The connection is gone or going: out of every room, its join requests dropped, presence updated. */
+  private leave(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    const n = (this.perIp.get(conn.ip) ?? 1) - 1;
+    if (n > 0) this.perIp.set(conn.ip, n);
+    else this.perIp.delete(conn.ip);
+    const touched = new Set(conn.rooms);
+    for (const pending of [...conn.joins]) {
+      touched.add(pending.room);
+      this.removePendingJoin(pending, false);
+    }
+    for (const room of conn.rooms) {
+      room.subscribers.delete(conn);
+      this.broadcastPresence(room);
+    }
+    conn.rooms.clear();
+    for (const room of touched) this.dropIfEmpty(room);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * One room as the relay sees it: a random id, the connections subscribed to it, the MLS epoch
+ * it has learnt, the last few accepted commit ids and the join requests waiting for a Welcome.
+ * No names, no keys, no messages: soft state that a restart loses and clients rebuild.
+ */
+import type { Connection } from './connection.js';
+
+export type PendingJoin = {
+  readonly id: string;
+  readonly room: Room;
+  readonly owner: Connection;
+  /** The encoded relay `join` frame (header and request), made once and sent to every member. */
+  readonly frame: Buffer;
+  readonly timer: NodeJS.Timeout;
+};
+
+export type CommitDecision =
+  | { kind: 'accepted'; seq: number }
+  | { kind: 'duplicate' }
+  | { kind: 'stale'; epoch: number };
+
+export class Room {
+  /** The epoch a commit must be for; the highest any subscriber reported, or one past the last commit. */
+  epoch = 0;
+  /** Per-room frame counter sent with every `msg`: a hint for gap detection, not trusted. */
+  private seq = 0;
+  readonly subscribers = new Set<Connection>();
+  readonly pendingJoins = new Map<string, PendingJoin>();
+  /** Accepted commit ids, oldest first, at most `recentCommits` of them. */
+  private readonly recentCommits: string[] = [];
+
+  constructor(
+    readonly id: string,
+    private readonly recentCommitsKept: number,
+  ) {}
+
+  /** A subscriber reports its epoch: the room learns the highest (a restarted relay relearns it). */
+  learnEpoch(epoch: number): void {
+    if (epoch > this.epoch) this.epoch = epoch;
+  }
+
+  /**
+   * RFC 9420 §14: the delivery service orders commits, the first for an epoch wins. A commit for
+   * `epoch ≥ room epoch` is accepted and moves the room to `epoch + 1`; an id accepted before is
+   * a resend and is acked again; anything older is stale.
+   */
+  decideCommit(id: string, epoch: number): CommitDecision {
+    if (this.recentCommits.includes(id)) return { kind: 'duplicate' };
+    if (epoch < this.epoch) return { kind: 'stale', epoch: this.epoch };
+    this.epoch = epoch + 1;
+    this.recentCommits.push(id);
+    if (this.recentCommits.length > this.recentCommitsKept) this.recentCommits.shift();
+    return { kind: 'accepted', seq: this.nextSeq() };
+  }
+
+  nextSeq(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+
+  isEmpty(): boolean {
+    return this.subscribers.size === 0 && this.pendingJoins.size === 0;
+  }
+
+  /** Forgets everything it holds (timers included). */
+  wipe(): void {
+    for (const p of this.pendingJoins.values()) clearTimeout(p.timer);
+    this.pendingJoins.clear();
+    this.subscribers.clear();
+    this.recentCommits.length = 0;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Test helpers (not built, not shipped): a server on port 0 with a capturing logger, a protocol
+ * client over `ws`, and raw-socket tools for the bytes a real client would never send.
+ * Every wait has a deadline, so a failing test fails instead of hanging.
+ */
+import { connect, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
+import {
+  decodeRelayFrame,
+  encodeFrame,
+  randomId,
+  type ClientHeader,
+  type RelayHeader,
+} from '@safehouse/core/protocol';
+import { startServer, type RunningServer, type ServerLimits, type ServerOptions } from '../index.js';
+import type { LogEvent, LogFields, Logger } from '../logger.js';
+
+export type LogEntry = { level: 'info' | 'warn'; event: LogEvent; fields?: LogFields };
+
+export class CapturingLogger implements Logger {
+  readonly entries: LogEntry[] = [];
+  info(event: LogEvent, fields?: LogFields): void {
+    this.entries.push({ level: 'info', event, ...(fields ? { fields } : {}) });
+  }
+  warn(event: LogEvent, fields?: LogFields): void {
+    this.entries.push({ level: 'warn', event, ...(fields ? { fields } : {}) });
+  }
+  text(): string {
+    return JSON.stringify(this.entries);
+  }
+}
+
+export type TestServer = RunningServer & { logger: CapturingLogger };
+
+export async function startTestServer(limits: Partial<ServerLimits> = {}, options: ServerOptions = {}): Promise<TestServer> {
+  const logger = new CapturingLogger();
+  const server = await startServer({ port: 0, ...options, logger, limits });
+  return Object.assign(server, { logger });
+}
+
+export function wsUrl(server: RunningServer): string {
+  return `${server.url.replace(/^http/, 'ws')}ws`;
+}
+
+/** Resolves with `value`, or rejects after `ms` with `what` in the message. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export type Received = { header: RelayHeader; body: Uint8Array };
+
+/** A protocol client: sends frames, queues decoded relay frames, records how it was closed. */
+export class TestClient {
+  readonly frames: Received[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) throw new Error('relay sent a text frame');
+      const d = decodeRelayFrame(new Uint8Array(data));
+      if (!d.ok) throw new Error(`relay sent an invalid frame: ${d.message}`);
+      this.frames.push({ header: d.header, body: d.body });
+      for (const w of this.waiters.splice(0)) w();
+    });
+    ws.on('error', () => undefined);
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  /** Opens a WebSocket (no `hello` yet). */
+  static async open(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
+    const client = new TestClient(ws);
+    await within(
+      new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`unexpected response ${res.statusCode ?? 0}`)));
+      }),
+      5_000,
+      'the WebSocket to open',
+    );
+    return client;
+  }
+
+  /** Opens and says `hello`; resolves after the relay's `hello`. */
+  static async connect(server: RunningServer, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<TestClient> {
+    const client = await TestClient.open(wsUrl(server), options);
+    client.send({ v: 1, t: 'hello', session: randomId() });
+    await client.next('hello');
+    return client;
+  }
+
+  send(header: ClientHeader, body?: Uint8Array): void {
+    this.ws.send(encodeFrame(header, body));
+  }
+
+  sendRaw(data: Uint8Array | string): void {
+    this.ws.send(data);
+  }
+
+  /** Subscribes and waits for the presence that answers it. */
+  async sub(room: string, epoch = 0): Promise<void> {
+    this.send({ v: 1, t: 'sub', room, epoch });
+    await this.next('presence', (h) => h.room === room);
+  }
+
+  /** Removes and returns the first queued frame of kind `t` matching `where`, waiting up to `ms`. */
+  async next<T extends RelayHeader['t']>(
+    t: T,
+    where: (h: Extract<RelayHeader, { t: T }>) => boolean = () => true,
+    ms = 5_000,
+  ): Promise<{ header: Extract<RelayHeader, { t: T }>; body: Uint8Array }> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const i = this.frames.findIndex((f) => f.header.t === t && where(f.header as Extract<RelayHeader, { t: T }>));
+      if (i >= 0) {
+        const [f] = this.frames.splice(i, 1);
+        return f as { header: Extract<RelayHeader, { t: T }>; body: Uint8Array };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for a "${t}" frame; queued: ${this.frames.map((f) => f.header.t).join(',')}`);
+      await within(new Promise<void>((resolve) => this.waiters.push(resolve)), left, `a "${t}" frame`).catch(() => undefined);
+    }
+  }
+
+  /** True if no frame of kind `t` arrives within `ms`. */
+  async nothing(t: RelayHeader['t'], ms = 200): Promise<boolean> {
+    await sleep(ms);
+    return !this.frames.some((f) => f.header.t === t);
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+/** Sends `request` on a raw TCP socket and resolves with every byte until the server closes. */
+export function rawExchange(port: number, request: string | Buffer, opts: { localAddress?: string; ms?: number } = {}): Promise<Buffer> {
+  return within(
+    new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect({ host: '127.0.0.1', port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, () =>
+        socket.write(request),
+      );
+      socket.on('data', (c) => chunks.push(c));
+      socket.on('error', (e: Error & { code?: string }) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+    }),
+    opts.ms ?? 5_000,
+    'the server to answer and close',
+  );
+}
+
+/** The response with its `Date` header value blanked: the one part allowed to differ. */
+export function withoutDate(response: Buffer): string {
+  return response.toString('latin1').replace(/\r\nDate: [^\r]*\r\n/i, '\r\nDate: *\r\n');
+}
+
+/** A valid WebSocket handshake request for `path`, with extra header lines. */
+export function upgradeRequest(path: string, extra: string[] = [], method = 'GET'): string {
+  return [
+    `${method} ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    'Sec-WebSocket-Version: 13',
+    ...extra,
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** A masked client frame (RFC 6455 §5.2) with `fin`, `opcode` and `payload`. */
+export function maskedFrame(opcode: number, payload: Uint8Array): Buffer {
+  const mask = randomBytes(4);
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len]) : len < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
+  if (len >= 126 && len < 65536) {
+    head[0] = 0x80 | opcode;
+    head[1] = 0x80 | 126;
+    head.writeUInt16BE(len, 2);
+  } else if (len >= 65536) {
+    head[0] = 0x80 | opcode;
+    head[1] = 0x80 | 127;
+    head.writeBigUInt64BE(BigInt(len), 2);
+  }
+  const body = Buffer.from(payload);
+  for (let i = 0; i < body.length; i++) body[i] = (body[i] ?? 0) ^ (mask[i % 4] ?? 0);
+  return Buffer.concat([head, mask, body]);
+}
+
+/** Completes a WebSocket handshake on a raw socket; resolves with the socket and the 101 head. */
+export function rawWebSocket(port: number, path: string): Promise<{ socket: Socket; head: string; data: Buffer[] }> {
+  return within(
+    new Promise((resolve, reject) => {
+      const data: Buffer[] = [];
+      let head = '';
+      let upgraded = false;
+      const socket = connect({ host: '127.0.0.1', port }, () => socket.write(upgradeRequest(path)));
+      socket.on('error', reject);
+      socket.on('data', (chunk) => {
+        if (upgraded) {
+          data.push(chunk);
+          return;
+        }
+        head += chunk.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        upgraded = true;
+        const rest = Buffer.from(head.slice(end + 4), 'latin1');
+        head = head.slice(0, end);
+        if (rest.length) data.push(rest);
+        if (!head.startsWith('HTTP/1.1 101')) reject(new Error(`handshake refused: ${head.split('\r\n')[0] ?? ''}`));
+        else resolve({ socket, head, data });
+      });
+    }),
+    5_000,
+    'a raw WebSocket handshake',
+  );
+}
