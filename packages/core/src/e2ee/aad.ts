@@ -21,7 +21,8 @@ function isExpiry(x: unknown): x is number {
 export function encodeAad(aad: AppAad): Uint8Array {
   if (!isId(aad.room)) throw new TypeError('"aad.room" expected a 22-character id');
   if (!isId(aad.id)) throw new TypeError('"aad.id" expected a 22-character id');
-  if (aad.expiresAt !== undefined && !isExpiry(aad.expiresAt)) throw new TypeError(`"aad.expiresAt" expected a non-negative safe integer, got ${String(aad.expiresAt)}`);
+  if (aad.expiresAt !== undefined && !isExpiry(aad.expiresAt))
+    throw new TypeError(`"aad.expiresAt" expected a non-negative safe integer, got ${String(aad.expiresAt)}`);
   const expiry = aad.expiresAt === undefined ? u8(0) : concat(u8(1), u64(aad.expiresAt));
   return concat(u8(AAD_VERSION), lengthPrefixed(utf8(aad.room)), lengthPrefixed(utf8(aad.id)), expiry);
 }

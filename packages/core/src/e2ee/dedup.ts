@@ -13,7 +13,8 @@ export class IdWindow {
   #next = 0;
 
   constructor(max = DEFAULT_DEDUP_WINDOW) {
-    if (!Number.isSafeInteger(max) || max < 1) throw new TypeError(`"max" expected a positive integer, got ${String(max)}`);
+    if (!Number.isSafeInteger(max) || max < 1)
+      throw new TypeError(`"max" expected a positive integer, got ${String(max)}`);
     this.#max = max;
   }
 

@@ -48,7 +48,17 @@ class PendingJoinImpl implements PendingJoin {
   #priv: PrivateKeyPackage | undefined;
   #secret: Uint8Array | undefined;
 
-  constructor(room: string, name: string, identity: DeviceIdentity, cs: CiphersuiteImpl, kp: KeyPackage, priv: PrivateKeyPackage, kpBytes: Uint8Array, secret: Uint8Array, request: Uint8Array) {
+  constructor(
+    room: string,
+    name: string,
+    identity: DeviceIdentity,
+    cs: CiphersuiteImpl,
+    kp: KeyPackage,
+    priv: PrivateKeyPackage,
+    kpBytes: Uint8Array,
+    secret: Uint8Array,
+    request: Uint8Array,
+  ) {
     this.room = room;
     this.name = name;
     this.identity = identity;
@@ -93,7 +103,8 @@ function checkRoom(room: unknown): asserts room is string {
 }
 
 function checkName(name: unknown): asserts name is string {
-  if (!isValidName(name)) throw new UsageError('E_NAME_INVALID', '"name" expected 1-32 characters without control characters');
+  if (!isValidName(name))
+    throw new UsageError('E_NAME_INVALID', '"name" expected 1-32 characters without control characters');
 }
 
 function badWelcome(message: string): JoinOutcome {
@@ -110,7 +121,14 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
   async function keyPackageFor(identity: DeviceIdentity, name: string, cs: CiphersuiteImpl) {
     // RFC 9420 §10: a fresh KeyPackage (init and leaf HPKE keys) per group; the signature key
     // is the device identity, so the credential binds the name to it.
-    return generateKeyPackageWithKey(basicCredential(name), defaultCapabilities(), defaultLifetime, [], { signKey: identity.handle(), publicKey: identity.publicKey }, cs);
+    return generateKeyPackageWithKey(
+      basicCredential(name),
+      defaultCapabilities(),
+      defaultLifetime,
+      [],
+      { signKey: identity.handle(), publicKey: identity.publicKey },
+      cs,
+    );
   }
 
   return {
@@ -133,13 +151,24 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       const id = asDeviceIdentity(identity);
       checkName(name);
       checkRoom(room);
-      if (!(secret instanceof Uint8Array) || secret.length !== INVITE_SECRET_BYTES) throw new UsageError('E_USAGE', `"secret" expected Uint8Array of length ${INVITE_SECRET_BYTES}`);
+      if (!(secret instanceof Uint8Array) || secret.length !== INVITE_SECRET_BYTES)
+        throw new UsageError('E_USAGE', `"secret" expected Uint8Array of length ${INVITE_SECRET_BYTES}`);
       const cs = suiteFor(await base(), id);
       const kp = await keyPackageFor(id, name, cs);
       const kpBytes = encodeKeyPackage(kp.publicPackage);
       const proof = await makeProof('join', secret, room, kpBytes);
       const request = encodeJoinRequest(room, name, kpBytes, proof);
-      return new PendingJoinImpl(room, name, id, cs, kp.publicPackage, kp.privatePackage, kpBytes, secret.slice(), request);
+      return new PendingJoinImpl(
+        room,
+        name,
+        id,
+        cs,
+        kp.publicPackage,
+        kp.privatePackage,
+        kpBytes,
+        secret.slice(),
+        request,
+      );
     },
 
     parseJoinRequest(body: Uint8Array): JoinRequest | undefined {
@@ -157,22 +186,39 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
     },
 
     async joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint): Promise<JoinOutcome> {
-      if (!(pending instanceof PendingJoinImpl)) throw new UsageError('E_USAGE', '"pending" expected a PendingJoin made by createJoinRequest');
+      if (!(pending instanceof PendingJoinImpl))
+        throw new UsageError('E_USAGE', '"pending" expected a PendingJoin made by createJoinRequest');
       const priv = pending.privateKeys;
       const secret = pending.secret;
-      if (priv === undefined || secret === undefined) throw new UsageError('E_USAGE', 'this join was already completed or disposed');
-      if (!(welcome instanceof Uint8Array) || !(inviter instanceof Uint8Array)) return badWelcome('the Welcome could not be read');
+      if (priv === undefined || secret === undefined)
+        throw new UsageError('E_USAGE', 'this join was already completed or disposed');
+      if (!(welcome instanceof Uint8Array) || !(inviter instanceof Uint8Array))
+        return badWelcome('the Welcome could not be read');
       let session: MlsGroupSession;
       try {
         const decoded = decodeMlsMessage(welcome, 0);
-        if (!decoded || decoded[1] !== welcome.length || decoded[0].wireformat !== 'mls_welcome') return badWelcome('the Welcome could not be read');
+        if (!decoded || decoded[1] !== welcome.length || decoded[0].wireformat !== 'mls_welcome')
+          return badWelcome('the Welcome could not be read');
         // RFC 9420 §12.4.3.1: decrypt, verify the GroupInfo signature and tree, derive the epoch.
-        const [state, extensions] = await joinGroupWithExtensions(decoded[0].welcome, pending.keyPackage, priv, emptyPskIndex, pending.cs, undefined, undefined, clientConfig());
-        if (!bytesEqual(state.groupContext.groupId, utf8(pending.room))) return badWelcome('the Welcome is for another room');
+        const [state, extensions] = await joinGroupWithExtensions(
+          decoded[0].welcome,
+          pending.keyPackage,
+          priv,
+          emptyPskIndex,
+          pending.cs,
+          undefined,
+          undefined,
+          clientConfig(),
+        );
+        if (!bytesEqual(state.groupContext.groupId, utf8(pending.room)))
+          return badWelcome('the Welcome is for another room');
         // Only a member holding the invite secret could make this proof: a relay that built a
         // group of its own around our (public) KeyPackage cannot.
         const proof = extensions.find((e) => e.extensionType === WELCOME_PROOF_EXTENSION);
-        if (proof === undefined || !(await checkProof('welcome', secret, pending.room, pending.keyPackageBytes, proof.extensionData))) {
+        if (
+          proof === undefined ||
+          !(await checkProof('welcome', secret, pending.room, pending.keyPackageBytes, proof.extensionData))
+        ) {
           return badWelcome('the Welcome does not prove knowledge of the invite secret');
         }
         session = new MlsGroupSession(pending.room, state, pending.cs, secrets);
@@ -183,10 +229,15 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       // On refusal the session is dropped, not disposed: its leaf key is the PendingJoin's, which
       // stays usable for the genuine Welcome if this one was a forgery.
       if (!members.some((m) => bytesEqual(m.fingerprint, inviter))) {
-        return badWelcome("the inviter named in the link is not a member of this room");
+        return badWelcome('the inviter named in the link is not a member of this room');
       }
       const pins = options.pins;
-      const changed = pins ? members.find((m) => m.leaf !== session.myLeaf() && pins.check(m.name, m.fingerprint) === 'changed' && pins.isVerified(m.name)) : undefined;
+      const changed = pins
+        ? members.find(
+            (m) =>
+              m.leaf !== session.myLeaf() && pins.check(m.name, m.fingerprint) === 'changed' && pins.isVerified(m.name),
+          )
+        : undefined;
       if (changed !== undefined) {
         return { ok: false, code: 'E_KEY_CHANGED', message: `the verified key of "${changed.name}" changed` };
       }

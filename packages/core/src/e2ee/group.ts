@@ -130,12 +130,22 @@ export class MlsGroupSession implements GroupSession {
       const authenticatedData = encodeAad(aad);
       const s = this.#active();
       // RFC 9420 §6.3.1 padding: zero bytes after the content, inside the AEAD.
-      const padded = { ...s, clientConfig: { ...s.clientConfig, paddingConfig: { kind: 'alwaysPad' as const, paddingLength: paddingFor(plaintext.length) } } };
+      const padded = {
+        ...s,
+        clientConfig: {
+          ...s.clientConfig,
+          paddingConfig: { kind: 'alwaysPad' as const, paddingLength: paddingFor(plaintext.length) },
+        },
+      };
       const r = await createApplicationMessage(padded, plaintext, this.#cs, authenticatedData);
       this.#state = { ...r.newState, clientConfig: s.clientConfig };
       r.consumed.forEach(wipe);
       this.#seen.add(aad.id);
-      return encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: r.privateMessage });
+      return encodeMlsMessage({
+        version: 'mls10',
+        wireformat: 'mls_private_message',
+        privateMessage: r.privateMessage,
+      });
     });
   }
 
@@ -155,7 +165,11 @@ export class MlsGroupSession implements GroupSession {
     if (s === undefined || s.groupActiveState.kind !== 'active') return { kind: 'rejected' };
     const pm = decodePrivateMessage(body);
     if (pm === undefined) return { kind: 'rejected' };
-    if (this.#ownCommits.some((c) => bytesEqual(c, body)) || [...this.#pending.keys()].some((p) => bytesEqual(p.commit, body))) return { kind: 'duplicate' };
+    if (
+      this.#ownCommits.some((c) => bytesEqual(c, body)) ||
+      [...this.#pending.keys()].some((p) => bytesEqual(p.commit, body))
+    )
+      return { kind: 'duplicate' };
     let aad: AppAad | undefined;
     if (pm.contentType === 'application') {
       aad = decodeAad(pm.authenticatedData);
@@ -205,7 +219,9 @@ export class MlsGroupSession implements GroupSession {
    * `add` checks, and we never send Update proposals.
    */
   #withRemoveProposalsOnly(s: ClientState): ClientState {
-    const kept = Object.fromEntries(Object.entries(s.unappliedProposals).filter(([, p]) => p.proposal.proposalType === 'remove'));
+    const kept = Object.fromEntries(
+      Object.entries(s.unappliedProposals).filter(([, p]) => p.proposal.proposalType === 'remove'),
+    );
     return { ...s, unappliedProposals: kept };
   }
 
@@ -217,15 +233,22 @@ export class MlsGroupSession implements GroupSession {
         extraProposals,
         // RFC 9420 §12.4.3.3: the tree travels in the Welcome, so a joiner needs nothing else.
         ratchetTreeExtension: true,
-        groupInfoExtensions: welcomeProof ? [{ extensionType: WELCOME_PROOF_EXTENSION, extensionData: welcomeProof }] : [],
+        groupInfoExtensions: welcomeProof
+          ? [{ extensionType: WELCOME_PROOF_EXTENSION, extensionData: welcomeProof }]
+          : [],
       },
     );
-    const all: ProposalWithSender[] = [...Object.values(s.unappliedProposals), ...extraProposals.map((proposal) => ({ proposal, senderLeafIndex: s.privatePath.leafIndex }))];
+    const all: ProposalWithSender[] = [
+      ...Object.values(s.unappliedProposals),
+      ...extraProposals.map((proposal) => ({ proposal, senderLeafIndex: s.privatePath.leafIndex })),
+    ];
     const changes = diffMembers(this.members(), membersOf(r.newState.ratchetTree), removedLeaves(all));
     const pending: PendingCommit = {
       epoch: Number(s.groupContext.epoch),
       commit: encodeMlsMessage(r.commit),
-      ...(r.welcome ? { welcome: encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: r.welcome }) } : {}),
+      ...(r.welcome
+        ? { welcome: encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: r.welcome }) }
+        : {}),
       added: changes.added,
       removed: changes.removed,
     };
@@ -241,11 +264,18 @@ export class MlsGroupSession implements GroupSession {
   add(request: JoinRequest, secret?: Uint8Array): Promise<PendingCommit> {
     return this.#exclusive(async () => {
       const key = secret ?? this.#secrets.secretFor(request);
-      if (key === undefined) throw new UsageError('E_INVITE_PROOF', 'add needs a join request accepted by verifyJoinProof (or its invite secret)');
+      if (key === undefined)
+        throw new UsageError(
+          'E_INVITE_PROOF',
+          'add needs a join request accepted by verifyJoinProof (or its invite secret)',
+        );
       const kp = decodeKeyPackage(request.keyPackage);
-      if (request.room !== this.room || kp === undefined) throw new UsageError('E_USAGE', 'the join request is not for this room or its KeyPackage is malformed');
-      if (!(await checkProof('join', key, this.room, request.keyPackage, request.proof))) throw new CryptoError('E_INVITE_PROOF', 'the join request has no valid invite proof');
-      if (this.members().some((m) => m.name === kp.name)) throw new UsageError('E_NAME_TAKEN', 'a member of this room already has that name');
+      if (request.room !== this.room || kp === undefined)
+        throw new UsageError('E_USAGE', 'the join request is not for this room or its KeyPackage is malformed');
+      if (!(await checkProof('join', key, this.room, request.keyPackage, request.proof)))
+        throw new CryptoError('E_INVITE_PROOF', 'the join request has no valid invite proof');
+      if (this.members().some((m) => m.name === kp.name))
+        throw new UsageError('E_NAME_TAKEN', 'a member of this room already has that name');
       const proof = await makeProof('welcome', key, this.room, request.keyPackage);
       try {
         return await this.#commit([{ proposalType: 'add', add: { keyPackage: kp.keyPackage } }], proof);
@@ -267,7 +297,9 @@ export class MlsGroupSession implements GroupSession {
       }
       // Leaves someone already proposed to remove go in by reference (RFC 9420 §12.4).
       const proposed = removedLeaves(Object.values(this.#withRemoveProposalsOnly(s).unappliedProposals));
-      const extra: Proposal[] = [...new Set(leaves)].filter((l) => !proposed.has(l)).map((removed) => ({ proposalType: 'remove', remove: { removed } }));
+      const extra: Proposal[] = [...new Set(leaves)]
+        .filter((l) => !proposed.has(l))
+        .map((removed) => ({ proposalType: 'remove', remove: { removed } }));
       return this.#commit(extra);
     });
   }
@@ -280,7 +312,12 @@ export class MlsGroupSession implements GroupSession {
   proposeLeave(): Promise<Uint8Array> {
     return this.#exclusive(async () => {
       const s = this.#active();
-      const r = await createProposal(s, false, { proposalType: 'remove', remove: { removed: s.privatePath.leafIndex } }, this.#cs);
+      const r = await createProposal(
+        s,
+        false,
+        { proposalType: 'remove', remove: { removed: s.privatePath.leafIndex } },
+        this.#cs,
+      );
       this.#state = r.newState;
       r.consumed.forEach(wipe);
       return encodeMlsMessage(r.message);
@@ -291,7 +328,8 @@ export class MlsGroupSession implements GroupSession {
     return this.#exclusive(() => {
       const p = this.#pending.get(pending);
       const s = this.#current();
-      if (p === undefined || Number(s.groupContext.epoch) !== pending.epoch) throw new UsageError('E_USAGE', 'this commit is unknown, already settled, or for another epoch');
+      if (p === undefined || Number(s.groupContext.epoch) !== pending.epoch)
+        throw new UsageError('E_USAGE', 'this commit is unknown, already settled, or for another epoch');
       this.#pending.delete(pending);
       this.#dropPending();
       // The commit was made from an earlier snapshot of this epoch; messages received since
@@ -326,7 +364,17 @@ export class MlsGroupSession implements GroupSession {
     wipe(s.signaturePrivateKey);
     for (const k of Object.values(s.privatePath.privateKeys)) wipe(k);
     const ks = s.keySchedule;
-    for (const v of [ks.senderDataSecret, ks.exporterSecret, ks.externalSecret, ks.confirmationKey, ks.membershipKey, ks.resumptionPsk, ks.epochAuthenticator, ks.initSecret]) wipe(v);
+    for (const v of [
+      ks.senderDataSecret,
+      ks.exporterSecret,
+      ks.externalSecret,
+      ks.confirmationKey,
+      ks.membershipKey,
+      ks.resumptionPsk,
+      ks.epochAuthenticator,
+      ks.initSecret,
+    ])
+      wipe(v);
     allSecretTreeValues(s.secretTree).forEach(wipe);
     for (const d of s.historicalReceiverData.values()) {
       wipe(d.senderDataSecret);

@@ -38,7 +38,8 @@ export class DeviceIdentity implements Identity {
       const key = id.#key;
       if (key === undefined) throw new UsageError('E_USAGE', 'this identity was disposed');
       // A handle that is not ours means a state mix-up: refuse rather than sign with another key.
-      if (!bytesEqual(handle, id.#handle)) throw new CryptoError('E_INTERNAL', 'signing handle does not belong to this identity');
+      if (!bytesEqual(handle, id.#handle))
+        throw new CryptoError('E_INTERNAL', 'signing handle does not belong to this identity');
       return new Uint8Array(await crypto.subtle.sign('Ed25519', key, message));
     };
   }
@@ -47,7 +48,8 @@ export class DeviceIdentity implements Identity {
   static async generate(): Promise<DeviceIdentity> {
     const pair = (await crypto.subtle.generateKey('Ed25519', false, ['sign', 'verify'])) as CryptoKeyPair;
     const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
-    if (publicKey.length !== 32) throw new CryptoError('E_INTERNAL', `Ed25519 public key expected 32 bytes, got length=${publicKey.length}`);
+    if (publicKey.length !== 32)
+      throw new CryptoError('E_INTERNAL', `Ed25519 public key expected 32 bytes, got length=${publicKey.length}`);
     return new DeviceIdentity(publicKey, pair.privateKey, crypto.getRandomValues(new Uint8Array(32)));
   }
 
@@ -75,7 +77,8 @@ export function signWithIdentity(id: DeviceIdentity, handle: Uint8Array, message
 
 /** Narrows an `Identity` from the api to ours, or throws a usage error that says what came. */
 export function asDeviceIdentity(identity: Identity): DeviceIdentity {
-  if (!(identity instanceof DeviceIdentity)) throw new UsageError('E_USAGE', '"identity" expected an Identity made by createIdentity()');
+  if (!(identity instanceof DeviceIdentity))
+    throw new UsageError('E_USAGE', '"identity" expected an Identity made by createIdentity()');
   if (identity.disposed) throw new UsageError('E_USAGE', '"identity" was disposed');
   return identity;
 }

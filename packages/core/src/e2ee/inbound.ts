@@ -12,7 +12,13 @@
  *    protected, so only a member can produce it: if its (leaf, generation) was consumed
  *    already (§9.1 secret tree ratchets), the message is a replay: `duplicate`.
  */
-import { type ClientState, type PrivateMessage, type RatchetTree, type CiphersuiteImpl, decodeMlsMessage } from 'ts-mls';
+import {
+  type ClientState,
+  type PrivateMessage,
+  type RatchetTree,
+  type CiphersuiteImpl,
+  decodeMlsMessage,
+} from 'ts-mls';
 import { decryptSenderData } from 'ts-mls/privateMessage.js';
 import type { SecretTree } from 'ts-mls/secretTree.js';
 import { bytesEqual } from './bytes.js';
@@ -44,16 +50,27 @@ function generationConsumed(tree: SecretTree, leaf: number, generation: number, 
   return generation < ratchet.generation && ratchet.unusedGenerations[generation] === undefined;
 }
 
-export async function inspect(state: ClientState, groupId: Uint8Array, pm: PrivateMessage, cs: CiphersuiteImpl): Promise<Inbound> {
+export async function inspect(
+  state: ClientState,
+  groupId: Uint8Array,
+  pm: PrivateMessage,
+  cs: CiphersuiteImpl,
+): Promise<Inbound> {
   if (!bytesEqual(pm.groupId, groupId)) return { kind: 'rejected' };
   const current = state.groupContext.epoch;
   if (pm.epoch > current) {
     // An epoch number beyond 2^53 cannot come from a real group; do not try to represent it.
-    return pm.epoch <= BigInt(Number.MAX_SAFE_INTEGER) ? { kind: 'future-epoch', epoch: Number(pm.epoch) } : { kind: 'rejected' };
+    return pm.epoch <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? { kind: 'future-epoch', epoch: Number(pm.epoch) }
+      : { kind: 'rejected' };
   }
   const data =
     pm.epoch === current
-      ? { senderDataSecret: state.keySchedule.senderDataSecret, secretTree: state.secretTree, ratchetTree: state.ratchetTree }
+      ? {
+          senderDataSecret: state.keySchedule.senderDataSecret,
+          secretTree: state.secretTree,
+          ratchetTree: state.ratchetTree,
+        }
       : state.historicalReceiverData.get(pm.epoch);
   if (data === undefined) return { kind: 'rejected' };
   let sender: Awaited<ReturnType<typeof decryptSenderData>>;
@@ -64,6 +81,7 @@ export async function inspect(state: ClientState, groupId: Uint8Array, pm: Priva
   }
   if (sender === undefined) return { kind: 'rejected' };
   if (data.ratchetTree[sender.leafIndex * 2]?.nodeType !== 'leaf') return { kind: 'rejected' };
-  if (generationConsumed(data.secretTree, sender.leafIndex, sender.generation, pm.contentType !== 'application')) return { kind: 'duplicate' };
+  if (generationConsumed(data.secretTree, sender.leafIndex, sender.generation, pm.contentType !== 'application'))
+    return { kind: 'duplicate' };
   return { kind: 'ok', pm, senderLeaf: sender.leafIndex, tree: data.ratchetTree };
 }

@@ -23,7 +23,13 @@ import { PROOF_BYTES } from './proof.js';
 export const JOIN_REQUEST_VERSION = 1;
 
 export function encodeJoinRequest(room: string, name: string, keyPackage: Uint8Array, proof: Uint8Array): Uint8Array {
-  return concat(u8(JOIN_REQUEST_VERSION), lengthPrefixed(utf8(room)), lengthPrefixed(utf8(name)), lengthPrefixed(keyPackage), lengthPrefixed(proof));
+  return concat(
+    u8(JOIN_REQUEST_VERSION),
+    lengthPrefixed(utf8(room)),
+    lengthPrefixed(utf8(name)),
+    lengthPrefixed(keyPackage),
+    lengthPrefixed(proof),
+  );
 }
 
 /** Decodes a join request body; undefined for anything malformed. Never throws. */

@@ -41,7 +41,11 @@ export function removedLeaves(proposals: readonly ProposalWithSender[]): Set<num
  * changes name or signature key (an Update or a commit path may carry a new credential,
  * RFC 9420 §12.1.2) is `updated` — that is a key change the pins must judge.
  */
-export function diffMembers(before: readonly Member[], after: readonly Member[], removed: ReadonlySet<number>): MemberChanges {
+export function diffMembers(
+  before: readonly Member[],
+  after: readonly Member[],
+  removed: ReadonlySet<number>,
+): MemberChanges {
   const old = new Map(before.map((m) => [m.leaf, m]));
   const added: Member[] = [];
   const updated: Member[] = [];

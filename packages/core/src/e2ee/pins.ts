@@ -25,7 +25,9 @@ interface Pin {
 
 function checkFingerprint(fp: unknown): asserts fp is Uint8Array {
   if (!(fp instanceof Uint8Array) || fp.length !== 32) {
-    throw new TypeError(`"fingerprint" expected Uint8Array of length 32, got ${fp instanceof Uint8Array ? `length=${fp.length}` : typeof fp}`);
+    throw new TypeError(
+      `"fingerprint" expected Uint8Array of length 32, got ${fp instanceof Uint8Array ? `length=${fp.length}` : typeof fp}`,
+    );
   }
 }
 
@@ -98,7 +100,11 @@ export class PinStore {
   get(name: string): PinState | undefined {
     const pin = this.#pins.get(name);
     if (pin === undefined) return undefined;
-    return { fingerprint: pin.pinned.slice(), verified: pin.verified, ...(pin.seen ? { changedTo: pin.seen.slice() } : {}) };
+    return {
+      fingerprint: pin.pinned.slice(),
+      verified: pin.verified,
+      ...(pin.seen ? { changedTo: pin.seen.slice() } : {}),
+    };
   }
 
   forget(name: string): void {

@@ -27,7 +27,9 @@ type ProofKind = 'join' | 'welcome';
 async function macKey(secret: Uint8Array, kind: ProofKind, usage: 'sign' | 'verify'): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey('raw', secret, 'HKDF', false, ['deriveBits']);
   const info = utf8(kind === 'join' ? JOIN_INFO : WELCOME_INFO);
-  const bits = new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info }, ikm, 256));
+  const bits = new Uint8Array(
+    await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info }, ikm, 256),
+  );
   try {
     return await crypto.subtle.importKey('raw', bits, { name: 'HMAC', hash: 'SHA-256' }, false, [usage]);
   } finally {
@@ -47,14 +49,25 @@ function checkSecret(secret: unknown): asserts secret is Uint8Array {
 }
 
 /** The MAC over (room, KeyPackage bytes) under the invite secret. */
-export async function makeProof(kind: ProofKind, secret: Uint8Array, room: string, keyPackage: Uint8Array): Promise<Uint8Array> {
+export async function makeProof(
+  kind: ProofKind,
+  secret: Uint8Array,
+  room: string,
+  keyPackage: Uint8Array,
+): Promise<Uint8Array> {
   checkSecret(secret);
   const key = await macKey(secret, kind, 'sign');
   return new Uint8Array(await crypto.subtle.sign('HMAC', key, macInput(room, keyPackage)));
 }
 
 /** Constant-time check; false for anything wrong (including wrong types), never throws. */
-export async function checkProof(kind: ProofKind, secret: Uint8Array, room: string, keyPackage: Uint8Array, proof: Uint8Array): Promise<boolean> {
+export async function checkProof(
+  kind: ProofKind,
+  secret: Uint8Array,
+  room: string,
+  keyPackage: Uint8Array,
+  proof: Uint8Array,
+): Promise<boolean> {
   try {
     if (!(secret instanceof Uint8Array) || secret.length !== INVITE_SECRET_BYTES) return false;
     if (!(proof instanceof Uint8Array) || proof.length !== PROOF_BYTES) return false;

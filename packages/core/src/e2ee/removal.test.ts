@@ -37,15 +37,38 @@ const noSecrets = { secretFor: () => undefined };
 /** Three members built with ts-mls directly, so the test keeps each immutable state it wants. */
 async function threeMembers() {
   const room = randomId();
-  const kps = await Promise.all(['a', 'b', 'c'].map((n) => generateKeyPackage(basicCredential(n), defaultCapabilities(), defaultLifetime, [], cs)));
+  const kps = await Promise.all(
+    ['a', 'b', 'c'].map((n) => generateKeyPackage(basicCredential(n), defaultCapabilities(), defaultLifetime, [], cs)),
+  );
   const [ka, kb, kc] = kps as [(typeof kps)[0], (typeof kps)[0], (typeof kps)[0]];
   const a0 = await createGroup(enc.encode(room), ka.publicPackage, ka.privatePackage, [], cs, clientConfig());
   const add = await createCommit(
     { state: a0, cipherSuite: cs },
-    { extraProposals: [kb, kc].map((k) => ({ proposalType: 'add' as const, add: { keyPackage: k.publicPackage } })), ratchetTreeExtension: true },
+    {
+      extraProposals: [kb, kc].map((k) => ({ proposalType: 'add' as const, add: { keyPackage: k.publicPackage } })),
+      ratchetTreeExtension: true,
+    },
   );
-  const b = await joinGroup(add.welcome!, kb.publicPackage, kb.privatePackage, emptyPskIndex, cs, undefined, undefined, clientConfig());
-  const c = await joinGroup(add.welcome!, kc.publicPackage, kc.privatePackage, emptyPskIndex, cs, undefined, undefined, clientConfig());
+  const b = await joinGroup(
+    add.welcome!,
+    kb.publicPackage,
+    kb.privatePackage,
+    emptyPskIndex,
+    cs,
+    undefined,
+    undefined,
+    clientConfig(),
+  );
+  const c = await joinGroup(
+    add.welcome!,
+    kc.publicPackage,
+    kc.privatePackage,
+    emptyPskIndex,
+    cs,
+    undefined,
+    undefined,
+    clientConfig(),
+  );
   const wrap = (s: ClientState) => new MlsGroupSession(room, s, cs, noSecrets);
   return { room, a: wrap(add.newState), b: wrap(b), c: wrap(c), cState: c };
 }
@@ -59,7 +82,15 @@ function privateMessage(bytes: Uint8Array) {
 /** What the removed member sees inside the commit, decrypting it with its pre-removal state. */
 async function commitAsSeenBy(state: ClientState, commit: Uint8Array) {
   const pm = privateMessage(commit);
-  const r = await unprotectPrivateMessage(state.keySchedule.senderDataSecret, pm, state.secretTree, state.ratchetTree, state.groupContext, KEY_RETENTION, cs);
+  const r = await unprotectPrivateMessage(
+    state.keySchedule.senderDataSecret,
+    pm,
+    state.secretTree,
+    state.ratchetTree,
+    state.groupContext,
+    KEY_RETENTION,
+    cs,
+  );
   if (r.content.content.contentType !== 'commit') throw new Error('expected a commit');
   return r.content.content.commit;
 }
@@ -73,7 +104,13 @@ async function cannotDecrypt(state: ClientState, message: Uint8Array): Promise<b
   }
 }
 
-async function assertRemovedForGood(a: GroupSession, b: GroupSession, c: GroupSession, cBefore: ClientState, commit: Uint8Array) {
+async function assertRemovedForGood(
+  a: GroupSession,
+  b: GroupSession,
+  c: GroupSession,
+  cBefore: ClientState,
+  commit: Uint8Array,
+) {
   // The commit's path is what makes the new epoch secret unknown to c (§12.4.2 commit_secret).
   const seen = await commitAsSeenBy(cBefore, commit);
   expect(seen.path).toBeDefined();
@@ -119,7 +156,14 @@ describe('removal through ts-mls 1.6.4', () => {
 
   it('an add is refused without a join proof', async () => {
     const { a } = await threeMembers();
-    const req = { room: a.room, name: 'd', publicKey: new Uint8Array(32), fingerprint: new Uint8Array(32), keyPackage: new Uint8Array(10), proof: new Uint8Array(32) };
+    const req = {
+      room: a.room,
+      name: 'd',
+      publicKey: new Uint8Array(32),
+      fingerprint: new Uint8Array(32),
+      keyPackage: new Uint8Array(10),
+      proof: new Uint8Array(32),
+    };
     await expect(a.add(req)).rejects.toMatchObject({ code: 'E_INVITE_PROOF' });
     await expect(a.add(req, randomBytes(32))).rejects.toMatchObject({ code: 'E_USAGE' });
   });

@@ -59,7 +59,11 @@ function text(r: ReceiveResult): string {
 }
 
 /** Applies a commit: the committer confirms, every other listed session processes it. */
-async function settle(committer: GroupSession, pending: Awaited<ReturnType<GroupSession['update']>>, others: GroupSession[]): Promise<ReceiveResult[]> {
+async function settle(
+  committer: GroupSession,
+  pending: Awaited<ReturnType<GroupSession['update']>>,
+  others: GroupSession[],
+): Promise<ReceiveResult[]> {
   await committer.confirm(pending);
   return Promise.all(others.map((s) => s.receive(pending.commit)));
 }
@@ -85,7 +89,9 @@ describe('e2ee scenarios', () => {
   });
 
   it('appAadIsAuthenticatedAndReturned', async () => {
-    const { sessions: [a, b] } = await roomOf(2);
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
     const aad = { room: a!.room, id: randomId(), expiresAt: 1_900_000_000_000 };
     const got = await b!.receive(await a!.encrypt(enc.encode('x'), aad));
     expect(got.kind === 'message' && got.aad).toEqual(aad);
@@ -130,7 +136,9 @@ describe('e2ee scenarios', () => {
   });
 
   it('replayedFrameIsDuplicate', async () => {
-    const { sessions: [a, b] } = await roomOf(2);
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
     const m1 = await send(a!, 'one');
     const m2 = await send(a!, 'two');
     expect(text(await b!.receive(m1))).toBe('one');
@@ -143,13 +151,18 @@ describe('e2ee scenarios', () => {
   });
 
   it('replayedFrameIsDuplicate (same MLS generation under a fresh message id)', async () => {
-    const { sessions: [a, b] } = await roomOf(2);
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
     const m = await send(a!, 'one');
     expect(text(await b!.receive(m))).toBe('one');
     // The relay relabels the id to dodge id dedup: the generation is consumed (and the AEAD fails).
     const msg = decodeMlsMessage(m, 0)![0];
     if (msg.wireformat !== 'mls_private_message') throw new Error('expected a PrivateMessage');
-    const relabelled = encodeMlsMessage({ ...msg, privateMessage: { ...msg.privateMessage, authenticatedData: encodeAad({ room: a!.room, id: randomId() }) } });
+    const relabelled = encodeMlsMessage({
+      ...msg,
+      privateMessage: { ...msg.privateMessage, authenticatedData: encodeAad({ room: a!.room, id: randomId() }) },
+    });
     expect(['duplicate', 'rejected']).toContain((await b!.receive(relabelled)).kind);
   });
 
@@ -164,7 +177,9 @@ describe('e2ee scenarios', () => {
   });
 
   it('tamperedFrameRejected (any flipped byte)', async () => {
-    const { sessions: [a, b] } = await roomOf(2);
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
     const m = await send(a!, 'do not touch');
     // Offset of the 8-byte epoch in the PrivateMessage header (after version, wireformat, group id).
     const epochAt = 2 + 2 + 1 + 22;
@@ -193,11 +208,20 @@ describe('e2ee scenarios', () => {
     const msg = decodeMlsMessage(m, 0)![0];
     if (msg.wireformat !== 'mls_private_message') throw new Error('expected a PrivateMessage');
     const relabel = (groupId: Uint8Array, room: string) =>
-      encodeMlsMessage({ ...msg, privateMessage: { ...msg.privateMessage, groupId, authenticatedData: encodeAad({ room, id: randomId() }) } });
+      encodeMlsMessage({
+        ...msg,
+        privateMessage: { ...msg.privateMessage, groupId, authenticatedData: encodeAad({ room, id: randomId() }) },
+      });
     expect((await r2.sessions[1]!.receive(relabel(enc.encode(r2.room), r2.room))).kind).toBe('rejected');
     // In its own room, an aad relabelled to another room, or to another id/expiry, is refused.
     expect((await r1.sessions[1]!.receive(relabel(enc.encode(r1.room), r2.room))).kind).toBe('rejected');
-    const withTtl = encodeMlsMessage({ ...msg, privateMessage: { ...msg.privateMessage, authenticatedData: encodeAad({ room: r1.room, id: randomId(), expiresAt: 1 }) } });
+    const withTtl = encodeMlsMessage({
+      ...msg,
+      privateMessage: {
+        ...msg.privateMessage,
+        authenticatedData: encodeAad({ room: r1.room, id: randomId(), expiresAt: 1 }),
+      },
+    });
     expect((await r1.sessions[1]!.receive(withTtl)).kind).toBe('rejected');
     expect(text(await r1.sessions[1]!.receive(m))).toBe('for room 1');
   });
@@ -253,15 +277,23 @@ describe('e2ee scenarios', () => {
   });
 
   it('concurrentEncryptsNeverShareAGeneration', async () => {
-    const { sessions: [a, b] } = await roomOf(2);
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
     const msgs = await Promise.all(Array.from({ length: 20 }, (_, i) => send(a!, `m${i}`)));
     const got = await Promise.all(msgs.map((m) => b!.receive(m)));
     expect(got.map(text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
 
   it('ciphertextSizeIsBucketed', async () => {
-    const { sessions: [a] } = await roomOf(2);
-    const sizes = await Promise.all([0, 1, 63, 64, 200, 256].map(async (n) => (await a!.encrypt(new Uint8Array(n), { room: a!.room, id: randomId() })).length));
+    const {
+      sessions: [a],
+    } = await roomOf(2);
+    const sizes = await Promise.all(
+      [0, 1, 63, 64, 200, 256].map(
+        async (n) => (await a!.encrypt(new Uint8Array(n), { room: a!.room, id: randomId() })).length,
+      ),
+    );
     expect(new Set(sizes).size).toBe(1);
   });
 
@@ -277,13 +309,16 @@ describe('e2ee scenarios', () => {
   });
 
   it('garbageNeverThrows', async () => {
-    const { sessions: [, b] } = await roomOf(2);
+    const {
+      sessions: [, b],
+    } = await roomOf(2);
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => {
         expect((await b!.receive(bytes)).kind).toBe('rejected');
       }),
       { numRuns: 200 },
     );
-    for (const x of [undefined, null, 'text', 42, {}, [1, 2]]) expect((await b!.receive(x as unknown as Uint8Array)).kind).toBe('rejected');
+    for (const x of [undefined, null, 'text', 42, {}, [1, 2]])
+      expect((await b!.receive(x as unknown as Uint8Array)).kind).toBe('rejected');
   });
 });
