@@ -72,7 +72,7 @@ export async function buildRequest(options: BuildRequestOptions = {}): Promise<R
   const top = versions[versions.length - 1] as RoughtimeVersion;
   const profile = versionProfile(top) as VersionProfile;
   const nonce = options.nonce === undefined ? randomBytes(profile.nonceBytes) : abytes('nonce', options.nonce, profile.nonceBytes).slice();
-  const size = options.size === undefined ? MIN_REQUEST_BYTES : aint('size', options.size, 64, 65_535);
+  const size = options.size === undefined ? MIN_REQUEST_BYTES : aint('size', options.size, MIN_REQUEST_BYTES, 65_535);
   if (size % 4 !== 0) throw new UsageError('E_USAGE', `"size" expected a multiple of 4, got ${size}`);
 
   const entries: (readonly [number, Uint8Array])[] = [[Tag.NONC, nonce]];

@@ -124,8 +124,8 @@ function checkInput(input: VerifyReplyInput): Rejected | undefined {
   if (!isBytes(reply)) return reject('E_USAGE', '"reply" expected Uint8Array');
   if (!isBytes(publicKey, 32)) return reject('E_USAGE', '"publicKey" expected Uint8Array of length 32');
   const cap = input.maxRadiusSeconds;
-  if (cap !== undefined && (typeof cap !== 'number' || !Number.isFinite(cap) || cap < 0)) {
-    return reject('E_USAGE', '"maxRadiusSeconds" expected a finite number ≥ 0');
+  if (cap !== undefined && (typeof cap !== 'number' || Number.isNaN(cap) || cap < 0)) {
+    return reject('E_USAGE', '"maxRadiusSeconds" expected a number ≥ 0 (Infinity: no cap, for evidence only)');
   }
   return undefined;
 }
