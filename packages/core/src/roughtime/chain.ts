@@ -63,6 +63,8 @@ export interface Malfeasance {
   readonly report: MalfeasanceReport;
   /** Indices into `links` of the replies to blame. */
   readonly suspects: readonly number[];
+  /** Names of the servers that sent them. */
+  readonly suspectServers: readonly string[];
   /** Pairs of indices into `links`, (earlier, later), that break causal order. */
   readonly violations: readonly (readonly [number, number])[];
 }
@@ -162,9 +164,11 @@ function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[
     const l = links[i] as MeasuredLink;
     return { publicKey: l.server.publicKey, rand: k === 0 ? undefined : l.rand, request: l.request.packet, response: l.reply as Uint8Array };
   });
+  const blamed = suspects(replies.length, violations).map((k) => valid[k] as number);
   return {
     report: buildMalfeasanceReport(chain),
-    suspects: suspects(replies.length, violations).map((k) => valid[k] as number),
+    suspects: blamed,
+    suspectServers: [...new Set(blamed.map((i) => (links[i] as MeasuredLink).server.name))],
     violations: violations.map(([a, b]) => [valid[a] as number, valid[b] as number] as const),
   };
 }
