@@ -12,6 +12,10 @@ import {
   getCiphersuiteFromName,
   getCiphersuiteImpl,
 } from 'ts-mls';
+import { expand as hkdfExpand, extract as hkdfExtract } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesEqual } from './bytes.js';
 import { credentialAuthenticationService } from './credential.js';
 import { type DeviceIdentity, signWithIdentity } from './identity.js';
 
@@ -41,9 +45,33 @@ export function clientConfig(): ClientConfig {
   };
 }
 
-/** Loads the cipher suite implementation (once per E2ee instance; the caller caches it). */
-export function loadSuite(): Promise<CiphersuiteImpl> {
-  return getCiphersuiteImpl(getCiphersuiteFromName(CIPHER_SUITE));
+/**
+ * Loads the cipher suite implementation (once per E2ee instance; the caller caches it).
+ *
+ * ts-mls's default provider runs everything on WebCrypto. That is right for the public-key
+ * operations (X25519 HPKE, Ed25519) and AES-GCM, but its HKDF and hash/HMAC import a key and
+ * cross into the crypto thread pool for every call, and MLS makes hundreds of tiny KDF calls
+ * per commit (the secret tree, RFC 9420 §9; the key schedule, §8): a 50-member room took
+ * ~3× longer to build that way. So SHA-256, HMAC and HKDF (RFC 5869) run on @noble/hashes,
+ * audited and synchronous; `nobleSuiteIsInterchangeable` in the tests checks that both give
+ * the same bytes.
+ */
+export async function loadSuite(options: { webCryptoKdf?: boolean } = {}): Promise<CiphersuiteImpl> {
+  const base = await getCiphersuiteImpl(getCiphersuiteFromName(CIPHER_SUITE));
+  if (options.webCryptoKdf === true) return base;
+  return {
+    ...base,
+    hash: {
+      digest: (data) => Promise.resolve(sha256(data)),
+      mac: (key, data) => Promise.resolve(hmac(sha256, key, data)),
+      verifyMac: (key, mac, data) => Promise.resolve(bytesEqual(hmac(sha256, key, data), mac)),
+    },
+    kdf: {
+      extract: (salt, ikm) => Promise.resolve(hkdfExtract(sha256, ikm, salt)),
+      expand: (prk, info, len) => Promise.resolve(hkdfExpand(sha256, prk, info, len)),
+      size: base.kdf.size,
+    },
+  };
 }
 
 /**
