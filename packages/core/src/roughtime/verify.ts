@@ -42,7 +42,7 @@ export interface VerifiedReply {
   readonly delegatedKey: Uint8Array;
   readonly index: number;
   readonly pathLength: number;
-  /** VERS of the signed response (draft 12+), when present. */
+  /** VERS of the signed response (draft 12+); undefined for older versions. */
   readonly serverVersions: readonly number[] | undefined;
   readonly nonce: Uint8Array;
   /** The exact reply packet (a view of the caller's buffer). */
@@ -197,13 +197,13 @@ export async function verifyReply(input: VerifyReplyInput): Promise<VerifyReplyR
     const ver = get(srep, Tag.VER, 'SREP', 4);
     if (isRejected(ver)) return ver;
     version = readU32(ver, 0);
-    const vers = srep.get(Tag.VERS);
-    if (vers !== undefined) {
-      const list = parseVersionList(vers, 'SREP.VERS');
-      if (isRejected(list)) return list;
-      if (!list.includes(version)) return reject('E_ROUGHTIME_VERSION', `SREP.VERS does not list VER ${version}`);
-      serverVersions = list;
-    }
+    // VERS: required since draft 12 (§5.2.5), ascending, listing VER.
+    const vers = get(srep, Tag.VERS, 'SREP');
+    if (isRejected(vers)) return vers;
+    const list = parseVersionList(vers, 'SREP.VERS');
+    if (isRejected(list)) return list;
+    if (!list.includes(version)) return reject('E_ROUGHTIME_VERSION', `SREP.VERS does not list VER ${version}`);
+    serverVersions = list;
   } else if (profile.framed) {
     const ver = get(msg, Tag.VER, 'reply', 4);
     if (isRejected(ver)) return ver;
@@ -215,7 +215,9 @@ export async function verifyReply(input: VerifyReplyInput): Promise<VerifyReplyR
     return reject('E_ROUGHTIME_VERSION', `reply version 0x${version.toString(16)} was not offered`);
   }
 
-  // §5.2.3: TYPE is 1 in a response; RFC version 1 requires it, draft 12-13 servers predate it.
+  // §5.2.3: TYPE is 1 in a response. Version 1 requires it; 0x8000000c servers of drafts 12-13
+  // predate it (TYPE came in draft 14), so there it is checked only when present. It is not
+  // signed either way: it stops a request being taken for a reply, it proves nothing.
   const type = msg.get(Tag.TYPE);
   if (type === undefined && version === RoughtimeVersion.RFC) return reject('E_ROUGHTIME_MISSING_TAG', 'reply lacks TYPE');
   if (type !== undefined && profile.typeTag && (type.length !== 4 || readU32(type, 0) !== 1)) {
