@@ -33,8 +33,10 @@ export type ConnectionHooks = {
   readonly counters: Counters;
   /** A binary message arrived on an open or hello-awaiting connection. */
   onMessage(conn: Connection, data: Buffer): void;
-  /** The connection is leaving: called exactly once. */
+  /** The connection is leaving its rooms (closing, dead, dropped): called exactly once. */
   onLeave(conn: Connection): void;
+  /** The socket is gone and its memory with it: called exactly once, after `onLeave`. */
+  onClosed(conn: Connection): void;
 };
 
 export type ConnectionState = 'hello' | 'open' | 'closing' | 'closed';
@@ -105,6 +107,7 @@ export class Connection {
       clearTimeout(this.pongTimer);
       clearTimeout(this.graceTimer);
       this.leave();
+      hooks.onClosed(this);
     });
 
     this.helloTimer = setTimeout(() => {
@@ -141,6 +144,11 @@ export class Connection {
       return false;
     }
     return true;
+  }
+
+  /** Bytes queued on this socket and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
   }
 
   /** Takes a rate-limit token. 'abuse' means the peer keeps flooding after being refused. */

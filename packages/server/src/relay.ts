@@ -27,6 +27,8 @@ export type RelayStats = Counters & {
   rooms: number;
   subscriptions: number;
   pendingJoins: number;
+  /** Bytes queued to all sockets now; bounded by connections × (maxBufferedBytes + one frame). */
+  bufferedBytes: number;
 };
 
 const V = PROTOCOL_VERSION;
@@ -85,6 +87,7 @@ export class Relay {
       counters: this.counters,
       onMessage: (c, data) => this.onMessage(c, data),
       onLeave: (c) => this.leave(c),
+      onClosed: (c) => this.closed(c),
     });
     this.connections.add(conn);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
@@ -97,7 +100,9 @@ export class Relay {
       subscriptions += room.subscribers.size;
       pendingJoins += room.pendingJoins.size;
     }
-    return { ...this.counters, connections: this.connections.size, rooms: this.rooms.size, subscriptions, pendingJoins };
+    let bufferedBytes = 0;
+    for (const conn of this.connections) bufferedBytes += conn.bufferedAmount;
+    return { ...this.counters, connections: this.connections.size, rooms: this.rooms.size, subscriptions, pendingJoins, bufferedBytes };
   }
 
   /** Tells every client the server is closing, closes with 1001, waits (at most the grace), wipes. */
@@ -264,12 +269,16 @@ export class Relay {
     }
   }
 
-  /** The connection is gone or going: out of every room, its join requests dropped, presence updated. */
-  private leave(conn: Connection): void {
+  /** The socket is gone: it no longer counts against the caps. */
+  private closed(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     const n = (this.perIp.get(conn.ip) ?? 1) - 1;
     if (n > 0) this.perIp.set(conn.ip, n);
     else this.perIp.delete(conn.ip);
+  }
+
+  /** The connection is going: out of every room, its join requests dropped, presence updated. */
+  private leave(conn: Connection): void {
     const touched = new Set(conn.rooms);
     for (const pending of [...conn.joins]) {
       touched.add(pending.room);

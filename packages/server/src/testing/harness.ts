@@ -210,13 +210,13 @@ export function maskedFrame(opcode: number, payload: Uint8Array): Buffer {
 }
 
 /** Completes a WebSocket handshake on a raw socket; resolves with the socket and the 101 head. */
-export function rawWebSocket(port: number, path: string): Promise<{ socket: Socket; head: string; data: Buffer[] }> {
+export function rawWebSocket(port: number, path: string, extra: string[] = []): Promise<{ socket: Socket; head: string; data: Buffer[] }> {
   return within(
     new Promise((resolve, reject) => {
       const data: Buffer[] = [];
       let head = '';
       let upgraded = false;
-      const socket = connect({ host: '127.0.0.1', port }, () => socket.write(upgradeRequest(path)));
+      const socket = connect({ host: '127.0.0.1', port }, () => socket.write(upgradeRequest(path, extra)));
       socket.on('error', reject);
       socket.on('data', (chunk) => {
         if (upgraded) {
@@ -237,4 +237,37 @@ export function rawWebSocket(port: number, path: string): Promise<{ socket: Sock
     5_000,
     'a raw WebSocket handshake',
   );
+}
+
+/** Parses unmasked server frames (RFC 6455 §5.2) from the bytes received so far. */
+export function serverFrames(chunks: Buffer[]): { opcode: number; payload: Buffer }[] {
+  const buf = Buffer.concat(chunks);
+  const out: { opcode: number; payload: Buffer }[] = [];
+  let i = 0;
+  while (i + 2 <= buf.length) {
+    const opcode = (buf[i] ?? 0) & 0x0f;
+    let len = (buf[i + 1] ?? 0) & 0x7f;
+    let off = i + 2;
+    if (len === 126) {
+      if (off + 2 > buf.length) break;
+      len = buf.readUInt16BE(off);
+      off += 2;
+    } else if (len === 127) {
+      if (off + 8 > buf.length) break;
+      len = Number(buf.readBigUInt64BE(off));
+      off += 8;
+    }
+    if (off + len > buf.length) break;
+    out.push({ opcode, payload: buf.subarray(off, off + len) });
+    i = off + len;
+  }
+  return out;
+}
+
+/** The close code the server sent on a raw socket, once it closed (or undefined if it sent none). */
+export async function rawCloseCode(socket: Socket, data: Buffer[], ms = 5_000): Promise<number | undefined> {
+  if (!socket.destroyed && socket.readyState !== 'closed')
+    await within(new Promise<void>((resolve) => socket.once('close', () => resolve())), ms, 'the server to close the socket');
+  const close = serverFrames(data).find((f) => f.opcode === 0x8);
+  return close && close.payload.length >= 2 ? close.payload.readUInt16BE(0) : undefined;
 }

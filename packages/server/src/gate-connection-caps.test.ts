@@ -1,0 +1,68 @@
+/**
+ * THREATS A.5 and A.7: one address cannot take the relay for itself. Past the per-IP cap (and
+ * the total cap) an upgrade gets the standard 404; other addresses still get in; a closed
+ * connection frees its slot. Raw TCP sockets per address are capped too, and a request whose
+ * headers never finish is dropped after headersTimeout (slowloris).
+ */
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestClient, startTestServer, until, within, wsUrl, type TestServer } from './testing/harness.js';
+
+let server: TestServer | undefined;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+  server = undefined;
+});
+
+async function from(s: TestServer, localAddress: string): Promise<TestClient> {
+  const c = await TestClient.connect(s, { localAddress });
+  clients.push(c);
+  return c;
+}
+
+function tcp(port: number, localAddress: string): Promise<Socket> {
+  return within(
+    new Promise((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(s));
+      s.on('error', reject);
+    }),
+    5_000,
+    'a TCP connection',
+  );
+}
+
+describe('connection caps', () => {
+  it('per-IP cap: the next upgrade from that address gets a 404; other addresses get in', async () => {
+    server = await startTestServer({ maxConnectionsPerIp: 3 });
+    const first = [await from(server, '127.0.0.2'), await from(server, '127.0.0.2'), await from(server, '127.0.0.2')];
+    await expect(TestClient.open(wsUrl(server), { localAddress: '127.0.0.2' })).rejects.toThrow(/unexpected response 404/);
+    await from(server, '127.0.0.3');
+    first[0]?.close();
+    await until(() => server?.stats().connections === 3, 5_000, 'the slot to be freed');
+    await from(server, '127.0.0.2');
+  });
+
+  it('total cap: past maxConnections every address gets a 404', async () => {
+    server = await startTestServer({ maxConnections: 4, maxConnectionsPerIp: 2 });
+    for (const a of ['127.0.0.4', '127.0.0.4', '127.0.0.5', '127.0.0.5']) await from(server, a);
+    await expect(TestClient.open(wsUrl(server), { localAddress: '127.0.0.6' })).rejects.toThrow(/unexpected response 404/);
+  });
+
+  it('raw TCP sockets per address are capped; a stalled request is dropped after headersTimeout', async () => {
+    server = await startTestServer({ maxSocketsPerIp: 4, headersTimeoutMs: 300, requestTimeoutMs: 300 });
+    const held: Socket[] = [];
+    for (let i = 0; i < 4; i++) held.push(await tcp(server.port, '127.0.0.7'));
+    for (const s of held) s.write('GET / HTTP/1.1\r\nHost: x\r\n'); // never finished
+    const extra = await tcp(server.port, '127.0.0.7');
+    const extraClosed = await within(new Promise<boolean>((r) => extra.once('close', () => r(true))), 5_000, 'the extra socket to be refused');
+    expect(extraClosed).toBe(true);
+    const other = await tcp(server.port, '127.0.0.8');
+    other.destroy();
+    // Slowloris: the unfinished requests are cut off by the server.
+    await until(() => held.every((s) => s.destroyed || s.readyState === 'closed'), 5_000, 'stalled requests to be dropped');
+    const received = held.reduce((n, s) => n + s.bytesRead, 0);
+    expect(received).toBe(0); // dropped silently: no Node-specific 408
+  });
+});

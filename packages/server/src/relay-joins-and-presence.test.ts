@@ -1,0 +1,153 @@
+/**
+ * docs/protocol.md "Joining a room" and "Rooms and presence": join requests reach every member
+ * (including one who subscribes later), a Welcome reaches exactly the joiner that asked, a
+ * Welcome for a gone joiner is nacked E_NO_SUCH_JOINER, pending joins are bounded, expire and
+ * die with their connection, and presence counts follow sub, unsub and disconnects.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomId } from '@safehouse/core/protocol';
+import { TestClient, startTestServer, until, type TestServer } from './testing/harness.js';
+import type { ServerLimits } from './config.js';
+
+let server: TestServer | undefined;
+const clients: TestClient[] = [];
+async function start(limits: Partial<ServerLimits> = {}): Promise<TestServer> {
+  server = await startTestServer(limits);
+  return server;
+}
+async function client(): Promise<TestClient> {
+  if (!server) throw new Error('no server');
+  const c = await TestClient.connect(server);
+  clients.push(c);
+  return c;
+}
+beforeEach(() => {
+  server = undefined;
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+});
+
+const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
+
+describe('joins and welcomes', () => {
+  it('a join reaches current members and later subscribers; the Welcome reaches only that joiner', async () => {
+    await start();
+    const room = randomId();
+    const [member, late, joiner, bystander] = [await client(), await client(), await client(), await client()];
+    await member.sub(room, 1);
+    const joinId = randomId();
+    joiner.send({ v: 1, t: 'join', room, id: joinId }, bytes(1, 2, 3));
+    expect((await joiner.next('ack')).header.id).toBe(joinId);
+    const seen = await member.next('join');
+    expect(seen.header).toEqual({ v: 1, t: 'join', room, id: joinId });
+    expect([...seen.body]).toEqual([1, 2, 3]);
+
+    late.send({ v: 1, t: 'sub', room, epoch: 1 });
+    const pending = await late.next('join');
+    expect(pending.header.id).toBe(joinId);
+    expect([...pending.body]).toEqual([1, 2, 3]);
+
+    const welcomeId = randomId();
+    member.send({ v: 1, t: 'welcome', room, id: welcomeId, to: joinId }, bytes(1, 42));
+    expect((await member.next('ack')).header.id).toBe(welcomeId);
+    const w = await joiner.next('welcome');
+    expect(w.header).toEqual({ v: 1, t: 'welcome', room, id: welcomeId });
+    expect([...w.body]).toEqual([1, 42]);
+    expect(await bystander.nothing('welcome')).toBe(true);
+    expect(await late.nothing('welcome', 0)).toBe(true);
+
+    // Answered: a second Welcome for the same request finds no joiner.
+    const again = randomId();
+    late.send({ v: 1, t: 'welcome', room, id: again, to: joinId }, bytes(1));
+    expect((await late.next('nack')).header).toEqual({ v: 1, t: 'nack', id: again, code: 'E_NO_SUCH_JOINER' });
+  });
+
+  it('a Welcome for a joiner that disconnected is nacked E_NO_SUCH_JOINER', async () => {
+    const s = await start();
+    const room = randomId();
+    const [member, joiner] = [await client(), await client()];
+    await member.sub(room);
+    const joinId = randomId();
+    joiner.send({ v: 1, t: 'join', room, id: joinId }, bytes(9));
+    await joiner.next('ack');
+    await member.next('join');
+    joiner.close();
+    await until(() => s.stats().pendingJoins === 0, 5_000, 'the pending join to be dropped');
+    const id = randomId();
+    member.send({ v: 1, t: 'welcome', room, id, to: joinId }, bytes(1));
+    expect((await member.next('nack')).header).toMatchObject({ id, code: 'E_NO_SUCH_JOINER' });
+    // A member that is not subscribed cannot send Welcomes at all.
+    const outsider = await client();
+    const id2 = randomId();
+    outsider.send({ v: 1, t: 'welcome', room, id: id2, to: joinId }, bytes(1));
+    expect((await outsider.next('nack')).header).toMatchObject({ id: id2, code: 'E_NOT_SUBSCRIBED' });
+  });
+
+  it('pending joins expire after their TTL, and their room with them', async () => {
+    const s = await start({ pendingJoinTtlMs: 150 });
+    const joiner = await client();
+    const room = randomId();
+    joiner.send({ v: 1, t: 'join', room, id: randomId() }, bytes(1));
+    await joiner.next('ack');
+    expect(s.stats()).toMatchObject({ pendingJoins: 1, rooms: 1 });
+    await until(() => s.stats().pendingJoins === 0, 5_000, 'the join to expire');
+    expect(s.stats().rooms).toBe(0);
+    const member = await client();
+    await member.sub(room);
+    expect(await member.nothing('join')).toBe(true);
+  });
+
+  it('at most maxPendingJoinsPerConnection joins wait per connection', async () => {
+    await start({ maxPendingJoinsPerConnection: 3 });
+    const joiner = await client();
+    const ids = [randomId(), randomId(), randomId(), randomId()];
+    for (const id of ids) joiner.send({ v: 1, t: 'join', room: randomId(), id }, bytes(1));
+    for (const id of ids.slice(0, 3)) expect((await joiner.next('ack')).header.id).toBe(id);
+    expect((await joiner.next('nack')).header).toMatchObject({ id: ids[3], code: 'E_RATE_LIMITED' });
+  });
+});
+
+describe('presence', () => {
+  it('counts follow sub, unsub and disconnects; empty rooms are deleted', async () => {
+    const s = await start();
+    const room = randomId();
+    const [a, b, c] = [await client(), await client(), await client()];
+    a.send({ v: 1, t: 'sub', room, epoch: 0 });
+    expect((await a.next('presence')).header).toEqual({ v: 1, t: 'presence', room, count: 1 });
+    b.send({ v: 1, t: 'sub', room, epoch: 0 });
+    expect((await a.next('presence')).header.count).toBe(2);
+    expect((await b.next('presence')).header.count).toBe(2);
+    c.send({ v: 1, t: 'sub', room, epoch: 0 });
+    for (const x of [a, b, c]) expect((await x.next('presence')).header.count).toBe(3);
+    c.send({ v: 1, t: 'unsub', room });
+    for (const x of [a, b]) expect((await x.next('presence')).header.count).toBe(2);
+    expect(await c.nothing('presence')).toBe(true);
+    b.close();
+    expect((await a.next('presence')).header.count).toBe(1);
+    expect(s.stats()).toMatchObject({ rooms: 1, subscriptions: 1 });
+    a.send({ v: 1, t: 'unsub', room });
+    await until(() => s.stats().rooms === 0, 5_000, 'the empty room to be deleted');
+  });
+
+  it('a connection may subscribe to at most maxRoomsPerConnection rooms (nack names the room)', async () => {
+    await start({ maxRoomsPerConnection: 2 });
+    const a = await client();
+    await a.sub(randomId());
+    const kept = randomId();
+    await a.sub(kept);
+    const third = randomId();
+    a.send({ v: 1, t: 'sub', room: third, epoch: 0 });
+    expect((await a.next('nack')).header).toEqual({ v: 1, t: 'nack', id: third, code: 'E_ROOM_LIMIT' });
+    // Re-subscribing to a room it is in is not a new room.
+    await a.sub(kept);
+  });
+
+  it('ping is answered with pong', async () => {
+    await start();
+    const a = await client();
+    a.send({ v: 1, t: 'ping' });
+    await a.next('pong');
+  });
+});
