@@ -113,7 +113,11 @@ export interface GroupSession {
 export type JoinOutcome = { ok: true; session: GroupSession } | { ok: false; code: 'E_BAD_WELCOME' | 'E_KEY_CHANGED'; message: string };
 
 export interface E2ee {
-  createIdentity(): Promise<Identity>;
+  /**
+   * A new device identity; its private key is a non-extractable CryptoKey unless `exportable`
+   * (needed for `exportIdentity`, the passphrase-encrypted identity file).
+   */
+  createIdentity(options?: { exportable?: boolean }): Promise<Identity>;
   /** Creates a one-member group for `room` with this identity and display name. */
   createGroup(identity: Identity, name: string, room: string): Promise<GroupSession>;
   /** Makes a KeyPackage and the invite proof under `secret` (from the link fragment). */

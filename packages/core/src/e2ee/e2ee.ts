@@ -132,8 +132,8 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
   }
 
   return {
-    createIdentity(): Promise<Identity> {
-      return Identities.generate();
+    createIdentity(options: { exportable?: boolean } = {}): Promise<Identity> {
+      return Identities.generate(options);
     },
 
     async createGroup(identity: Identity, name: string, room: string): Promise<GroupSession> {

@@ -18,6 +18,7 @@ export function fingerprintOf(publicKey: Uint8Array): Fingerprint {
 }
 
 let signWith: (id: DeviceIdentity, handle: Uint8Array, message: Uint8Array) => Promise<Uint8Array>;
+let exportKey: (id: DeviceIdentity) => Promise<Uint8Array>;
 
 export class DeviceIdentity implements Identity {
   readonly publicKey: Uint8Array;
@@ -42,15 +43,46 @@ export class DeviceIdentity implements Identity {
         throw new CryptoError('E_INTERNAL', 'signing handle does not belong to this identity');
       return new Uint8Array(await crypto.subtle.sign('Ed25519', key, message));
     };
+    exportKey = async (id) => {
+      const key = id.#key;
+      if (key === undefined) throw new UsageError('E_USAGE', 'this identity was disposed');
+      if (!key.extractable) throw new UsageError('E_USAGE', 'this identity was created without { exportable: true }');
+      return new Uint8Array(await crypto.subtle.exportKey('pkcs8', key));
+    };
   }
 
-  /** Generates a fresh identity on WebCrypto (Ed25519 is in Node ≥ 20 and current browsers). */
-  static async generate(): Promise<DeviceIdentity> {
-    const pair = (await crypto.subtle.generateKey('Ed25519', false, ['sign', 'verify'])) as CryptoKeyPair;
+  /**
+   * Generates a fresh identity on WebCrypto (Ed25519 is in Node ≥ 20 and current browsers).
+   * `exportable` lets `exportIdentity` read the private key (nothing outside this module can).
+   */
+  static async generate(options: { exportable?: boolean } = {}): Promise<DeviceIdentity> {
+    const exportable = options.exportable === true;
+    const pair = (await crypto.subtle.generateKey('Ed25519', exportable, ['sign', 'verify'])) as CryptoKeyPair;
     const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
     if (publicKey.length !== 32)
       throw new CryptoError('E_INTERNAL', `Ed25519 public key expected 32 bytes, got length=${publicKey.length}`);
     return new DeviceIdentity(publicKey, pair.privateKey, crypto.getRandomValues(new Uint8Array(32)));
+  }
+
+  /**
+   * An identity from a PKCS#8 private key and its raw public key; checks that they belong
+   * together by signing and verifying. The caller owns (and wipes) `pkcs8`.
+   */
+  static async fromPkcs8(
+    pkcs8: Uint8Array,
+    publicKey: Uint8Array,
+    exportable: boolean,
+  ): Promise<DeviceIdentity | undefined> {
+    try {
+      const key = await crypto.subtle.importKey('pkcs8', pkcs8, 'Ed25519', exportable, ['sign']);
+      const pub = await crypto.subtle.importKey('raw', publicKey, 'Ed25519', true, ['verify']);
+      const probe = crypto.getRandomValues(new Uint8Array(32));
+      const sig = await crypto.subtle.sign('Ed25519', key, probe);
+      if (!(await crypto.subtle.verify('Ed25519', pub, sig, probe))) return undefined;
+      return new DeviceIdentity(publicKey.slice(), key, crypto.getRandomValues(new Uint8Array(32)));
+    } catch {
+      return undefined;
+    }
   }
 
   /** A copy of the signing handle for one ts-mls state (the state may wipe its copy). */
@@ -73,6 +105,11 @@ export class DeviceIdentity implements Identity {
 /** Signs `message` with the identity's private key if `handle` is its signing handle. */
 export function signWithIdentity(id: DeviceIdentity, handle: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
   return signWith(id, handle, message);
+}
+
+/** The PKCS#8 private key of an identity created exportable. The caller wipes the result. */
+export function exportPkcs8(id: DeviceIdentity): Promise<Uint8Array> {
+  return exportKey(id);
 }
 
 /** Narrows an `Identity` from the api to ours, or throws a usage error that says what came. */
