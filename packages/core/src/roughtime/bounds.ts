@@ -7,8 +7,9 @@
  * true(t_p) + (T - t_p), and T - r ≤ T - t_p ≤ T - s, so
  *     earliest(T) = (MIDP - RADI) + (T - r)      (anchored at the reply's arrival)
  *     latest(T)   = (MIDP + RADI) + (T - s)      (anchored at the request's departure)
- * widened by the clock's rate error phi (§6 "Integration into NTP"): the elapsed local time
- * counts (1 - phi) for the earliest bound and (1 + phi) for the latest.
+ * widened by the clock's rate error phi (§6 "Integration into NTP"): we assume true elapsed
+ * time is within (1 ± phi) × local elapsed time, so local time counts (1 - phi) for the
+ * earliest bound and (1 + phi) for the latest.
  *
  * Every lower bound grows with the same slope, and so does every upper bound: the intersection
  * of several anchored intervals is again one anchored interval (the greatest lower line and the
