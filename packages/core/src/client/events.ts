@@ -42,6 +42,11 @@ export type ClientEvent =
   | { type: 'invite'; room: string; roomName: string; link: string }
   | { type: 'key-changed'; room: string; roomName: string; name: string; message: string }
   | { type: 'error'; code: ErrorCode; message: string; room?: string }
+  /**
+   * The client has nothing left to do: its last room failed (refused, no member admitted it in
+   * time, removed). Follows the `error` that says why; a UI typically reports it and exits.
+   */
+  | { type: 'fatal'; code: ErrorCode; message: string }
   | ({ type: 'connection' } & ConnectionState)
   | { type: 'fingerprint'; name: string; fingerprint: string }
   | { type: 'safety-number'; room: string; name: string; safetyNumber: string; verified: boolean }

@@ -97,6 +97,21 @@ export class Outbox {
     for (const e of all) if (!this.#o.send(e.header, e.body)) break;
   }
 
+  /**
+   * Sends again the application messages for `room` acked in the restart window. After a relay
+   * restart, members reconnect one by one (jittered backoff): what we resent when we came back
+   * reached only those already back. Called when the room's presence grows in that window.
+   */
+  resendRecent(room: string): void {
+    this.#prune();
+    const again = this.#recent.filter((e) => e.header.room === room && !this.#pending.has(e.header.id));
+    this.#recent = this.#recent.filter((e) => e.header.room !== room);
+    for (const e of again) {
+      this.#pending.set(e.header.id, e);
+      this.#o.send(e.header, e.body);
+    }
+  }
+
   /** Drops every frame for `room` (the room is gone: nothing left to deliver to it). */
   forgetRoom(room: string): void {
     for (const [id, e] of this.#pending) if (e.header.room === room) this.#pending.delete(id);

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   E_UNKNOWN_MEMBER: 'usage',
   E_MEMBER_BLOCKED: 'usage',
   E_TEXT_TOO_LONG: 'usage',
+  E_JOIN_TIMEOUT: 'usage',
   E_ADDRESS_REFUSED: 'usage',
   E_BASE_PATH_INVALID: 'usage',
   // transport

@@ -1,0 +1,299 @@
+/**
+ * The client facade: `createClient({ transport, name, link })` wires the connection, the
+ * outbox, the rooms and the command language together, and reports everything as events.
+ *
+ *   const client = createClient({ transport, name: 'alice', link });
+ *   client.on((event) => render(event));
+ *   await client.start();            // connects; joins the link's room, or creates one
+ *   await client.command('hello');   // a plain line is a message; /help lists the rest
+ *   await client.quit();             // delivers the outbox, leaves the rooms, closes
+ */
+import type { E2ee, Fingerprint, Identity } from '../e2ee/api.js';
+import { createE2ee, formatFingerprint, PinStore } from '../e2ee/index.js';
+import { UsageError, missingCaseError, type ErrorCode } from '../protocol/errors.js';
+import { formatInvite, parseInvite, type Invite, type RoomInvite } from '../protocol/link.js';
+import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
+import { systemClock, type Clock } from './clock.js';
+import { parseCommand } from './commands.js';
+import { Connection, type ConnectionOptions, type InboundHeader } from './connection.js';
+import { TIMING_DEFAULTS, type RoomContext, type Timing } from './context.js';
+import { DirectMessages } from './direct.js';
+import { checkRoomName, runCommand, type CommandHost } from './dispatch.js';
+import { Emitter, type Listener } from './events.js';
+import { normalizeName } from './names.js';
+import { Outbox, RESTART_WINDOW_MS } from './outbox.js';
+import { Room } from './room.js';
+import type { Transport } from './transport.js';
+
+export type ClientOptions = {
+  transport: Transport;
+  /** Display name; normalised (NFKC) and checked against the name rules (names.ts). */
+  name: string;
+  /** An invite link: with a room, the client joins it; without one, it creates a room. */
+  link: string;
+  e2ee?: E2ee;
+  /** The device's pins; pass the same store to `createE2ee({ pins })` when passing `e2ee`. */
+  pins?: PinStore;
+  identity?: Identity;
+  clock?: Clock;
+  /** For backoff jitter; `Math.random` by default. */
+  random?: () => number;
+  /** Name of the room created when the link names none. Default "lobby". */
+  roomName?: string;
+  timing?: Partial<Timing>;
+  connection?: Partial<Pick<ConnectionOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'helloTimeoutMs' | 'backoffBaseMs' | 'backoffCapMs'>>;
+};
+
+export interface SafehouseClient {
+  /** The normalised display name. */
+  readonly name: string;
+  /** Connects; joins the link's room, or creates a room and emits its `invite`. */
+  start(): Promise<void>;
+  /** Runs one line of the command language (a plain line is a message to the current room). */
+  command(line: string): Promise<void>;
+  /** Delivers the outbox (up to `timeoutMs`, default 5 s), leaves every room, closes. */
+  quit(options?: { timeoutMs?: number }): Promise<{ delivered: boolean }>;
+  on(listener: Listener): () => void;
+  /** The current room's id, if any. */
+  currentRoom(): string | undefined;
+}
+
+/** Throws `UsageError` (E_NAME_INVALID, E_BAD_LINK) for a bad name or link: check before. */
+export function createClient(options: ClientOptions): SafehouseClient {
+  return new Client(options);
+}
+
+class Client implements SafehouseClient, CommandHost {
+  readonly name: string;
+  readonly rooms = new Map<string, Room>();
+  readonly direct: DirectMessages;
+  readonly #o: ClientOptions;
+  readonly #invite: Invite;
+  readonly #emitter = new Emitter();
+  readonly #clock: Clock;
+  readonly #pins: PinStore;
+  readonly #e2ee: E2ee;
+  readonly #outbox: Outbox;
+  readonly #conn: Connection;
+  readonly #fingerprints = new Map<string, Promise<string>>();
+  #ctx: RoomContext | undefined;
+  #current: string | undefined;
+  #lastError: ErrorCode | undefined;
+  /** When the relay last came back with a new instance id. */
+  #restartedAt: number | undefined;
+  #state: 'new' | 'started' | 'quitting' | 'closed' = 'new';
+
+  constructor(o: ClientOptions) {
+    const name = normalizeName(o.name);
+    if (!name.ok) throw new UsageError('E_NAME_INVALID', name.message);
+    const invite = parseInvite(o.link);
+    if (!invite.ok) throw new UsageError('E_BAD_LINK', invite.message);
+    this.name = name.name;
+    this.#o = o;
+    this.#invite = invite.invite;
+    this.#clock = o.clock ?? systemClock;
+    this.#pins = o.pins ?? new PinStore();
+    this.#e2ee = o.e2ee ?? createE2ee({ pins: this.#pins });
+    this.#conn = new Connection({
+      ...o.connection,
+      transport: o.transport,
+      url: this.#invite.ws,
+      clock: this.#clock,
+      ...(o.random ? { random: o.random } : {}),
+      onState: (s) => this.#emitter.emit({ type: 'connection', ...s }),
+      onReady: ({ restarted }) => this.#onReady(restarted),
+      onFrame: (h, body) => this.#onFrame(h, body),
+    });
+    this.#outbox = new Outbox({ clock: this.#clock, send: (h, body) => this.#conn.send(h, body) });
+    this.direct = new DirectMessages(this);
+  }
+
+  get ctx(): RoomContext {
+    if (!this.#ctx) throw new UsageError('E_USAGE', 'the client is not started: call start() first');
+    return this.#ctx;
+  }
+
+  on(listener: Listener): () => void {
+    return this.#emitter.on(listener);
+  }
+
+  currentRoom(): string | undefined {
+    return this.#current;
+  }
+
+  current(): Room | undefined {
+    return this.#current === undefined ? undefined : this.rooms.get(this.#current);
+  }
+
+  setCurrent(room: Room): void {
+    this.#current = room.id;
+  }
+
+  addRoom(room: Room): void {
+    this.rooms.set(room.id, room);
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') return;
+    this.#state = 'started';
+    const identity = this.#o.identity ?? (await this.#e2ee.createIdentity());
+    this.#ctx = this.#makeContext(identity);
+    this.#emitter.emit({ type: 'fingerprint', name: this.name, fingerprint: await this.#ctx.fingerprint(identity.fingerprint) });
+    this.#conn.start();
+    if (this.#invite.room) this.#joinInvite(this.#invite.room);
+    else await this.createRoom(this.#o.roomName ?? 'lobby');
+  }
+
+  async command(line: string): Promise<void> {
+    if (this.#state !== 'started') {
+      this.#emitter.emit({ type: 'error', code: 'E_USAGE', message: this.#state === 'new' ? 'the client is not started yet' : 'the client is closing' });
+      return;
+    }
+    const parsed = parseCommand(line);
+    if (!parsed.ok) {
+      this.#emitter.emit({ type: 'error', code: parsed.code, message: parsed.message });
+      return;
+    }
+    await runCommand(this, parsed.command);
+  }
+
+  async createRoom(roomName: string): Promise<void> {
+    const checked = checkRoomName(roomName);
+    if (!checked.ok) return this.#emitter.emit({ type: 'error', code: 'E_NAME_INVALID', message: checked.message });
+    const ctx = this.ctx;
+    const id = randomId();
+    const secret = randomBytes(32);
+    const room = await Room.create(ctx, id, checked.name, secret);
+    this.addRoom(room);
+    this.#current = id;
+    const fingerprint = await ctx.fingerprint(ctx.identity.fingerprint);
+    this.#emitter.emit({ type: 'joined', room: id, roomName: room.roomName, name: this.name, fingerprint, direct: false });
+    this.#emitter.emit({ type: 'invite', room: id, roomName: room.roomName, link: this.inviteLink(room) });
+  }
+
+  /** The invite link for one of our rooms (the fragment carries its secret: show it only to its owner). */
+  inviteLink(room: Room): string {
+    const r: RoomInvite = { id: room.id, secret: room.secret, inviter: this.ctx.identity.fingerprint, name: room.roomName };
+    return formatInvite(this.#invite.base, r, this.#invite.certFingerprint);
+  }
+
+  joinLink(link: string): Promise<void> {
+    const parsed = parseInvite(link);
+    if (!parsed.ok) return Promise.resolve(this.#emitter.emit({ type: 'error', code: 'E_BAD_LINK', message: parsed.message }));
+    const { invite } = parsed;
+    if (!invite.room) return Promise.resolve(this.#emitter.emit({ type: 'error', code: 'E_BAD_LINK', message: 'this link names no room: ask a member for a room link' }));
+    if (invite.ws !== this.#invite.ws)
+      return Promise.resolve(this.#emitter.emit({ type: 'error', code: 'E_BAD_LINK', message: 'this link is for another server than the one you are connected to' }));
+    this.#joinInvite(invite.room);
+    return Promise.resolve();
+  }
+
+  #joinInvite(ri: RoomInvite): void {
+    const existing = this.rooms.get(ri.id);
+    if (existing) {
+      this.#current = ri.id;
+      this.#emitter.emit({ type: 'switched', room: ri.id, roomName: existing.roomName });
+      return;
+    }
+    const named = ri.name === undefined ? undefined : checkRoomName(ri.name);
+    const roomName = named?.ok ? named.name : `room-${ri.id.slice(0, 6)}`;
+    const room = Room.join(this.ctx, { room: ri.id, secret: ri.secret, inviter: ri.inviter }, roomName);
+    this.addRoom(room);
+    this.#current = ri.id;
+    this.#emitter.emit({ type: 'info', message: `asking the members of ${roomName} to admit you (a member must be online)`, room: ri.id });
+  }
+
+  async quit(options: { timeoutMs?: number } = {}): Promise<{ delivered: boolean }> {
+    if (this.#state === 'quitting' || this.#state === 'closed') return { delivered: this.#outbox.size === 0 };
+    const wasStarted = this.#state === 'started';
+    this.#state = 'quitting';
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    let delivered = true;
+    if (wasStarted) {
+      delivered = (await this.#outbox.drain(timeoutMs)) && this.direct.queuedCount === 0;
+      await Promise.all([...this.rooms.values()].map((r) => r.leave()));
+    }
+    this.#conn.close('quit');
+    this.#state = 'closed';
+    return { delivered };
+  }
+
+  #makeContext(identity: Identity): RoomContext {
+    return {
+      e2ee: this.#e2ee,
+      identity,
+      name: this.name,
+      pins: this.#pins,
+      clock: this.#clock,
+      outbox: this.#outbox,
+      timing: { ...TIMING_DEFAULTS, ...this.#o.timing },
+      send: (h) => this.#conn.send(h),
+      emit: (e) => {
+        if (e.type === 'error') this.#lastError = e.code;
+        this.#emitter.emit(e);
+      },
+      fingerprint: (fp: Fingerprint) => {
+        const key = toBase64Url(fp);
+        let p = this.#fingerprints.get(key);
+        if (!p) this.#fingerprints.set(key, (p = formatFingerprint(fp)));
+        return p;
+      },
+      onDirectInvite: (room, sender, invite) => this.direct.onInvite(room, sender, invite),
+      onMembersChanged: (room) => this.direct.flush(room),
+      onRoomGone: (id, reason) => {
+        this.rooms.delete(id);
+        this.direct.forget(id);
+        if (this.#current === id) this.#current = [...this.rooms.values()].find((r) => !r.direct)?.id;
+        if (reason !== 'left' && this.rooms.size === 0 && this.#state === 'started') {
+          const why = { refused: 'E_NAME_TAKEN', timeout: 'E_JOIN_TIMEOUT', removed: 'E_NO_ROOM' } as const;
+          this.#emitter.emit({ type: 'fatal', code: this.#lastError ?? why[reason], message: 'you are in no room any more' });
+        }
+      },
+    };
+  }
+
+  #onReady(restarted: boolean): void {
+    if (restarted) this.#restartedAt = this.#clock.now();
+    // Order matters: `sub` before anything published to the room, then the outbox, then joins.
+    for (const room of this.rooms.values()) room.subscribe();
+    this.#outbox.resend(restarted);
+    for (const room of this.rooms.values()) room.rejoin();
+  }
+
+  #onFrame(h: InboundHeader, body: Uint8Array): void {
+    switch (h.t) {
+      case 'ack':
+        this.#outbox.ack(h.id);
+        return;
+      case 'nack':
+        this.#outbox.nack(h.id, h.code, h.epoch);
+        return;
+      case 'msg':
+        this.rooms.get(h.room)?.onMsg(h, body);
+        return;
+      case 'join':
+        this.rooms.get(h.room)?.onJoinRequest(h.id, body);
+        return;
+      case 'welcome':
+        this.rooms.get(h.room)?.onWelcome(body);
+        return;
+      case 'presence': {
+        const room = this.rooms.get(h.room);
+        if (!room) return;
+        const grew = h.count > room.presence;
+        room.onPresence(h.count);
+        const sinceRestart = this.#restartedAt === undefined ? Infinity : this.#clock.now() - this.#restartedAt;
+        if (grew && sinceRestart < RESTART_WINDOW_MS) this.#outbox.resendRecent(h.room);
+        return;
+      }
+      case 'error':
+        this.#emitter.emit({ type: 'error', code: h.code, message: `the relay ended the connection (${h.code}); reconnecting` });
+        return;
+      case 'closing':
+        this.#emitter.emit({ type: 'info', message: 'the server is shutting down; the client reconnects when it is back' });
+        return;
+      default:
+        throw missingCaseError(h);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The commits a member makes for its room (docs/protocol.md "Joining a room", "Leaving"):
+ *
+ * - A join request is checked (invite proof under the room's secret; for a direct-message room,
+ *   exactly the invited key; the name: NFKC, alphabet, no look-alike of a member) and becomes an
+ *   intent, due after `rankDelayMs × rank` where rank is this member's place in leaf order: the
+ *   lowest leaf acts at once, the others only if the joiner is still not in by then.
+ * - A Remove proposal (someone leaving) becomes an intent likewise, ranked without the leavers.
+ * - One commit at a time: `pub kind:commit`; on `ack` → `confirm`, then the Welcome goes to the
+ *   joiner (`welcome` frame, envelope 0x01) and is remembered, so the same KeyPackage asking
+ *   again gets the same Welcome; on `nack E_STALE_EPOCH` → `discard`: another commit won the
+ *   epoch, and the intent is tried again if still needed once that commit is processed.
+ * - A refused name gets envelope 0x02 + code instead of a commit.
+ * All of it runs inside the room's queue.
+ */
+import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
+import { SafehouseError } from '../protocol/errors.js';
+import { randomId, toBase64Url } from '../protocol/ids.js';
+import type { TimerId } from './clock.js';
+import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
+import { checkNameAvailable, normalizeName } from './names.js';
+import { bytesEqual, type Room } from './room.js';
+
+type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest };
+type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array };
+type Intent = AddIntent | RemoveIntent;
+type Pending = { commit: PendingCommit; keys: string[]; joinId?: string; kp?: string };
+
+export class Committer {
+  readonly #room: Room;
+  readonly #intents = new Map<string, Intent>();
+  readonly #timers = new Set<TimerId>();
+  /** Welcomes this member sent, by KeyPackage: a joiner that lost its Welcome gets it again. */
+  readonly #welcomes = new Map<string, Uint8Array>();
+  #pending: Pending | undefined;
+  #stopped = false;
+  /**
+   * After an Add, the next commit waits until the joiner has subscribed (presence grew) or
+   * `joinerSubscribeMs` passed: a commit made before the joiner subscribes never reaches it, and
+   * it would be stuck in the old epoch.
+   */
+  #hold: { presence: number; until: number } | undefined;
+
+  constructor(room: Room) {
+    this.#room = room;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) t.cancel();
+    this.#timers.clear();
+    this.#intents.clear();
+    this.#welcomes.clear();
+    this.#pending = undefined;
+  }
+
+  /** Rank of this member among `members` in leaf order, ignoring `except`. */
+  #rank(except: ReadonlySet<number> = new Set()): number {
+    const session = this.#room.session;
+    if (!session) return 0;
+    const me = session.myLeaf();
+    return session
+      .members()
+      .map((m) => m.leaf)
+      .filter((l) => !except.has(l))
+      .sort((a, b) => a - b)
+      .indexOf(me);
+  }
+
+  #schedule(intent: Intent): void {
+    if (this.#intents.has(intent.key)) return;
+    this.#intents.set(intent.key, intent);
+    const clock = this.#room.ctx.clock;
+    const t = clock.setTimeout(
+      () => {
+        this.#timers.delete(t);
+        void this.#room.enqueue(() => this.pump());
+      },
+      Math.max(0, intent.due - clock.now()),
+    );
+    this.#timers.add(t);
+  }
+
+  async onJoinRequest(joinId: string, body: Uint8Array): Promise<void> {
+    const room = this.#room;
+    const { e2ee, clock, timing } = room.ctx;
+    if (!room.isMember() || this.#stopped) return;
+    const request = e2ee.parseJoinRequest(body);
+    if (!request || request.room !== room.id) return;
+    if (room.direct && !bytesEqual(request.fingerprint, room.direct.fingerprint)) return;
+    if (!(await e2ee.verifyJoinProof(request, room.secret))) return;
+    const kp = toBase64Url(request.keyPackage);
+    const welcome = this.#welcomes.get(kp);
+    if (welcome) {
+      this.#sendEnvelope(joinId, { kind: 'welcome', welcome });
+      return;
+    }
+    const now = clock.now();
+    this.#schedule({ kind: 'add', key: `add:${kp}`, due: now + timing.rankDelayMs * this.#rank(), expires: now + timing.joinRequestTtlMs, joinId, request });
+    // A newer request for the same KeyPackage (the joiner reconnected) replaces the join id.
+    const existing = this.#intents.get(`add:${kp}`);
+    if (existing?.kind === 'add') existing.joinId = joinId;
+  }
+
+  onRemoveProposal(removes: readonly Member[]): void {
+    const room = this.#room;
+    if (!room.isMember() || this.#stopped || removes.length === 0) return;
+    const leaving = new Set(removes.map((m) => m.leaf));
+    const due = room.ctx.clock.now() + room.ctx.timing.rankDelayMs * Math.max(0, this.#rank(leaving));
+    for (const m of removes) this.#schedule({ kind: 'remove', key: `remove:${m.leaf}`, due, leaf: m.leaf, fingerprint: m.fingerprint });
+  }
+
+  /** Acts on the intents that are due and still needed; one commit at a time. */
+  async pump(): Promise<void> {
+    const room = this.#room;
+    const session = room.session;
+    if (!session || !room.isMember() || this.#stopped || this.#pending) return;
+    const now = room.ctx.clock.now();
+    if (this.#hold && room.presence < this.#hold.presence && now < this.#hold.until) return;
+    this.#hold = undefined;
+    const members = session.members();
+    const removes: RemoveIntent[] = [];
+    for (const intent of [...this.#intents.values()].sort((a, b) => a.due - b.due)) {
+      if (intent.kind === 'remove') {
+        const still = members.some((m) => m.leaf === intent.leaf && bytesEqual(m.fingerprint, intent.fingerprint));
+        if (!still || intent.leaf === session.myLeaf()) this.#intents.delete(intent.key);
+        else if (intent.due <= now) removes.push(intent);
+        continue;
+      }
+      if (intent.expires <= now || members.some((m) => bytesEqual(m.fingerprint, intent.request.fingerprint))) {
+        this.#intents.delete(intent.key);
+        continue;
+      }
+      if (intent.due > now || removes.length > 0) continue;
+      const refusal = this.#checkName(intent.request.name, members);
+      if (refusal) {
+        this.#intents.delete(intent.key);
+        this.#sendEnvelope(intent.joinId, { kind: 'refused', code: refusal });
+        continue;
+      }
+      await this.#commit(() => session.add(intent.request, room.secret), [intent.key], intent.joinId, intent.key.slice(4));
+      return;
+    }
+    if (removes.length > 0)
+      await this.#commit(
+        () => session.remove(removes.map((r) => r.leaf)),
+        removes.map((r) => r.key),
+      );
+  }
+
+  #checkName(name: string, members: readonly Member[]): 'E_NAME_INVALID' | 'E_NAME_TAKEN' | undefined {
+    const n = normalizeName(name);
+    if (!n.ok || n.name !== name) return 'E_NAME_INVALID';
+    return checkNameAvailable(name, members.map((m) => m.name)).ok ? undefined : 'E_NAME_TAKEN';
+  }
+
+  async #commit(make: () => Promise<PendingCommit>, keys: string[], joinId?: string, kp?: string): Promise<void> {
+    const room = this.#room;
+    let commit: PendingCommit;
+    try {
+      commit = await make();
+    } catch (e) {
+      // A request the session refuses (bad KeyPackage, name in use): drop the intent, go on.
+      for (const k of keys) this.#intents.delete(k);
+      if (joinId && e instanceof SafehouseError && e.code === 'E_NAME_TAKEN') this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_NAME_TAKEN' });
+      if (!(e instanceof SafehouseError)) throw e;
+      return this.pump();
+    }
+    const pending: Pending = { commit, keys, ...(joinId ? { joinId } : {}), ...(kp ? { kp } : {}) };
+    this.#pending = pending;
+    const id = randomId();
+    room.ctx.outbox.add({
+      header: { v: 1, t: 'pub', room: room.id, id, kind: 'commit', epoch: commit.epoch },
+      body: commit.commit,
+      onAck: () => void room.enqueue(() => this.#settle(pending, true)),
+      onNack: () => void room.enqueue(() => this.#settle(pending, false)),
+    });
+  }
+
+  async #settle(p: Pending, accepted: boolean): Promise<void> {
+    const room = this.#room;
+    const session = room.session;
+    if (this.#pending !== p || !session) return;
+    this.#pending = undefined;
+    if (!accepted) {
+      // Another commit won the epoch (E_STALE_EPOCH): it reaches us as a `msg`; the intents
+      // stay, and `pump` tries again those still needed.
+      session.discard(p.commit);
+      return this.pump();
+    }
+    try {
+      await session.confirm(p.commit);
+    } catch {
+      // The epoch moved on under the commit (we processed another one first): it is void.
+      return this.pump();
+    }
+    for (const k of p.keys) this.#intents.delete(k);
+    if (p.commit.added.length > 0) {
+      const until = room.ctx.clock.now() + room.ctx.timing.joinerSubscribeMs;
+      this.#hold = { presence: room.presence + p.commit.added.length, until };
+      const t = room.ctx.clock.setTimeout(() => {
+        this.#timers.delete(t);
+        void room.enqueue(() => this.pump());
+      }, room.ctx.timing.joinerSubscribeMs);
+      this.#timers.add(t);
+    }
+    if (p.joinId && p.commit.welcome) {
+      if (p.kp) this.#welcomes.set(p.kp, p.commit.welcome);
+      this.#sendEnvelope(p.joinId, { kind: 'welcome', welcome: p.commit.welcome });
+    }
+    await room.onOwnCommit(p.commit.added, p.commit.removed);
+    await room.afterEpochChange();
+  }
+
+  #sendEnvelope(joinId: string, envelope: WelcomeEnvelope): void {
+    const room = this.#room;
+    room.ctx.outbox.add({
+      header: { v: 1, t: 'welcome', room: room.id, id: randomId(), to: joinId },
+      body: encodeWelcomeEnvelope(envelope),
+    });
+  }
+}

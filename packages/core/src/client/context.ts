@@ -1,0 +1,49 @@
+/**
+ * What every room shares with the client: the device, its pins, time, the two ways out to the
+ * relay (the outbox for frames that must be acked, `send` for `sub`/`unsub`), the event sink, and
+ * the hooks through which rooms tell the client about direct-message invitations and their end.
+ */
+import type { E2ee, Fingerprint, Identity, Member } from '../e2ee/api.js';
+import type { PinStore } from '../e2ee/index.js';
+import type { ClientHeader } from '../protocol/frames.js';
+import type { Clock } from './clock.js';
+import type { AppPayload } from './envelope.js';
+import type { ClientEvent } from './events.js';
+import type { Outbox } from './outbox.js';
+
+export const TIMING_DEFAULTS = {
+  /** Members act on a join request or a leave proposal in leaf order, this much apart. */
+  rankDelayMs: 2_000,
+  /** A joiner gives up when no member admitted it within this time. */
+  joinTimeoutMs: 60_000,
+  /** How long leaving waits for the relay to take the leave proposal. */
+  leaveTimeoutMs: 5_000,
+  /** Messages for an epoch not reached yet, kept per room. */
+  maxFutureMessages: 256,
+  /** After admitting a joiner, the next commit waits this long at most for it to subscribe. */
+  joinerSubscribeMs: 5_000,
+  /** A join request not acted on within this time is dropped (the relay drops it after 120 s). */
+  joinRequestTtlMs: 120_000,
+} as const;
+export type Timing = { -readonly [K in keyof typeof TIMING_DEFAULTS]: number };
+
+export interface RoomContext {
+  readonly e2ee: E2ee;
+  readonly identity: Identity;
+  readonly name: string;
+  readonly pins: PinStore;
+  readonly clock: Clock;
+  readonly outbox: Outbox;
+  readonly timing: Timing;
+  /** Sends `sub`/`unsub` now if connected (they are sent again after every reconnect). */
+  send(header: Extract<ClientHeader, { t: 'sub' } | { t: 'unsub' }>): boolean;
+  emit(event: ClientEvent): void;
+  /** `formatFingerprint`, cached. */
+  fingerprint(fp: Fingerprint): Promise<string>;
+  /** A member sent us `{t:"dm"}` in `room`. */
+  onDirectInvite(room: string, sender: Member, invite: Extract<AppPayload, { t: 'dm' }>): void;
+  /** The room became usable (joined) or a member came in: queued direct messages may go. */
+  onMembersChanged(room: string): void;
+  /** The room is gone (left, removed, refused, timed out): forget it. */
+  onRoomGone(room: string, reason: 'left' | 'removed' | 'refused' | 'timeout'): void;
+}

@@ -1,0 +1,171 @@
+/**
+ * What each command of the language (commands.ts) does, on the client's rooms. Failures the user
+ * can fix are `error` events with a stable code and a sentence; nothing here throws for them.
+ */
+import type { Member } from '../e2ee/api.js';
+import { roomCode, safetyNumber } from '../e2ee/index.js';
+import { missingCaseError, type ErrorCode } from '../protocol/errors.js';
+import { COMMAND_HELP, type Command } from './commands.js';
+import type { RoomContext } from './context.js';
+import type { DirectMessages } from './direct.js';
+import { normalizeName } from './names.js';
+import type { Room } from './room.js';
+
+export interface CommandHost {
+  readonly ctx: RoomContext;
+  readonly rooms: Map<string, Room>;
+  readonly direct: DirectMessages;
+  current(): Room | undefined;
+  setCurrent(room: Room): void;
+  createRoom(name: string): Promise<void>;
+  joinLink(link: string): Promise<void>;
+  quit(): Promise<unknown>;
+}
+
+const NO_ROOM = 'you are in no room yet: /join LINK or /room create NAME';
+
+function sameName(a: string, b: string): boolean {
+  return a.normalize('NFKC') === b.normalize('NFKC');
+}
+
+export async function runCommand(host: CommandHost, cmd: Command): Promise<void> {
+  const { ctx } = host;
+  const fail = (code: ErrorCode, message: string, room?: string) => ctx.emit({ type: 'error', code, message, ...(room ? { room } : {}) });
+
+  /** The current room, if this device is a member of it. */
+  const memberRoom = (): Room | undefined => {
+    const room = host.current();
+    if (!room) return void fail('E_NO_ROOM', NO_ROOM);
+    if (!room.isMember()) return void fail('E_NO_ROOM', `you are not a member of ${room.roomName} yet: waiting for a member to admit you`, room.id);
+    return room;
+  };
+
+  /** A member called `name`: in the current room first, then in any room. */
+  const findMember = (name: string): { room: Room; member: Member } | undefined => {
+    const cur = host.current();
+    const rooms = cur ? [cur, ...[...host.rooms.values()].filter((r) => r !== cur)] : [...host.rooms.values()];
+    for (const room of rooms) {
+      const member = room.others().find((m) => sameName(m.name, name));
+      if (member) return { room, member };
+    }
+    fail('E_UNKNOWN_MEMBER', `no member called "${name}" in your rooms; /users lists the current room`);
+    return undefined;
+  };
+
+  switch (cmd.kind) {
+    case 'none':
+      return;
+    case 'say':
+    case 'me': {
+      const room = memberRoom();
+      if (!room) return;
+      const r = await room.send({ t: cmd.kind === 'say' ? 'text' : 'me', text: cmd.text });
+      if (!r.ok) fail(r.code, r.message, room.id);
+      return;
+    }
+    case 'msg': {
+      const found = findMember(cmd.name);
+      if (!found) return;
+      const r = await host.direct.send(found.room, found.member, cmd.text);
+      if (!r.ok) fail(r.code, r.message, found.room.id);
+      else if ('queued' in r) ctx.emit({ type: 'info', message: `your message to ${found.member.name} will be sent once they join your direct room` });
+      return;
+    }
+    case 'users': {
+      const room = memberRoom();
+      if (!room?.session) return;
+      const me = room.session.myLeaf();
+      const users = await Promise.all(
+        room.members().map(async (m) => ({
+          name: m.name,
+          fingerprint: await ctx.fingerprint(m.fingerprint),
+          verified: m.leaf !== me && ctx.pins.isVerified(m.name),
+          self: m.leaf === me,
+        })),
+      );
+      ctx.emit({ type: 'users', room: room.id, roomName: room.roomName, users });
+      return;
+    }
+    case 'room-create':
+      return host.createRoom(cmd.name);
+    case 'join':
+      return host.joinLink(cmd.link);
+    case 'rooms': {
+      const cur = host.current();
+      const rooms = [...host.rooms.values()].map((r) => ({
+        room: r.id,
+        roomName: r.roomName,
+        members: r.members().length,
+        current: r === cur,
+        direct: r.direct !== undefined,
+        joined: r.isMember(),
+      }));
+      ctx.emit({ type: 'rooms', rooms });
+      return;
+    }
+    case 'switch': {
+      const byId = host.rooms.get(cmd.room);
+      const byName = [...host.rooms.values()].filter((r) => sameName(r.roomName, cmd.room));
+      const room = byId ?? (byName.length === 1 ? byName[0] : undefined);
+      if (!room) {
+        if (byName.length > 1) return fail('E_USAGE', `several rooms are called "${cmd.room}": use the id that /rooms shows`);
+        return fail('E_NO_ROOM', `no room called "${cmd.room}"; /rooms lists yours`);
+      }
+      host.setCurrent(room);
+      ctx.emit({ type: 'switched', room: room.id, roomName: room.roomName });
+      return;
+    }
+    case 'leave': {
+      const room = host.current();
+      if (!room) return fail('E_NO_ROOM', NO_ROOM);
+      await room.leave();
+      return;
+    }
+    case 'fingerprint':
+      ctx.emit({ type: 'fingerprint', name: ctx.name, fingerprint: await ctx.fingerprint(ctx.identity.fingerprint) });
+      return;
+    case 'verify': {
+      const found = findMember(cmd.name);
+      if (!found) return;
+      const { member, room } = found;
+      const number = await safetyNumber(ctx.identity.publicKey, member.publicKey);
+      // Pin the key this member has now, then mark it verified (the user compares the number).
+      ctx.pins.observe(member.name, member.fingerprint);
+      ctx.pins.verify(member.name);
+      ctx.emit({ type: 'safety-number', room: room.id, name: member.name, safetyNumber: number, verified: true });
+      return;
+    }
+    case 'trust': {
+      const found = findMember(cmd.name);
+      if (!found) return;
+      ctx.pins.observe(found.member.name, found.member.fingerprint);
+      ctx.pins.trust(found.member.name);
+      ctx.emit({ type: 'info', message: `you accepted the current key of ${found.member.name} (${await ctx.fingerprint(found.member.fingerprint)})`, room: found.room.id });
+      return;
+    }
+    case 'code': {
+      const room = memberRoom();
+      if (!room?.session) return;
+      const code = await roomCode(room.session.epochAuthenticator());
+      ctx.emit({ type: 'room-code', room: room.id, roomName: room.roomName, code, epoch: room.session.epoch() });
+      return;
+    }
+    case 'help': {
+      const width = Math.max(...COMMAND_HELP.map((h) => h.usage.length));
+      const text = COMMAND_HELP.map((h) => `${h.usage.padEnd(width)}  ${h.description}`).join('\n');
+      ctx.emit({ type: 'help', commands: [...COMMAND_HELP], text });
+      return;
+    }
+    case 'quit':
+      await host.quit();
+      return;
+    default:
+      throw missingCaseError(cmd);
+  }
+}
+
+/** Room names follow the display-name rules (one word, no invisible characters). */
+export function checkRoomName(name: string): { ok: true; name: string } | { ok: false; message: string } {
+  const n = normalizeName(name);
+  return n.ok ? n : { ok: false, message: n.message.replace(/^a name/, 'a room name') };
+}

@@ -1,0 +1,73 @@
+/**
+ * Byte formats the client puts inside frames (docs/protocol.md):
+ *   - the Welcome envelope, body of a `welcome` frame: tag 0x01 + MLS Welcome, or 0x02 + UTF-8
+ *     refusal code (`E_NAME_TAKEN`, `E_NAME_INVALID`);
+ *   - the application plaintext inside MLS: JSON `{t:"text",text}`, `{t:"me",text}`,
+ *     `{t:"dm",to,room,secret}`.
+ * Decoders return undefined for anything else: a peer's bytes are validated here, once.
+ */
+import * as v from 'valibot';
+import { isErrorCode } from '../protocol/errors.js';
+import { LIMITS } from '../protocol/limits.js';
+
+export const WELCOME_TAG = 0x01;
+export const REFUSAL_TAG = 0x02;
+
+export type RefusalCode = 'E_NAME_TAKEN' | 'E_NAME_INVALID';
+export type WelcomeEnvelope = { kind: 'welcome'; welcome: Uint8Array } | { kind: 'refused'; code: RefusalCode };
+
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeWelcomeEnvelope(e: WelcomeEnvelope): Uint8Array {
+  const data = e.kind === 'welcome' ? e.welcome : utf8.encode(e.code);
+  const out = new Uint8Array(1 + data.length);
+  out[0] = e.kind === 'welcome' ? WELCOME_TAG : REFUSAL_TAG;
+  out.set(data, 1);
+  return out;
+}
+
+export function decodeWelcomeEnvelope(body: Uint8Array): WelcomeEnvelope | undefined {
+  if (!(body instanceof Uint8Array) || body.length < 2) return undefined;
+  const data = body.subarray(1);
+  if (body[0] === WELCOME_TAG) return { kind: 'welcome', welcome: data.slice() };
+  if (body[0] !== REFUSAL_TAG || data.length > 64) return undefined;
+  let code: string;
+  try {
+    code = strictUtf8.decode(data);
+  } catch {
+    return undefined;
+  }
+  return isErrorCode(code) && (code === 'E_NAME_TAKEN' || code === 'E_NAME_INVALID') ? { kind: 'refused', code } : undefined;
+}
+
+const Text = v.pipe(
+  v.string(),
+  v.check((s) => s.length > 0 && utf8.encode(s).length <= LIMITS.maxTextBytes, 'text expected 1 to 16 KiB'),
+);
+const B64Id = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/));
+const B64Key = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/));
+
+/** Unknown keys are dropped (later versions may add some); unknown kinds are refused. */
+const AppPayload = v.variant('t', [
+  v.object({ t: v.literal('text'), text: Text }),
+  v.object({ t: v.literal('me'), text: Text }),
+  /** An invitation to a direct-message room: `to` is the invitee's fingerprint, `secret` the room's invite secret. */
+  v.object({ t: v.literal('dm'), to: B64Key, room: B64Id, secret: B64Key }),
+]);
+export type AppPayload = v.InferOutput<typeof AppPayload>;
+
+export function encodeAppPayload(p: AppPayload): Uint8Array {
+  return utf8.encode(JSON.stringify(p));
+}
+
+export function decodeAppPayload(bytes: Uint8Array): AppPayload | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(strictUtf8.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const r = v.safeParse(AppPayload, json);
+  return r.success ? r.output : undefined;
+}

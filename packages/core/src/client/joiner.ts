@@ -1,0 +1,96 @@
+/**
+ * The joiner's side of a join (docs/protocol.md "Joining a room"): make a KeyPackage and the
+ * invite proof, send `join`, wait for a Welcome envelope, join from it (refusing a group the
+ * link's inviter is not in), then subscribe. The `join` is sent again after every reconnect (the
+ * relay forgets pending joins of a dropped connection) under the same join id. A refusal
+ * (envelope 0x02) or no Welcome within `joinTimeoutMs` ends the attempt with a clear error.
+ * A Welcome that does not open (forged by a relay, or for a KeyPackage of ours it cannot match)
+ * is ignored: the genuine one may still come.
+ */
+import type { Fingerprint, PendingJoin } from '../e2ee/api.js';
+import { randomId } from '../protocol/ids.js';
+import type { TimerId } from './clock.js';
+import { decodeWelcomeEnvelope } from './envelope.js';
+import type { Room } from './room.js';
+
+export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprint };
+
+export class Joiner {
+  readonly #room: Room;
+  readonly #ticket: JoinTicket;
+  readonly #joinId = randomId();
+  #pending: PendingJoin | undefined;
+  #timer: TimerId | undefined;
+  #done = false;
+
+  constructor(room: Room, ticket: JoinTicket) {
+    this.#room = room;
+    this.#ticket = ticket;
+  }
+
+  async start(): Promise<void> {
+    const { ctx } = this.#room;
+    this.#timer = ctx.clock.setTimeout(() => void this.#room.enqueue(() => Promise.resolve(this.#timeout())), ctx.timing.joinTimeoutMs);
+    this.#pending = await ctx.e2ee.createJoinRequest(ctx.identity, ctx.name, this.#ticket.room, this.#ticket.secret);
+    if (this.#done) {
+      this.#pending.dispose();
+      this.#pending = undefined;
+      return;
+    }
+    this.resend();
+  }
+
+  /** Sends the join request (again): the outbox ignores it while the previous copy is unacked. */
+  resend(): void {
+    const pending = this.#pending;
+    if (!pending || this.#done) return;
+    this.#room.ctx.outbox.add({ header: { v: 1, t: 'join', room: this.#ticket.room, id: this.#joinId }, body: pending.request });
+  }
+
+  async onWelcome(body: Uint8Array): Promise<void> {
+    const pending = this.#pending;
+    const room = this.#room;
+    if (!pending || this.#done) return;
+    const envelope = decodeWelcomeEnvelope(body);
+    if (!envelope) return;
+    if (envelope.kind === 'refused') {
+      const why =
+        envelope.code === 'E_NAME_TAKEN'
+          ? `the name "${room.ctx.name}" is taken in this room, or looks like a member's name`
+          : `the name "${room.ctx.name}" is not allowed in this room`;
+      room.ctx.emit({ type: 'error', code: envelope.code, message: `a member refused to admit you: ${why}; join again with another name`, room: room.id });
+      room.close('refused');
+      return;
+    }
+    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, this.#ticket.inviter);
+    if (!outcome.ok) {
+      if (outcome.code === 'E_KEY_CHANGED') room.ctx.emit({ type: 'error', code: 'E_KEY_CHANGED', message: `not joined: ${outcome.message}`, room: room.id });
+      return;
+    }
+    this.#done = true;
+    this.#timer?.cancel();
+    this.#pending = undefined;
+    await room.becameMember(outcome.session);
+  }
+
+  #timeout(): void {
+    if (this.#done) return;
+    const room = this.#room;
+    const secs = Math.round(room.ctx.timing.joinTimeoutMs / 1000);
+    room.ctx.emit({
+      type: 'error',
+      code: 'E_JOIN_TIMEOUT',
+      message: `no member admitted you within ${secs} s: a member of the room must be online to admit you; try again when one is`,
+      room: room.id,
+    });
+    room.close('timeout');
+  }
+
+  stop(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#timer?.cancel();
+    this.#pending?.dispose();
+    this.#pending = undefined;
+  }
+}

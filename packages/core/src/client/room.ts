@@ -1,0 +1,361 @@
+/**
+ * One room around its MLS `GroupSession`:
+ *   joining (waiting for a Welcome, see joiner.ts) → member → left
+ *
+ * Every MLS operation for the room runs through one queue (`enqueue`), so frames are processed
+ * in arrival order and never concurrently (MLS state is sequential). Messages for an epoch not
+ * reached yet are kept (bounded) and retried after each commit. Duplicates (a relay replay, a
+ * resend after a relay restart) are recognised by the session (message id, consumed
+ * generation) and dropped silently. Commits this member makes (admitting joiners, committing
+ * leave proposals) are in commits.ts.
+ */
+import type { GroupSession, Member } from '../e2ee/api.js';
+import type { RelayHeader } from '../protocol/frames.js';
+import { missingCaseError, UsageError } from '../protocol/errors.js';
+import { randomId } from '../protocol/ids.js';
+import { LIMITS } from '../protocol/limits.js';
+import { Committer } from './commits.js';
+import type { RoomContext } from './context.js';
+import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
+import { Joiner, type JoinTicket } from './joiner.js';
+
+type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
+export type RoomState = 'joining' | 'member' | 'left';
+export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM'; message: string };
+
+/** For a direct-message room: the one peer it is for. */
+export type DirectPeer = { fingerprint: Uint8Array; name: string };
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return d === 0;
+}
+
+export class Room {
+  readonly id: string;
+  readonly ctx: RoomContext;
+  readonly secret: Uint8Array;
+  readonly direct: DirectPeer | undefined;
+  roomName: string;
+  state: RoomState;
+  session: GroupSession | undefined;
+  /** Subscribers the relay last reported. */
+  presence = 0;
+  /** Frames from the relay that MLS rejected (THREATS C.21: counted, dropped). */
+  rejected = 0;
+  readonly #commits: Committer;
+  readonly #joiner: Joiner | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #future: Array<{ header: MsgHeader; body: Uint8Array; epoch: number }> = [];
+
+  private constructor(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct: DirectPeer | undefined, ticket?: JoinTicket) {
+    this.ctx = ctx;
+    this.id = id;
+    this.roomName = roomName;
+    this.secret = secret;
+    this.direct = direct;
+    this.state = ticket ? 'joining' : 'member';
+    this.#commits = new Committer(this);
+    this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
+  }
+
+  /** Creates a new room with this device as its only member. */
+  static async create(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct?: DirectPeer): Promise<Room> {
+    const room = new Room(ctx, id, roomName, secret, direct);
+    room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id);
+    room.subscribe();
+    return room;
+  }
+
+  /** Starts joining a room from its invite (a link, or a direct-message invitation). */
+  static join(ctx: RoomContext, ticket: JoinTicket, roomName: string, direct?: DirectPeer): Room {
+    const room = new Room(ctx, ticket.room, roomName, ticket.secret, direct, ticket);
+    void room.enqueue(() => room.#joiner?.start() ?? Promise.resolve());
+    return room;
+  }
+
+  /** Runs `job` after every job queued before it; a job that throws is reported, not fatal. */
+  enqueue(job: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(job).catch((cause: unknown) => {
+      const message = cause instanceof UsageError ? cause.message : 'an internal error happened in this room';
+      this.ctx.emit({ type: 'error', code: cause instanceof UsageError ? cause.code : 'E_INTERNAL', message, room: this.id });
+    });
+    this.#queue = run;
+    return run;
+  }
+
+  isMember(): boolean {
+    return this.state === 'member' && this.session !== undefined;
+  }
+
+  members(): readonly Member[] {
+    return this.session?.members() ?? [];
+  }
+
+  /** Others in the room (without this device). */
+  others(): Member[] {
+    const s = this.session;
+    if (!s) return [];
+    const me = s.myLeaf();
+    return s.members().filter((m) => m.leaf !== me);
+  }
+
+  // ---- relay → room ------------------------------------------------------------------------
+
+  /** After a (re)connect, once the outbox resent its frames: a joiner asks again. */
+  rejoin(): void {
+    if (this.state === 'joining') this.#joiner?.resend();
+  }
+
+  subscribe(): void {
+    if (this.session && this.state === 'member') this.ctx.send({ v: 1, t: 'sub', room: this.id, epoch: this.session.epoch() });
+  }
+
+  /** The relay says how many connections are subscribed (a joiner that subscribed shows here). */
+  onPresence(count: number): void {
+    this.presence = count;
+    if (!this.isMember()) return;
+    void this.enqueue(() => this.#commits.pump());
+    this.ctx.onMembersChanged(this.id);
+  }
+
+  onMsg(header: MsgHeader, body: Uint8Array): void {
+    const copy = body.slice(); // the frame buffer is not ours to keep
+    void this.enqueue(() => this.#receive(header, copy));
+  }
+
+  onJoinRequest(joinId: string, body: Uint8Array): void {
+    const copy = body.slice();
+    void this.enqueue(() => this.#commits.onJoinRequest(joinId, copy));
+  }
+
+  onWelcome(body: Uint8Array): void {
+    const copy = body.slice();
+    void this.enqueue(() => this.#joiner?.onWelcome(copy) ?? Promise.resolve());
+  }
+
+  async #receive(header: MsgHeader, body: Uint8Array, retry = false): Promise<void> {
+    const session = this.session;
+    if (!session || this.state !== 'member') return;
+    const r = await session.receive(body);
+    switch (r.kind) {
+      case 'message':
+        return this.#onMessage(header.id, r.sender, r.plaintext);
+      case 'commit':
+        await this.#onMembership(r.added, r.removed, r.updated);
+        await this.afterEpochChange();
+        return;
+      case 'proposal':
+        this.#commits.onRemoveProposal(r.removes);
+        return;
+      case 'removed':
+        this.close('removed');
+        return;
+      case 'duplicate':
+        return;
+      case 'future-epoch':
+        if (!retry && this.#future.some((f) => f.header.id === header.id)) return;
+        this.#future.push({ header, body, epoch: r.epoch });
+        if (this.#future.length > this.ctx.timing.maxFutureMessages) this.#future.shift();
+        return;
+      case 'rejected':
+        this.rejected++;
+        return;
+      default:
+        throw missingCaseError(r);
+    }
+  }
+
+  async #onMessage(_frameId: string, sender: Member, plaintext: Uint8Array): Promise<void> {
+    const payload = decodeAppPayload(plaintext);
+    if (!payload) {
+      this.rejected++;
+      return;
+    }
+    switch (payload.t) {
+      case 'text':
+      case 'me':
+        this.ctx.emit({
+          type: 'message',
+          id: _frameId,
+          room: this.id,
+          roomName: this.roomName,
+          from: sender.name,
+          fingerprint: await this.ctx.fingerprint(sender.fingerprint),
+          text: payload.text,
+          ts: this.ctx.clock.now(),
+          direct: this.direct !== undefined,
+          ...(payload.t === 'me' ? { action: true } : {}),
+        });
+        return;
+      case 'dm':
+        this.ctx.onDirectInvite(this.id, sender, payload);
+        return;
+      default:
+        throw missingCaseError(payload);
+    }
+  }
+
+  /** After our commit was confirmed or another member's commit processed. */
+  async afterEpochChange(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    // Retry what waited for this epoch, in arrival order; the rest keeps waiting.
+    const epoch = session.epoch();
+    const ready = this.#future.filter((f) => f.epoch <= epoch);
+    this.#future = this.#future.filter((f) => f.epoch > epoch);
+    for (const f of ready) await this.#receive(f.header, f.body, true);
+    await this.#commits.pump();
+  }
+
+  /** Pins and events for a change of membership. */
+  async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[]): Promise<void> {
+    for (const m of removed) this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name });
+    for (const m of added) {
+      await this.observe(m);
+      this.ctx.emit({ type: 'member-joined', room: this.id, roomName: this.roomName, name: m.name, fingerprint: await this.ctx.fingerprint(m.fingerprint) });
+    }
+    for (const m of updated) await this.observe(m);
+    if (added.length > 0) this.ctx.onMembersChanged(this.id);
+  }
+
+  /** Called by the committer once our own commit is confirmed. */
+  onOwnCommit(added: readonly Member[], removed: readonly Member[]): Promise<void> {
+    return this.#onMembership(added, removed, []);
+  }
+
+  /** Records a member's key (TOFU); a changed key is announced loudly. */
+  async observe(m: Member): Promise<void> {
+    const me = this.session?.myLeaf();
+    if (m.leaf === me) return;
+    if (this.ctx.pins.observe(m.name, m.fingerprint) !== 'changed') return;
+    const fp = await this.ctx.fingerprint(m.fingerprint);
+    const message = this.ctx.pins.isBlocked(m.name)
+      ? `the key of ${m.name}, whom you verified, changed (now ${fp}); messages to this room are held until you compare safety numbers again (/verify ${m.name}) or accept the key (/trust ${m.name})`
+      : `the key of ${m.name} changed (now ${fp}); compare safety numbers (/verify ${m.name}) before you trust it`;
+    this.ctx.emit({ type: 'key-changed', room: this.id, roomName: this.roomName, name: m.name, message });
+  }
+
+  // ---- room → relay ------------------------------------------------------------------------
+
+  /** Members whose verified key changed: sending is refused until the user acts. */
+  blockedMembers(): string[] {
+    return this.others()
+      .filter((m) => this.ctx.pins.isBlocked(m.name))
+      .map((m) => m.name);
+  }
+
+  /**
+   * Encrypts and publishes an application message; echoes text messages to the UI unless
+   * `echo` is false (a queued direct message, echoed when it was queued under the same `id`).
+   */
+  async send(payload: AppPayload, options: { id?: string; echo?: boolean } = {}): Promise<SendResult> {
+    if (payload.t !== 'dm' && new TextEncoder().encode(payload.text).length > LIMITS.maxTextBytes)
+      return { ok: false, code: 'E_TEXT_TOO_LONG', message: `a message may have at most ${LIMITS.maxTextBytes} bytes` };
+    const blocked = this.blockedMembers();
+    if (blocked.length > 0) {
+      const who = blocked.join(', ');
+      return {
+        ok: false,
+        code: 'E_MEMBER_BLOCKED',
+        message: `not sent: the verified key of ${who} changed; compare safety numbers (/verify ${blocked[0] ?? ''}) or accept the new key (/trust ${blocked[0] ?? ''})`,
+      };
+    }
+    const id = options.id ?? randomId();
+    let result: SendResult = { ok: false, code: 'E_NO_ROOM', message: 'you are no longer a member of this room' };
+    await this.enqueue(async () => {
+      const session = this.session;
+      if (!session || this.state !== 'member') return;
+      const body = await session.encrypt(encodeAppPayload(payload), { room: this.id, id });
+      this.ctx.outbox.add({
+        header: { v: 1, t: 'pub', room: this.id, id, kind: 'app', epoch: session.epoch() },
+        body,
+        onNack: (code) => this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id }),
+      });
+      result = { ok: true, id };
+      if (payload.t !== 'dm' && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me');
+    });
+    return result;
+  }
+
+  /** Shows our own message to our UI (`self: true`). */
+  async echo(id: string, text: string, action: boolean): Promise<void> {
+    this.ctx.emit({
+      type: 'message',
+      id,
+      room: this.id,
+      roomName: this.roomName,
+      from: this.ctx.name,
+      fingerprint: await this.ctx.fingerprint(this.ctx.identity.fingerprint),
+      text,
+      ts: this.ctx.clock.now(),
+      direct: this.direct !== undefined,
+      ...(action ? { action: true } : {}),
+      self: true,
+    });
+  }
+
+  /**
+   * Leaves: publishes a self-Remove proposal (an online member commits it, with an UpdatePath,
+   * so nothing after it can be read here), waits for the relay to take it, then unsubscribes.
+   */
+  async leave(): Promise<void> {
+    if (this.state === 'left') return;
+    if (this.state === 'joining') {
+      this.close('left');
+      return;
+    }
+    let sent: Promise<void> = Promise.resolve();
+    await this.enqueue(async () => {
+      const session = this.session;
+      if (!session || this.state !== 'member' || this.others().length === 0) return;
+      const proposal = await session.proposeLeave();
+      const id = randomId();
+      sent = new Promise<void>((resolve) => {
+        const timer = this.ctx.clock.setTimeout(resolve, this.ctx.timing.leaveTimeoutMs);
+        const done = () => {
+          timer.cancel();
+          resolve();
+        };
+        this.ctx.outbox.add({ header: { v: 1, t: 'pub', room: this.id, id, kind: 'proposal', epoch: session.epoch() }, body: proposal, onAck: done, onNack: done });
+      });
+    });
+    await sent;
+    this.close('left');
+  }
+
+  /** Ends the room here: unsubscribes, wipes its secrets, tells the client. Idempotent. */
+  close(reason: 'left' | 'removed' | 'refused' | 'timeout'): void {
+    if (this.state === 'left') return;
+    const wasMember = this.state === 'member';
+    this.state = 'left';
+    this.#commits.stop();
+    this.#joiner?.stop();
+    if (wasMember) this.ctx.send({ v: 1, t: 'unsub', room: this.id });
+    this.ctx.outbox.forgetRoom(this.id);
+    this.session?.dispose();
+    this.session = undefined;
+    this.#future = [];
+    this.ctx.emit({ type: 'left', room: this.id, roomName: this.roomName, reason });
+    this.ctx.onRoomGone(this.id, reason);
+  }
+
+  /** Called by the joiner once the Welcome made this device a member. */
+  async becameMember(session: GroupSession): Promise<void> {
+    this.session = session;
+    this.state = 'member';
+    this.subscribe();
+    for (const m of session.members()) await this.observe(m);
+    this.ctx.emit({
+      type: 'joined',
+      room: this.id,
+      roomName: this.roomName,
+      name: this.ctx.name,
+      fingerprint: await this.ctx.fingerprint(this.ctx.identity.fingerprint),
+      direct: this.direct !== undefined,
+    });
+    this.ctx.onMembersChanged(this.id);
+  }
+}
