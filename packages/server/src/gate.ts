@@ -14,7 +14,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ResolvedOptions } from './config.js';
@@ -51,10 +51,25 @@ export class PathMatcher {
   }
 }
 
-/** `::ffff:127.0.0.2` and `127.0.0.2` are one source. */
+/**
+ * The key a source is counted under for the per-address caps: an IPv4 address (`::ffff:a.b.c.d`
+ * is the same source as `a.b.c.d`), or an IPv6 /64 — one host commonly holds a whole /64, so
+ * counting single IPv6 addresses would let it open 2^64 times the cap.
+ */
 export function normaliseIp(addr: string | undefined): string {
   if (!addr) return 'unknown';
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+  const a = addr.toLowerCase();
+  if (isIP(a) === 4) return a;
+  if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) return a.slice(7);
+  if (isIP(a) !== 6) return a;
+  const [head = '', tail] = a.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
