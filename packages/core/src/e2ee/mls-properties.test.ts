@@ -12,16 +12,18 @@ import {
   createGroup,
   decodeMlsMessage,
   defaultCapabilities,
+  encodeMlsMessage,
   defaultLifetime,
   emptyPskIndex,
   generateKeyPackage,
   joinGroup,
   processPrivateMessage,
 } from 'ts-mls';
-import { unprotectPrivateMessage } from 'ts-mls/messageProtection.js';
+import { protectApplicationData, unprotectPrivateMessage } from 'ts-mls/messageProtection.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomId } from '../protocol/ids.js';
 import type { GroupSession } from './api.js';
+import { encodeAad } from './aad.js';
 import { basicCredential } from './credential.js';
 import { MlsGroupSession } from './group.js';
 import { KEY_RETENTION, clientConfig, loadSuite } from './suite.js';
@@ -70,7 +72,7 @@ async function threeMembers() {
     clientConfig(),
   );
   const wrap = (s: ClientState) => new MlsGroupSession(room, s, cs, noSecrets);
-  return { room, a: wrap(add.newState), b: wrap(b), c: wrap(c), cState: c };
+  return { room, a: wrap(add.newState), b: wrap(b), c: wrap(c), bState: b, cState: c };
 }
 
 function privateMessage(bytes: Uint8Array) {
@@ -152,6 +154,32 @@ describe('removal through ts-mls 1.6.4', () => {
     const { a, cState } = await threeMembers();
     const p = await a.update();
     expect((await commitAsSeenBy(cState, p.commit)).path).toBeDefined();
+  });
+
+  it('memberCannotImpersonateAnotherLeaf', async () => {
+    const { a, c, bState } = await threeMembers();
+    // b can derive every leaf's ratchet (RFC 9420 §9), but cannot sign as a (§6.1).
+    const forged = await protectApplicationData(
+      bState.signaturePrivateKey,
+      bState.keySchedule.senderDataSecret,
+      enc.encode('I am a'),
+      encodeAad({ room: a.room, id: randomId() }),
+      bState.groupContext,
+      bState.secretTree,
+      a.myLeaf(),
+      bState.clientConfig.paddingConfig,
+      cs,
+    );
+    const bytes = encodeMlsMessage({
+      version: 'mls10',
+      wireformat: 'mls_private_message',
+      privateMessage: forged.privateMessage,
+    });
+    expect((await c.receive(bytes)).kind).toBe('rejected');
+    // The forgery consumed nothing: a's real first message still decrypts.
+    const real = await a.encrypt(enc.encode('I am a'), { room: a.room, id: randomId() });
+    const got = await c.receive(real);
+    expect(got.kind === 'message' && got.sender.leaf).toBe(a.myLeaf());
   });
 
   it('an add is refused without a join proof', async () => {
