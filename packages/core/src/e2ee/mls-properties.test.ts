@@ -157,25 +157,29 @@ describe('removal through ts-mls 1.6.4', () => {
   });
 
   it('memberCannotImpersonateAnotherLeaf', async () => {
-    const { a, c, bState } = await threeMembers();
+    const { a, b, c, bState } = await threeMembers();
     // b can derive every leaf's ratchet (RFC 9420 §9), but cannot sign as a (§6.1).
-    const forged = await protectApplicationData(
-      bState.signaturePrivateKey,
-      bState.keySchedule.senderDataSecret,
-      enc.encode('I am a'),
-      encodeAad({ room: a.room, id: randomId() }),
-      bState.groupContext,
-      bState.secretTree,
-      a.myLeaf(),
-      bState.clientConfig.paddingConfig,
-      cs,
-    );
-    const bytes = encodeMlsMessage({
-      version: 'mls10',
-      wireformat: 'mls_private_message',
-      privateMessage: forged.privateMessage,
-    });
-    expect((await c.receive(bytes)).kind).toBe('rejected');
+    const as = async (leaf: number) => {
+      const m = await protectApplicationData(
+        bState.signaturePrivateKey,
+        bState.keySchedule.senderDataSecret,
+        enc.encode('I am a'),
+        encodeAad({ room: a.room, id: randomId() }),
+        bState.groupContext,
+        bState.secretTree,
+        leaf,
+        bState.clientConfig.paddingConfig,
+        cs,
+      );
+      return encodeMlsMessage({
+        version: 'mls10',
+        wireformat: 'mls_private_message',
+        privateMessage: m.privateMessage,
+      });
+    };
+    expect((await c.receive(await as(a.myLeaf()))).kind).toBe('rejected');
+    // The same construction under b's own leaf is accepted: only the signature made the difference.
+    expect((await c.receive(await as(b.myLeaf()))).kind).toBe('message');
     // The forgery consumed nothing: a's real first message still decrypts.
     const real = await a.encrypt(enc.encode('I am a'), { room: a.room, id: randomId() });
     const got = await c.receive(real);
