@@ -147,6 +147,9 @@ describe('probe matrix', () => {
       `GET ${randomPath()} HTTP/1.0\r\n\r\n`,
       `GET ${randomPath()} HTTP/1.1\r\nExpect: 100-continue\r\n\r\n`,
       `POST ${base}/ HTTP/1.1\r\nHost: x\r\nExpect: something\r\nContent-Length: 0\r\n\r\n`,
+      `GET ${base}/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      `GET ${base}/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n`,
+      `GET ${base}/\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n`,
     ];
     for (const request of odd) {
       expect(withoutDate(await rawExchange(server.port, request)), JSON.stringify(request)).toBe(expected);
