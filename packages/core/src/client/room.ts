@@ -142,7 +142,7 @@ export class Room {
     const r = await session.receive(body);
     switch (r.kind) {
       case 'message':
-        return this.#onMessage(header.id, r.sender, r.plaintext);
+        return this.#onMessage(r.aad.id, r.sender, r.plaintext);
       case 'commit':
         await this.#onMembership(r.added, r.removed, r.updated);
         await this.afterEpochChange();
@@ -168,7 +168,8 @@ export class Room {
     }
   }
 
-  async #onMessage(_frameId: string, sender: Member, plaintext: Uint8Array): Promise<void> {
+  /** `id` is the message id from the authenticated data (the frame's id is the relay's word). */
+  async #onMessage(id: string, sender: Member, plaintext: Uint8Array): Promise<void> {
     const payload = decodeAppPayload(plaintext);
     if (!payload) {
       this.rejected++;
@@ -179,7 +180,7 @@ export class Room {
       case 'me':
         this.ctx.emit({
           type: 'message',
-          id: _frameId,
+          id,
           room: this.id,
           roomName: this.roomName,
           from: sender.name,
