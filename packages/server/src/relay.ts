@@ -250,7 +250,8 @@ export class Relay {
   // ---- leaving -----------------------------------------------------------------------------
 
   private broadcastPresence(room: Room): void {
-    if (room.subscribers.size === 0) return;
+    // On shutdown every client gets `closing`, not a countdown of presence frames.
+    if (room.subscribers.size === 0 || this.closing) return;
     const out = frame({ v: V, t: 'presence', room: room.id, count: room.subscribers.size });
     for (const sub of room.subscribers) sub.send(out);
   }

@@ -14,13 +14,17 @@ describe('close()', () => {
   it('sends closing, closes with 1001, wipes state and stops listening', async () => {
     const server = await startTestServer({ closeGraceMs: 300 });
     const room = randomId();
-    const [a, b] = [await TestClient.connect(server), await TestClient.connect(server)];
+    // b first: it is shut first, so a would see a presence countdown if there were one.
+    const b = await TestClient.connect(server);
+    const a = await TestClient.connect(server);
     await a.sub(room);
     await b.sub(room);
+    await a.next('presence', (h) => h.count === 2);
     b.ws.pause(); // a client that does not read still gets closed
     expect(server.stats()).toMatchObject({ connections: 2, rooms: 1 });
     await within(server.close(), 5_000, 'close()');
     expect((await a.next('closing')).header).toEqual({ v: 1, t: 'closing' });
+    expect(a.frames).toEqual([]); // no presence countdown while the others are closed
     expect(await a.closed).toEqual({ code: 1001, reason: 'E_SERVER_CLOSING' });
     b.ws.resume();
     expect([1001, 1006]).toContain((await b.closed).code);
