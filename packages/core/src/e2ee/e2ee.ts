@@ -9,7 +9,6 @@ import {
   createGroup as mlsCreateGroup,
   decodeMlsMessage,
   defaultCapabilities,
-  defaultLifetime,
   emptyPskIndex,
   generateKeyPackageWithKey,
   joinGroupWithExtensions,
@@ -107,6 +106,17 @@ function checkName(name: unknown): asserts name is string {
     throw new UsageError('E_NAME_INVALID', '"name" expected 1-32 characters without control characters');
 }
 
+/**
+ * RFC 9420 §7.2 lifetime of a KeyPackage: a join request is answered within minutes, so a
+ * short window keeps a relay from replaying an old one much later (the committer checks it
+ * against its clock; a day each side absorbs clock skew between devices).
+ */
+function keyPackageLifetime(): { notBefore: bigint; notAfter: bigint } {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const day = 86_400n;
+  return { notBefore: now - day, notAfter: now + day };
+}
+
 function badWelcome(message: string): JoinOutcome {
   return { ok: false, code: 'E_BAD_WELCOME', message };
 }
@@ -124,7 +134,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
     return generateKeyPackageWithKey(
       basicCredential(name),
       defaultCapabilities(),
-      defaultLifetime,
+      keyPackageLifetime(),
       [],
       { signKey: identity.handle(), publicKey: identity.publicKey },
       cs,

@@ -31,7 +31,7 @@ import { bytesEqual, utf8, wipe } from './bytes.js';
 import { IdWindow } from './dedup.js';
 import { decodePrivateMessage, inspect } from './inbound.js';
 import { decodeKeyPackage } from './keyPackage.js';
-import { diffMembers, membersOf, removedLeaves } from './members.js';
+import { diffMembers, memberAt, membersOf, removedLeaves } from './members.js';
 import { WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
 
 /** Where `add` finds the invite secret of a request that `verifyJoinProof` accepted. */
@@ -61,6 +61,11 @@ function paddingFor(n: number): number {
 }
 
 const RECENT_OWN_COMMITS = 4;
+
+/** A Remove proposal by the member it removes: a leave (RFC 9420 §12.1.3). */
+function isLeave(p: ProposalWithSender): boolean {
+  return p.proposal.proposalType === 'remove' && p.senderLeafIndex === p.proposal.remove.removed;
+}
 
 export class MlsGroupSession implements GroupSession {
   readonly room: string;
@@ -191,7 +196,7 @@ export class MlsGroupSession implements GroupSession {
 
     if (r.kind === 'applicationMessage') {
       if (aad === undefined) return { kind: 'rejected' };
-      const sender = membersOf(checked.tree).find((m) => m.leaf === checked.senderLeaf);
+      const sender = memberAt(checked.tree, checked.senderLeaf);
       if (sender === undefined) return { kind: 'rejected' };
       this.#state = r.newState;
       r.consumed.forEach(wipe);
@@ -201,7 +206,7 @@ export class MlsGroupSession implements GroupSession {
     if (pm.contentType === 'proposal') {
       this.#state = r.newState;
       r.consumed.forEach(wipe);
-      const removes = removedLeaves(proposals);
+      const removes = removedLeaves(proposals.filter(isLeave));
       return { kind: 'proposal', removes: before.filter((m) => removes.has(m.leaf)) };
     }
     // A commit: every commit we had pending for this epoch lost the race (the relay accepts one).
@@ -214,19 +219,18 @@ export class MlsGroupSession implements GroupSession {
   }
 
   /**
-   * Our commits carry only the Remove proposals others sent (RFC 9420 §12.2 lets a committer
-   * leave out proposals it judges invalid): an Add must come with an invite proof, which only
-   * `add` checks, and we never send Update proposals.
+   * Our commits carry only the leave proposals others sent — a Remove of the proposer's own
+   * leaf (RFC 9420 §12.2 lets a committer leave out proposals it judges invalid): an Add must
+   * come with an invite proof, which only `add` checks; we never send Update proposals; and a
+   * member who wants someone out commits the Remove itself, under its own name.
    */
-  #withRemoveProposalsOnly(s: ClientState): ClientState {
-    const kept = Object.fromEntries(
-      Object.entries(s.unappliedProposals).filter(([, p]) => p.proposal.proposalType === 'remove'),
-    );
+  #withLeaveProposalsOnly(s: ClientState): ClientState {
+    const kept = Object.fromEntries(Object.entries(s.unappliedProposals).filter(([, p]) => isLeave(p)));
     return { ...s, unappliedProposals: kept };
   }
 
   async #commit(extraProposals: Proposal[], welcomeProof?: Uint8Array): Promise<PendingCommit> {
-    const s = this.#withRemoveProposalsOnly(this.#active());
+    const s = this.#withLeaveProposalsOnly(this.#active());
     const r = await createCommit(
       { state: s, cipherSuite: this.#cs, pskIndex: makePskIndex(s, {}) },
       {
@@ -296,7 +300,7 @@ export class MlsGroupSession implements GroupSession {
         if (leaf === me) throw new UsageError('E_USAGE', 'a member cannot commit its own removal; use proposeLeave');
       }
       // Leaves someone already proposed to remove go in by reference (RFC 9420 §12.4).
-      const proposed = removedLeaves(Object.values(this.#withRemoveProposalsOnly(s).unappliedProposals));
+      const proposed = removedLeaves(Object.values(this.#withLeaveProposalsOnly(s).unappliedProposals));
       const extra: Proposal[] = [...new Set(leaves)]
         .filter((l) => !proposed.has(l))
         .map((removed) => ({ proposalType: 'remove', remove: { removed } }));

@@ -138,6 +138,22 @@ describe('relayWithoutSecretCannotAddMember', () => {
     await expect(a.add(r)).rejects.toMatchObject({ code: 'E_NAME_TAKEN' });
   });
 
+  it('add refuses an expired KeyPackage (an old join request replayed)', async () => {
+    const { e2ee, a, secret, room } = await setup();
+    const cs = await loadSuite();
+    const old = await generateKeyPackage(
+      basicCredential('bob'),
+      defaultCapabilities(),
+      { notBefore: 0n, notAfter: 1000n },
+      [],
+      cs,
+    );
+    const kp = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: old.publicPackage });
+    const req = e2ee.parseJoinRequest(encodeJoinRequest(room, 'bob', kp, await makeProof('join', secret, room, kp)))!;
+    expect(await e2ee.verifyJoinProof(req, secret)).toBe(true);
+    await expect(a.add(req)).rejects.toMatchObject({ code: 'E_INVITE_PROOF' });
+  });
+
   it('add refuses a KeyPackage whose signature is broken', async () => {
     const { e2ee, a, req, secret, room } = await setup();
     const m = decodeMlsMessage(req.keyPackage, 0)![0];

@@ -8,16 +8,22 @@ import { bytesEqual } from './bytes.js';
 import { nameOf } from './credential.js';
 import { fingerprintOf } from './identity.js';
 
+/** The member at leaf `leaf`, or undefined for a blank or missing leaf. */
+export function memberAt(tree: RatchetTree, leaf: number): Member | undefined {
+  const n = tree[leaf * 2];
+  if (n?.nodeType !== 'leaf') return undefined;
+  const publicKey = n.leaf.signaturePublicKey.slice();
+  // Every credential in a tree passed our authentication service, so the name is valid;
+  // the fallback only keeps this function total.
+  const name = nameOf(n.leaf.credential) ?? '?';
+  return { leaf, name, publicKey, fingerprint: fingerprintOf(publicKey) };
+}
+
 export function membersOf(tree: RatchetTree): Member[] {
   const out: Member[] = [];
-  for (let node = 0; node < tree.length; node += 2) {
-    const n = tree[node];
-    if (n?.nodeType !== 'leaf') continue;
-    const publicKey = n.leaf.signaturePublicKey.slice();
-    // Every credential in a tree passed our authentication service, so the name is valid;
-    // the fallback only keeps this function total.
-    const name = nameOf(n.leaf.credential) ?? '?';
-    out.push({ leaf: node / 2, name, publicKey, fingerprint: fingerprintOf(publicKey) });
+  for (let leaf = 0; leaf * 2 < tree.length; leaf++) {
+    const m = memberAt(tree, leaf);
+    if (m !== undefined) out.push(m);
   }
   return out;
 }

@@ -10,6 +10,7 @@ import {
   type ClientState,
   createCommit,
   createGroup,
+  createProposal,
   decodeMlsMessage,
   defaultCapabilities,
   encodeMlsMessage,
@@ -184,6 +185,19 @@ describe('removal through ts-mls 1.6.4', () => {
     const real = await a.encrypt(enc.encode('I am a'), { room: a.room, id: randomId() });
     const got = await c.receive(real);
     expect(got.kind === 'message' && got.sender.leaf).toBe(a.myLeaf());
+  });
+
+  it('aRemoveProposalForAnotherMemberIsNeverCommittedByUs', async () => {
+    const { a, b, c, bState } = await threeMembers();
+    const p = await createProposal(bState, false, { proposalType: 'remove', remove: { removed: c.myLeaf() } }, cs);
+    const bytes = encodeMlsMessage(p.message);
+    expect(await a.receive(bytes)).toEqual({ kind: 'proposal', removes: [] });
+    const commit = await a.update();
+    expect(commit.removed).toEqual([]);
+    await a.confirm(commit);
+    expect((await c.receive(commit.commit)).kind).toBe('commit');
+    expect(a.members().map((m) => m.leaf)).toEqual([0, 1, 2]);
+    void b;
   });
 
   it('an add is refused without a join proof', async () => {
