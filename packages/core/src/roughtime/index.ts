@@ -56,5 +56,16 @@ export {
   type SignRepliesOptions,
   type ParseRequestResult,
 } from './server.js';
+export {
+  parseServerList,
+  parseAddress,
+  SERVER_LIST_MEDIA_TYPE,
+  GOOGLE_LIST_VERSION,
+  type ListedServer,
+  type ServerAddress,
+  type ServerList,
+  type ParseServerListResult,
+} from './serverlist.js';
+export { queryRetryDelayMs, reportRetryDelayMs } from './backoff.js';
 export { ed25519SignerFromSeed, ed25519PublicKey, verifyEd25519, type Ed25519Signer } from './ed25519.js';
 export type { Rejected, RoughtimeRejectCode } from './result.js';
