@@ -23,6 +23,8 @@ class FakeRelay {
   filter: (conn: Conn, h: RelayHeader, body: Uint8Array) => boolean = () => true;
   /** Every `msg` delivered, for replays. */
   log: Array<{ conn: Conn; bytes: Uint8Array; h: RelayHeader }> = [];
+  /** While true, new connections fail (the relay is unreachable for newcomers). */
+  down = false;
   /** Commit `pub`s received, accepted or not. */
   commitPubs = 0;
   #next = 0;
@@ -34,6 +36,10 @@ class FakeRelay {
   transport(): Transport {
     return {
       open: (_url, handlers) => {
+        if (this.down) {
+          setTimeout(() => handlers.onClose(1006, ''), 0);
+          return { send: () => undefined, close: () => undefined };
+        }
         const conn: Conn = { id: ++this.#next, handlers, rooms: new Set(), joins: new Set(), open: true, ready: false };
         this.conns.add(conn);
         setTimeout(() => conn.open && handlers.onOpen(), 0);
@@ -352,6 +358,21 @@ describe('client scenarios (real e2ee, in-memory relay)', () => {
     expect(carol!.texts()).toEqual([]);
     await alice!.client.command('/msg nobody hi');
     expect(alice!.last('error')).toMatchObject({ code: 'E_UNKNOWN_MEMBER' });
+  });
+
+  it('aDirectMessageToAnAbsentPeerWaitsUntilItComesBack', async () => {
+    const relay = new FakeRelay();
+    const [alice, bob] = await roomOf(relay, ['alice', 'bob']);
+    const room = alice!.client.currentRoom()!;
+    relay.down = true;
+    const [, bobConn] = [...relay.rooms.get(room)!.subs]; // alice subscribed first
+    relay.kill(bobConn!);
+    await until(() => relay.rooms.get(room)!.subs.size === 1, 'bob away');
+    await alice!.client.command('/msg bob while you were away');
+    await sleep(50);
+    relay.down = false;
+    await until(() => bob!.texts().includes('while you were away'), 'the DM after bob is back');
+    expect(bob!.of('message').find((m) => m.text === 'while you were away')).toMatchObject({ direct: true, from: 'alice' });
   });
 
   it('aChangedKeyIsAnnouncedAndAVerifiedOneBlocksSending', async () => {

@@ -284,6 +284,7 @@ class Client implements SafehouseClient, CommandHost {
         room.onPresence(h.count);
         const sinceRestart = this.#restartedAt === undefined ? Infinity : this.#clock.now() - this.#restartedAt;
         if (grew && sinceRestart < RESTART_WINDOW_MS) this.#outbox.resendRecent(h.room);
+        if (grew) this.direct.reinvite(h.room);
         return;
       }
       case 'error':

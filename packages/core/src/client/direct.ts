@@ -22,6 +22,8 @@ export class DirectMessages {
   readonly #byPeer = new Map<string, string>();
   /** Direct room id → messages waiting for the peer. */
   readonly #queued = new Map<string, Queued[]>();
+  /** Direct room id → the invitation sent for it and the room it went to, until the peer is in. */
+  readonly #invites = new Map<string, { via: string; payload: AppPayload }>();
 
   constructor(host: DirectHost) {
     this.#host = host;
@@ -57,6 +59,7 @@ export class DirectMessages {
         room.close('left');
         return sent;
       }
+      this.#invites.set(room.id, { via: via.id, payload: invite });
     }
     const q = this.#queued.get(room.id) ?? [];
     const id = randomId();
@@ -81,10 +84,23 @@ export class DirectMessages {
     this.#byPeer.set(toBase64Url(sender.fingerprint), room.id);
   }
 
+  /**
+   * Someone subscribed to `roomId`: the relay keeps nothing, so an invitation sent there while
+   * the peer was away never reached it; send it again (the peer ignores one it already has).
+   */
+  reinvite(roomId: string): void {
+    for (const [dm, { via, payload }] of this.#invites) {
+      const room = this.#host.rooms.get(via);
+      if (via === roomId && room?.isMember()) void room.send(payload);
+      if (!this.#host.rooms.has(dm)) this.#invites.delete(dm);
+    }
+  }
+
   /** Members of a room changed: flush what waits for its peer. */
   flush(roomId: string): void {
     const room = this.#host.rooms.get(roomId);
     const q = this.#queued.get(roomId);
+    if (room && this.#ready(room)) this.#invites.delete(roomId);
     if (!room || !q || !this.#ready(room)) return;
     this.#queued.delete(roomId);
     for (const m of q) void room.send({ t: m.action ? 'me' : 'text', text: m.text }, { id: m.id, echo: false });
@@ -99,6 +115,7 @@ export class DirectMessages {
 
   forget(roomId: string): void {
     this.#queued.delete(roomId);
+    this.#invites.delete(roomId);
     for (const [peer, id] of this.#byPeer) if (id === roomId) this.#byPeer.delete(peer);
   }
 }
