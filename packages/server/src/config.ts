@@ -91,6 +91,11 @@ export type ServerOptions = {
    *  when a TLS reverse proxy is in front. The server's own origin is always accepted, as is a
    *  request with no `Origin` (non-browser clients). Default none. */
   allowedOrigins?: readonly string[];
+  /** Set when a reverse proxy forwards to this server (the hidden-path set-up): the per-address
+   *  connection cap then counts the client address the proxy appended to `X-Forwarded-For`, and
+   *  TCP sockets are not capped per address (they all come from the proxy). Default false: the
+   *  header is ignored, since any client could send one. */
+  trustProxy?: boolean;
   /** Any subset of the limits; the rest keep their defaults. */
   limits?: Partial<ServerLimits>;
   /** Where lifecycle lines and counts go. Default: one line per event on stderr. */
@@ -102,6 +107,7 @@ export type ResolvedOptions = {
   port: number;
   basePath: string;
   allowedOrigins: readonly string[];
+  trustProxy: boolean;
   limits: Readonly<ServerLimits>;
   logger: Logger;
 };
@@ -185,5 +191,13 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (limits.requestTimeoutMs < limits.headersTimeoutMs)
     throw new UsageError('E_USAGE', 'limit "requestTimeoutMs" expected to be at least "headersTimeoutMs"');
 
-  return { host, port, basePath, allowedOrigins, limits: Object.freeze(limits), logger: options.logger ?? defaultLogger };
+  return {
+    host,
+    port,
+    basePath,
+    allowedOrigins,
+    trustProxy: options.trustProxy === true,
+    limits: Object.freeze(limits),
+    logger: options.logger ?? defaultLogger,
+  };
 }

@@ -66,3 +66,24 @@ describe('connection caps', () => {
     expect(received).toBe(0); // dropped silently: no Node-specific 408
   });
 });
+
+describe('behind a reverse proxy', () => {
+  it('with trustProxy, the cap counts the X-Forwarded-For client; without, the header is ignored', async () => {
+    server = await startTestServer({ maxConnectionsPerIp: 2 }, { trustProxy: true });
+    const via = (addr: string): Promise<TestClient> =>
+      TestClient.connect(server as TestServer, { headers: { 'X-Forwarded-For': `203.0.113.9, ${addr}` } }).then((c) => (clients.push(c), c));
+    await via('198.51.100.1');
+    await via('198.51.100.1');
+    await expect(TestClient.open(wsUrl(server), { headers: { 'X-Forwarded-For': '198.51.100.1' } })).rejects.toThrow(/404/);
+    await via('198.51.100.2');
+    await via('198.51.100.3');
+    await server.close();
+
+    server = await startTestServer({ maxConnectionsPerIp: 2 });
+    const spoof = (addr: string): Promise<TestClient> =>
+      TestClient.connect(server as TestServer, { headers: { 'X-Forwarded-For': addr } }).then((c) => (clients.push(c), c));
+    await spoof('198.51.100.1');
+    await spoof('198.51.100.2');
+    await expect(TestClient.open(wsUrl(server), { headers: { 'X-Forwarded-For': '198.51.100.3' } })).rejects.toThrow(/404/);
+  });
+});

@@ -72,6 +72,13 @@ export function normaliseIp(addr: string | undefined): string {
     .join(':')}::/64`;
 }
 
+/** The client address a reverse proxy appended last to `X-Forwarded-For`, if it is one. */
+function forwardedFor(req: IncomingMessage): string | undefined {
+  const h = req.headers['x-forwarded-for'];
+  const last = (Array.isArray(h) ? h.join(',') : (h ?? '')).split(',').pop()?.trim() ?? '';
+  return isIP(last) ? last : undefined;
+}
+
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 /**
@@ -133,7 +140,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
   server.on('connection', (socket: Socket) => {
     const ip = normaliseIp(socket.remoteAddress);
     const n = (socketsPerIp.get(ip) ?? 0) + 1;
-    if (n > limits.maxSocketsPerIp || stopping) {
+    if ((n > limits.maxSocketsPerIp && !opts.trustProxy) || stopping) {
       counters.refusedRequests += 1;
       socket.destroy();
       return;
@@ -161,7 +168,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const route = matcher.match(req.url);
-    const ip = normaliseIp(req.socket.remoteAddress);
+    const ip = normaliseIp((opts.trustProxy ? forwardedFor(req) : undefined) ?? req.socket.remoteAddress);
     const origin = req.headers.origin;
     const ok =
       !stopping &&
