@@ -80,6 +80,31 @@ export type MeasureResult =
     }
   | (Rejected & { readonly links: readonly MeasuredLink[]; readonly malfeasance: Malfeasance | undefined });
 
+/**
+ * §8.2: "The client randomly selects at least three servers from the list". A uniform random
+ * choice of `count` servers in random order (Fisher-Yates with unbiased draws).
+ */
+export function chooseServers<T>(servers: readonly T[], count: number, random: (n: number) => Uint8Array = randomBytes): T[] {
+  if (!isArray(servers)) throw new UsageError('E_USAGE', '"servers" expected an array');
+  aint('count', count, 0, servers.length);
+  const pool = [...servers];
+  for (let i = 0; i < count; i++) {
+    const j = i + uniformBelow(pool.length - i, random);
+    [pool[i], pool[j]] = [pool[j] as T, pool[i] as T];
+  }
+  return pool.slice(0, count);
+}
+
+/** A uniform integer in [0, n) from 32-bit draws, rejecting the biased tail. */
+function uniformBelow(n: number, random: (n: number) => Uint8Array): number {
+  const limit = Math.floor(0x1_0000_0000 / n) * n;
+  for (;;) {
+    const b = abytes('random(4)', random(4), 4);
+    const x = (((b[0] as number) | ((b[1] as number) << 8) | ((b[2] as number) << 16)) >>> 0) + (b[3] as number) * 0x100_0000;
+    if (x < limit) return x % n;
+  }
+}
+
 function checkServers(servers: unknown): readonly RoughtimeServer[] {
   if (!isArray(servers) || (servers as unknown[]).length === 0 || (servers as unknown[]).length > 20) {
     throw new UsageError('E_USAGE', '"servers" expected 1-20 servers');

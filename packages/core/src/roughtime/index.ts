@@ -27,6 +27,7 @@ export {
 } from './bounds.js';
 export {
   measure,
+  chooseServers,
   type MeasureOptions,
   type MeasureResult,
   type MeasuredLink,

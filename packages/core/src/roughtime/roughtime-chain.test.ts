@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { concat, fromBase64 } from './bytes.js';
 import { boundsAt } from './bounds.js';
-import { measure, type RoughtimeServer } from './chain.js';
+import { chooseServers, measure, type RoughtimeServer } from './chain.js';
 import { ed25519SignerFromSeed } from './ed25519.js';
 import { buildMalfeasanceReport, chainNonce, checkMalfeasanceReport, type MalfeasanceReport } from './malfeasance.js';
 import { hashTruncated } from './merkle.js';
@@ -247,5 +247,25 @@ describe('malfeasance reports', () => {
     const noRand = { responses: r.responses.map((e, i) => (i === 1 ? { publicKey: e.publicKey, request: e.request, response: e.response } : e)) };
     expect(await code(noRand)).toBe('E_ROUGHTIME_MALFORMED');
     for (const junk of [null, 1, 'x', '{}', { responses: [] }, { responses: [{}] }, { responses: 'x' }]) expect(await code(junk)).toBe('E_ROUGHTIME_MALFORMED');
+  });
+});
+
+describe('chooseServers (§8.2: a random choice of servers)', () => {
+  it('picks distinct servers from the list, each position uniformly', () => {
+    const list = ['a', 'b', 'c', 'd', 'e'];
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) {
+      const pick = chooseServers(list, 3);
+      expect(new Set(pick).size).toBe(3);
+      for (const p of pick) expect(list).toContain(p);
+      counts.set(pick[0]!, (counts.get(pick[0]!) ?? 0) + 1);
+    }
+    for (const s of list) expect(counts.get(s)).toBeGreaterThan(800); // expected 1000 each
+  });
+
+  it('is deterministic for a given randomness source and refuses impossible counts', () => {
+    const zeros = (n: number): Uint8Array => new Uint8Array(n);
+    expect(chooseServers(['a', 'b', 'c'], 3, zeros)).toEqual(['a', 'b', 'c']);
+    expect(() => chooseServers(['a'], 2)).toThrow(/count/);
   });
 });
