@@ -75,7 +75,7 @@ export function isNonEmpty(b: AnchoredBounds, now: number, driftPpm = DEFAULT_DR
 
 export type CurrentTime =
   | { readonly kind: 'bounds'; readonly earliestMs: number; readonly latestMs: number; readonly ageMs: number }
-  | { readonly kind: 'stale'; readonly ageMs: number }
+  | { readonly kind: 'stale'; readonly code: 'E_ROUGHTIME_STALE'; readonly ageMs: number }
   | { readonly kind: 'none' };
 
 export interface ProvenClockOptions {
@@ -116,7 +116,7 @@ export class ProvenClock {
     if (this.#bounds === undefined) return { kind: 'none' };
     const now = this.#now();
     const ageMs = now - this.#measuredAt;
-    if (!(ageMs >= 0) || ageMs > this.#maxAgeMs) return { kind: 'stale', ageMs };
+    if (!(ageMs >= 0) || ageMs > this.#maxAgeMs) return { kind: 'stale', code: 'E_ROUGHTIME_STALE', ageMs };
     return { kind: 'bounds', ...boundsAt(this.#bounds, now, this.#driftPpm), ageMs };
   }
 

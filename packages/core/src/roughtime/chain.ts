@@ -46,7 +46,7 @@ export interface MeasureOptions {
 }
 
 export type LinkOutcome =
-  | { readonly kind: 'unreachable'; readonly detail: string }
+  | { readonly kind: 'unreachable'; readonly code: 'E_ROUGHTIME_UNREACHABLE'; readonly detail: string }
   | { readonly kind: 'reply'; readonly result: VerifyReplyResult };
 
 export interface MeasuredLink {
@@ -60,6 +60,7 @@ export interface MeasuredLink {
 }
 
 export interface Malfeasance {
+  readonly code: 'E_ROUGHTIME_INCONSISTENT';
   readonly report: MalfeasanceReport;
   /** Indices into `links` of the replies to blame. */
   readonly suspects: readonly number[];
@@ -155,7 +156,7 @@ export async function measure(servers: readonly RoughtimeServer[], options: Meas
       const receivedAt = now();
       let outcome: LinkOutcome;
       if (reply === undefined) {
-        outcome = { kind: 'unreachable', detail: failure };
+        outcome = { kind: 'unreachable', code: 'E_ROUGHTIME_UNREACHABLE', detail: failure };
       } else {
         const result = await verifyReply({ request, reply, publicKey: server.publicKey, maxRadiusSeconds });
         outcome = { kind: 'reply', result };
@@ -191,6 +192,7 @@ function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[
   });
   const blamed = suspects(replies.length, violations).map((k) => valid[k] as number);
   return {
+    code: 'E_ROUGHTIME_INCONSISTENT',
     report: buildMalfeasanceReport(chain),
     suspects: blamed,
     suspectServers: [...new Set(blamed.map((i) => (links[i] as MeasuredLink).server.name))],

@@ -69,4 +69,4 @@ export {
 } from './serverlist.js';
 export { queryRetryDelayMs, reportRetryDelayMs } from './backoff.js';
 export { ed25519SignerFromSeed, ed25519PublicKey, verifyEd25519, type Ed25519Signer } from './ed25519.js';
-export type { Rejected, RoughtimeRejectCode } from './result.js';
+export { toError, type Rejected, type RoughtimeRejectCode } from './result.js';

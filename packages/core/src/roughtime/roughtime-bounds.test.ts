@@ -75,7 +75,7 @@ describe('ProvenClock', () => {
     expect(clock.compare(1_035_000)).toBe('unknown');
     expect(clock.compare(1_040_101)).toBe('future');
     mono = 60_101;
-    expect(clock.current().kind).toBe('stale');
+    expect(clock.current()).toEqual({ kind: 'stale', code: 'E_ROUGHTIME_STALE', ageMs: 60_001 });
     expect(clock.compare(0)).toBe('unknown'); // stale: even a long-past instant is not judged
   });
 

@@ -14,6 +14,7 @@ import { ed25519SignerFromSeed } from './ed25519.js';
 import { buildMalfeasanceReport, chainNonce, checkMalfeasanceReport, type MalfeasanceReport } from './malfeasance.js';
 import { hashTruncated } from './merkle.js';
 import { parsePacket } from './packet.js';
+import { toError } from './result.js';
 import { createDelegation, respond } from './server.js';
 import { Tag } from './tags.js';
 import { RoughtimeVersion } from './versions.js';
@@ -97,6 +98,7 @@ describe('measure', () => {
     expect(res.ok).toBe(true);
     if (!res.ok) return;
     expect(res.agreeing).toEqual([0, 1]);
+    expect(res.malfeasance?.code).toBe('E_ROUGHTIME_INCONSISTENT');
     expect(res.malfeasance?.suspects).toEqual([2]);
     expect(res.malfeasance?.suspectServers).toEqual(['server-2']);
     expect(res.malfeasance?.violations).toEqual([
@@ -134,7 +136,8 @@ describe('measure', () => {
     const f = await fleet([{ down: true }, { down: true }, { down: true }]);
     const res = await measure(f.servers, { query: f.query, now: f.now });
     expect(res.ok ? 'ok' : res.code).toBe('E_ROUGHTIME_NO_QUORUM');
-    expect(res.links.map((l) => l.outcome.kind)).toEqual(['unreachable', 'unreachable', 'unreachable']);
+    expect(res.links.map((l) => (l.outcome.kind === 'unreachable' ? l.outcome.code : 'reply'))).toEqual(Array(3).fill('E_ROUGHTIME_UNREACHABLE'));
+    expect(toError(res.ok ? { code: 'E_USAGE', detail: '' } : res)).toMatchObject({ name: 'TransportError', code: 'E_ROUGHTIME_NO_QUORUM', kind: 'transport' });
   });
 
   it('a bad signature is rejected and never reported as malfeasance (§8.4.2)', async () => {
