@@ -14,7 +14,7 @@
  * All of it runs inside the room's queue.
  */
 import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
-import { SafehouseError } from '../protocol/errors.js';
+import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { TimerId } from './clock.js';
 import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
@@ -67,18 +67,19 @@ export class Committer {
       .indexOf(me);
   }
 
+  /** Runs `pump` in the room's queue after `ms`. */
+  #later(ms: number): void {
+    const t = this.#room.ctx.clock.setTimeout(() => {
+      this.#timers.delete(t);
+      void this.#room.enqueue(() => this.pump());
+    }, ms);
+    this.#timers.add(t);
+  }
+
   #schedule(intent: Intent): void {
     if (this.#intents.has(intent.key)) return;
     this.#intents.set(intent.key, intent);
-    const clock = this.#room.ctx.clock;
-    const t = clock.setTimeout(
-      () => {
-        this.#timers.delete(t);
-        void this.#room.enqueue(() => this.pump());
-      },
-      Math.max(0, intent.due - clock.now()),
-    );
-    this.#timers.add(t);
+    this.#later(Math.max(0, intent.due - this.#room.ctx.clock.now()));
   }
 
   async onJoinRequest(joinId: string, body: Uint8Array): Promise<void> {
@@ -173,20 +174,28 @@ export class Committer {
       header: { v: 1, t: 'pub', room: room.id, id, kind: 'commit', epoch: commit.epoch },
       body: commit.commit,
       onAck: () => void room.enqueue(() => this.#settle(pending, true)),
-      onNack: () => void room.enqueue(() => this.#settle(pending, false)),
+      onNack: (code) => void room.enqueue(() => this.#settle(pending, false, code)),
     });
   }
 
-  async #settle(p: Pending, accepted: boolean): Promise<void> {
+  async #settle(p: Pending, accepted: boolean, code?: ErrorCode): Promise<void> {
     const room = this.#room;
     const session = room.session;
     if (this.#pending !== p || !session) return;
     this.#pending = undefined;
     if (!accepted) {
-      // Another commit won the epoch (E_STALE_EPOCH): it reaches us as a `msg`; the intents
-      // stay, and `pump` tries again those still needed.
       session.discard(p.commit);
-      return this.pump();
+      // E_STALE_EPOCH: another commit won the epoch; it reaches us as a `msg` (already did, as
+      // the relay sent it first), and `pump` tries again the intents still needed. Any other
+      // refusal (rate limit, not subscribed): try again later, not in a tight loop.
+      if (code === 'E_STALE_EPOCH') return this.pump();
+      const due = room.ctx.clock.now() + room.ctx.timing.rankDelayMs;
+      for (const k of p.keys) {
+        const intent = this.#intents.get(k);
+        if (intent) intent.due = due;
+      }
+      this.#later(room.ctx.timing.rankDelayMs);
+      return;
     }
     try {
       await session.confirm(p.commit);
@@ -198,11 +207,7 @@ export class Committer {
     if (p.commit.added.length > 0) {
       const until = room.ctx.clock.now() + room.ctx.timing.joinerSubscribeMs;
       this.#hold = { presence: room.presence + p.commit.added.length, until };
-      const t = room.ctx.clock.setTimeout(() => {
-        this.#timers.delete(t);
-        void room.enqueue(() => this.pump());
-      }, room.ctx.timing.joinerSubscribeMs);
-      this.#timers.add(t);
+      this.#later(room.ctx.timing.joinerSubscribeMs);
     }
     if (p.joinId && p.commit.welcome) {
       if (p.kp) this.#welcomes.set(p.kp, p.commit.welcome);

@@ -78,7 +78,9 @@ export class DirectMessages {
     if (!to || !bytesEqual(to, ctx.identity.fingerprint) || !secret || secret.length !== 32 || !isId(invite.room)) return;
     if (this.#host.rooms.has(invite.room) || via === invite.room) return;
     const existing = this.roomFor(sender.fingerprint);
-    if (existing && this.#ready(existing)) return; // we already have a working room with this peer
+    // One room per peer: a joining or working one stays (this also bounds what a member spamming
+    // invitations can make us do).
+    if (existing && (existing.state === 'joining' || this.#ready(existing))) return;
     const room = Room.join(ctx, { room: invite.room, secret, inviter: sender.fingerprint }, sender.name, { fingerprint: sender.fingerprint.slice(), name: sender.name });
     this.#host.addRoom(room);
     this.#byPeer.set(toBase64Url(sender.fingerprint), room.id);

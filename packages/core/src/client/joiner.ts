@@ -21,6 +21,7 @@ export class Joiner {
   readonly #joinId = randomId();
   #pending: PendingJoin | undefined;
   #timer: TimerId | undefined;
+  #retry: TimerId | undefined;
   #done = false;
 
   constructor(room: Room, ticket: JoinTicket) {
@@ -44,7 +45,17 @@ export class Joiner {
   resend(): void {
     const pending = this.#pending;
     if (!pending || this.#done) return;
-    this.#room.ctx.outbox.add({ header: { v: 1, t: 'join', room: this.#ticket.room, id: this.#joinId }, body: pending.request });
+    const { ctx } = this.#room;
+    ctx.outbox.add({
+      header: { v: 1, t: 'join', room: this.#ticket.room, id: this.#joinId },
+      body: pending.request,
+      // Refused for now (rate limit, too many pending joins): ask again a little later.
+      onNack: () => {
+        const t = ctx.clock.setTimeout(() => this.resend(), ctx.timing.rankDelayMs);
+        this.#retry?.cancel();
+        this.#retry = t;
+      },
+    });
   }
 
   async onWelcome(body: Uint8Array): Promise<void> {
@@ -90,6 +101,7 @@ export class Joiner {
     if (this.#done) return;
     this.#done = true;
     this.#timer?.cancel();
+    this.#retry?.cancel();
     this.#pending?.dispose();
     this.#pending = undefined;
   }
