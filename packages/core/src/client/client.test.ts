@@ -3,6 +3,7 @@
  * ordering, pending joins, welcome routing, presence) and that a test can make misbehave: replay,
  * drop, restart. Scenarios are named after what they verify.
  */
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createE2ee, PinStore } from '../e2ee/index.js';
 import { decodeClientFrame, encodeFrame, type ClientHeader, type RelayHeader } from '../protocol/frames.js';
@@ -462,4 +463,76 @@ describe('client scenarios (real e2ee, in-memory relay)', () => {
     expect(() => createClient({ transport: relay.transport(), name: 'a b', link: BASE })).toThrow(expect.objectContaining({ code: 'E_NAME_INVALID' }));
     expect(() => createClient({ transport: relay.transport(), name: 'ok', link: 'nope' })).toThrow(expect.objectContaining({ code: 'E_BAD_LINK' }));
   });
+});
+
+describe('a malicious relay (THREATS C.16–C.18, C.21)', () => {
+  type Fate = 'deliver' | 'drop' | 'duplicate' | 'delay' | 'tamper' | 'replay-later';
+  const fates: Fate[] = ['deliver', 'drop', 'duplicate', 'delay', 'tamper', 'replay-later'];
+
+  it('neverShowsAMessageTwiceNorOneItAlteredNorLosesOneItDeliveredIntact', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ from: fc.integer({ min: 0, max: 1 }), fate: fc.constantFrom(...fates), at: fc.nat(400), delay: fc.integer({ min: 1, max: 40 }) }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        async (plan) => {
+          const relay = new FakeRelay();
+          const pair = await roomOf(relay, ['alice', 'bob']);
+          const intact = new Set<string>(); // message ids delivered unaltered at least once
+          let i = 0;
+          relay.filter = (conn, h, body) => {
+            if (h.t !== 'msg' || h.kind !== 'app') return true;
+            const step = plan[i++ % plan.length]!;
+            const later = (bytes: Uint8Array, ms: number) => setTimeout(() => conn.open && conn.handlers.onFrame(bytes), ms);
+            switch (step.fate) {
+              case 'deliver':
+                intact.add(h.id);
+                return true;
+              case 'drop':
+                return false;
+              case 'duplicate':
+                intact.add(h.id);
+                later(encodeFrame(h, body), 0);
+                return true;
+              case 'delay':
+                intact.add(h.id);
+                later(encodeFrame(h, body), step.delay);
+                return false;
+              case 'tamper': {
+                const bad = body.slice();
+                const at = step.at % bad.length;
+                bad[at] = (bad[at] ?? 0) ^ 0x01;
+                later(encodeFrame(h, bad), 0);
+                return false;
+              }
+              case 'replay-later':
+                intact.add(h.id);
+                later(encodeFrame(h, body), 60);
+                return true;
+            }
+          };
+          const sent = new Map<string, { from: string; text: string }>();
+          for (const [n, step] of plan.entries()) {
+            const who = pair[step.from]!;
+            const text = `m${n} from ${who.client.name}`;
+            await who.client.command(text);
+            const mine = who.of('message').find((m) => m.self && m.text === text)!;
+            sent.set(mine.id, { from: who.client.name, text });
+          }
+          await sleep(150);
+          for (const p of pair) {
+            const got = p.of('message').filter((m) => !m.self);
+            const ids = got.map((m) => m.id);
+            expect(new Set(ids).size).toBe(ids.length); // never twice
+            for (const m of got) expect(sent.get(m.id)).toEqual({ from: m.from, text: m.text }); // never altered or forged
+            const expected = [...sent].filter(([id, s]) => s.from !== p.client.name && intact.has(id)).map(([id]) => id);
+            expect(ids.sort()).toEqual(expected.sort()); // nothing delivered intact is lost
+          }
+          await Promise.all(peers.splice(0).map((p) => p.client.quit({ timeoutMs: 50 })));
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 120_000);
 });
