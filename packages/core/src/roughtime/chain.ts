@@ -8,7 +8,7 @@
  * through a UDP adapter. Whoever carries the bytes can only delay or drop them: the nonce is
  * made here and every signature is checked here.
  */
-import { abytes, aint, anonneg, isArray, randomBytes } from './bytes.js';
+import { abytes, aint, anonneg, isArray, randomBytes, toHex } from './bytes.js';
 import { anchorInterval, boundsAt, DEFAULT_DRIFT_PPM, intersectBounds, type AnchoredBounds } from './bounds.js';
 import { buildMalfeasanceReport, causalViolations, chainNonce, suspects, type ChainLink, type MalfeasanceReport } from './malfeasance.js';
 import { buildRequest, normaliseVersions, type RoughtimeRequest } from './request.js';
@@ -37,7 +37,7 @@ export interface MeasureOptions {
   readonly now?: () => number;
   /** Randomness; default crypto.getRandomValues. Injected only by tests. */
   readonly random?: (n: number) => Uint8Array;
-  /** Usable replies that must agree; default a majority of the servers queried. */
+  /** Distinct servers whose usable replies must agree; default a majority of the servers. */
   readonly quorum?: number;
   readonly maxRadiusSeconds?: number;
   readonly driftPpm?: number;
@@ -110,10 +110,15 @@ function checkServers(servers: unknown): readonly RoughtimeServer[] {
   if (!isArray(servers) || (servers as unknown[]).length === 0 || (servers as unknown[]).length > 20) {
     throw new UsageError('E_USAGE', '"servers" expected 1-20 servers');
   }
+  const keys = new Set<string>();
   for (const s of servers as RoughtimeServer[]) {
     if (typeof s !== 'object' || s === null || typeof s.name !== 'string') throw new UsageError('E_USAGE', '"server.name" expected a string');
     abytes(`server ${s.name}: publicKey`, s.publicKey, 32);
     if (s.versions !== undefined) normaliseVersions(s.versions);
+    // A quorum counts servers, so one key listed twice must not count twice.
+    const key = toHex(s.publicKey);
+    if (keys.has(key)) throw new UsageError('E_USAGE', `"servers" lists the key of ${s.name} twice`);
+    keys.add(key);
   }
   return servers as readonly RoughtimeServer[];
 }
@@ -129,7 +134,7 @@ export async function measure(servers: readonly RoughtimeServer[], options: Meas
   const now = options.now ?? (() => performance.now());
   const random = options.random ?? randomBytes;
   const rounds = aint('rounds', options.rounds ?? 1, 1, 2);
-  const quorum = aint('quorum', options.quorum ?? Math.floor(list.length / 2) + 1, 1, list.length * rounds);
+  const quorum = aint('quorum', options.quorum ?? Math.floor(list.length / 2) + 1, 1, list.length);
   const maxRadiusSeconds = anonneg('maxRadiusSeconds', options.maxRadiusSeconds ?? DEFAULT_MAX_RADIUS_SECONDS);
   const driftPpm = anonneg('driftPpm', options.driftPpm ?? DEFAULT_DRIFT_PPM);
 
@@ -201,24 +206,29 @@ function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[
 }
 
 /**
- * The largest set of usable replies whose extrapolated intervals share an instant at `at`
- * (a sweep over interval ends), if it reaches the quorum; their intersection is the result.
+ * The largest set of usable replies, from the most distinct servers, whose extrapolated
+ * intervals share an instant at `at` (the deepest point is some interval's lower end); if those
+ * servers reach the quorum, the intersection of their intervals is the result.
  */
 function combine(links: readonly MeasuredLink[], quorum: number, driftPpm: number, at: number): { bounds: AnchoredBounds; members: number[] } | undefined {
-  const usable: { index: number; bounds: AnchoredBounds; lo: number; hi: number }[] = [];
+  const usable: { index: number; key: string; bounds: AnchoredBounds; lo: number; hi: number }[] = [];
   links.forEach((l, index) => {
     if (l.outcome.kind !== 'reply' || !l.outcome.result.ok || l.outcome.result.kind !== 'time') return;
     const bounds = anchorInterval(l.outcome.result.interval, l.sentAt, l.receivedAt);
     const { earliestMs, latestMs } = boundsAt(bounds, at, driftPpm);
-    usable.push({ index, bounds, lo: earliestMs, hi: latestMs });
+    usable.push({ index, key: toHex(l.server.publicKey), bounds, lo: earliestMs, hi: latestMs });
   });
   let best: typeof usable = [];
+  let bestServers = 0;
   for (const candidate of usable) {
-    // The deepest point is some interval's lower end: count intervals covering each.
     const covering = usable.filter((u) => u.lo <= candidate.lo && candidate.lo <= u.hi);
-    if (covering.length > best.length) best = covering;
+    const servers = new Set(covering.map((u) => u.key)).size;
+    if (servers > bestServers || (servers === bestServers && covering.length > best.length)) {
+      best = covering;
+      bestServers = servers;
+    }
   }
-  if (best.length < quorum || best.length === 0) return undefined;
+  if (bestServers < quorum || best.length === 0) return undefined;
   let bounds = (best[0] as (typeof usable)[number]).bounds;
   for (const u of best.slice(1)) bounds = intersectBounds(bounds, u.bounds, driftPpm);
   return { bounds, members: best.map((u) => u.index) };

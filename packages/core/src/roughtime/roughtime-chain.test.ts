@@ -132,6 +132,14 @@ describe('measure', () => {
     expect(res.malfeasance?.suspectServers).toEqual(['server-0']);
   });
 
+  it('the quorum counts servers, not replies: a liar queried twice does not outvote one honest server', async () => {
+    const f = await fleet([{ offsetMs: -3_600_000 }, {}]);
+    const res = await measure(f.servers, { query: f.query, now: f.now, rounds: 2, quorum: 2 });
+    expect(res.ok ? 'ok' : res.code).toBe('E_ROUGHTIME_NO_QUORUM');
+    expect(res.malfeasance?.code).toBe('E_ROUGHTIME_INCONSISTENT');
+    await expect(measure([f.servers[0]!, { ...f.servers[0]!, name: 'again' }], { query: f.query })).rejects.toThrow(/twice/);
+  });
+
   it('all servers unreachable: no time', async () => {
     const f = await fleet([{ down: true }, { down: true }, { down: true }]);
     const res = await measure(f.servers, { query: f.query, now: f.now });
