@@ -17,6 +17,11 @@ export type ServerLimits = {
   ratePerSecond: number;
   /** ...and the bucket's size, so a client may catch up after a reconnect. Default 200. */
   rateBurst: number;
+  /** Byte bucket per connection, beside the frame bucket: bytes per second refilled... Default
+   *  1 MiB/s, far above chat (a Welcome is ≤ 64 KiB) and a bound on fan-out amplification. */
+  bytesPerSecond: number;
+  /** ...and its size. Default 4 MiB: 64 full frames at once. */
+  bytesBurst: number;
   /** Refused frames a connection may send (refilled at `ratePerSecond / 5` per second) before it
    *  is closed with 1008 as an abuser. Default 100: a brief overrun is forgiven, a flood is not. */
   abuseAllowance: number;
@@ -59,6 +64,8 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxFrameBytes: LIMITS.maxFrameBytes,
   ratePerSecond: 50,
   rateBurst: 200,
+  bytesPerSecond: 1024 * 1024,
+  bytesBurst: 4 * 1024 * 1024,
   abuseAllowance: 100,
   maxBufferedBytes: 1024 * 1024,
   maxConnectionsPerIp: 32,
@@ -171,6 +178,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxFrameBytes: checkLimit('maxFrameBytes', merged.maxFrameBytes, LIMITS.maxHeaderBytes + 2, LIMITS.maxFrameBytes),
     ratePerSecond: checkLimit('ratePerSecond', merged.ratePerSecond, 1, 1_000_000),
     rateBurst: checkLimit('rateBurst', merged.rateBurst, 1, 10_000_000),
+    bytesPerSecond: checkLimit('bytesPerSecond', merged.bytesPerSecond, LIMITS.maxFrameBytes, 1 << 30),
+    bytesBurst: checkLimit('bytesBurst', merged.bytesBurst, LIMITS.maxFrameBytes, 1 << 30),
     abuseAllowance: checkLimit('abuseAllowance', merged.abuseAllowance, 1, 10_000_000),
     maxBufferedBytes: checkLimit('maxBufferedBytes', merged.maxBufferedBytes, LIMITS.maxFrameBytes, 1 << 30),
     maxConnectionsPerIp: checkLimit('maxConnectionsPerIp', merged.maxConnectionsPerIp, 1, 1_000_000),

@@ -58,6 +58,7 @@ export class Connection {
   /** Join requests this connection sent that wait for a Welcome. */
   readonly joins = new Set<PendingJoin>();
   private readonly rate: TokenBucket;
+  private readonly bytes: TokenBucket;
   private readonly abuse: TokenBucket;
   private helloTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
@@ -72,6 +73,7 @@ export class Connection {
   ) {
     const { limits } = hooks;
     this.rate = new TokenBucket(limits.rateBurst, limits.ratePerSecond);
+    this.bytes = new TokenBucket(limits.bytesBurst, limits.bytesPerSecond);
     this.abuse = new TokenBucket(limits.abuseAllowance, Math.max(1, limits.ratePerSecond / 5));
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
 
@@ -151,9 +153,15 @@ export class Connection {
     return this.ws.bufferedAmount;
   }
 
-  /** Takes a rate-limit token. 'abuse' means the peer keeps flooding after being refused. */
-  takeToken(): TokenResult {
-    if (this.rate.take()) return 'ok';
+  /**
+   * Charges a frame of `size` bytes to the frame and byte buckets. 'abuse' means the peer keeps
+   * flooding after being refused. A frame refused by the byte bucket gives its frame token back.
+   */
+  takeToken(size: number): TokenResult {
+    if (this.rate.take()) {
+      if (this.bytes.take(size)) return 'ok';
+      this.rate.refund();
+    }
     this.hooks.counters.rateLimited += 1;
     return this.abuse.take() ? 'refused' : 'abuse';
   }

@@ -1,7 +1,7 @@
 /**
- * A token bucket (THREATS A.8): `capacity` tokens, refilled continuously at `perSecond`. Each
- * frame takes one token; a frame that finds the bucket empty is refused. The clock is injected
- * so that tests can drive it.
+ * A token bucket (THREATS A.8): `capacity` tokens, refilled continuously at `perSecond`. A frame
+ * takes one token from a frame bucket, or its size from a byte bucket; a frame that finds too
+ * few tokens is refused and takes none. The clock is injected so that tests can drive it.
  */
 export type Clock = () => number;
 
@@ -21,16 +21,21 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Takes one token if there is one. */
-  take(): boolean {
+  /** Takes `n` tokens if there are that many. */
+  take(n = 1): boolean {
     const t = this.now();
     const elapsed = t - this.last;
     if (elapsed > 0) {
       this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.perSecond) / 1000);
       this.last = t;
     }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
+  }
+
+  /** Gives back `n` tokens taken for something that was refused elsewhere. */
+  refund(n = 1): void {
+    this.tokens = Math.min(this.capacity, this.tokens + n);
   }
 }

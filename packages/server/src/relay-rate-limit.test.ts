@@ -44,6 +44,18 @@ describe('rate limit', () => {
     expect(server.stats().rateLimited).toBeGreaterThanOrEqual(nacks);
   });
 
+  it('bytes over the byte bucket are nacked E_RATE_LIMITED, however few the frames', async () => {
+    server = await startTestServer({ bytesPerSecond: 64 * 1024, bytesBurst: 128 * 1024, abuseAllowance: 1000 });
+    const room = randomId();
+    const a = await client(server);
+    await a.sub(room);
+    const ids = [randomId(), randomId(), randomId()];
+    for (const id of ids) a.send({ v: 1, t: 'pub', room, id, kind: 'app', epoch: 0 }, new Uint8Array(60 * 1024));
+    await until(() => a.frames.filter((f) => f.header.t === 'ack' || f.header.t === 'nack').length === 3, 5_000, 'three answers');
+    expect(a.frames.map((f) => f.header.t)).toEqual(['ack', 'ack', 'nack']);
+    expect(a.frames[2]?.header).toMatchObject({ id: ids[2], code: 'E_RATE_LIMITED' });
+  });
+
   it('a sustained flood closes the connection with error E_RATE_LIMITED and 1008; others keep going', async () => {
     server = await startTestServer({ ratePerSecond: 10, rateBurst: 20, abuseAllowance: 50 });
     const room = randomId();

@@ -129,12 +129,12 @@ export class Relay {
     if (conn.state === 'hello') {
       // docs/protocol.md: any frame before `hello` is fatal.
       if (header.t !== 'hello') return conn.fail('E_HEADER_INVALID', CLOSE.policyViolation, true);
-      conn.takeToken();
+      conn.takeToken(data.length);
       conn.open();
       conn.send(this.helloFrame);
       return;
     }
-    const token = conn.takeToken();
+    const token = conn.takeToken(data.length);
     if (token !== 'ok') {
       if (token === 'abuse') return conn.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
       // Frames that expect an answer get a nack; sub/unsub/ping are dropped.
