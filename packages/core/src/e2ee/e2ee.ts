@@ -4,8 +4,6 @@
  */
 import {
   type CiphersuiteImpl,
-  type KeyPackage,
-  type PrivateKeyPackage,
   createGroup as mlsCreateGroup,
   decodeMlsMessage,
   defaultCapabilities,
@@ -18,7 +16,8 @@ import { UsageError } from '../protocol/errors.js';
 import type { E2ee, Fingerprint, GroupSession, Identity, JoinOutcome, JoinRequest, PendingJoin } from './api.js';
 import { bytesEqual, utf8, wipe } from './bytes.js';
 import { basicCredential, isValidName } from './credential.js';
-import { type DeviceIdentity, DeviceIdentity as Identities, asDeviceIdentity } from './identity.js';
+import { type DeviceIdentity, DeviceIdentity as Identities, asDeviceIdentity, identityHandle } from './identity.js';
+import { PendingJoinImpl, pendingParts } from './pendingJoin.js';
 import { decodeJoinRequest, encodeJoinRequest } from './joinRequest.js';
 import { encodeKeyPackage } from './keyPackage.js';
 import { MlsGroupSession } from './group.js';
@@ -33,68 +32,6 @@ export interface E2eeOptions {
    * what was seen (`observe`) stays with the caller.
    */
   readonly pins?: PinStore;
-}
-
-/** The joiner's half of a join. Holds the KeyPackage's private keys until the Welcome comes. */
-class PendingJoinImpl implements PendingJoin {
-  readonly room: string;
-  readonly request: Uint8Array;
-  readonly name: string;
-  readonly identity: DeviceIdentity;
-  readonly cs: CiphersuiteImpl;
-  readonly keyPackage: KeyPackage;
-  readonly keyPackageBytes: Uint8Array;
-  #priv: PrivateKeyPackage | undefined;
-  #secret: Uint8Array | undefined;
-
-  constructor(
-    room: string,
-    name: string,
-    identity: DeviceIdentity,
-    cs: CiphersuiteImpl,
-    kp: KeyPackage,
-    priv: PrivateKeyPackage,
-    kpBytes: Uint8Array,
-    secret: Uint8Array,
-    request: Uint8Array,
-  ) {
-    this.room = room;
-    this.name = name;
-    this.identity = identity;
-    this.cs = cs;
-    this.keyPackage = kp;
-    this.keyPackageBytes = kpBytes;
-    this.#priv = priv;
-    this.#secret = secret;
-    this.request = request;
-  }
-
-  get privateKeys(): PrivateKeyPackage | undefined {
-    return this.#priv;
-  }
-
-  get secret(): Uint8Array | undefined {
-    return this.#secret;
-  }
-
-  /** After a successful join the group state owns the leaf's HPKE key: only the rest is wiped. */
-  joined(): void {
-    if (this.#priv) wipe(this.#priv.initPrivateKey);
-    wipe(this.#secret);
-    this.#priv = undefined;
-    this.#secret = undefined;
-  }
-
-  dispose(): void {
-    if (this.#priv) {
-      wipe(this.#priv.initPrivateKey);
-      wipe(this.#priv.hpkePrivateKey);
-      wipe(this.#priv.signaturePrivateKey);
-    }
-    wipe(this.#secret);
-    this.#priv = undefined;
-    this.#secret = undefined;
-  }
 }
 
 function checkRoom(room: unknown): asserts room is string {
@@ -136,7 +73,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       defaultCapabilities(),
       keyPackageLifetime(),
       [],
-      { signKey: identity.handle(), publicKey: identity.publicKey },
+      { signKey: identityHandle(identity), publicKey: identity.publicKey },
       cs,
     );
   }
@@ -168,17 +105,13 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       const kpBytes = encodeKeyPackage(kp.publicPackage);
       const proof = await makeProof('join', secret, room, kpBytes);
       const request = encodeJoinRequest(room, name, kpBytes, proof);
-      return new PendingJoinImpl(
-        room,
-        name,
-        id,
+      return new PendingJoinImpl(room, request, {
         cs,
-        kp.publicPackage,
-        kp.privatePackage,
-        kpBytes,
-        secret.slice(),
-        request,
-      );
+        keyPackage: kp.publicPackage,
+        keyPackageBytes: kpBytes,
+        privateKeys: kp.privatePackage,
+        secret: secret.slice(),
+      });
     },
 
     parseJoinRequest(body: Uint8Array): JoinRequest | undefined {
@@ -198,10 +131,9 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
     async joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint): Promise<JoinOutcome> {
       if (!(pending instanceof PendingJoinImpl))
         throw new UsageError('E_USAGE', '"pending" expected a PendingJoin made by createJoinRequest');
-      const priv = pending.privateKeys;
-      const secret = pending.secret;
-      if (priv === undefined || secret === undefined)
-        throw new UsageError('E_USAGE', 'this join was already completed or disposed');
+      const parts = pendingParts(pending);
+      if (parts === undefined) throw new UsageError('E_USAGE', 'this join was already completed or disposed');
+      const { cs, keyPackage, keyPackageBytes, privateKeys, secret } = parts;
       if (!(welcome instanceof Uint8Array) || !(inviter instanceof Uint8Array))
         return badWelcome('the Welcome could not be read');
       let session: MlsGroupSession;
@@ -212,10 +144,10 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
         // RFC 9420 §12.4.3.1: decrypt, verify the GroupInfo signature and tree, derive the epoch.
         const [state, extensions] = await joinGroupWithExtensions(
           decoded[0].welcome,
-          pending.keyPackage,
-          priv,
+          keyPackage,
+          privateKeys,
           emptyPskIndex,
-          pending.cs,
+          cs,
           undefined,
           undefined,
           clientConfig(),
@@ -227,11 +159,11 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
         const proof = extensions.find((e) => e.extensionType === WELCOME_PROOF_EXTENSION);
         if (
           proof === undefined ||
-          !(await checkProof('welcome', secret, pending.room, pending.keyPackageBytes, proof.extensionData))
+          !(await checkProof('welcome', secret, pending.room, keyPackageBytes, proof.extensionData))
         ) {
           return badWelcome('the Welcome does not prove knowledge of the invite secret');
         }
-        session = new MlsGroupSession(pending.room, state, pending.cs, secrets);
+        session = new MlsGroupSession(pending.room, state, cs, secrets);
       } catch {
         return badWelcome('the Welcome could not be opened or verified');
       }

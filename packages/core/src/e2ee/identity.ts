@@ -19,6 +19,7 @@ export function fingerprintOf(publicKey: Uint8Array): Fingerprint {
 
 let signWith: (id: DeviceIdentity, handle: Uint8Array, message: Uint8Array) => Promise<Uint8Array>;
 let exportKey: (id: DeviceIdentity) => Promise<Uint8Array>;
+let handleOf: (id: DeviceIdentity) => Uint8Array;
 
 export class DeviceIdentity implements Identity {
   readonly publicKey: Uint8Array;
@@ -42,6 +43,10 @@ export class DeviceIdentity implements Identity {
       if (!bytesEqual(handle, id.#handle))
         throw new CryptoError('E_INTERNAL', 'signing handle does not belong to this identity');
       return new Uint8Array(await crypto.subtle.sign('Ed25519', key, message));
+    };
+    handleOf = (id) => {
+      if (id.#key === undefined) throw new UsageError('E_USAGE', 'this identity was disposed');
+      return id.#handle.slice();
     };
     exportKey = async (id) => {
       const key = id.#key;
@@ -85,12 +90,6 @@ export class DeviceIdentity implements Identity {
     }
   }
 
-  /** A copy of the signing handle for one ts-mls state (the state may wipe its copy). */
-  handle(): Uint8Array {
-    if (this.#key === undefined) throw new UsageError('E_USAGE', 'this identity was disposed');
-    return this.#handle.slice();
-  }
-
   get disposed(): boolean {
     return this.#key === undefined;
   }
@@ -105,6 +104,11 @@ export class DeviceIdentity implements Identity {
 /** Signs `message` with the identity's private key if `handle` is its signing handle. */
 export function signWithIdentity(id: DeviceIdentity, handle: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
   return signWith(id, handle, message);
+}
+
+/** A copy of the signing handle, for one ts-mls state (the state may wipe its copy). */
+export function identityHandle(id: DeviceIdentity): Uint8Array {
+  return handleOf(id);
 }
 
 /** The PKCS#8 private key of an identity created exportable. The caller wipes the result. */
