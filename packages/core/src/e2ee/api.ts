@@ -110,7 +110,8 @@ export interface GroupSession {
   dispose(): void;
 }
 
-export type JoinOutcome = { ok: true; session: GroupSession } | { ok: false; code: 'E_BAD_WELCOME' | 'E_KEY_CHANGED'; message: string };
+export type JoinOutcome =
+  { ok: true; session: GroupSession } | { ok: false; code: 'E_BAD_WELCOME' | 'E_KEY_CHANGED'; message: string };
 
 export interface E2ee {
   /**

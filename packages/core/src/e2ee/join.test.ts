@@ -61,8 +61,7 @@ describe('join requests', () => {
       encodeJoinRequest(req.room, req.name, Uint8Array.of(...req.keyPackage, 0), req.proof),
     ];
     for (const c of cases) expect(decodeJoinRequest(c)).toBeUndefined();
-    for (const x of [undefined, null, 'x', 1, {}])
-      expect(decodeJoinRequest(x as Uint8Array)).toBeUndefined();
+    for (const x of [undefined, null, 'x', 1, {}]) expect(decodeJoinRequest(x as Uint8Array)).toBeUndefined();
   });
 
   it('never throws on random or mutated bytes', async () => {
