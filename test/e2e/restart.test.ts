@@ -9,12 +9,12 @@ import { messagesOf, startJoin, startServe, type Member, type Server } from './s
 const members: Member[] = [];
 let server: Server | undefined;
 
-afterAll(async () => {
+afterAll(() => {
   for (const m of members) m.kill('SIGKILL');
   server?.kill('SIGKILL');
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<unknown> => new Promise((r) => setTimeout(r, ms));
 
 describe('relay killed and restarted', () => {
   it('loses no message and shows none twice', async () => {

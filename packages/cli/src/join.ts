@@ -38,14 +38,19 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
 
     const client = createClient({ transport: wsTransport(), e2ee: createE2ee(), name, link });
     let fatal: ClientEvent | undefined;
+    // Input waits until the first room is joined (or joining failed): a line typed or piped
+    // while a member is still admitting us is delivered afterwards, not lost.
+    let ready!: () => void;
+    const inRoom = new Promise<void>((resolve) => (ready = resolve));
     client.on((ev: ClientEvent) => {
       if (json) process.stdout.write(JSON.stringify(ev) + '\n');
       else process.stdout.write(renderEvent(ev) + '\n');
       if (ev.type === 'fatal') fatal = ev;
+      if (ev.type === 'joined' || ev.type === 'fatal' || ev.type === 'left') ready();
     });
 
     const rl = createInterface({ input: process.stdin, terminal: false });
-    let chain: Promise<unknown> = client.start();
+    let chain: Promise<unknown> = client.start().then(() => inRoom);
     let quitting = false;
     const done = new Promise<void>((resolve) => {
       rl.on('line', (line) => {
