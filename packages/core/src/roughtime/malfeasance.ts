@@ -17,7 +17,7 @@ import type { RoughtimeRequest } from './request.js';
 import { reject, type Rejected } from './result.js';
 import { parseRequest } from './server.js';
 import { verifyReply, type VerifiedReply } from './verify.js';
-import { versionProfile, type VersionProfile } from './versions.js';
+import { versionFamily, versionProfile, type VersionProfile } from './versions.js';
 
 export const MALFEASANCE_MEDIA_TYPE = 'application/roughtime-malfeasance+json';
 /** Most responses we accept in a report we are asked to check. */
@@ -160,12 +160,13 @@ export async function checkMalfeasanceReport(report: unknown): Promise<CheckRepo
     }
     const parsed = parseRequest(packet);
     if (!parsed.ok) return reject(parsed.code, `response ${i}: request: ${parsed.detail}`);
-    const profile = versionProfile(parsed.request.version) as VersionProfile;
-    const request: Pick<RoughtimeRequest, 'packet' | 'nonce' | 'versions' | 'profile'> = {
+    // Verify as the server would answer: the versions of the family it picks from the offer.
+    const chosen = parsed.request.version;
+    const profile = versionProfile(chosen) as VersionProfile;
+    const request: Pick<RoughtimeRequest, 'packet' | 'nonce' | 'versions'> = {
       packet,
       nonce: parsed.request.nonce,
-      versions: parsed.request.versions,
-      profile,
+      versions: parsed.request.versions.filter((v) => versionFamily(v) === versionFamily(chosen)),
     };
     const verified = await verifyReply({ request, reply: response, publicKey, maxRadiusSeconds: Infinity });
     if (!verified.ok) return reject(verified.code, `response ${i}: ${verified.detail}`);

@@ -21,7 +21,7 @@ import { parsePacket } from './packet.js';
 import type { RoughtimeRequest } from './request.js';
 import { reject, type Rejected } from './result.js';
 import { parseMessage, Tag, tagName, type RtMessage } from './tags.js';
-import { isSupportedVersion, RoughtimeVersion, type VersionProfile } from './versions.js';
+import { isSupportedVersion, RoughtimeVersion, versionFamily, versionProfile, type VersionProfile } from './versions.js';
 
 /** Default cap on the radius we accept for time: 10 s (a server's RADI may be 0xFFFFFFFF). */
 export const DEFAULT_MAX_RADIUS_SECONDS = 10;
@@ -68,7 +68,7 @@ export type VerifyReplyResult =
 
 export interface VerifyReplyInput {
   /** The request as sent (from buildRequest): its packet, nonce and offered versions. */
-  readonly request: Pick<RoughtimeRequest, 'packet' | 'nonce' | 'versions' | 'profile'>;
+  readonly request: Pick<RoughtimeRequest, 'packet' | 'nonce' | 'versions'>;
   readonly reply: Uint8Array;
   /** The server's long-term Ed25519 public key, known out of band (§5.4). */
   readonly publicKey: Uint8Array;
@@ -109,33 +109,36 @@ function parseVersionList(v: Uint8Array, where: string): number[] | Rejected {
   return out;
 }
 
-function checkInput(input: VerifyReplyInput): Rejected | undefined {
+/** Checks the arguments; returns the profile the offered versions share, or a rejection. */
+function checkInput(input: VerifyReplyInput): VersionProfile | Rejected {
   if (typeof input !== 'object' || input === null) return reject('E_USAGE', '"input" expected an object');
   const { request, reply, publicKey } = input;
   if (typeof request !== 'object' || request === null || !isBytes(request.packet) || !isBytes(request.nonce)) {
     return reject('E_USAGE', '"request" expected the object returned by buildRequest');
   }
-  if (!Array.isArray(request.versions) || request.versions.length === 0 || !request.versions.every(isSupportedVersion)) {
+  const versions: unknown = request.versions;
+  if (!Array.isArray(versions) || versions.length === 0 || !versions.every(isSupportedVersion)) {
     return reject('E_USAGE', '"request.versions" expected supported versions');
   }
-  if (typeof request.profile !== 'object' || request.profile === null || request.nonce.length !== request.profile.nonceBytes) {
-    return reject('E_USAGE', '"request.profile" does not match the nonce');
-  }
+  // The profile comes from the versions, never from the caller: every offered version must share it.
+  const family = versionFamily(versions[0] as RoughtimeVersion);
+  if (!versions.every((v: RoughtimeVersion) => versionFamily(v) === family)) return reject('E_USAGE', '"request.versions" mixes wire families');
+  const profile = versionProfile(Math.max(...(versions as number[]))) as VersionProfile;
+  if (request.nonce.length !== profile.nonceBytes) return reject('E_USAGE', `"request.nonce" expected ${profile.nonceBytes} bytes for these versions`);
   if (!isBytes(reply)) return reject('E_USAGE', '"reply" expected Uint8Array');
   if (!isBytes(publicKey, 32)) return reject('E_USAGE', '"publicKey" expected Uint8Array of length 32');
   const cap = input.maxRadiusSeconds;
   if (cap !== undefined && (typeof cap !== 'number' || Number.isNaN(cap) || cap < 0)) {
     return reject('E_USAGE', '"maxRadiusSeconds" expected a number ≥ 0 (Infinity: no cap, for evidence only)');
   }
-  return undefined;
+  return profile;
 }
 
 /** Verifies one reply against the request we sent and the server's long-term key. */
 export async function verifyReply(input: VerifyReplyInput): Promise<VerifyReplyResult> {
-  const bad = checkInput(input);
-  if (bad) return bad;
+  const profile = checkInput(input);
+  if (isRejected(profile)) return profile;
   const { request, reply, publicKey } = input;
-  const profile: VersionProfile = request.profile;
   const maxRadiusSeconds = input.maxRadiusSeconds ?? DEFAULT_MAX_RADIUS_SECONDS;
 
   // Structure: frame and top-level message (§4, §5).
