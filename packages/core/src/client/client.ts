@@ -104,7 +104,20 @@ class Client implements SafehouseClient, CommandHost {
       onReady: ({ restarted }) => this.#onReady(restarted),
       onFrame: (h, body) => this.#onFrame(h, body),
     });
-    this.#outbox = new Outbox({ clock: this.#clock, send: (h, body) => this.#conn.send(h, body) });
+    this.#outbox = new Outbox({
+      clock: this.#clock,
+      send: (h, body) => {
+        try {
+          return this.#conn.send(h, body);
+        } catch (e) {
+          // Larger than the relay's `maxFrame` (a relay configured below the protocol's limit):
+          // kept, unsent; said once per frame.
+          if (!(e instanceof RangeError)) throw e;
+          this.#emitter.emit({ type: 'error', code: 'E_FRAME_TOO_LARGE', message: 'a frame is larger than this relay accepts; it was not sent', room: h.room });
+          return false;
+        }
+      },
+    });
     this.direct = new DirectMessages(this);
   }
 
