@@ -337,8 +337,10 @@ export class MlsGroupSession implements GroupSession {
       this.#pending.delete(pending);
       this.#dropPending();
       // The commit was made from an earlier snapshot of this epoch; messages received since
-      // advanced the epoch's secret tree. Keep those ratchets for the old epoch (§14).
+      // advanced this epoch's secret tree and older epochs' ones. Keep those ratchets (§14):
+      // the snapshot's may hold keys that were used and wiped since.
       const history = new Map(p.state.historicalReceiverData);
+      for (const [epoch, data] of s.historicalReceiverData) if (history.has(epoch)) history.set(epoch, data);
       const old = history.get(s.groupContext.epoch);
       if (old !== undefined) history.set(s.groupContext.epoch, { ...old, secretTree: s.secretTree });
       this.#state = { ...p.state, historicalReceiverData: history };

@@ -276,6 +276,22 @@ describe('e2ee scenarios', () => {
     expect(text(await c.receive(old))).toBe('a, still in epoch 2');
   });
 
+  it('olderEpochMessagesReceivedWhileACommitIsPendingKeepDecrypting', async () => {
+    const r = await roomOf(3);
+    const [a, b, c] = r.sessions as [GroupSession, GroupSession, GroupSession];
+    const old = await Promise.all([1, 2, 3].map((i) => send(c, `epoch 2 #${i}`)));
+    const p1 = await b.update();
+    await settle(b, p1, [a]); // b and a are in epoch 3; c still in 2
+    const p2 = await b.update();
+    // Reading #1 while the commit is pending uses (and wipes) the ratchet secret the commit's
+    // snapshot of epoch 2 still points to.
+    expect(text(await b.receive(old[0]!))).toBe('epoch 2 #1');
+    await b.confirm(p2);
+    expect(text(await b.receive(old[1]!))).toBe('epoch 2 #2');
+    expect(text(await b.receive(old[2]!))).toBe('epoch 2 #3');
+    expect((await b.receive(old[0]!)).kind).toBe('duplicate');
+  });
+
   it('concurrentEncryptsNeverShareAGeneration', async () => {
     const {
       sessions: [a, b],
