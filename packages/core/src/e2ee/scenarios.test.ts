@@ -226,6 +226,22 @@ describe('e2ee scenarios', () => {
     expect(text(await r1.sessions[1]!.receive(m))).toBe('for room 1');
   });
 
+  it('ttlTamperingRejected', async () => {
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
+    const aad = { room: a!.room, id: randomId(), expiresAt: 1_800_000_000_000 };
+    const m = await a!.encrypt(enc.encode('self-destructs'), aad);
+    const msg = decodeMlsMessage(m, 0)![0];
+    if (msg.wireformat !== 'mls_private_message') throw new Error('expected a PrivateMessage');
+    const withAad = (x: Parameters<typeof encodeAad>[0]) =>
+      encodeMlsMessage({ ...msg, privateMessage: { ...msg.privateMessage, authenticatedData: encodeAad(x) } });
+    expect((await b!.receive(withAad({ ...aad, expiresAt: aad.expiresAt + 86_400_000 }))).kind).toBe('rejected');
+    expect((await b!.receive(withAad({ room: aad.room, id: aad.id }))).kind).toBe('rejected');
+    const got = await b!.receive(m);
+    expect(got.kind === 'message' && got.aad.expiresAt).toBe(aad.expiresAt);
+  });
+
   it('futureEpochMessageIsKeptForLater', async () => {
     const r = await roomOf(3);
     const [a, b, c] = r.sessions as [GroupSession, GroupSession, GroupSession];
