@@ -62,7 +62,7 @@ export interface MeasuredLink {
 export interface Malfeasance {
   readonly code: 'E_ROUGHTIME_INCONSISTENT';
   readonly report: MalfeasanceReport;
-  /** Indices into `links` of the replies to blame. */
+  /** Indices into `links` of the replies to blame (violators outside the quorum, when there is one). */
   readonly suspects: readonly number[];
   /** Names of the servers that sent them. */
   readonly suspectServers: readonly string[];
@@ -174,8 +174,8 @@ export async function measure(servers: readonly RoughtimeServer[], options: Meas
     }
   }
 
-  const malfeasance = findMalfeasance(links, valid);
   const combined = combine(links, quorum, driftPpm, now());
+  const malfeasance = findMalfeasance(links, valid, combined?.members);
   if (combined === undefined) {
     const usable = links.filter((l) => l.outcome.kind === 'reply' && l.outcome.result.ok && l.outcome.result.kind === 'time').length;
     return { ok: false, code: 'E_ROUGHTIME_NO_QUORUM', detail: `${usable} usable replies, no ${quorum} of them agree`, links, malfeasance };
@@ -183,7 +183,12 @@ export async function measure(servers: readonly RoughtimeServer[], options: Meas
   return { ok: true, bounds: combined.bounds, agreeing: combined.members, links, malfeasance };
 }
 
-function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[]): Malfeasance | undefined {
+/**
+ * §8.2 causal check over every valid reply. Who to blame: the causal check alone shows only
+ * that one reply of each violating pair is wrong; when a quorum agreed (judged with our own
+ * monotonic clock too), the violators outside it are named, else `suspects()` decides.
+ */
+function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[], agreeing: readonly number[] | undefined): Malfeasance | undefined {
   const replies = valid.map((i) => {
     const o = (links[i] as MeasuredLink).outcome;
     if (o.kind !== 'reply' || !o.result.ok) throw new Error('unreachable: valid link without a valid reply');
@@ -195,7 +200,10 @@ function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[
     const l = links[i] as MeasuredLink;
     return { publicKey: l.server.publicKey, rand: k === 0 ? undefined : l.rand, request: l.request.packet, response: l.reply as Uint8Array };
   });
-  const blamed = suspects(replies.length, violations).map((k) => valid[k] as number);
+  const trusted = new Set((agreeing ?? []).map((i) => toHex((links[i] as MeasuredLink).server.publicKey)));
+  const violators = [...new Set(violations.flat())].sort((a, b) => a - b).map((k) => valid[k] as number);
+  const outside = violators.filter((i) => !trusted.has(toHex((links[i] as MeasuredLink).server.publicKey)));
+  const blamed = outside.length > 0 ? outside : suspects(replies.length, violations).map((k) => valid[k] as number);
   return {
     code: 'E_ROUGHTIME_INCONSISTENT',
     report: buildMalfeasanceReport(chain),

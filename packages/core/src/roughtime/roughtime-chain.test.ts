@@ -15,6 +15,7 @@ import { buildMalfeasanceReport, chainNonce, checkMalfeasanceReport, type Malfea
 import { hashTruncated } from './merkle.js';
 import { parsePacket } from './packet.js';
 import { toError } from './result.js';
+import { ProvenTimeSource } from './timesource.js';
 import { createDelegation, respond } from './server.js';
 import { Tag } from './tags.js';
 import { RoughtimeVersion } from './versions.js';
@@ -278,5 +279,39 @@ describe('chooseServers (§8.2: a random choice of servers)', () => {
     const zeros = (n: number): Uint8Array => new Uint8Array(n);
     expect(chooseServers(['a', 'b', 'c'], 3, zeros)).toEqual(['a', 'b', 'c']);
     expect(() => chooseServers(['a'], 2)).toThrow(/count/);
+  });
+});
+
+describe('ProvenTimeSource', () => {
+  it('refreshes from a random three, answers from proven bounds, reports malfeasance', async () => {
+    const f = await fleet([{}, {}, {}, { offsetMs: -3_600_000 }]);
+    const seen: string[][] = [];
+    const source = new ProvenTimeSource({ servers: f.servers, query: f.query, now: f.now, count: 4, onMalfeasance: (m) => seen.push([...m.suspectServers]) });
+    expect(source.current()).toEqual({ kind: 'none' });
+    expect(source.compare(0)).toBe('unknown');
+    const [a, b] = [source.refresh(), source.refresh()];
+    expect(a).toBe(b); // one measurement at a time
+    const res = await a;
+    expect(res.ok).toBe(true);
+    const now = source.current();
+    expect(now.kind === 'bounds' && now.earliestMs <= f.trueNow() && f.trueNow() <= now.latestMs).toBe(true);
+    expect(source.compare(f.trueNow() - 60_000)).toBe('past');
+    expect(source.compare(f.trueNow() + 60_000)).toBe('future');
+    // The liar is caught in one round only when queried after an honest server (random order
+    // here); when caught, it alone is named, since the quorum tells which side of a violation lied.
+    if (res.ok) expect(res.agreeing.every((i) => res.links[i]!.server.name !== 'server-3')).toBe(true);
+    if (res.malfeasance) expect(seen).toEqual([['server-3']]);
+    expect(source.retryDelayMs()).toBe(0);
+  });
+
+  it('backs off after failed measurements (§5) and keeps nothing unproven', async () => {
+    const f = await fleet([{ down: true }, { down: true }, { down: true }]);
+    const source = new ProvenTimeSource({ servers: f.servers, query: f.query, now: f.now });
+    await source.refresh();
+    expect(source.retryDelayMs()).toBe(1_000);
+    await source.refresh();
+    expect(source.retryDelayMs()).toBe(1_500);
+    expect(source.current()).toEqual({ kind: 'none' });
+    expect(() => new ProvenTimeSource({ servers: [], query: f.query })).toThrow(/servers/);
   });
 });
