@@ -25,7 +25,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--base-path <path>', 'secret path the relay lives under (default: random, 128 bits)')
     .option('--public', 'allow binding an address that other machines can reach')
     .option('--json', 'print JSON lines (first: {"type":"ready",...})')
-    .action(async (opts: { host: string; port: string; basePath?: string; public?: boolean; json?: boolean }) => {
+    .option('--verbose', 'also print lifecycle lines (counts only, never content)')
+    .action(async (opts: { host: string; port: string; basePath?: string; public?: boolean; json?: boolean; verbose?: boolean }) => {
       json = opts.json === true;
       await serve(opts);
     });

@@ -3,7 +3,7 @@
  * shuts down cleanly on SIGINT/SIGTERM. Nothing is written to disk.
  */
 import { isValidBasePath, UsageError } from '@safehouse/core/protocol';
-import { startServer } from '@safehouse/server';
+import { startServer, type Logger, type LogEvent, type LogFields } from '@safehouse/server';
 
 export interface ServeOptions {
   host: string;
@@ -11,6 +11,33 @@ export interface ServeOptions {
   basePath?: string;
   public?: boolean;
   json?: boolean;
+  verbose?: boolean;
+}
+
+const WARNINGS: Partial<Record<LogEvent, string>> = {
+  'slow-consumer': 'a client did not read fast enough and was disconnected',
+  'dead-peer': 'a client stopped answering and was disconnected',
+  'rate-abuse': 'a client sent too much too fast and was disconnected',
+  'protocol-violation': 'a client sent a malformed frame and was disconnected',
+  'internal-error': 'an unexpected error was contained; the relay goes on',
+};
+
+/**
+ * The operator's view of the server's log: lifecycle lines only with --verbose; warnings as a
+ * sentence on stderr (or JSON lines on stdout with --json). The server's log events carry
+ * numbers and codes only, never anything from the network.
+ */
+function cliLogger(json: boolean, verbose: boolean): Logger {
+  const write = (level: 'info' | 'warn', event: LogEvent, fields?: LogFields): void => {
+    if (level === 'info' && !verbose) return;
+    if (json) {
+      process.stdout.write(JSON.stringify({ type: 'log', level, event, ...fields }) + '\n');
+      return;
+    }
+    const kv = fields ? Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
+    process.stderr.write(`safehouse: ${WARNINGS[event] ?? event}${kv ? ` (${kv})` : ''}\n`);
+  };
+  return { info: (e, f) => write('info', e, f), warn: (e, f) => write('warn', e, f) };
 }
 
 function parsePort(s: string): number {
@@ -31,6 +58,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     port,
     ...(opts.basePath !== undefined ? { basePath: opts.basePath } : {}),
     allowPublic: opts.public === true,
+    logger: cliLogger(opts.json === true, opts.verbose === true),
   });
 
   if (opts.json) {
