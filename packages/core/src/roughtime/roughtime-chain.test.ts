@@ -80,6 +80,25 @@ describe('measure', () => {
     }
   });
 
+  it('a relay that delays replies only widens the bounds; they still hold the true time', async () => {
+    const f = await fleet([{}, {}, {}]);
+    const slow = async (server: RoughtimeServer, packet: Uint8Array): Promise<Uint8Array> => {
+      f.advance(4_000); // held 4 s before forwarding
+      const reply = await f.query(server, packet);
+      f.advance(4_000); // and 4 s on the way back
+      return reply;
+    };
+    const fast = await measure(f.servers, { query: f.query, now: f.now });
+    const delayed = await measure(f.servers, { query: slow, now: f.now });
+    expect(fast.ok && delayed.ok).toBe(true);
+    if (!fast.ok || !delayed.ok) return;
+    const b = boundsAt(delayed.bounds, f.now());
+    expect(b.earliestMs).toBeLessThanOrEqual(f.trueNow());
+    expect(b.latestMs).toBeGreaterThanOrEqual(f.trueNow());
+    const a = boundsAt(fast.bounds, f.now());
+    expect(b.latestMs - b.earliestMs).toBeGreaterThanOrEqual(a.latestMs - a.earliestMs);
+  });
+
   it('chains nonces: each request nonce is H(previous reply || rand)', async () => {
     const f = await fleet([{}, {}, {}]);
     const res = await measure(f.servers, { query: f.query, now: f.now });
