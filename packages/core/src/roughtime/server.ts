@@ -17,6 +17,9 @@ import { encodeMessage, Tag } from './tags.js';
 import { isSupportedVersion, RoughtimeVersion, versionFamily, versionProfile, type VersionProfile } from './versions.js';
 import { UsageError } from '../protocol/errors.js';
 
+/** §5.2.5 VERS: every version we answer, ascending (Google's has no number on the wire). */
+const SUPPORTED_ASCENDING: readonly number[] = [RoughtimeVersion.RFC, RoughtimeVersion.DRAFT_08, RoughtimeVersion.DRAFT_11, RoughtimeVersion.DRAFT_12];
+
 /** Our preference when several offered versions are supported: newest first. */
 const PREFERENCE: readonly RoughtimeVersion[] = [RoughtimeVersion.RFC, RoughtimeVersion.DRAFT_12, RoughtimeVersion.DRAFT_11, RoughtimeVersion.DRAFT_08];
 
@@ -159,7 +162,7 @@ export async function signReplies(requests: readonly ServerRequest[], options: S
       [Tag.ROOT, tree.root],
     ];
     if (profile.verInSrep) {
-      srepEntries.push([Tag.VER, u32(version)], [Tag.VERS, u32List([RoughtimeVersion.RFC, RoughtimeVersion.DRAFT_12])]);
+      srepEntries.push([Tag.VER, u32(version)], [Tag.VERS, u32List(SUPPORTED_ASCENDING)]);
     }
     const srep = encodeMessage(srepEntries);
     const sig = await online.sign(concat(profile.responseContext, srep));
