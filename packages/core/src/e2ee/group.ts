@@ -181,7 +181,6 @@ export class MlsGroupSession implements GroupSession {
       // The room inside the authenticated data must be ours: a message relabelled for another
       // room fails here or in the AEAD (the aad is part of its associated data).
       if (aad === undefined || aad.room !== this.room) return { kind: 'rejected' };
-      if (this.#seen.has(aad.id)) return { kind: 'duplicate' };
     } else if (pm.authenticatedData.length !== 0) return { kind: 'rejected' };
     const checked = await inspect(s, this.#groupId, pm, this.#cs);
     if (checked.kind !== 'ok') return checked;
@@ -200,6 +199,9 @@ export class MlsGroupSession implements GroupSession {
       if (sender === undefined) return { kind: 'rejected' };
       this.#state = r.newState;
       r.consumed.forEach(wipe);
+      // A replay is normally caught above as a consumed generation; ids are the backstop (and
+      // are checked only once the message proved genuine, so garbage is never a 'duplicate').
+      if (this.#seen.has(aad.id)) return { kind: 'duplicate' };
       this.#seen.add(aad.id);
       return { kind: 'message', sender, aad, plaintext: r.message };
     }

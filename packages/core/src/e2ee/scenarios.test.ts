@@ -166,6 +166,36 @@ describe('e2ee scenarios', () => {
     expect(['duplicate', 'rejected']).toContain((await b!.receive(relabelled)).kind);
   });
 
+  it('resentMessageUnderTheSameIdIsDuplicate (outbox resend after a reconnect)', async () => {
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
+    const id = randomId();
+    const first = await send(a!, 'once', id);
+    const again = await send(a!, 'once', id); // new ciphertext, new generation, same id
+    expect(text(await b!.receive(first))).toBe('once');
+    expect((await b!.receive(again)).kind).toBe('duplicate');
+  });
+
+  it('garbageUnderASeenIdIsRejectedNotDuplicate', async () => {
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
+    const id = randomId();
+    const m = await send(a!, 'x', id);
+    expect(text(await b!.receive(m))).toBe('x');
+    const msg = decodeMlsMessage(m, 0)![0];
+    if (msg.wireformat !== 'mls_private_message') throw new Error('expected a PrivateMessage');
+    const junk = encodeMlsMessage({
+      ...msg,
+      privateMessage: {
+        ...msg.privateMessage,
+        encryptedSenderData: randomBytes(msg.privateMessage.encryptedSenderData.length),
+      },
+    });
+    expect((await b!.receive(junk)).kind).toBe('rejected');
+  });
+
   it('replayedCommitIsDuplicate', async () => {
     const r = await roomOf(3);
     const [a, b] = r.sessions as [GroupSession, GroupSession];
