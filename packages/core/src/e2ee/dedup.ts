@@ -1,8 +1,8 @@
 /**
  * The message ids a session has accepted, within a bounded window (default: the last 4096):
- * memory stays flat however long the room lives. An id older than the window is still caught
- * by MLS itself when its generation was consumed (inbound.ts), so the window only has to cover
- * what the ratchet cannot: replays into an epoch whose receiver data we re-derived.
+ * memory stays flat however long the room lives. A byte-for-byte replay is caught by MLS
+ * itself (its generation was consumed, inbound.ts); the ids catch what MLS cannot: the same
+ * message encrypted again under the same id, as a client's outbox does after a reconnect.
  */
 export const DEFAULT_DEDUP_WINDOW = 4096;
 
