@@ -16,12 +16,12 @@ const codeOf = (bytes: Uint8Array): string => {
 
 describe('tags (§4.1.3)', () => {
   it('match the RFC registry values (§12.3)', () => {
-    expect(Tag.SIG).toBe(0x00474953);
-    expect(Tag.VER).toBe(0x00524556);
-    expect(Tag.SRV).toBe(0x00565253);
-    expect(Tag.NONC).toBe(0x434e4f4e);
-    expect(Tag.ZZZZ).toBe(0x5a5a5a5a);
-    expect(Tag.INDX).toBe(0x58444e49);
+    const registry: Record<string, number> = {
+      SIG: 0x00474953, VER: 0x00524556, SRV: 0x00565253, NONC: 0x434e4f4e, DELE: 0x454c4544, TYPE: 0x45505954,
+      PATH: 0x48544150, RADI: 0x49444152, PUBK: 0x4b425550, MIDP: 0x5044494d, SREP: 0x50455253, VERS: 0x53524556,
+      MINT: 0x544e494d, ROOT: 0x544f4f52, CERT: 0x54524543, MAXT: 0x5458414d, INDX: 0x58444e49, ZZZZ: 0x5a5a5a5a,
+    };
+    for (const [name, value] of Object.entries(registry)) expect(Tag[name as keyof typeof Tag], name).toBe(value);
     expect(Tag.PAD).toBe(0xff444150);
     expect(tagName(Tag.PAD)).toBe('PAD\\xff');
   });

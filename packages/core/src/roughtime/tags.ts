@@ -40,7 +40,7 @@ export function tagName(tag: number): string {
   return s;
 }
 
-/** Every tag this library reads or writes (RFC 10049 §12.3 registry, plus TYPE/VERS, PAD\xff). */
+/** Every tag this library reads or writes: the RFC 10049 §12.3 registry, plus Google's PAD\xff. */
 export const Tag = {
   SIG: tagValue('SIG'),
   SRV: tagValue('SRV'),
