@@ -370,6 +370,50 @@ describe('e2ee scenarios', () => {
     expect(a.epochAuthenticator()).not.toEqual(before);
   });
 
+  it('wrongTypedInputsAreRefusedWithACode', async () => {
+    const r = await roomOf(2);
+    const [a, b] = r.sessions as [GroupSession, GroupSession];
+    const id = randomId();
+    const bad: [string, () => Promise<unknown>, string][] = [
+      ['plaintext string', () => a.encrypt('x' as unknown as Uint8Array, { room: a.room, id }), 'TypeError'],
+      ['aad of another room', () => a.encrypt(new Uint8Array(1), { room: randomId(), id }), 'E_USAGE'],
+      ['aad without id', () => a.encrypt(new Uint8Array(1), { room: a.room, id: 'x' }), 'TypeError'],
+      ['negative expiry', () => a.encrypt(new Uint8Array(1), { room: a.room, id, expiresAt: -5 }), 'TypeError'],
+      ['missing aad', () => a.encrypt(new Uint8Array(1), undefined as never), 'E_USAGE'],
+      ['remove a blank leaf', () => a.remove([7]), 'E_UNKNOWN_MEMBER'],
+      ['remove oneself', () => a.remove([a.myLeaf()]), 'E_USAGE'],
+      ['remove a non-number', () => a.remove(['1' as unknown as number]), 'E_UNKNOWN_MEMBER'],
+      [
+        'confirm an unknown commit',
+        () => a.confirm({ epoch: 1, commit: new Uint8Array(), added: [], removed: [] }),
+        'E_USAGE',
+      ],
+    ];
+    for (const [what, f, code] of bad) {
+      const e = await f().then(
+        () => undefined,
+        (err: unknown) => err as { code?: string; name?: string },
+      );
+      expect(e, what).toBeDefined();
+      expect(e!.code ?? e!.name, what).toBe(code);
+    }
+    // None of it changed the room.
+    expect([a.epoch(), b.epoch()]).toEqual([1, 1]);
+    expect(text(await b.receive(await send(a, 'still fine')))).toBe('still fine');
+    a.discard({ epoch: 1, commit: new Uint8Array(), added: [], removed: [] }); // unknown: a no-op
+  });
+
+  it('aDisposedSessionRefusesEverything', async () => {
+    const {
+      sessions: [a, b],
+    } = await roomOf(2);
+    const m = await send(a!, 'x');
+    b!.dispose();
+    expect((await b!.receive(m)).kind).toBe('rejected');
+    await expect(send(b!, 'y')).rejects.toMatchObject({ code: 'E_USAGE' });
+    expect(() => b!.members()).toThrow();
+  });
+
   it('garbageNeverThrows', async () => {
     const {
       sessions: [, b],
