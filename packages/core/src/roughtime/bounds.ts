@@ -39,7 +39,10 @@ export interface AnchoredBounds {
 /** From one verified interval and the local send/receive instants of its query. */
 export function anchorInterval(interval: TimeInterval, sentAt: number, receivedAt: number): AnchoredBounds {
   if (!Number.isFinite(sentAt) || !Number.isFinite(receivedAt) || receivedAt < sentAt) {
-    throw new UsageError('E_USAGE', `"sentAt"/"receivedAt" expected finite instants with sentAt ≤ receivedAt, got ${sentAt}, ${receivedAt}`);
+    throw new UsageError(
+      'E_USAGE',
+      `"sentAt"/"receivedAt" expected finite instants with sentAt ≤ receivedAt, got ${sentAt}, ${receivedAt}`,
+    );
   }
   return { earliestMs: interval.earliestMs, earliestAt: receivedAt, latestMs: interval.latestMs, latestAt: sentAt };
 }

@@ -10,7 +10,14 @@
  */
 import { abytes, aint, anonneg, isArray, randomBytes, toHex } from './bytes.js';
 import { anchorInterval, boundsAt, DEFAULT_DRIFT_PPM, intersectBounds, type AnchoredBounds } from './bounds.js';
-import { buildMalfeasanceReport, causalViolations, chainNonce, suspects, type ChainLink, type MalfeasanceReport } from './malfeasance.js';
+import {
+  buildMalfeasanceReport,
+  causalViolations,
+  chainNonce,
+  suspects,
+  type ChainLink,
+  type MalfeasanceReport,
+} from './malfeasance.js';
 import { buildRequest, normaliseVersions, type RoughtimeRequest } from './request.js';
 import type { Rejected } from './result.js';
 import { DEFAULT_MAX_RADIUS_SECONDS, verifyReply, type VerifyReplyResult } from './verify.js';
@@ -85,7 +92,11 @@ export type MeasureResult =
  * §8.2: "The client randomly selects at least three servers from the list". A uniform random
  * choice of `count` servers in random order (Fisher-Yates with unbiased draws).
  */
-export function chooseServers<T>(servers: readonly T[], count: number, random: (n: number) => Uint8Array = randomBytes): T[] {
+export function chooseServers<T>(
+  servers: readonly T[],
+  count: number,
+  random: (n: number) => Uint8Array = randomBytes,
+): T[] {
   if (!isArray(servers)) throw new UsageError('E_USAGE', '"servers" expected an array');
   aint('count', count, 0, servers.length);
   const pool = [...servers];
@@ -101,7 +112,8 @@ function uniformBelow(n: number, random: (n: number) => Uint8Array): number {
   const limit = Math.floor(0x1_0000_0000 / n) * n;
   for (;;) {
     const b = abytes('random(4)', random(4), 4);
-    const x = (((b[0] as number) | ((b[1] as number) << 8) | ((b[2] as number) << 16)) >>> 0) + (b[3] as number) * 0x100_0000;
+    const x =
+      (((b[0] as number) | ((b[1] as number) << 8) | ((b[2] as number) << 16)) >>> 0) + (b[3] as number) * 0x100_0000;
     if (x < limit) return x % n;
   }
 }
@@ -112,7 +124,8 @@ function checkServers(servers: unknown): readonly RoughtimeServer[] {
   }
   const keys = new Set<string>();
   for (const s of servers as RoughtimeServer[]) {
-    if (typeof s !== 'object' || s === null || typeof s.name !== 'string') throw new UsageError('E_USAGE', '"server.name" expected a string');
+    if (typeof s !== 'object' || s === null || typeof s.name !== 'string')
+      throw new UsageError('E_USAGE', '"server.name" expected a string');
     abytes(`server ${s.name}: publicKey`, s.publicKey, 32);
     if (s.versions !== undefined) normaliseVersions(s.versions);
     // A quorum counts servers, so one key listed twice must not count twice.
@@ -146,7 +159,10 @@ export async function measure(servers: readonly RoughtimeServer[], options: Meas
       const versions = normaliseVersions(server.versions ?? DEFAULT_VERSIONS);
       const profile = versionProfile(versions[versions.length - 1] as RoughtimeVersion) as VersionProfile;
       const rand = previous === undefined ? undefined : abytes('random(32)', random(32), 32);
-      const nonce = previous === undefined || rand === undefined ? abytes('random(n)', random(profile.nonceBytes), profile.nonceBytes) : await chainNonce(previous, rand, profile.nonceBytes);
+      const nonce =
+        previous === undefined || rand === undefined
+          ? abytes('random(n)', random(profile.nonceBytes), profile.nonceBytes)
+          : await chainNonce(previous, rand, profile.nonceBytes);
       const request = await buildRequest({ versions, nonce, publicKey: server.publicKey });
       const sentAt = now();
       let reply: Uint8Array | undefined;
@@ -177,8 +193,16 @@ export async function measure(servers: readonly RoughtimeServer[], options: Meas
   const combined = combine(links, quorum, driftPpm, now());
   const malfeasance = findMalfeasance(links, valid, combined?.members);
   if (combined === undefined) {
-    const usable = links.filter((l) => l.outcome.kind === 'reply' && l.outcome.result.ok && l.outcome.result.kind === 'time').length;
-    return { ok: false, code: 'E_ROUGHTIME_NO_QUORUM', detail: `${usable} usable replies, no ${quorum} of them agree`, links, malfeasance };
+    const usable = links.filter(
+      (l) => l.outcome.kind === 'reply' && l.outcome.result.ok && l.outcome.result.kind === 'time',
+    ).length;
+    return {
+      ok: false,
+      code: 'E_ROUGHTIME_NO_QUORUM',
+      detail: `${usable} usable replies, no ${quorum} of them agree`,
+      links,
+      malfeasance,
+    };
   }
   return { ok: true, bounds: combined.bounds, agreeing: combined.members, links, malfeasance };
 }
@@ -188,7 +212,11 @@ export async function measure(servers: readonly RoughtimeServer[], options: Meas
  * that one reply of each violating pair is wrong; when a quorum agreed (judged with our own
  * monotonic clock too), the violators outside it are named, else `suspects()` decides.
  */
-function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[], agreeing: readonly number[] | undefined): Malfeasance | undefined {
+function findMalfeasance(
+  links: readonly MeasuredLink[],
+  valid: readonly number[],
+  agreeing: readonly number[] | undefined,
+): Malfeasance | undefined {
   const replies = valid.map((i) => {
     const o = (links[i] as MeasuredLink).outcome;
     if (o.kind !== 'reply' || !o.result.ok) throw new Error('unreachable: valid link without a valid reply');
@@ -198,7 +226,12 @@ function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[
   if (violations.length === 0) return undefined;
   const chain: ChainLink[] = valid.map((i, k) => {
     const l = links[i] as MeasuredLink;
-    return { publicKey: l.server.publicKey, rand: k === 0 ? undefined : l.rand, request: l.request.packet, response: l.reply as Uint8Array };
+    return {
+      publicKey: l.server.publicKey,
+      rand: k === 0 ? undefined : l.rand,
+      request: l.request.packet,
+      response: l.reply as Uint8Array,
+    };
   });
   const trusted = new Set((agreeing ?? []).map((i) => toHex((links[i] as MeasuredLink).server.publicKey)));
   const violators = [...new Set(violations.flat())].sort((a, b) => a - b).map((k) => valid[k] as number);
@@ -218,7 +251,12 @@ function findMalfeasance(links: readonly MeasuredLink[], valid: readonly number[
  * intervals share an instant at `at` (the deepest point is some interval's lower end); if those
  * servers reach the quorum, the intersection of their intervals is the result.
  */
-function combine(links: readonly MeasuredLink[], quorum: number, driftPpm: number, at: number): { bounds: AnchoredBounds; members: number[] } | undefined {
+function combine(
+  links: readonly MeasuredLink[],
+  quorum: number,
+  driftPpm: number,
+  at: number,
+): { bounds: AnchoredBounds; members: number[] } | undefined {
   const usable: { index: number; key: string; bounds: AnchoredBounds; lo: number; hi: number }[] = [];
   links.forEach((l, index) => {
     if (l.outcome.kind !== 'reply' || !l.outcome.result.ok || l.outcome.result.kind !== 'time') return;

@@ -7,7 +7,9 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { abytes, concat, isBytes } from './bytes.js';
 
 /** PKCS#8 prefix of an Ed25519 private key (RFC 8410 §7): the 32-byte seed follows. */
-const PKCS8_PREFIX = new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const PKCS8_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
 
 let webCryptoSupport: Promise<boolean> | undefined;
 
@@ -26,7 +28,11 @@ function hasWebCryptoEd25519(): Promise<boolean> {
 }
 
 /** Verifies; returns false on any malformed input. Never throws. */
-export async function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function verifyEd25519(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   if (!isBytes(publicKey, 32) || !isBytes(signature, 64) || !isBytes(message)) return false;
   try {
     if (await hasWebCryptoEd25519()) {
@@ -59,7 +65,8 @@ export async function ed25519SignerFromSeed(seed: Uint8Array): Promise<Ed25519Si
     pkcs8.fill(0);
     return {
       publicKey,
-      sign: async (message) => new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, key, abytes('message', message))),
+      sign: async (message) =>
+        new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, key, abytes('message', message))),
     };
   }
   const kept = seed.slice();

@@ -2,10 +2,22 @@
  * Roughtime (RFC 10049; drafts 08, 11, 12-19; Google's protocol): the public API of
  * `@safehouse/core/roughtime`. See README.md beside this file for what it must never do.
  */
-export { RoughtimeVersion, DEFAULT_VERSIONS, versionProfile, isSupportedVersion, type VersionProfile } from './versions.js';
+export {
+  RoughtimeVersion,
+  DEFAULT_VERSIONS,
+  versionProfile,
+  isSupportedVersion,
+  type VersionProfile,
+} from './versions.js';
 export { Tag, tagName, tagValue, parseMessage, encodeMessage, RtMessage, type ParseMessageResult } from './tags.js';
 export { framePacket, unframePacket, parsePacket, isFramed, FRAME_MAGIC, MAX_PACKET_BYTES } from './packet.js';
-export { buildRequest, srvValue, MIN_REQUEST_BYTES, type BuildRequestOptions, type RoughtimeRequest } from './request.js';
+export {
+  buildRequest,
+  srvValue,
+  MIN_REQUEST_BYTES,
+  type BuildRequestOptions,
+  type RoughtimeRequest,
+} from './request.js';
 export {
   verifyReply,
   DEFAULT_MAX_RADIUS_SECONDS,

@@ -42,7 +42,11 @@ export interface ChainLink {
 }
 
 /** §8.2: nonce = H(previous response packet || rand), SHA-512 truncated to the nonce size. */
-export async function chainNonce(previousResponse: Uint8Array, rand: Uint8Array, nonceBytes: 32 | 64): Promise<Uint8Array> {
+export async function chainNonce(
+  previousResponse: Uint8Array,
+  rand: Uint8Array,
+  nonceBytes: 32 | 64,
+): Promise<Uint8Array> {
   return (await hashTruncated(concat(previousResponse, rand), nonceBytes)).slice();
 }
 
@@ -143,10 +147,12 @@ export async function checkMalfeasanceReport(report: unknown): Promise<CheckRepo
       return reject('E_ROUGHTIME_MALFORMED', 'report is not JSON');
     }
   }
-  const responses = typeof value === 'object' && value !== null ? (value as { responses?: unknown }).responses : undefined;
+  const responses =
+    typeof value === 'object' && value !== null ? (value as { responses?: unknown }).responses : undefined;
   if (!isArray(responses)) return reject('E_ROUGHTIME_MALFORMED', 'report lacks a "responses" array');
   const list = responses as unknown[];
-  if (list.length === 0 || list.length > MAX_REPORT_RESPONSES) return reject('E_ROUGHTIME_MALFORMED', `report has ${list.length} responses`);
+  if (list.length === 0 || list.length > MAX_REPORT_RESPONSES)
+    return reject('E_ROUGHTIME_MALFORMED', `report has ${list.length} responses`);
   const replies: VerifiedReply[] = [];
   let previous: Uint8Array | undefined;
   for (let i = 0; i < list.length; i++) {

@@ -37,9 +37,11 @@ export type RootResult = { readonly ok: true; readonly root: Uint8Array } | Reje
  * When PATH is exhausted every remaining bit of INDX must be zero.
  */
 export async function rootFromPath(leaf: Uint8Array, index: number, path: Uint8Array, n: 32 | 64): Promise<RootResult> {
-  if (path.length % n !== 0) return reject('E_ROUGHTIME_BAD_VALUE', `PATH of ${path.length} bytes is not a multiple of ${n}`);
+  if (path.length % n !== 0)
+    return reject('E_ROUGHTIME_BAD_VALUE', `PATH of ${path.length} bytes is not a multiple of ${n}`);
   const steps = path.length / n;
-  if (steps > MAX_PATH_NODES) return reject('E_ROUGHTIME_BAD_VALUE', `PATH has ${steps} nodes, at most ${MAX_PATH_NODES} allowed`);
+  if (steps > MAX_PATH_NODES)
+    return reject('E_ROUGHTIME_BAD_VALUE', `PATH has ${steps} nodes, at most ${MAX_PATH_NODES} allowed`);
   let h = leaf;
   let bits = index >>> 0;
   for (let i = 0; i < steps; i++) {
@@ -76,9 +78,11 @@ export async function buildTree(leaves: readonly Uint8Array[], n: 32 | 64): Prom
       positions[i] = p >>> 1;
     }
     const next: Uint8Array[] = [];
-    for (let j = 0; j < level.length; j += 2) next.push(await hashNode(level[j] as Uint8Array, level[j + 1] as Uint8Array, n));
+    for (let j = 0; j < level.length; j += 2)
+      next.push(await hashNode(level[j] as Uint8Array, level[j + 1] as Uint8Array, n));
     level = next;
   }
-  if (siblings[0] !== undefined && siblings[0].length > MAX_PATH_NODES) throw new RangeError(`buildTree: more than 2^${MAX_PATH_NODES} leaves`);
+  if (siblings[0] !== undefined && siblings[0].length > MAX_PATH_NODES)
+    throw new RangeError(`buildTree: more than 2^${MAX_PATH_NODES} leaves`);
   return { root: level[0] as Uint8Array, paths: siblings.map((s) => concat(...s)) };
 }

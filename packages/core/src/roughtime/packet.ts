@@ -27,14 +27,17 @@ export type UnframeResult = { readonly ok: true; readonly message: Uint8Array } 
 /** Strips the frame. The declared length must match the rest of the packet exactly. */
 export function unframePacket(packet: Uint8Array): UnframeResult {
   if (!(packet instanceof Uint8Array)) return reject('E_USAGE', '"packet" expected Uint8Array');
-  if (packet.length > MAX_PACKET_BYTES) return reject('E_ROUGHTIME_FRAMING', `packet of ${packet.length} bytes exceeds ${MAX_PACKET_BYTES}`);
-  if (packet.length < FRAME_HEADER_BYTES) return reject('E_ROUGHTIME_FRAMING', `packet of ${packet.length} bytes is shorter than the 12-byte frame header`);
+  if (packet.length > MAX_PACKET_BYTES)
+    return reject('E_ROUGHTIME_FRAMING', `packet of ${packet.length} bytes exceeds ${MAX_PACKET_BYTES}`);
+  if (packet.length < FRAME_HEADER_BYTES)
+    return reject('E_ROUGHTIME_FRAMING', `packet of ${packet.length} bytes is shorter than the 12-byte frame header`);
   for (let i = 0; i < FRAME_MAGIC.length; i++) {
     if (packet[i] !== FRAME_MAGIC[i]) return reject('E_ROUGHTIME_FRAMING', 'packet does not start with "ROUGHTIM"');
   }
   const declared = readU32(packet, 8);
   const actual = packet.length - FRAME_HEADER_BYTES;
-  if (declared !== actual) return reject('E_ROUGHTIME_FRAMING', `frame declares ${declared} message bytes, packet carries ${actual}`);
+  if (declared !== actual)
+    return reject('E_ROUGHTIME_FRAMING', `frame declares ${declared} message bytes, packet carries ${actual}`);
   return { ok: true, message: packet.subarray(FRAME_HEADER_BYTES) };
 }
 
@@ -42,7 +45,8 @@ export function unframePacket(packet: Uint8Array): UnframeResult {
 export function parsePacket(packet: Uint8Array, framed: boolean): ParseMessageResult {
   if (!(packet instanceof Uint8Array)) return reject('E_USAGE', '"packet" expected Uint8Array');
   if (!framed) {
-    if (packet.length > MAX_PACKET_BYTES) return reject('E_ROUGHTIME_FRAMING', `packet of ${packet.length} bytes exceeds ${MAX_PACKET_BYTES}`);
+    if (packet.length > MAX_PACKET_BYTES)
+      return reject('E_ROUGHTIME_FRAMING', `packet of ${packet.length} bytes exceeds ${MAX_PACKET_BYTES}`);
     return parseMessage(packet);
   }
   const un = unframePacket(packet);

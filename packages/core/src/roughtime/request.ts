@@ -9,7 +9,14 @@ import { abytes, aint, concat, randomBytes, u32, u32List } from './bytes.js';
 import { hashTruncated } from './merkle.js';
 import { FRAME_HEADER_BYTES, framePacket } from './packet.js';
 import { encodeMessage, Tag } from './tags.js';
-import { DEFAULT_VERSIONS, isSupportedVersion, RoughtimeVersion, versionFamily, versionProfile, type VersionProfile } from './versions.js';
+import {
+  DEFAULT_VERSIONS,
+  isSupportedVersion,
+  RoughtimeVersion,
+  versionFamily,
+  versionProfile,
+  type VersionProfile,
+} from './versions.js';
 import { UsageError } from '../protocol/errors.js';
 
 /** §5.1: requests SHOULD be at least 1,024 bytes (we count the whole packet, as deployed clients do). */
@@ -49,10 +56,12 @@ export function normaliseVersions(versions: unknown): readonly RoughtimeVersion[
   if (!Array.isArray(versions) || versions.length === 0) {
     throw new UsageError('E_USAGE', '"versions" expected a non-empty array of Roughtime versions');
   }
-  if (versions.length > MAX_VERSIONS) throw new UsageError('E_USAGE', `"versions" expected at most ${MAX_VERSIONS}, got ${versions.length}`);
+  if (versions.length > MAX_VERSIONS)
+    throw new UsageError('E_USAGE', `"versions" expected at most ${MAX_VERSIONS}, got ${versions.length}`);
   const out: RoughtimeVersion[] = [];
   for (const v of versions as unknown[]) {
-    if (!isSupportedVersion(v)) throw new UsageError('E_USAGE', `"versions" contains an unsupported version ${String(v)}`);
+    if (!isSupportedVersion(v))
+      throw new UsageError('E_USAGE', `"versions" contains an unsupported version ${String(v)}`);
     if (out.includes(v)) throw new UsageError('E_USAGE', `"versions" repeats ${v}`);
     out.push(v);
   }
@@ -71,7 +80,10 @@ export async function buildRequest(options: BuildRequestOptions = {}): Promise<R
   const versions = normaliseVersions(options.versions ?? DEFAULT_VERSIONS);
   const top = versions[versions.length - 1] as RoughtimeVersion;
   const profile = versionProfile(top) as VersionProfile;
-  const nonce = options.nonce === undefined ? randomBytes(profile.nonceBytes) : abytes('nonce', options.nonce, profile.nonceBytes).slice();
+  const nonce =
+    options.nonce === undefined
+      ? randomBytes(profile.nonceBytes)
+      : abytes('nonce', options.nonce, profile.nonceBytes).slice();
   const size = options.size === undefined ? MIN_REQUEST_BYTES : aint('size', options.size, MIN_REQUEST_BYTES, 65_535);
   if (size % 4 !== 0) throw new UsageError('E_USAGE', `"size" expected a multiple of 4, got ${size}`);
 

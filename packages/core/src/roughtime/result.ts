@@ -4,7 +4,15 @@
  * docs/errors.md, section "Roughtime") and a short English detail for logs; the detail never
  * contains key material or message text, only tag names, lengths and numbers.
  */
-import { CryptoError, ERROR_CODES, ProtocolError, TransportError, UsageError, type ErrorCode, type SafehouseError } from '../protocol/errors.js';
+import {
+  CryptoError,
+  ERROR_CODES,
+  ProtocolError,
+  TransportError,
+  UsageError,
+  type ErrorCode,
+  type SafehouseError,
+} from '../protocol/errors.js';
 
 export type RoughtimeRejectCode = Extract<ErrorCode, `E_ROUGHTIME_${string}`> | 'E_USAGE';
 

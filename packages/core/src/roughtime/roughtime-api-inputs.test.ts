@@ -6,7 +6,21 @@ import { describe, expect, it } from 'vitest';
 import * as rt from './index.js';
 import { UsageError } from '../protocol/errors.js';
 
-const JUNK: unknown[] = [undefined, null, 0, -1, 1.5, NaN, 'x', {}, [], [1, 2], new Uint8Array(0), new Uint16Array(4), () => 0];
+const JUNK: unknown[] = [
+  undefined,
+  null,
+  0,
+  -1,
+  1.5,
+  NaN,
+  'x',
+  {},
+  [],
+  [1, 2],
+  new Uint8Array(0),
+  new Uint16Array(4),
+  () => 0,
+];
 
 async function throwsUsage(f: () => unknown): Promise<void> {
   let caught: unknown;
@@ -31,7 +45,10 @@ describe('builders reject wrong arguments with E_USAGE', () => {
     ['nonce: 32 bytes for Google', () => rt.buildRequest({ versions: [0], nonce: new Uint8Array(32) })],
     ['nonce: array', () => rt.buildRequest({ nonce: [1, 2] as never })],
     ['publicKey: 31 bytes', () => rt.buildRequest({ publicKey: new Uint8Array(31) })],
-    ['publicKey: 31 bytes, version without SRV', () => rt.buildRequest({ versions: [rt.RoughtimeVersion.DRAFT_08], publicKey: new Uint8Array(31) })],
+    [
+      'publicKey: 31 bytes, version without SRV',
+      () => rt.buildRequest({ versions: [rt.RoughtimeVersion.DRAFT_08], publicKey: new Uint8Array(31) }),
+    ],
     ['size: below 1,024', () => rt.buildRequest({ size: 1020 })],
     ['size: not whole words', () => rt.buildRequest({ size: 1026 })],
     ['options: null', () => rt.buildRequest(null as never)],
@@ -42,20 +59,43 @@ describe('builders reject wrong arguments with E_USAGE', () => {
     ['framePacket: string', () => rt.framePacket('x' as never)],
     ['ed25519SignerFromSeed: 16 bytes', () => rt.ed25519SignerFromSeed(new Uint8Array(16))],
     ['ed25519PublicKey: null', () => rt.ed25519PublicKey(null as never)],
-    ['createDelegation: max before min', async () => {
-      const s = await rt.ed25519SignerFromSeed(new Uint8Array(32));
-      return rt.createDelegation({ longTerm: s, onlinePublicKey: s.publicKey, minTimeMs: 10, maxTimeMs: 5 });
-    }],
-    ['createDelegation: fractional time', async () => {
-      const s = await rt.ed25519SignerFromSeed(new Uint8Array(32));
-      return rt.createDelegation({ longTerm: s, onlinePublicKey: s.publicKey, minTimeMs: 0.5, maxTimeMs: 5 });
-    }],
+    [
+      'createDelegation: max before min',
+      async () => {
+        const s = await rt.ed25519SignerFromSeed(new Uint8Array(32));
+        return rt.createDelegation({ longTerm: s, onlinePublicKey: s.publicKey, minTimeMs: 10, maxTimeMs: 5 });
+      },
+    ],
+    [
+      'createDelegation: fractional time',
+      async () => {
+        const s = await rt.ed25519SignerFromSeed(new Uint8Array(32));
+        return rt.createDelegation({ longTerm: s, onlinePublicKey: s.publicKey, minTimeMs: 0.5, maxTimeMs: 5 });
+      },
+    ],
     ['signReplies: not an array', () => rt.signReplies('x' as never, {} as never)],
     ['measure: no servers', () => rt.measure([], { query: () => Promise.resolve(new Uint8Array()) })],
-    ['measure: server without key', () => rt.measure([{ name: 'a' } as never], { query: () => Promise.resolve(new Uint8Array()) })],
+    [
+      'measure: server without key',
+      () => rt.measure([{ name: 'a' } as never], { query: () => Promise.resolve(new Uint8Array()) }),
+    ],
     ['measure: no query', () => rt.measure([{ name: 'a', publicKey: new Uint8Array(32) }], {} as never)],
-    ['measure: quorum above servers', () => rt.measure([{ name: 'a', publicKey: new Uint8Array(32) }], { query: () => Promise.resolve(new Uint8Array()), quorum: 2 })],
-    ['measure: negative drift', () => rt.measure([{ name: 'a', publicKey: new Uint8Array(32) }], { query: () => Promise.resolve(new Uint8Array()), driftPpm: -1 })],
+    [
+      'measure: quorum above servers',
+      () =>
+        rt.measure([{ name: 'a', publicKey: new Uint8Array(32) }], {
+          query: () => Promise.resolve(new Uint8Array()),
+          quorum: 2,
+        }),
+    ],
+    [
+      'measure: negative drift',
+      () =>
+        rt.measure([{ name: 'a', publicKey: new Uint8Array(32) }], {
+          query: () => Promise.resolve(new Uint8Array()),
+          driftPpm: -1,
+        }),
+    ],
     ['ProvenClock: negative maxAge', () => new rt.ProvenClock({ maxAgeMs: -1 })],
     ['boundsAt: NaN now', () => rt.boundsAt({ earliestMs: 0, earliestAt: 0, latestMs: 0, latestAt: 0 }, NaN)],
     ['anchorInterval: received before sent', () => rt.anchorInterval({ earliestMs: 0, latestMs: 1 }, 5, 4)],
@@ -68,7 +108,13 @@ describe('verifiers and parsers never throw', () => {
     const request = await rt.buildRequest();
     const good = { request, reply: new Uint8Array(100), publicKey: new Uint8Array(32) };
     for (const junk of JUNK) {
-      for (const input of [junk, { ...good, request: junk }, { ...good, reply: junk }, { ...good, publicKey: junk }, { ...good, maxRadiusSeconds: junk === undefined ? -1 : junk }]) {
+      for (const input of [
+        junk,
+        { ...good, request: junk },
+        { ...good, reply: junk },
+        { ...good, publicKey: junk },
+        { ...good, maxRadiusSeconds: junk === undefined ? -1 : junk },
+      ]) {
         const r = await rt.verifyReply(input as never);
         if (input === good) continue;
         expect(r.ok ? 'ok' : r.code).toMatch(/^E_(USAGE|ROUGHTIME_\w+)$/);

@@ -13,7 +13,10 @@ describe('anchored bounds', () => {
     expect(b).toEqual({ earliestMs: 1_000_000, earliestAt: 350, latestMs: 1_006_000, latestAt: 100 });
     expect(boundsAt(b, 1_350, 0)).toEqual({ earliestMs: 1_001_000, latestMs: 1_007_250 });
     // 100 ppm over 1,000 s: ±100 ms more.
-    expect(boundsAt(b, 1_000_350, 100)).toEqual({ earliestMs: 1_000_000 + 1_000_000 - 100, latestMs: 1_006_000 + 1_000_250 + 101 });
+    expect(boundsAt(b, 1_000_350, 100)).toEqual({
+      earliestMs: 1_000_000 + 1_000_000 - 100,
+      latestMs: 1_006_000 + 1_000_250 + 101,
+    });
   });
 
   it('always contain the true time (any processing instant, latency, drift within phi)', () => {

@@ -39,7 +39,12 @@ async function fleet(behaviours: Behaviour[], versions?: RoughtimeVersion[]) {
   for (const [i, b] of behaviours.entries()) {
     const longTerm = await ed25519SignerFromSeed(new Uint8Array(32).fill(i + 1));
     const online = await ed25519SignerFromSeed(new Uint8Array(32).fill(i + 101));
-    const delegation = await createDelegation({ longTerm, onlinePublicKey: online.publicKey, minTimeMs: 0, maxTimeMs: 4_000_000_000_000 });
+    const delegation = await createDelegation({
+      longTerm,
+      onlinePublicKey: online.publicKey,
+      minTimeMs: 0,
+      maxTimeMs: 4_000_000_000_000,
+    });
     const name = `server-${i}`;
     servers.push({ name, publicKey: longTerm.publicKey, ...(versions ? { versions } : {}) });
     let last: Uint8Array | undefined;
@@ -59,7 +64,8 @@ async function fleet(behaviours: Behaviour[], versions?: RoughtimeVersion[]) {
       return reply!;
     });
   }
-  const query = (server: RoughtimeServer, packet: Uint8Array): Promise<Uint8Array> => handlers.get(server.name)!(packet);
+  const query = (server: RoughtimeServer, packet: Uint8Array): Promise<Uint8Array> =>
+    handlers.get(server.name)!(packet);
   return { servers, query, now, advance: (ms: number) => (mono += ms), trueNow: () => TRUE_START_MS + mono };
 }
 
@@ -157,15 +163,23 @@ describe('measure', () => {
     const res = await measure(f.servers, { query: f.query, now: f.now, rounds: 2, quorum: 2 });
     expect(res.ok ? 'ok' : res.code).toBe('E_ROUGHTIME_NO_QUORUM');
     expect(res.malfeasance?.code).toBe('E_ROUGHTIME_INCONSISTENT');
-    await expect(measure([f.servers[0]!, { ...f.servers[0]!, name: 'again' }], { query: f.query })).rejects.toThrow(/twice/);
+    await expect(measure([f.servers[0]!, { ...f.servers[0]!, name: 'again' }], { query: f.query })).rejects.toThrow(
+      /twice/,
+    );
   });
 
   it('all servers unreachable: no time', async () => {
     const f = await fleet([{ down: true }, { down: true }, { down: true }]);
     const res = await measure(f.servers, { query: f.query, now: f.now });
     expect(res.ok ? 'ok' : res.code).toBe('E_ROUGHTIME_NO_QUORUM');
-    expect(res.links.map((l) => (l.outcome.kind === 'unreachable' ? l.outcome.code : 'reply'))).toEqual(Array(3).fill('E_ROUGHTIME_UNREACHABLE'));
-    expect(toError(res.ok ? { code: 'E_USAGE', detail: '' } : res)).toMatchObject({ name: 'TransportError', code: 'E_ROUGHTIME_NO_QUORUM', kind: 'transport' });
+    expect(res.links.map((l) => (l.outcome.kind === 'unreachable' ? l.outcome.code : 'reply'))).toEqual(
+      Array(3).fill('E_ROUGHTIME_UNREACHABLE'),
+    );
+    expect(toError(res.ok ? { code: 'E_USAGE', detail: '' } : res)).toMatchObject({
+      name: 'TransportError',
+      code: 'E_ROUGHTIME_NO_QUORUM',
+      kind: 'transport',
+    });
   });
 
   it('a bad signature is rejected and never reported as malfeasance (§8.4.2)', async () => {
@@ -173,7 +187,9 @@ describe('measure', () => {
     const res = await measure(f.servers, { query: f.query, now: f.now });
     expect(res.ok && res.agreeing).toEqual([0, 2]);
     const o = res.links[1]!.outcome;
-    expect(o.kind === 'reply' && !o.result.ok && o.result.code).toMatch(/^E_ROUGHTIME_(RESPONSE_SIGNATURE|DELEGATION_SIGNATURE|MERKLE|MALFORMED)$/);
+    expect(o.kind === 'reply' && !o.result.ok && o.result.code).toMatch(
+      /^E_ROUGHTIME_(RESPONSE_SIGNATURE|DELEGATION_SIGNATURE|MERKLE|MALFORMED)$/,
+    );
     expect(res.malfeasance).toBeUndefined();
     // The chain skips the invalid reply: link 2's nonce comes from link 0's reply.
     expect(res.links[2]!.request.nonce).toEqual(await chainNonce(res.links[0]!.reply!, res.links[2]!.rand!, 32));
@@ -193,7 +209,9 @@ describe('measure', () => {
     const res = await measure(f.servers, { query: f.query, now: f.now });
     expect(res.ok ? 'ok' : res.code).toBe('E_ROUGHTIME_NO_QUORUM');
     const o = res.links[0]!.outcome;
-    expect(o.kind === 'reply' && o.result.ok && o.result.kind === 'unusable' && o.result.code).toBe('E_ROUGHTIME_RADIUS_TOO_LARGE');
+    expect(o.kind === 'reply' && o.result.ok && o.result.kind === 'unusable' && o.result.code).toBe(
+      'E_ROUGHTIME_RADIUS_TOO_LARGE',
+    );
     const withQuorumOne = await measure(f.servers, { query: f.query, now: f.now, quorum: 1 });
     expect(withQuorumOne.ok && withQuorumOne.agreeing).toEqual([2]);
   });
@@ -207,18 +225,18 @@ describe('measure', () => {
     ];
     const res = await measure(servers, { query: f.query, now: f.now });
     expect(res.ok && res.agreeing).toEqual([0, 1, 2]);
-    expect(res.links.map((l) => (l.outcome.kind === 'reply' && l.outcome.result.ok ? l.outcome.result.reply.version : -1))).toEqual([
-      RoughtimeVersion.GOOGLE,
-      RoughtimeVersion.DRAFT_11,
-      RoughtimeVersion.RFC,
-    ]);
+    expect(
+      res.links.map((l) => (l.outcome.kind === 'reply' && l.outcome.result.ok ? l.outcome.result.reply.version : -1)),
+    ).toEqual([RoughtimeVersion.GOOGLE, RoughtimeVersion.DRAFT_11, RoughtimeVersion.RFC]);
     expect(res.links[1]!.request.nonce).toEqual(await chainNonce(res.links[0]!.reply!, res.links[1]!.rand!, 32));
     expect(res.links[0]!.request.nonce.length).toBe(64);
   });
 });
 
 describe('malfeasance reports', () => {
-  const fixture = JSON.parse(readFileSync(new URL('./testdata/rfc-appendix-b-malfeasance.json', import.meta.url), 'utf8')) as {
+  const fixture = JSON.parse(
+    readFileSync(new URL('./testdata/rfc-appendix-b-malfeasance.json', import.meta.url), 'utf8'),
+  ) as {
     report: MalfeasanceReport;
   };
 
@@ -248,7 +266,12 @@ describe('malfeasance reports', () => {
       const p = parsePacket(packet, true);
       if (!p.ok) throw new Error(p.detail);
       // This client pads the message (not the packet) to 1,024 bytes: §5.1 allows either reading.
-      const ours = await buildRequest({ versions: [RoughtimeVersion.RFC], nonce: p.message.get(Tag.NONC)!, publicKey: fromBase64(e.publicKey)!, size: 1036 });
+      const ours = await buildRequest({
+        versions: [RoughtimeVersion.RFC],
+        nonce: p.message.get(Tag.NONC)!,
+        publicKey: fromBase64(e.publicKey)!,
+        size: 1036,
+      });
       expect(ours.packet).toEqual(packet);
     }
   });
@@ -272,12 +295,21 @@ describe('malfeasance reports', () => {
     };
     const badRand = { responses: r.responses.map((e, i) => (i === 1 ? { ...e, rand: r.responses[2]!.rand } : e)) };
     expect(await code(badRand)).toBe('E_ROUGHTIME_NONCE_MISMATCH');
-    expect(await code({ responses: [r.responses[0]!, r.responses[2]!, r.responses[1]!] })).toBe('E_ROUGHTIME_NONCE_MISMATCH');
-    const swappedKey = { responses: r.responses.map((e, i) => (i === 0 ? { ...e, publicKey: r.responses[1]!.publicKey } : e)) };
+    expect(await code({ responses: [r.responses[0]!, r.responses[2]!, r.responses[1]!] })).toBe(
+      'E_ROUGHTIME_NONCE_MISMATCH',
+    );
+    const swappedKey = {
+      responses: r.responses.map((e, i) => (i === 0 ? { ...e, publicKey: r.responses[1]!.publicKey } : e)),
+    };
     expect(await code(swappedKey)).toBe('E_ROUGHTIME_DELEGATION_SIGNATURE');
-    const noRand = { responses: r.responses.map((e, i) => (i === 1 ? { publicKey: e.publicKey, request: e.request, response: e.response } : e)) };
+    const noRand = {
+      responses: r.responses.map((e, i) =>
+        i === 1 ? { publicKey: e.publicKey, request: e.request, response: e.response } : e,
+      ),
+    };
     expect(await code(noRand)).toBe('E_ROUGHTIME_MALFORMED');
-    for (const junk of [null, 1, 'x', '{}', { responses: [] }, { responses: [{}] }, { responses: 'x' }]) expect(await code(junk)).toBe('E_ROUGHTIME_MALFORMED');
+    for (const junk of [null, 1, 'x', '{}', { responses: [] }, { responses: [{}] }, { responses: 'x' }])
+      expect(await code(junk)).toBe('E_ROUGHTIME_MALFORMED');
   });
 });
 
@@ -305,7 +337,13 @@ describe('ProvenTimeSource', () => {
   it('refreshes from a random three, answers from proven bounds, reports malfeasance', async () => {
     const f = await fleet([{}, {}, {}, { offsetMs: -3_600_000 }]);
     const seen: string[][] = [];
-    const source = new ProvenTimeSource({ servers: f.servers, query: f.query, now: f.now, count: 4, onMalfeasance: (m) => seen.push([...m.suspectServers]) });
+    const source = new ProvenTimeSource({
+      servers: f.servers,
+      query: f.query,
+      now: f.now,
+      count: 4,
+      onMalfeasance: (m) => seen.push([...m.suspectServers]),
+    });
     expect(source.current()).toEqual({ kind: 'none' });
     expect(source.compare(0)).toBe('unknown');
     const [a, b] = [source.refresh(), source.refresh()];

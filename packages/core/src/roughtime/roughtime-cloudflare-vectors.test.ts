@@ -118,11 +118,18 @@ describe.each(FORMATS)('Cloudflare vectors, $label', ({ label, file, version }) 
         // Wrong nonce: the reply checked against a request with another nonce.
         const otherNonce = nonce.slice();
         otherNonce[0]! ^= 0xff;
-        await expectReject(reply, 'E_ROUGHTIME_NONCE_MISMATCH', await buildRequest({ versions: [version], nonce: otherNonce, publicKey }));
+        await expectReject(
+          reply,
+          'E_ROUGHTIME_NONCE_MISMATCH',
+          await buildRequest({ versions: [version], nonce: otherNonce, publicKey }),
+        );
         // Wrong long-term key.
         await expectReject(reply, 'E_ROUGHTIME_DELEGATION_SIGNATURE', request, otherKey);
         // Truncated packet.
-        await expectReject(reply.subarray(0, reply.length - 4), framed ? 'E_ROUGHTIME_FRAMING' : 'E_ROUGHTIME_BAD_VALUE');
+        await expectReject(
+          reply.subarray(0, reply.length - 4),
+          framed ? 'E_ROUGHTIME_FRAMING' : 'E_ROUGHTIME_BAD_VALUE',
+        );
         await expectReject(reply.subarray(0, 10), framed ? 'E_ROUGHTIME_FRAMING' : 'E_ROUGHTIME_MALFORMED');
         // Wrong Merkle index and path.
         const indx = readU32(getIn(msg, [Tag.INDX]), 0);
@@ -142,7 +149,11 @@ describe.each(FORMATS)('Cloudflare vectors, $label', ({ label, file, version }) 
         await expectReject(reframe(replaceIn(msg, [Tag.CERT], badCert)), 'E_ROUGHTIME_DELEGATION_WINDOW');
         // Huge radius, properly signed: the signature is accepted, the time is not used.
         const srep = replaceIn(getIn(msg, [Tag.SREP]), [Tag.RADI], u32(0xffffffff));
-        const resigned = replaceIn(replaceIn(msg, [Tag.SREP], srep), [Tag.SIG], await online.sign(new Uint8Array([...profile.responseContext, ...srep])));
+        const resigned = replaceIn(
+          replaceIn(msg, [Tag.SREP], srep),
+          [Tag.SIG],
+          await online.sign(new Uint8Array([...profile.responseContext, ...srep])),
+        );
         const huge = await verifyReply({ request, reply: reframe(resigned), publicKey });
         expect(huge.ok && huge.kind === 'unusable' && huge.code).toBe('E_ROUGHTIME_RADIUS_TOO_LARGE');
         counts[label]!.fail++;
@@ -154,8 +165,18 @@ describe.each(FORMATS)('Cloudflare vectors, $label', ({ label, file, version }) 
     const vec = load(`${file}_001.json`);
     const longTerm = await ed25519SignerFromSeed(fromHex(vec.root_key));
     const online = await ed25519SignerFromSeed(fromHex(vec.online_key));
-    const delegation = await createDelegation({ longTerm, onlinePublicKey: online.publicKey, minTimeMs: 0, maxTimeMs: 100_000 });
-    const [reply] = await respond([fromHex(vec.request[0]!)], { delegation, online, midpointMs: 50_000, radiusSeconds: 5 });
+    const delegation = await createDelegation({
+      longTerm,
+      onlinePublicKey: online.publicKey,
+      minTimeMs: 0,
+      maxTimeMs: 100_000,
+    });
+    const [reply] = await respond([fromHex(vec.request[0]!)], {
+      delegation,
+      online,
+      midpointMs: 50_000,
+      radiusSeconds: 5,
+    });
     expect(reply).toEqual(fromHex(vec.replies[0]!));
   });
 
@@ -163,7 +184,12 @@ describe.each(FORMATS)('Cloudflare vectors, $label', ({ label, file, version }) 
     const vec = load(`${file}_100.json`);
     const longTerm = await ed25519SignerFromSeed(fromHex(vec.root_key));
     const online = await ed25519SignerFromSeed(fromHex(vec.online_key));
-    const delegation = await createDelegation({ longTerm, onlinePublicKey: online.publicKey, minTimeMs: 0, maxTimeMs: 100_000 });
+    const delegation = await createDelegation({
+      longTerm,
+      onlinePublicKey: online.publicKey,
+      minTimeMs: 0,
+      maxTimeMs: 100_000,
+    });
     const packets = vec.request.map(fromHex);
     const replies = await respond(packets, { delegation, online, midpointMs: 50_000, radiusSeconds: 5 });
     for (let i = 0; i < packets.length; i++) {

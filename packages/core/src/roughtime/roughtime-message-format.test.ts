@@ -17,9 +17,24 @@ const codeOf = (bytes: Uint8Array): string => {
 describe('tags (§4.1.3)', () => {
   it('match the RFC registry values (§12.3)', () => {
     const registry: Record<string, number> = {
-      SIG: 0x00474953, VER: 0x00524556, SRV: 0x00565253, NONC: 0x434e4f4e, DELE: 0x454c4544, TYPE: 0x45505954,
-      PATH: 0x48544150, RADI: 0x49444152, PUBK: 0x4b425550, MIDP: 0x5044494d, SREP: 0x50455253, VERS: 0x53524556,
-      MINT: 0x544e494d, ROOT: 0x544f4f52, CERT: 0x54524543, MAXT: 0x5458414d, INDX: 0x58444e49, ZZZZ: 0x5a5a5a5a,
+      SIG: 0x00474953,
+      VER: 0x00524556,
+      SRV: 0x00565253,
+      NONC: 0x434e4f4e,
+      DELE: 0x454c4544,
+      TYPE: 0x45505954,
+      PATH: 0x48544150,
+      RADI: 0x49444152,
+      PUBK: 0x4b425550,
+      MIDP: 0x5044494d,
+      SREP: 0x50455253,
+      VERS: 0x53524556,
+      MINT: 0x544e494d,
+      ROOT: 0x544f4f52,
+      CERT: 0x54524543,
+      MAXT: 0x5458414d,
+      INDX: 0x58444e49,
+      ZZZZ: 0x5a5a5a5a,
     };
     for (const [name, value] of Object.entries(registry)) expect(Tag[name as keyof typeof Tag], name).toBe(value);
     expect(Tag.PAD).toBe(0xff444150);
@@ -70,7 +85,8 @@ describe('parseMessage: malformed bytes rejected with E_ROUGHTIME_MALFORMED', ()
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
         const r = parseMessage(bytes);
-        if (r.ok) expect(encodeMessage(r.message.tags.map((t, i) => [t, r.message.values[i]!] as const))).toEqual(bytes);
+        if (r.ok)
+          expect(encodeMessage(r.message.tags.map((t, i) => [t, r.message.values[i]!] as const))).toEqual(bytes);
       }),
     );
     // And arbitrary headers with plausible counts.
@@ -83,7 +99,10 @@ describe('parseMessage: malformed bytes rejected with E_ROUGHTIME_MALFORMED', ()
 });
 
 describe('encodeMessage', () => {
-  const entry = fc.tuple(fc.nat({ max: 0xffffffff }), fc.uint8Array({ maxLength: 12 }).map((b) => b.subarray(0, b.length - (b.length % 4))));
+  const entry = fc.tuple(
+    fc.nat({ max: 0xffffffff }),
+    fc.uint8Array({ maxLength: 12 }).map((b) => b.subarray(0, b.length - (b.length % 4))),
+  );
 
   it('round-trips any set of distinct tags, sorted ascending', () => {
     fc.assert(

@@ -48,7 +48,11 @@ const replacePacket = (packet: Uint8Array, path: readonly number[], value: Uint8
   framePacket(replaceIn(packet.subarray(12), path, value));
 
 /** The failing cases every valid modern reply yields without its server's keys. */
-async function expectDerivedRejections(request: RoughtimeRequest, reply: Uint8Array, publicKey: Uint8Array): Promise<number> {
+async function expectDerivedRejections(
+  request: RoughtimeRequest,
+  reply: Uint8Array,
+  publicKey: Uint8Array,
+): Promise<number> {
   let n = 0;
   const check = async (r: Uint8Array, code: string, req = request, key = publicKey): Promise<void> => {
     const res = await verifyReply({ request: req, reply: r, publicKey: key });
@@ -67,7 +71,12 @@ async function expectDerivedRejections(request: RoughtimeRequest, reply: Uint8Ar
   const nonce = request.nonce.slice();
   nonce[31]! ^= 1;
   await check(reply, 'E_ROUGHTIME_NONCE_MISMATCH', await buildRequest({ versions: request.versions, nonce }));
-  await check(reply, 'E_ROUGHTIME_DELEGATION_SIGNATURE', request, fromBase64('Kb3/qMe4VIuxJV32X/HPGu1LnRyAWi531RguQvR7q5s=')!.map((x) => x ^ 1));
+  await check(
+    reply,
+    'E_ROUGHTIME_DELEGATION_SIGNATURE',
+    request,
+    fromBase64('Kb3/qMe4VIuxJV32X/HPGu1LnRyAWi531RguQvR7q5s=')!.map((x) => x ^ 1),
+  );
   await check(reply.subarray(0, reply.length - 4), 'E_ROUGHTIME_FRAMING');
   await check(reply.subarray(0, 11), 'E_ROUGHTIME_FRAMING');
   const indx = readU32(msg.get(Tag.INDX)!, 0);
@@ -113,7 +122,12 @@ describe('int08h request and reply (0x8000000c)', () => {
   it('refuses a radius above a smaller cap, as a distinct unusable result', async () => {
     const sent = read('rfc-request.071039e5');
     const request = await buildRequest({ versions: [RoughtimeVersion.DRAFT_12], nonce: top(sent).get(Tag.NONC)! });
-    const res = await verifyReply({ request, reply: read('rfc-response.071039e5'), publicKey: INT08H, maxRadiusSeconds: 4 });
+    const res = await verifyReply({
+      request,
+      reply: read('rfc-response.071039e5'),
+      publicKey: INT08H,
+      maxRadiusSeconds: 4,
+    });
     expect(res.ok && res.kind === 'unusable' && res.code).toBe('E_ROUGHTIME_RADIUS_TOO_LARGE');
   });
 });
@@ -130,29 +144,40 @@ const live = JSON.parse(readFileSync(new URL('live-interop-draft19.json', VECTOR
 describe('live interop with an independent draft-19 server (24 pairs)', () => {
   it('has 24 cases', () => expect(live.length).toBe(24));
 
-  it.each(live.map((c, i) => [i, c] as const))('case %i: request rebuilt, reply valid, RADI 0xFFFFFFFF unusable', async (_i, c) => {
-    const publicKey = fromBase64(c.publicKey)!;
-    const sent = fromHex(c.request);
-    const request = await buildRequest({ nonce: top(sent).get(Tag.NONC)!, publicKey });
-    expect(request.packet).toEqual(sent); // VER [1, 0x8000000c], SRV, NONC, TYPE, ZZZZ
-    const res = await verifyReply({ request, reply: fromHex(c.response), publicKey });
-    expect(res.ok && res.kind === 'unusable' && res.code).toBe('E_ROUGHTIME_RADIUS_TOO_LARGE');
-    if (!res.ok) return;
-    expect(res.reply.midpoint).toBe(BigInt(c.expect.midp));
-    expect(res.reply.radius).toBe(c.expect.radi);
-    expect(res.reply.version).toBe(c.expect.version);
-    expect(res.reply.pathLength).toBe(c.expect.pathLen);
-    expect(res.reply.index).toBe(c.expect.index);
-    // Without a cap the interval [MIDP - 2^32+1 s, ...] starts before 1970: still unusable.
-    const uncapped = await verifyReply({ request, reply: fromHex(c.response), publicKey, maxRadiusSeconds: Infinity });
-    expect(uncapped.ok && uncapped.kind === 'unusable' && uncapped.code).toBe('E_ROUGHTIME_TIME_RANGE');
-  });
+  it.each(live.map((c, i) => [i, c] as const))(
+    'case %i: request rebuilt, reply valid, RADI 0xFFFFFFFF unusable',
+    async (_i, c) => {
+      const publicKey = fromBase64(c.publicKey)!;
+      const sent = fromHex(c.request);
+      const request = await buildRequest({ nonce: top(sent).get(Tag.NONC)!, publicKey });
+      expect(request.packet).toEqual(sent); // VER [1, 0x8000000c], SRV, NONC, TYPE, ZZZZ
+      const res = await verifyReply({ request, reply: fromHex(c.response), publicKey });
+      expect(res.ok && res.kind === 'unusable' && res.code).toBe('E_ROUGHTIME_RADIUS_TOO_LARGE');
+      if (!res.ok) return;
+      expect(res.reply.midpoint).toBe(BigInt(c.expect.midp));
+      expect(res.reply.radius).toBe(c.expect.radi);
+      expect(res.reply.version).toBe(c.expect.version);
+      expect(res.reply.pathLength).toBe(c.expect.pathLen);
+      expect(res.reply.index).toBe(c.expect.index);
+      // Without a cap the interval [MIDP - 2^32+1 s, ...] starts before 1970: still unusable.
+      const uncapped = await verifyReply({
+        request,
+        reply: fromHex(c.response),
+        publicKey,
+        maxRadiusSeconds: Infinity,
+      });
+      expect(uncapped.ok && uncapped.kind === 'unusable' && uncapped.code).toBe('E_ROUGHTIME_TIME_RANGE');
+    },
+  );
 
-  it.each(live.map((c, i) => [i, c] as const))('case %i: derived failing cases rejected with their code', async (_i, c) => {
-    const publicKey = fromBase64(c.publicKey)!;
-    const request = await buildRequest({ nonce: top(fromHex(c.request)).get(Tag.NONC)!, publicKey });
-    expect(await expectDerivedRejections(request, fromHex(c.response), publicKey)).toBe(16);
-  });
+  it.each(live.map((c, i) => [i, c] as const))(
+    'case %i: derived failing cases rejected with their code',
+    async (_i, c) => {
+      const publicKey = fromBase64(c.publicKey)!;
+      const request = await buildRequest({ nonce: top(fromHex(c.request)).get(Tag.NONC)!, publicKey });
+      expect(await expectDerivedRejections(request, fromHex(c.response), publicKey)).toBe(16);
+    },
+  );
 });
 
 describe('SRV request (0x8000000c)', () => {
@@ -166,7 +191,11 @@ describe('SRV request (0x8000000c)', () => {
     expect(Array.from(parsed.request.nonce.subarray(0, 4))).toEqual([0x41, 0x7a, 0xa9, 0x62]);
     // Same nonce and version with some key, then the vector's SRV value in place: identical bytes.
     const someKey = new Uint8Array(32).fill(9);
-    const ours = await buildRequest({ versions: [RoughtimeVersion.DRAFT_12], nonce: parsed.request.nonce, publicKey: someKey });
+    const ours = await buildRequest({
+      versions: [RoughtimeVersion.DRAFT_12],
+      nonce: parsed.request.nonce,
+      publicKey: someKey,
+    });
     const srv = await srvValue(someKey);
     const at = indexOf(ours.packet, srv);
     ours.packet.set(parsed.request.srv!, at);

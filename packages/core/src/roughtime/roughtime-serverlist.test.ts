@@ -73,7 +73,12 @@ describe('server lists', () => {
         entry(2),
         entry(1, { publicKeyType: 'ml-dsa' }),
         entry(1, { publicKey: 'AAAA' }),
-        entry(1, { addresses: [{ protocol: 'sctp', address: 'a.example:2002' }, { protocol: 'udp', address: 'a.example:70000' }] }),
+        entry(1, {
+          addresses: [
+            { protocol: 'sctp', address: 'a.example:2002' },
+            { protocol: 'udp', address: 'a.example:70000' },
+          ],
+        }),
         'junk',
       ],
     });

@@ -57,10 +57,18 @@ async function cases(): Promise<Case[]> {
     ['cf_roughtime_ietf_draft08_100.json', RoughtimeVersion.DRAFT_08],
     ['cf_roughtime_ietf_draft11_100.json', RoughtimeVersion.DRAFT_11],
   ] as const) {
-    const vec = JSON.parse(readFileSync(new URL(file, VECTORS), 'utf8')) as { root_key: string; request: string[]; replies: string[] };
+    const vec = JSON.parse(readFileSync(new URL(file, VECTORS), 'utf8')) as {
+      root_key: string;
+      request: string[];
+      replies: string[];
+    };
     const publicKey = (await ed25519SignerFromSeed(fromHex(vec.root_key))).publicKey;
     const framed = versionProfile(version)!.framed;
-    const request = await buildRequest({ versions: [version], nonce: nonceOf(fromHex(vec.request[3]!), framed), publicKey });
+    const request = await buildRequest({
+      versions: [version],
+      nonce: nonceOf(fromHex(vec.request[3]!), framed),
+      publicKey,
+    });
     const reply = fromHex(vec.replies[3]!);
     out.push({ name: file, request, reply, publicKey, unchecked: tagIdOffsets(reply, Tag.NONC, framed) });
   }
@@ -69,13 +77,22 @@ async function cases(): Promise<Case[]> {
   const reply = read('rfc-response.071039e5');
   out.push({
     name: 'int08h',
-    request: await buildRequest({ versions: [RoughtimeVersion.DRAFT_12], nonce: nonceOf(read('rfc-request.071039e5'), true) }),
+    request: await buildRequest({
+      versions: [RoughtimeVersion.DRAFT_12],
+      nonce: nonceOf(read('rfc-request.071039e5'), true),
+    }),
     reply,
     publicKey: int08h,
     unchecked: tagIdOffsets(reply, Tag.TYPE),
   });
   // Live draft-19 capture with a 5-node PATH (valid but unusable: RADI 0xFFFFFFFF), VER 0x8000000c.
-  const live = (JSON.parse(readFileSync(new URL('live-interop-draft19.json', VECTORS), 'utf8')) as { publicKey: string; request: string; response: string }[])[5]!;
+  const live = (
+    JSON.parse(readFileSync(new URL('live-interop-draft19.json', VECTORS), 'utf8')) as {
+      publicKey: string;
+      request: string;
+      response: string;
+    }[]
+  )[5]!;
   const livePk = fromBase64(live.publicKey)!;
   const liveReply = fromHex(live.response);
   out.push({
@@ -88,7 +105,12 @@ async function cases(): Promise<Case[]> {
   // Our responder, version 1, a batch of 6.
   const longTerm = await ed25519SignerFromSeed(new Uint8Array(32).fill(3));
   const online = await ed25519SignerFromSeed(new Uint8Array(32).fill(4));
-  const delegation = await createDelegation({ longTerm, onlinePublicKey: online.publicKey, minTimeMs: 0, maxTimeMs: 4e12 });
+  const delegation = await createDelegation({
+    longTerm,
+    onlinePublicKey: online.publicKey,
+    minTimeMs: 0,
+    maxTimeMs: 4e12,
+  });
   const requests = await Promise.all(Array.from({ length: 6 }, () => buildRequest({ publicKey: longTerm.publicKey })));
   const replies = await respond(
     requests.map((r) => r.packet),
@@ -107,7 +129,13 @@ async function expectFailsOrSame(c: Case, bad: Uint8Array, at: number): Promise<
   expect(c.unchecked?.has(at), `byte ${at} changed and the reply still verifies`).toBe(true);
   const orig = await verifyReply({ request: c.request, reply: c.reply, publicKey: c.publicKey });
   if (!orig.ok) throw new Error('original must verify');
-  const essence = (r: typeof res) => [r.kind, r.reply.version, r.reply.midpoint, r.reply.radius, r.kind === 'time' ? r.interval : r.code];
+  const essence = (r: typeof res) => [
+    r.kind,
+    r.reply.version,
+    r.reply.midpoint,
+    r.reply.radius,
+    r.kind === 'time' ? r.interval : r.code,
+  ];
   expect(essence(res)).toEqual(essence(orig));
 }
 
@@ -138,7 +166,9 @@ describe.each(all)('$name', (c) => {
   it('any truncation or extension fails verification', async () => {
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: c.reply.length - 1 }), async (len) => {
-        expect((await verifyReply({ request: c.request, reply: c.reply.subarray(0, len), publicKey: c.publicKey })).ok).toBe(false);
+        expect(
+          (await verifyReply({ request: c.request, reply: c.reply.subarray(0, len), publicKey: c.publicKey })).ok,
+        ).toBe(false);
       }),
       { numRuns: 100 },
     );
@@ -150,12 +180,16 @@ describe.each(all)('$name', (c) => {
   it('for draft 12+, any tampered byte of the request makes the reply fail (§5.3: the leaf is the request)', async () => {
     if (c.request.profile.leaf !== 'request') return;
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: c.request.packet.length - 1 }), fc.integer({ min: 1, max: 255 }), async (at, x) => {
-        const packet = c.request.packet.slice();
-        packet[at]! ^= x;
-        const res = await verifyReply({ request: { ...c.request, packet }, reply: c.reply, publicKey: c.publicKey });
-        expect(res.ok).toBe(false);
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: c.request.packet.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        async (at, x) => {
+          const packet = c.request.packet.slice();
+          packet[at]! ^= x;
+          const res = await verifyReply({ request: { ...c.request, packet }, reply: c.reply, publicKey: c.publicKey });
+          expect(res.ok).toBe(false);
+        },
+      ),
       { numRuns: 200 },
     );
   });

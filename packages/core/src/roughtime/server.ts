@@ -14,14 +14,30 @@ import { framePacket, isFramed, parsePacket } from './packet.js';
 import { MIN_REQUEST_BYTES, srvValue } from './request.js';
 import { reject, type Rejected } from './result.js';
 import { encodeMessage, Tag } from './tags.js';
-import { isSupportedVersion, RoughtimeVersion, versionFamily, versionProfile, type VersionProfile } from './versions.js';
+import {
+  isSupportedVersion,
+  RoughtimeVersion,
+  versionFamily,
+  versionProfile,
+  type VersionProfile,
+} from './versions.js';
 import { UsageError } from '../protocol/errors.js';
 
 /** §5.2.5 VERS: every version we answer, ascending (Google's has no number on the wire). */
-const SUPPORTED_ASCENDING: readonly number[] = [RoughtimeVersion.RFC, RoughtimeVersion.DRAFT_08, RoughtimeVersion.DRAFT_11, RoughtimeVersion.DRAFT_12];
+const SUPPORTED_ASCENDING: readonly number[] = [
+  RoughtimeVersion.RFC,
+  RoughtimeVersion.DRAFT_08,
+  RoughtimeVersion.DRAFT_11,
+  RoughtimeVersion.DRAFT_12,
+];
 
 /** Our preference when several offered versions are supported: newest first. */
-const PREFERENCE: readonly RoughtimeVersion[] = [RoughtimeVersion.RFC, RoughtimeVersion.DRAFT_12, RoughtimeVersion.DRAFT_11, RoughtimeVersion.DRAFT_08];
+const PREFERENCE: readonly RoughtimeVersion[] = [
+  RoughtimeVersion.RFC,
+  RoughtimeVersion.DRAFT_12,
+  RoughtimeVersion.DRAFT_11,
+  RoughtimeVersion.DRAFT_08,
+];
 
 export interface ServerRequest {
   readonly packet: Uint8Array;
@@ -41,7 +57,8 @@ export type ParseRequestResult = { readonly ok: true; readonly request: ServerRe
  */
 export function parseRequest(packet: Uint8Array): ParseRequestResult {
   if (!(packet instanceof Uint8Array)) return reject('E_USAGE', '"packet" expected Uint8Array');
-  if (packet.length < MIN_REQUEST_BYTES) return reject('E_ROUGHTIME_BAD_VALUE', `request of ${packet.length} bytes is below ${MIN_REQUEST_BYTES}`);
+  if (packet.length < MIN_REQUEST_BYTES)
+    return reject('E_ROUGHTIME_BAD_VALUE', `request of ${packet.length} bytes is below ${MIN_REQUEST_BYTES}`);
   const framed = isFramed(packet);
   const parsed = parsePacket(packet, framed);
   if (!parsed.ok) return parsed;
@@ -50,11 +67,15 @@ export function parseRequest(packet: Uint8Array): ParseRequestResult {
   if (!framed) {
     if (nonce === undefined) return reject('E_ROUGHTIME_MISSING_TAG', 'request lacks NONC');
     if (nonce.length !== 64) return reject('E_ROUGHTIME_BAD_VALUE', `NONC is ${nonce.length} bytes, expected 64`);
-    return { ok: true, request: { packet, nonce, versions: [RoughtimeVersion.GOOGLE], version: RoughtimeVersion.GOOGLE, srv: undefined } };
+    return {
+      ok: true,
+      request: { packet, nonce, versions: [RoughtimeVersion.GOOGLE], version: RoughtimeVersion.GOOGLE, srv: undefined },
+    };
   }
   const ver = msg.get(Tag.VER);
   if (ver === undefined) return reject('E_ROUGHTIME_MISSING_TAG', 'request lacks VER');
-  if (ver.length === 0 || ver.length % 4 !== 0 || ver.length > 4 * 32) return reject('E_ROUGHTIME_BAD_VALUE', 'VER is not a list of 1-32 versions');
+  if (ver.length === 0 || ver.length % 4 !== 0 || ver.length > 4 * 32)
+    return reject('E_ROUGHTIME_BAD_VALUE', 'VER is not a list of 1-32 versions');
   // §5.1.1: ignore versions we do not know.
   const versions: RoughtimeVersion[] = [];
   for (let i = 0; i < ver.length; i += 4) {
@@ -67,10 +88,13 @@ export function parseRequest(packet: Uint8Array): ParseRequestResult {
   if (nonce.length !== 32) return reject('E_ROUGHTIME_BAD_VALUE', `NONC is ${nonce.length} bytes, expected 32`);
   // §5.1.3: TYPE 0 (mandatory for version 1; drafts 12-13 predate it).
   const type = msg.get(Tag.TYPE);
-  if (type === undefined && version === RoughtimeVersion.RFC) return reject('E_ROUGHTIME_MISSING_TAG', 'request lacks TYPE');
-  if (type !== undefined && (type.length !== 4 || readU32(type, 0) !== 0)) return reject('E_ROUGHTIME_BAD_VALUE', 'TYPE is not the request type 0');
+  if (type === undefined && version === RoughtimeVersion.RFC)
+    return reject('E_ROUGHTIME_MISSING_TAG', 'request lacks TYPE');
+  if (type !== undefined && (type.length !== 4 || readU32(type, 0) !== 0))
+    return reject('E_ROUGHTIME_BAD_VALUE', 'TYPE is not the request type 0');
   const srv = msg.get(Tag.SRV);
-  if (srv !== undefined && srv.length !== 32) return reject('E_ROUGHTIME_BAD_VALUE', `SRV is ${srv.length} bytes, expected 32`);
+  if (srv !== undefined && srv.length !== 32)
+    return reject('E_ROUGHTIME_BAD_VALUE', `SRV is ${srv.length} bytes, expected 32`);
   return { ok: true, request: { packet, nonce, versions, version, srv } };
 }
 
@@ -114,7 +138,13 @@ export async function createDelegation(args: {
       [Tag.DELE, dele],
     ]);
   }
-  return { onlinePublicKey, longTermPublicKey: args.longTerm.publicKey.slice(), minTimeMs, maxTimeMs, certs: certs as Delegation['certs'] };
+  return {
+    onlinePublicKey,
+    longTermPublicKey: args.longTerm.publicKey.slice(),
+    minTimeMs,
+    maxTimeMs,
+    certs: certs as Delegation['certs'],
+  };
 }
 
 export interface SignRepliesOptions {
@@ -131,12 +161,16 @@ export interface SignRepliesOptions {
  * reply per request (undefined for a request we must ignore: SRV naming another key (§5.2), or a
  * reply that would be larger than its request (§9.7)). Replies line up with `requests`.
  */
-export async function signReplies(requests: readonly ServerRequest[], options: SignRepliesOptions): Promise<(Uint8Array | undefined)[]> {
+export async function signReplies(
+  requests: readonly ServerRequest[],
+  options: SignRepliesOptions,
+): Promise<(Uint8Array | undefined)[]> {
   if (!isArray(requests)) throw new UsageError('E_USAGE', '"requests" expected an array');
   const { delegation, online } = options;
   const midpointMs = aint('midpointMs', options.midpointMs, 0, 8.64e15);
   const radiusSeconds = aint('radiusSeconds', options.radiusSeconds ?? 3, 1, 0xffffffff);
-  if (!equalBytes(online.publicKey, delegation.onlinePublicKey)) throw new UsageError('E_USAGE', 'the online key is not the delegated key');
+  if (!equalBytes(online.publicKey, delegation.onlinePublicKey))
+    throw new UsageError('E_USAGE', 'the online key is not the delegated key');
   if (midpointMs < delegation.minTimeMs || midpointMs > delegation.maxTimeMs) {
     throw new UsageError('E_USAGE', 'the midpoint lies outside the delegation window');
   }
@@ -153,7 +187,9 @@ export async function signReplies(requests: readonly ServerRequest[], options: S
     const profile = versionProfile(version) as VersionProfile;
     const family = versionFamily(version);
     const members = indices.map((i) => requests[i] as ServerRequest);
-    const leaves = await Promise.all(members.map((r) => hashLeaf(profile.leaf === 'request' ? r.packet : r.nonce, profile.hashBytes)));
+    const leaves = await Promise.all(
+      members.map((r) => hashLeaf(profile.leaf === 'request' ? r.packet : r.nonce, profile.hashBytes)),
+    );
     const tree = await buildTree(leaves, profile.hashBytes);
     const radius = profile.unitsPerSecond === 1 ? radiusSeconds : Math.min(radiusSeconds * 1_000_000, 0xffffffff);
     const srepEntries: [number, Uint8Array][] = [
@@ -186,7 +222,10 @@ export async function signReplies(requests: readonly ServerRequest[], options: S
 }
 
 /** Parses and answers a batch of raw packets; unanswerable ones get undefined. */
-export async function respond(packets: readonly Uint8Array[], options: SignRepliesOptions): Promise<(Uint8Array | undefined)[]> {
+export async function respond(
+  packets: readonly Uint8Array[],
+  options: SignRepliesOptions,
+): Promise<(Uint8Array | undefined)[]> {
   const parsed = packets.map(parseRequest);
   const ok: ServerRequest[] = [];
   const where: number[] = [];

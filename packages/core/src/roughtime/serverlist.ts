@@ -52,7 +52,8 @@ function offerFor(version: number): RoughtimeVersion[] | undefined {
   }
 }
 
-const HOST = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9]{1,3}(?:\.[0-9]{1,3}){3})|((?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)):([0-9]{1,5})$/;
+const HOST =
+  /^(?:\[([0-9a-fA-F:.]+)\]|([0-9]{1,3}(?:\.[0-9]{1,3}){3})|((?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)):([0-9]{1,5})$/;
 
 /** "host:port" with an IPv4 address, a bracketed IPv6 address (no zone) or a domain name (§8.3). */
 export function parseAddress(text: string): { host: string; port: number } | undefined {
@@ -65,7 +66,8 @@ export function parseAddress(text: string): { host: string; port: number } | und
   return { host: m[1] ?? m[2] ?? (m[3] as string), port };
 }
 
-const isHttpsUrl = (x: unknown): x is string => typeof x === 'string' && x.length <= 2048 && /^https:\/\/[^\s/?#]+[^\s]*$/.test(x);
+const isHttpsUrl = (x: unknown): x is string =>
+  typeof x === 'string' && x.length <= 2048 && /^https:\/\/[^\s/?#]+[^\s]*$/.test(x);
 
 export type ParseServerListResult = { readonly ok: true; readonly list: ServerList } | Rejected;
 
@@ -79,14 +81,18 @@ export function parseServerList(input: unknown): ParseServerListResult {
       return reject('E_ROUGHTIME_MALFORMED', 'server list is not JSON');
     }
   }
-  if (typeof value !== 'object' || value === null || isArray(value)) return reject('E_ROUGHTIME_MALFORMED', 'server list is not an object');
+  if (typeof value !== 'object' || value === null || isArray(value))
+    return reject('E_ROUGHTIME_MALFORMED', 'server list is not an object');
   const obj = value as Record<string, unknown>;
   if (!isArray(obj.servers)) return reject('E_ROUGHTIME_MALFORMED', 'server list lacks a "servers" array');
   const entries = obj.servers as unknown[];
-  if (entries.length > MAX_LIST_SERVERS) return reject('E_ROUGHTIME_MALFORMED', `server list has more than ${MAX_LIST_SERVERS} servers`);
+  if (entries.length > MAX_LIST_SERVERS)
+    return reject('E_ROUGHTIME_MALFORMED', `server list has more than ${MAX_LIST_SERVERS} servers`);
   const sources = obj.sources === undefined ? [] : obj.sources;
-  if (!isArray(sources) || !(sources as unknown[]).every(isHttpsUrl)) return reject('E_ROUGHTIME_MALFORMED', '"sources" must be HTTPS URLs');
-  if (obj.reports !== undefined && !isHttpsUrl(obj.reports)) return reject('E_ROUGHTIME_MALFORMED', '"reports" must be an HTTPS URL');
+  if (!isArray(sources) || !(sources as unknown[]).every(isHttpsUrl))
+    return reject('E_ROUGHTIME_MALFORMED', '"sources" must be HTTPS URLs');
+  if (obj.reports !== undefined && !isHttpsUrl(obj.reports))
+    return reject('E_ROUGHTIME_MALFORMED', '"reports" must be an HTTPS URL');
 
   const servers: ListedServer[] = [];
   const skipped: { name: string; reason: string }[] = [];
@@ -117,7 +123,8 @@ export function parseServerList(input: unknown): ParseServerListResult {
       for (const a of e.addresses as unknown[]) {
         const ad = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
         const parsed = typeof ad.address === 'string' ? parseAddress(ad.address) : undefined;
-        if ((ad.protocol === 'udp' || ad.protocol === 'tcp') && parsed) addresses.push({ protocol: ad.protocol, ...parsed });
+        if ((ad.protocol === 'udp' || ad.protocol === 'tcp') && parsed)
+          addresses.push({ protocol: ad.protocol, ...parsed });
       }
     }
     if (addresses.length === 0) {

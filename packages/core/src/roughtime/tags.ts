@@ -122,9 +122,13 @@ export function parseMessage(bytes: Uint8Array): ParseMessageResult {
   for (let i = 1; i < n; i++) {
     const off = readU32(bytes, 4 * i);
     if (off % 4 !== 0) return reject('E_ROUGHTIME_MALFORMED', `offsets: offset ${i} (${off}) is not a multiple of 4`);
-    if (off < (offsets[i - 1] as number)) return reject('E_ROUGHTIME_MALFORMED', `offsets: offset ${i} (${off}) decreases`);
+    if (off < (offsets[i - 1] as number))
+      return reject('E_ROUGHTIME_MALFORMED', `offsets: offset ${i} (${off}) decreases`);
     if (off > valuesLength) {
-      return reject('E_ROUGHTIME_MALFORMED', `offsets: offset ${i} (${off}) beyond the ${valuesLength}-byte values section`);
+      return reject(
+        'E_ROUGHTIME_MALFORMED',
+        `offsets: offset ${i} (${off}) beyond the ${valuesLength}-byte values section`,
+      );
     }
     offsets.push(off);
   }
@@ -164,12 +168,16 @@ export function encodeMessage(entries: ReadonlyArray<readonly [number, Uint8Arra
   for (let i = 0; i < sorted.length; i++) {
     const [tag, value] = sorted[i] as readonly [number, Uint8Array];
     abytes(`value of ${tagName(tag)}`, value);
-    if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffffff) throw new UsageError('E_USAGE', `"tag" expected uint32, got ${tag}`);
+    if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffffff)
+      throw new UsageError('E_USAGE', `"tag" expected uint32, got ${tag}`);
     if (i > 0 && tag === (sorted[i - 1] as readonly [number, Uint8Array])[0]) {
       throw new UsageError('E_USAGE', `tag ${tagName(tag)} appears twice`);
     }
     if (value.length % 4 !== 0) {
-      throw new UsageError('E_USAGE', `value of ${tagName(tag)} expected a multiple of 4 bytes, got length=${value.length}`);
+      throw new UsageError(
+        'E_USAGE',
+        `value of ${tagName(tag)} expected a multiple of 4 bytes, got length=${value.length}`,
+      );
     }
     if (i > 0) parts.push(u32(offset));
     tagWords.push(u32(tag));

@@ -7,7 +7,14 @@
 import { aint, isArray } from './bytes.js';
 import { queryRetryDelayMs } from './backoff.js';
 import { ProvenClock, type CurrentTime, type ProvenClockOptions } from './bounds.js';
-import { chooseServers, measure, type Malfeasance, type MeasureOptions, type MeasureResult, type RoughtimeServer } from './chain.js';
+import {
+  chooseServers,
+  measure,
+  type Malfeasance,
+  type MeasureOptions,
+  type MeasureResult,
+  type RoughtimeServer,
+} from './chain.js';
 import { UsageError } from '../protocol/errors.js';
 
 export interface TimeSourceOptions extends ProvenClockOptions, Omit<MeasureOptions, 'now'> {

@@ -21,7 +21,13 @@ import { parsePacket } from './packet.js';
 import type { RoughtimeRequest } from './request.js';
 import { reject, type Rejected } from './result.js';
 import { parseMessage, Tag, tagName, type RtMessage } from './tags.js';
-import { isSupportedVersion, RoughtimeVersion, versionFamily, versionProfile, type VersionProfile } from './versions.js';
+import {
+  isSupportedVersion,
+  RoughtimeVersion,
+  versionFamily,
+  versionProfile,
+  type VersionProfile,
+} from './versions.js';
 
 /** Default cap on the radius we accept for time: 10 s (a server's RADI may be 0xFFFFFFFF). */
 export const DEFAULT_MAX_RADIUS_SECONDS = 10;
@@ -103,7 +109,8 @@ function parseVersionList(v: Uint8Array, where: string): number[] | Rejected {
   for (let i = 0; i < v.length; i += 4) {
     const x = readU32(v, i);
     // §5.2.5: VERS is sorted ascending (so no repeats).
-    if (out.length > 0 && x <= (out[out.length - 1] as number)) return reject('E_ROUGHTIME_BAD_VALUE', `${where} is not strictly ascending`);
+    if (out.length > 0 && x <= (out[out.length - 1] as number))
+      return reject('E_ROUGHTIME_BAD_VALUE', `${where} is not strictly ascending`);
     out.push(x);
   }
   return out;
@@ -122,9 +129,11 @@ function checkInput(input: VerifyReplyInput): VersionProfile | Rejected {
   }
   // The profile comes from the versions, never from the caller: every offered version must share it.
   const family = versionFamily(versions[0] as RoughtimeVersion);
-  if (!versions.every((v: RoughtimeVersion) => versionFamily(v) === family)) return reject('E_USAGE', '"request.versions" mixes wire families');
+  if (!versions.every((v: RoughtimeVersion) => versionFamily(v) === family))
+    return reject('E_USAGE', '"request.versions" mixes wire families');
   const profile = versionProfile(Math.max(...(versions as number[]))) as VersionProfile;
-  if (request.nonce.length !== profile.nonceBytes) return reject('E_USAGE', `"request.nonce" expected ${profile.nonceBytes} bytes for these versions`);
+  if (request.nonce.length !== profile.nonceBytes)
+    return reject('E_USAGE', `"request.nonce" expected ${profile.nonceBytes} bytes for these versions`);
   if (!isBytes(reply)) return reject('E_USAGE', '"reply" expected Uint8Array');
   if (!isBytes(publicKey, 32)) return reject('E_USAGE', '"publicKey" expected Uint8Array of length 32');
   const cap = input.maxRadiusSeconds;
@@ -163,7 +172,8 @@ export async function verifyReply(input: VerifyReplyInput): Promise<VerifyReplyR
   // §5.2.2: NONC is our nonce (required from draft 12; older servers may omit it, the leaf binds it anyway).
   const nonc = msg.get(Tag.NONC);
   if (nonc === undefined && profile.typeTag) return reject('E_ROUGHTIME_MISSING_TAG', 'reply lacks NONC');
-  if (nonc !== undefined && !equalBytes(nonc, request.nonce)) return reject('E_ROUGHTIME_NONCE_MISMATCH', 'NONC differs from the nonce we sent');
+  if (nonc !== undefined && !equalBytes(nonc, request.nonce))
+    return reject('E_ROUGHTIME_NONCE_MISMATCH', 'NONC differs from the nonce we sent');
 
   // §5.2.6: the long-term key delegates to PUBK.
   if (!(await verifyEd25519(publicKey, concat(profile.delegationContext, deleBytes), certSig))) {
@@ -222,7 +232,8 @@ export async function verifyReply(input: VerifyReplyInput): Promise<VerifyReplyR
   // predate it (TYPE came in draft 14), so there it is checked only when present. It is not
   // signed either way: it stops a request being taken for a reply, it proves nothing.
   const type = msg.get(Tag.TYPE);
-  if (type === undefined && version === RoughtimeVersion.RFC) return reject('E_ROUGHTIME_MISSING_TAG', 'reply lacks TYPE');
+  if (type === undefined && version === RoughtimeVersion.RFC)
+    return reject('E_ROUGHTIME_MISSING_TAG', 'reply lacks TYPE');
   if (type !== undefined && profile.typeTag && (type.length !== 4 || readU32(type, 0) !== 1)) {
     return reject('E_ROUGHTIME_BAD_VALUE', 'TYPE is not the response type 1');
   }
@@ -232,7 +243,8 @@ export async function verifyReply(input: VerifyReplyInput): Promise<VerifyReplyR
   const minTime = readU64(mint, 0);
   const maxTime = readU64(maxt, 0);
   if (minTime > maxTime) return reject('E_ROUGHTIME_DELEGATION_WINDOW', 'DELE has MINT after MAXT');
-  if (midpoint < minTime || midpoint > maxTime) return reject('E_ROUGHTIME_DELEGATION_WINDOW', 'MIDP lies outside [MINT, MAXT]');
+  if (midpoint < minTime || midpoint > maxTime)
+    return reject('E_ROUGHTIME_DELEGATION_WINDOW', 'MIDP lies outside [MINT, MAXT]');
 
   // §5.3.1: our leaf, INDX and PATH give ROOT.
   const index = readU32(indx, 0);
@@ -281,7 +293,13 @@ function toTime(reply: VerifiedReply, maxRadiusSeconds: number): VerifyReplyResu
   const earliest = (lo * 1000n) / units;
   const latest = (hi * 1000n + units - 1n) / units;
   if (lo < 0n || latest > BigInt(MAX_DATE_MS)) {
-    return { ok: true, kind: 'unusable', code: 'E_ROUGHTIME_TIME_RANGE', detail: 'MIDP ± RADI is outside the representable time range', reply };
+    return {
+      ok: true,
+      kind: 'unusable',
+      code: 'E_ROUGHTIME_TIME_RANGE',
+      detail: 'MIDP ± RADI is outside the representable time range',
+      reply,
+    };
   }
   return { ok: true, kind: 'time', reply, interval: { earliestMs: Number(earliest), latestMs: Number(latest) } };
 }
