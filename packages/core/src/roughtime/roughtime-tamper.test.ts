@@ -177,6 +177,42 @@ describe.each(all)('$name', (c) => {
     expect((await verifyReply({ request: c.request, reply: longer, publicKey: c.publicKey })).ok).toBe(false);
   });
 
+  it('splices (a range deleted, duplicated or replaced) never throw and never change what verifies', async () => {
+    const orig = await verifyReply({ request: c.request, reply: c.reply, publicKey: c.publicKey });
+    if (!orig.ok) throw new Error('original must verify');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: c.reply.length }),
+        fc.nat({ max: 80 }),
+        fc.constantFrom('delete', 'duplicate', 'replace'),
+        fc.uint8Array({ minLength: 1, maxLength: 80 }),
+        async (at, len, op, junk) => {
+          const head = c.reply.subarray(0, at);
+          const mid = c.reply.subarray(at, at + len);
+          const tail = c.reply.subarray(at + len);
+          const parts =
+            op === 'delete' ? [head, tail] : op === 'duplicate' ? [head, mid, mid, tail] : [head, junk, tail];
+          const bad = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+          let o = 0;
+          for (const p of parts) {
+            bad.set(p, o);
+            o += p.length;
+          }
+          const res = await verifyReply({ request: c.request, reply: bad, publicKey: c.publicKey });
+          if (res.ok) {
+            expect([res.kind, res.reply.midpoint, res.reply.radius, res.reply.version]).toEqual([
+              orig.kind,
+              orig.reply.midpoint,
+              orig.reply.radius,
+              orig.reply.version,
+            ]);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it('for draft 12+, any tampered byte of the request makes the reply fail (§5.3: the leaf is the request)', async () => {
     if (c.request.profile.leaf !== 'request') return;
     await fc.assert(
