@@ -15,11 +15,19 @@ import { fromUtf8, utf8 } from './bytes.js';
 /** At most 4 bytes per character. */
 export const MAX_NAME_BYTES = LIMITS.maxNameChars * 4;
 
-/** C0/C1 controls, line/paragraph separators, lone surrogates: never in a name (THREATS D.22-23). */
+/**
+ * Never in a name (THREATS D.22-23): C0/C1 controls, line/paragraph separators, lone
+ * surrogates, and the zero-width and bidi controls (U+061C, U+200B-200F, U+202A-202E,
+ * U+2060-2064, U+2066-2069, U+FEFF). Explicit ranges, not Unicode properties: every member
+ * must judge a credential alike whatever its JavaScript engine's Unicode version, or one that
+ * refuses a commit the others accept is split off the group. The client's name rules
+ * (client/names.ts) are stricter still; this is the floor for names that arrive over MLS.
+ */
 // eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/u;
+const FORBIDDEN =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]/u;
 
-/** A display name as credentials carry it: 1-32 characters, no control characters. */
+/** A display name as credentials carry it: 1-32 characters, none of FORBIDDEN. */
 export function isValidName(name: unknown): name is string {
   if (typeof name !== 'string' || name.length === 0) return false;
   const chars = [...name].length;

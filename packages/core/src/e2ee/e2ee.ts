@@ -40,7 +40,10 @@ function checkRoom(room: unknown): asserts room is string {
 
 function checkName(name: unknown): asserts name is string {
   if (!isValidName(name))
-    throw new UsageError('E_NAME_INVALID', '"name" expected 1-32 characters without control characters');
+    throw new UsageError(
+      'E_NAME_INVALID',
+      '"name" expected 1-32 characters without control, zero-width or bidi characters',
+    );
 }
 
 /**

@@ -266,6 +266,9 @@ describe('welcomeWithoutInviterRefused', () => {
     await expect(e2ee.createGroup(id, '', room)).rejects.toMatchObject({ code: 'E_NAME_INVALID' });
     await expect(e2ee.createGroup(id, 'a\nb', room)).rejects.toMatchObject({ code: 'E_NAME_INVALID' });
     await expect(e2ee.createGroup(id, 'x'.repeat(33), room)).rejects.toMatchObject({ code: 'E_NAME_INVALID' });
+    for (const name of ['a\u202eb', 'a\u200bb', 'a\u2066b', '\ufeffa', 'a\u061cb']) {
+      await expect(e2ee.createGroup(id, name, room)).rejects.toMatchObject({ code: 'E_NAME_INVALID' });
+    }
     await expect(e2ee.createGroup(id, 'x', 'room')).rejects.toMatchObject({ code: 'E_USAGE' });
     await expect(e2ee.createJoinRequest(id, 'x', room, new Uint8Array(16))).rejects.toMatchObject({ code: 'E_USAGE' });
     const fakePending = { room, request: new Uint8Array(), dispose() {} };
