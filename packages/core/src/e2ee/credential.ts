@@ -23,8 +23,8 @@ export const MAX_NAME_BYTES = LIMITS.maxNameChars * 4;
  * refuses a commit the others accept is split off the group. The client's name rules
  * (client/names.ts) are stricter still; this is the floor for names that arrive over MLS.
  */
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]/u;
 
 /** A display name as credentials carry it: 1-32 characters, none of FORBIDDEN. */
