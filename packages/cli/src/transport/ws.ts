@@ -6,8 +6,15 @@
  *   before it is buffered (THREATS A.1). No compression (A.10), no redirects.
  * - No `Origin` header: the CLI is not a browser (the relay checks Origin only when one is sent).
  * - `onClose` is called exactly once, also when the connection never opened (code 1006).
+ * - With `certFingerprint` (the link's `c`, SHA-256 of the server's certificate), a `wss://`
+ *   server must present exactly that certificate (THREATS E.26). It is checked on a first TLS
+ *   connection that sends nothing, then the WebSocket connects trusting only that certificate
+ *   and checks its fingerprint again, so no byte of the request (which carries the secret base
+ *   path) reaches a server with another certificate. No fall-back to `ws://`.
  */
-import { WebSocket, type RawData } from 'ws';
+import { createHash, X509Certificate } from 'node:crypto';
+import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import type { Transport, TransportConnection, TransportHandlers } from '@safehouse/core/client';
 import { LIMITS } from '@safehouse/core/protocol';
 
@@ -16,7 +23,12 @@ export type WsTransportOptions = {
   maxPayload?: number;
   /** Time allowed for the TCP, TLS and HTTP upgrade handshakes. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** SHA-256 of the server's DER certificate (an invite link's `c`): pins it for `wss://`. */
+  certFingerprint?: Uint8Array;
 };
+
+/** Close code we report when the pinned certificate does not match (1015: TLS handshake failure). */
+export const CLOSE_CERT_MISMATCH = 1015;
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
@@ -24,42 +36,96 @@ function toBytes(data: RawData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+function sha256(der: Buffer): Buffer {
+  return createHash('sha256').update(der).digest();
+}
+
+function matches(cert: PeerCertificate | undefined, pin: Uint8Array): boolean {
+  return cert?.raw !== undefined && Buffer.compare(sha256(cert.raw), Buffer.from(pin)) === 0;
+}
+
+/** Fetches the server's certificate over TLS without sending any application data. */
+function probeCertificate(url: URL, timeoutMs: number): Promise<PeerCertificate | undefined> {
+  return new Promise((resolve) => {
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const socket = tlsConnect({ host, port: Number(url.port || 443), servername: /^[\d.:]+$/.test(host) ? '' : host, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    const done = (cert: PeerCertificate | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(cert);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    socket.once('secureConnect', () => done(socket.getPeerCertificate()));
+    socket.once('error', () => done(undefined));
+  });
+}
+
 export function createWsTransport(options: WsTransportOptions = {}): Transport {
   const maxPayload = options.maxPayload ?? LIMITS.maxFrameBytes;
   const handshakeTimeout = options.handshakeTimeoutMs ?? 10_000;
+  const pin = options.certFingerprint;
   return {
     open(url: string, handlers: TransportHandlers): TransportConnection {
       let closed = false;
+      let ws: WebSocket | undefined;
       const finish = (code: number, reason: string) => {
         if (closed) return;
         closed = true;
         handlers.onClose(code, reason);
       };
-      const ws = new WebSocket(url, { maxPayload, perMessageDeflate: false, handshakeTimeout, followRedirects: false });
-      ws.on('open', () => handlers.onOpen());
-      ws.on('message', (data: RawData, isBinary: boolean) => {
+      const start = (tls: { ca?: string; pinned?: Uint8Array }) => {
         if (closed) return;
-        if (!isBinary) {
-          ws.close(1003, 'binary frames only');
-          return;
-        }
-        handlers.onFrame(toBytes(data));
-      });
-      ws.on('close', (code: number, reason: Buffer) => finish(code, reason.toString('utf8')));
-      // 'close' follows every 'error' (refused, 404 at the upgrade, oversized frame); the error
-      // itself may name the URL, which holds the secret base path: it is not passed on.
-      ws.on('error', () => undefined);
+        // ws passes TLS options on to https.request; its types only know some of them.
+        const pinned: ConnectionOptions =
+          tls.ca !== undefined && tls.pinned !== undefined
+            ? {
+                ca: tls.ca,
+                // The chain is the pinned certificate itself; the name in it does not matter.
+                checkServerIdentity: (_host, cert) => (matches(cert, tls.pinned!) ? undefined : new Error('certificate mismatch')),
+              }
+            : {};
+        const wsOptions: ClientOptions = { maxPayload, perMessageDeflate: false, handshakeTimeout, followRedirects: false };
+        const socket = new WebSocket(url, Object.assign(wsOptions, pinned));
+        ws = socket;
+        socket.on('open', () => !closed && handlers.onOpen());
+        socket.on('message', (data: RawData, isBinary: boolean) => {
+          if (closed) return;
+          if (!isBinary) {
+            socket.close(1003, 'binary frames only');
+            return;
+          }
+          handlers.onFrame(toBytes(data));
+        });
+        socket.on('close', (code: number, reason: Buffer) => finish(code, reason.toString('utf8')));
+        // 'close' follows every 'error' (refused, 404 at the upgrade, oversized frame); the error
+        // itself may name the URL, which holds the secret base path: it is not passed on.
+        socket.on('error', () => undefined);
+      };
+
+      const target = new URL(url);
+      if (pin !== undefined && target.protocol === 'wss:') {
+        void probeCertificate(target, handshakeTimeout).then((cert) => {
+          if (closed) return;
+          if (!cert || !matches(cert, pin)) return finish(CLOSE_CERT_MISMATCH, "the server's certificate does not match the link");
+          start({ ca: new X509Certificate(cert.raw).toString(), pinned: pin });
+        });
+      } else if (pin !== undefined && target.protocol !== 'wss:') {
+        // A link that pins a certificate is never used without TLS.
+        setImmediate(() => finish(CLOSE_CERT_MISMATCH, 'the link pins a certificate but the address is not wss://'));
+      } else start({});
+
       return {
         send(bytes: Uint8Array): void {
-          if (ws.readyState === WebSocket.OPEN) ws.send(bytes, { binary: true });
+          if (ws?.readyState === WebSocket.OPEN) ws.send(bytes, { binary: true });
         },
         close(code?: number, reason?: string): void {
-          if (ws.readyState === WebSocket.CLOSED) return;
-          if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-          else ws.close(code ?? 1000, reason);
+          if (ws && ws.readyState !== WebSocket.CLOSED) {
+            if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+            else ws.close(code ?? 1000, reason);
+          }
           finish(code ?? 1000, reason ?? '');
         },
-        bufferedAmount: () => ws.bufferedAmount,
+        bufferedAmount: () => ws?.bufferedAmount ?? 0,
       };
     },
   };
