@@ -62,7 +62,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   });
 
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ type: 'ready', url: server.url, invite: server.url, port: server.port }) + '\n');
+    process.stdout.write(JSON.stringify({ type: 'ready', url: server.url, invite: server.url, port: server.port, pid: process.pid }) + '\n');
   } else {
     process.stdout.write(
       [

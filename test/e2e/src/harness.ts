@@ -74,10 +74,21 @@ export class Server extends Proc {
   url = '';
   port = 0;
   basePath = '';
+  /** The server's own pid (differs from the child's when it runs under strace). */
+  pid = 0;
 }
 
-export async function startServe(args: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--json', '--port', '0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+export interface ServeSpawn {
+  /** Run under `strace -f -e trace=%file`, writing the trace to this file. */
+  straceTo?: string;
+  nodeArgs?: string[];
+  cwd?: string;
+}
+
+export async function startServe(args: string[] = [], how: ServeSpawn = {}): Promise<Server> {
+  const nodeCmd = [process.execPath, ...(how.nodeArgs ?? []), BIN, 'serve', '--json', '--port', '0', ...args];
+  const [cmd, ...cmdArgs] = how.straceTo ? ['strace', '-f', '-qq', '-e', 'trace=%file', '-o', how.straceTo, ...nodeCmd] : nodeCmd;
+  const child = spawn(cmd!, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'], cwd: how.cwd });
   const s = new Server(child);
   const ready = await Promise.race([
     s.waitFor((e) => e.type === 'ready', 20_000, 'ready'),
@@ -88,6 +99,7 @@ export async function startServe(args: string[] = []): Promise<Server> {
   s.url = String(ready.url);
   s.port = Number(ready.port);
   s.basePath = new URL(s.url).pathname.replace(/\/$/, '');
+  s.pid = Number(ready.pid);
   return s;
 }
 
