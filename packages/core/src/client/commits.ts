@@ -24,6 +24,7 @@ import { bytesEqual, type Room } from './room.js';
 type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest };
 type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array };
 type Intent = AddIntent | RemoveIntent;
+const MAX_KEPT_WELCOMES = 16;
 type Pending = { commit: PendingCommit; keys: string[]; joinId?: string; kp?: string };
 
 export class Committer {
@@ -210,7 +211,12 @@ export class Committer {
       this.#later(room.ctx.timing.joinerSubscribeMs);
     }
     if (p.joinId && p.commit.welcome) {
-      if (p.kp) this.#welcomes.set(p.kp, p.commit.welcome);
+      if (p.kp) {
+        this.#welcomes.set(p.kp, p.commit.welcome);
+        // A Welcome carries the ratchet tree (up to ~60 KiB): keep the latest few only. A joiner
+        // asks again within the relay's 120 s join lifetime, long before 16 others joined.
+        for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);
+      }
       this.#sendEnvelope(p.joinId, { kind: 'welcome', welcome: p.commit.welcome });
     }
     await room.onOwnCommit(p.commit.added, p.commit.removed);
