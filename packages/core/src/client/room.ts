@@ -11,7 +11,7 @@
  */
 import type { GroupSession, Member } from '../e2ee/api.js';
 import type { RelayHeader } from '../protocol/frames.js';
-import { missingCaseError, UsageError } from '../protocol/errors.js';
+import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId } from '../protocol/ids.js';
 import { LIMITS } from '../protocol/limits.js';
 import { Committer } from './commits.js';
@@ -79,8 +79,10 @@ export class Room {
   /** Runs `job` after every job queued before it; a job that throws is reported, not fatal. */
   enqueue(job: () => Promise<void>): Promise<void> {
     const run = this.#queue.then(job).catch((cause: unknown) => {
-      const message = cause instanceof UsageError ? cause.message : 'an internal error happened in this room';
-      this.ctx.emit({ type: 'error', code: cause instanceof UsageError ? cause.code : 'E_INTERNAL', message, room: this.id });
+      // Our own errors carry a code and a sentence without secrets; anything else is a bug.
+      const known = cause instanceof SafehouseError;
+      const message = known ? cause.message : 'an internal error happened in this room';
+      this.ctx.emit({ type: 'error', code: known ? cause.code : 'E_INTERNAL', message, room: this.id });
     });
     this.#queue = run;
     return run;
