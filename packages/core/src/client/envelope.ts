@@ -45,13 +45,15 @@ const Text = v.pipe(
   v.string(),
   v.check((s) => s.length > 0 && utf8.encode(s).length <= LIMITS.maxTextBytes, 'text expected 1 to 16 KiB'),
 );
+const Counter = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER));
 const B64Id = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/));
 const B64Key = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/));
 
 /** Unknown keys are dropped (later versions may add some); unknown kinds are refused. */
 const AppPayload = v.variant('t', [
-  v.object({ t: v.literal('text'), text: Text }),
-  v.object({ t: v.literal('me'), text: Text }),
+  /** `n`: the sender's counter in this room, for gap detection (gaps.ts); optional. */
+  v.object({ t: v.literal('text'), text: Text, n: v.optional(Counter) }),
+  v.object({ t: v.literal('me'), text: Text, n: v.optional(Counter) }),
   /** An invitation to a direct-message room: `to` is the invitee's fingerprint, `secret` the room's invite secret. */
   v.object({ t: v.literal('dm'), to: B64Key, room: B64Id, secret: B64Key }),
 ]);

@@ -35,6 +35,8 @@ export type ClientEvent =
       action?: boolean;
       /** Our own message, echoed. */
       self?: boolean;
+      /** This many earlier messages from the same sender have not arrived (yet): dropped or delayed. */
+      gap?: number;
     }
   | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string }
   | { type: 'member-left'; room: string; roomName: string; name: string }

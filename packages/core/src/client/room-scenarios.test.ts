@@ -61,6 +61,23 @@ describe('rooms: joining, commits, epochs, leaving, restarts (real e2ee, in-memo
     expect(alice!.of('message').filter((m) => m.self).map((m) => m.text)).toEqual(['one', 'two']);
   });
 
+  it('aDroppedMessageIsFlaggedAsAGap', async () => {
+    const [alice, bob] = await s.room(['alice', 'bob']);
+    await alice!.client.command('one');
+    await until(() => bob!.texts().length === 1, 'one');
+    s.relay.filter = (_c, h) => !(h.t === 'msg' && h.kind === 'app');
+    await alice!.client.command('two (dropped)');
+    await alice!.client.command('three (dropped)');
+    await sleep(20);
+    s.relay.filter = () => true;
+    await alice!.client.command('four');
+    await until(() => bob!.texts().includes('four'), 'four');
+    expect(bob!.of('message').map((m) => [m.text, m.gap])).toEqual([
+      ['one', undefined],
+      ['four', 2],
+    ]);
+  });
+
   it('aMessageForAFutureEpochWaitsForTheCommit', async () => {
     const relay = s.relay;
     const [alice, bob] = await s.room(['alice', 'bob']);

@@ -12,9 +12,10 @@
 import type { GroupSession, Member } from '../e2ee/api.js';
 import type { RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
-import { randomId } from '../protocol/ids.js';
+import { randomId, toBase64Url } from '../protocol/ids.js';
 import { LIMITS } from '../protocol/limits.js';
 import { Committer } from './commits.js';
+import { GapTracker } from './gaps.js';
 import type { RoomContext } from './context.js';
 import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
@@ -49,6 +50,7 @@ export class Room {
   readonly #joiner: Joiner | undefined;
   #queue: Promise<void> = Promise.resolve();
   #future: Array<{ header: MsgHeader; body: Uint8Array; epoch: number }> = [];
+  readonly #gaps = new GapTracker();
 
   private constructor(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct: DirectPeer | undefined, ticket?: JoinTicket) {
     this.ctx = ctx;
@@ -179,7 +181,8 @@ export class Room {
     }
     switch (payload.t) {
       case 'text':
-      case 'me':
+      case 'me': {
+        const gap = this.#gaps.seen(toBase64Url(sender.fingerprint), payload.n);
         this.ctx.emit({
           type: 'message',
           id,
@@ -191,8 +194,10 @@ export class Room {
           ts: this.ctx.clock.now(),
           direct: this.direct !== undefined,
           ...(payload.t === 'me' ? { action: true } : {}),
+          ...(gap > 0 ? { gap } : {}),
         });
         return;
+      }
       case 'dm':
         this.ctx.onDirectInvite(this.id, sender, payload);
         return;
@@ -271,7 +276,8 @@ export class Room {
     await this.enqueue(async () => {
       const session = this.session;
       if (!session || this.state !== 'member') return;
-      const body = await session.encrypt(encodeAppPayload(payload), { room: this.id, id });
+      const numbered = payload.t === 'dm' ? payload : { ...payload, n: this.#gaps.next() };
+      const body = await session.encrypt(encodeAppPayload(numbered), { room: this.id, id });
       this.ctx.outbox.add({
         header: { v: 1, t: 'pub', room: this.id, id, kind: 'app', epoch: session.epoch() },
         body,
