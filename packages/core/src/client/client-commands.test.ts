@@ -97,6 +97,29 @@ describe('client commands, direct messages and keys (real e2ee, in-memory relay)
     expect(alice!.last('error')).toMatchObject({ code: 'E_BAD_LINK' });
   });
 
+  it('inviteShowsTheCurrentRoomsLinkAndAnyMemberCanShareIt', async () => {
+    const [alice, bob] = await s.room(['alice', 'bob']);
+    const room = alice!.client.currentRoom()!;
+    await bob!.client.command('/invite');
+    const inv = bob!.last('invite')!;
+    expect(inv).toMatchObject({ room, roomName: 'lobby' });
+    expect(inv.link).toContain('#');
+    // bob's link names bob as the inviter; carol gets in with it.
+    const carol = await s.joiner('carol', inv.link);
+    await until(() => carol.of('joined').length === 1, 'carol admitted with the link bob showed');
+    expect(carol.last('joined')!.room).toBe(room);
+    await alice!.client.command('/invite extra');
+    expect(alice!.last('error')).toMatchObject({ code: 'E_USAGE' });
+    // A direct room has no link.
+    await alice!.client.command('/msg bob psst');
+    await until(() => bob!.texts().includes('psst'), 'the DM');
+    await alice!.client.command('/rooms');
+    const dm = alice!.last('rooms')!.rooms.find((r) => r.direct)!;
+    await alice!.client.command(`/switch ${dm.room}`);
+    await alice!.client.command('/invite');
+    expect(alice!.last('error')).toMatchObject({ code: 'E_USAGE' });
+  });
+
   it('rejectsABadNameOrLinkUpFront', () => {
     const relay = s.relay;
     expect(() => createClient({ transport: relay.transport(), name: 'a b', link: BASE })).toThrow(expect.objectContaining({ code: 'E_NAME_INVALID' }));

@@ -33,6 +33,7 @@ describe('parseCommand', () => {
     expect(cmd('/room create ops')).toEqual({ kind: 'room-create', name: 'ops' });
     expect(cmd('/join http://h/x/#r=1')).toEqual({ kind: 'join', link: 'http://h/x/#r=1' });
     expect(cmd('/rooms')).toEqual({ kind: 'rooms' });
+    expect(cmd('/invite')).toEqual({ kind: 'invite' });
     expect(cmd('/switch ops')).toEqual({ kind: 'switch', room: 'ops' });
     expect(cmd('/leave')).toEqual({ kind: 'leave' });
     expect(cmd('/fingerprint')).toEqual({ kind: 'fingerprint' });

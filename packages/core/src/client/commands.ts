@@ -15,6 +15,7 @@ export type Command =
   | { kind: 'me'; text: string }
   | { kind: 'users' }
   | { kind: 'room-create'; name: string }
+  | { kind: 'invite' }
   | { kind: 'join'; link: string }
   | { kind: 'rooms' }
   | { kind: 'switch'; room: string }
@@ -37,6 +38,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/me TEXT', description: 'send an action ("* you TEXT")' },
   { usage: '/users', description: 'list the members of the current room, with fingerprints' },
   { usage: '/room create NAME', description: 'create a room and show its invite link' },
+  { usage: '/invite', description: "show the current room's invite link (share it privately: it admits whoever holds it)" },
   { usage: '/join LINK', description: 'join a room from its invite link' },
   { usage: '/rooms', description: 'list your rooms' },
   { usage: '/switch ROOM', description: 'make ROOM (a name or an id) the current room' },
@@ -63,6 +65,7 @@ function firstWord(s: string): [string, string] {
 const NO_ARGS = {
   '/users': 'users',
   '/rooms': 'rooms',
+  '/invite': 'invite',
   '/leave': 'leave',
   '/fingerprint': 'fingerprint',
   '/code': 'code',

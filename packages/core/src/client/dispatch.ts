@@ -18,6 +18,8 @@ export interface CommandHost {
   current(): Room | undefined;
   setCurrent(room: Room): void;
   createRoom(name: string): Promise<void>;
+  /** The invite link of one of our rooms (its fragment carries the room's secret). */
+  inviteLink(room: Room): string;
   joinLink(link: string): Promise<void>;
   quit(): Promise<unknown>;
 }
@@ -88,6 +90,14 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
     }
     case 'room-create':
       return host.createRoom(cmd.name);
+    case 'invite': {
+      const room = memberRoom();
+      if (!room) return;
+      // A direct room admits its two members only: it has no link to share.
+      if (room.direct) return fail('E_USAGE', `${room.roomName} is a direct-message room: it has no invite link`, room.id);
+      ctx.emit({ type: 'invite', room: room.id, roomName: room.roomName, link: host.inviteLink(room) });
+      return;
+    }
     case 'join':
       return host.joinLink(cmd.link);
     case 'rooms': {
