@@ -4,7 +4,8 @@ import { randomId } from '../protocol/ids.js';
 import { DeviceIdentity } from './identity.js';
 import { createE2ee, exportIdentity, importIdentity } from './index.js';
 
-const fast = { iterations: 100_000 };
+/** The cheapest cost a file may ask for (2^14: 16 MiB), to keep the tests quick. */
+const fast = { logN: 14 };
 
 describe('device identities', () => {
   it('Ed25519 public key, fingerprint = SHA-256(public key), non-extractable by default', async () => {
@@ -48,9 +49,10 @@ describe('identity files (passphrase-encrypted)', () => {
     const file = await exportIdentity(id, 'pw', fast);
     await expect(importIdentity(file, 'PW')).rejects.toMatchObject({ code: 'E_IDENTITY_LOCKED' });
     await fc.assert(
-      // (Bytes 5-8, the iteration count, are left out: a flip there may ask for millions of rounds.)
+      // (Bytes 5-7, the scrypt cost, are left out here: a flip there may ask for a costly but
+      // allowed setting; they are covered below.)
       fc.asyncProperty(
-        fc.integer({ min: 0, max: file.length - 1 }).filter((i) => i < 5 || i > 8),
+        fc.integer({ min: 0, max: file.length - 1 }).filter((i) => i < 5 || i > 7),
         fc.integer({ min: 1, max: 255 }),
         async (i, x) => {
           const t = file.slice();
@@ -67,9 +69,40 @@ describe('identity files (passphrase-encrypted)', () => {
     }
   });
 
+  it('version 2 header: scrypt cost in the clear, authenticated', async () => {
+    const id = await createE2ee().createIdentity({ exportable: true });
+    const file = await exportIdentity(id, 'pw', fast);
+    expect([...file.slice(0, 8)]).toEqual([0x53, 0x48, 0x49, 0x44, 2, 14, 8, 1]);
+    // A cheaper, a costlier (still allowed) or an unbounded cost, or another version: all refused.
+    for (const [i, v] of [
+      [4, 1],
+      [5, 13],
+      [5, 15],
+      [5, 21],
+      [5, 255],
+      [6, 16],
+      [6, 0],
+      [7, 2],
+      [7, 0],
+    ] as const) {
+      const t = file.slice();
+      t[i] = v;
+      await expect(importIdentity(t, 'pw')).rejects.toMatchObject({ code: 'E_IDENTITY_LOCKED' });
+    }
+  });
+
+  it('defaults to scrypt N = 2^17, r = 8, p = 1', async () => {
+    const id = await createE2ee().createIdentity({ exportable: true });
+    const file = await exportIdentity(id, 'pw');
+    expect([...file.slice(4, 8)]).toEqual([2, 17, 8, 1]);
+    expect((await importIdentity(file, 'pw')).publicKey).toEqual(id.publicKey);
+  });
+
   it('refuses weak settings', async () => {
     const id = await createE2ee().createIdentity({ exportable: true });
     await expect(exportIdentity(id, '', fast)).rejects.toMatchObject({ code: 'E_USAGE' });
-    await expect(exportIdentity(id, 'pw', { iterations: 1000 })).rejects.toMatchObject({ code: 'E_USAGE' });
+    for (const logN of [10, 13, 21, 14.5, Number.NaN]) {
+      await expect(exportIdentity(id, 'pw', { logN })).rejects.toMatchObject({ code: 'E_USAGE' });
+    }
   });
 });
