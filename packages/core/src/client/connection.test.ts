@@ -89,14 +89,15 @@ describe('Connection', () => {
     expect(t.ready[1]).toEqual({ relay: relayA, restarted: false, first: false });
 
     t.socks[1]!.handlers.onClose(1001, 'going away');
-    t.clock.advance(250);
+    const s = t.states.at(-1)!;
+    t.clock.advance(s.state === 'reconnecting' ? s.delayMs : NaN);
     const relayB = randomId();
     t.handshake(t.socks[2]!, relayB);
     expect(t.ready[2]).toEqual({ relay: relayB, restarted: true, first: false });
     expect(t.states.at(-1)).toEqual({ state: 'connected', restarted: true });
   });
 
-  it('backs off exponentially with jitter while the relay is down, and resets after a success', () => {
+  it('backs off exponentially with jitter while the relay is down, and starts over after a lasting connection', () => {
     const t = setup(() => 0.999);
     t.conn.start();
     const delays: number[] = [];
@@ -108,8 +109,15 @@ describe('Connection', () => {
       t.clock.advance(s.delayMs);
     }
     expect(delays).toEqual([499, 999, 1998, 3996, 7992, 14985, 14985, 14985]);
+    // A relay that accepts and drops at once does not reset the backoff...
     t.handshake(t.socks[8]!, randomId());
     t.socks[8]!.handlers.onClose(1006, '');
+    expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 8, delayMs: 14985 });
+    t.clock.advance(14985);
+    // ...a connection that lasted does.
+    t.handshake(t.socks[9]!, randomId());
+    t.clock.advance(10_000);
+    t.socks[9]!.handlers.onClose(1006, '');
     expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 0, delayMs: 499 });
   });
 

@@ -8,7 +8,8 @@
  *   `relay` id than last time means the relay restarted (the outbox resends recent messages).
  * - App-level `ping` every 20 s; no `pong` within 10 s → drop and reconnect (browsers cannot see
  *   WebSocket pings, and a half-open TCP connection may never report its death).
- * - Reconnect after `backoffDelay(n)`: full jitter over 0.5 s × 2^n, capped at 15 s.
+ * - Reconnect after `backoffDelay(n)`: full jitter over 0.5 s × 2^n, capped at 15 s; n starts
+ *   over once a connection stayed up 10 s.
  * Frames from a connection that was already dropped are ignored (each open has a generation).
  */
 import type { ClientHeader, RelayHeader } from '../protocol/frames.js';
@@ -27,6 +28,9 @@ export const CONNECTION_DEFAULTS = {
   backoffBaseMs: 500,
   backoffCapMs: 15_000,
 } as const;
+
+/** A connection up this long counts as a success: the next drop starts the backoff over. */
+const STABLE_MS = 10_000;
 
 /** Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): uniform in [0, min(cap, base·2^n)). */
 export function backoffDelay(
@@ -73,6 +77,7 @@ export class Connection {
   #conn: TransportConnection | undefined;
   #gen = 0;
   #attempt = 0;
+  #readyAt: number | undefined;
   #relay: string | undefined;
   #maxFrame: number = LIMITS.maxFrameBytes;
   #timers: { ping?: TimerId; pong?: TimerId; hello?: TimerId; retry?: TimerId } = {};
@@ -157,7 +162,7 @@ export class Connection {
       this.#relay = h.relay;
       this.#maxFrame = Math.min(LIMITS.maxFrameBytes, Math.max(1024, h.maxFrame));
       this.#phase = 'ready';
-      this.#attempt = 0;
+      this.#readyAt = this.#o.clock.now();
       this.#schedulePing();
       this.#o.onState({ state: 'connected', restarted });
       this.#o.onReady({ relay: h.relay, restarted, first });
@@ -190,6 +195,10 @@ export class Connection {
     const conn = this.#conn;
     this.#conn = undefined;
     if (closeIt) conn?.close(4000, 'reconnecting');
+    // The backoff starts over only after a connection that lasted: a relay that accepts and
+    // drops us at once (overload, abuse limits) must not be hammered at the shortest delay.
+    if (this.#phase === 'ready' && this.#readyAt !== undefined && this.#o.clock.now() - this.#readyAt >= STABLE_MS) this.#attempt = 0;
+    this.#readyAt = undefined;
     const delayMs = backoffDelay(this.#attempt, this.#random, this.#o.backoffBaseMs, this.#o.backoffCapMs);
     this.#phase = 'waiting';
     this.#o.onState({ state: 'reconnecting', delayMs, attempt: this.#attempt, reason });
