@@ -16,6 +16,7 @@ import { randomId, toBase64Url } from '../protocol/ids.js';
 import { LIMITS } from '../protocol/limits.js';
 import { Committer } from './commits.js';
 import { GapTracker } from './gaps.js';
+import { checkNameAvailable, normalizeName } from './names.js';
 import type { RoomContext } from './context.js';
 import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
@@ -223,10 +224,26 @@ export class Room {
     for (const m of removed) this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name });
     for (const m of added) {
       await this.observe(m);
-      this.ctx.emit({ type: 'member-joined', room: this.id, roomName: this.roomName, name: m.name, fingerprint: await this.ctx.fingerprint(m.fingerprint) });
+      const fingerprint = await this.ctx.fingerprint(m.fingerprint);
+      this.ctx.emit({ type: 'member-joined', room: this.id, roomName: this.roomName, name: m.name, fingerprint });
+      this.#checkName(m, fingerprint);
     }
     for (const m of updated) await this.observe(m);
     if (added.length > 0) this.ctx.onMembersChanged(this.id);
+  }
+
+  /**
+   * Our committer refuses bad and look-alike names, but the member who added `m` may run other
+   * code: if the name breaks the rules, say so, with the fingerprint that tells them apart.
+   */
+  #checkName(m: Member, fingerprint: string): void {
+    const n = normalizeName(m.name);
+    const others = this.members().filter((o) => o.leaf !== m.leaf);
+    const taken = n.ok && n.name === m.name ? checkNameAvailable(m.name, others.map((o) => o.name)) : undefined;
+    if (taken?.ok) return;
+    const code = taken ? 'E_NAME_TAKEN' : 'E_NAME_INVALID';
+    const why = taken ? 'looks like the name of another member' : 'breaks the name rules';
+    this.ctx.emit({ type: 'error', code, message: `warning: a member was admitted under a name that ${why}; tell members apart by fingerprint (${fingerprint}), see /users`, room: this.id });
   }
 
   /** Called by the committer once our own commit is confirmed. */
