@@ -144,6 +144,18 @@ describe('rooms: joining, commits, epochs, leaving, restarts (real e2ee, in-memo
     expect(carol!.texts()).not.toContain('secret after carol');
   });
 
+  it('quitDeliversWhatWasWrittenThenLeaves', async () => {
+    const [alice, bob] = await s.room(['alice', 'bob']);
+    await bob!.client.command('last words');
+    const result = await bob!.client.quit();
+    expect(result).toEqual({ delivered: true });
+    await until(() => alice!.texts().includes('last words'), 'the message');
+    await until(() => alice!.of('member-left').some((e) => e.name === 'bob'), 'bob removed');
+    expect(bob!.last('connection')).toMatchObject({ state: 'offline' });
+    await bob!.client.command('too late');
+    expect(bob!.last('error')).toMatchObject({ code: 'E_USAGE' });
+  });
+
   it('aRelayRestartLosesAndDuplicatesNothing', async () => {
     const relay = s.relay;
     const [alice, bob, carol] = await s.room(['alice', 'bob', 'carol']);
