@@ -41,6 +41,20 @@ export default tseslint.config(
     },
   },
   {
+    // The web client renders peer data as text nodes only (THREATS D.24): no markup sinks at all.
+    files: ['packages/web/src/**/*.ts', 'packages/web/src/**/*.tsx'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[property.name=/^(innerHTML|outerHTML)$/]", message: 'Never write peer data as markup.' },
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'Never write peer data as markup.' },
+        { selector: "CallExpression[callee.property.name=/^(insertAdjacentHTML|write|writeln|createContextualFragment)$/]", message: 'Never write peer data as markup.' },
+        { selector: "CallExpression[callee.property.name='setItem']", message: 'The web client stores nothing (THREATS: a seized device).' },
+      ],
+      'no-restricted-globals': ['error', { name: 'localStorage', message: 'The web client stores nothing.' }, { name: 'sessionStorage', message: 'The web client stores nothing.' }, { name: 'indexedDB', message: 'The web client stores nothing.' }, { name: 'eval', message: 'No eval (CSP forbids it).' }],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

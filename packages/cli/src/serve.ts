@@ -2,6 +2,8 @@
  * `safehouse serve`: starts the gate and the relay with in-memory state, prints the link, and
  * shuts down cleanly on SIGINT/SIGTERM. Nothing is written to disk.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { isValidBasePath, UsageError } from '@safehouse/core/protocol';
 import { startServer, type Logger, type LogEvent, type LogFields } from '@safehouse/server';
 
@@ -40,6 +42,12 @@ function cliLogger(json: boolean, verbose: boolean): Logger {
   return { info: (e, f) => write('info', e, f), warn: (e, f) => write('warn', e, f) };
 }
 
+/** The built web client (packages/web/dist), beside this package in the repository. */
+export function defaultWebRoot(): string | undefined {
+  const dir = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+  return existsSync(`${dir}index.html`) ? dir : undefined;
+}
+
 function parsePort(s: string): number {
   const n = Number(s);
   if (!/^\d+$/.test(s) || n > 65535) throw new UsageError('E_USAGE', `--port expects a number from 0 to 65535, got "${s}"`);
@@ -53,7 +61,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
       'E_BASE_PATH_INVALID',
       `--base-path expects /segment[/segment...] of letters, digits and . _ ~ -, got "${opts.basePath}"`,
     );
+  const webRoot = defaultWebRoot();
   const server = await startServer({
+    ...(webRoot !== undefined ? { webRoot } : {}),
     host: opts.host,
     port,
     ...(opts.basePath !== undefined ? { basePath: opts.basePath } : {}),
@@ -62,7 +72,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   });
 
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ type: 'ready', url: server.url, invite: server.url, port: server.port, pid: process.pid }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ type: 'ready', url: server.url, invite: server.url, port: server.port, pid: process.pid, webSha256: server.webSha256 ?? null }) + '\n',
+    );
   } else {
     process.stdout.write(
       [
@@ -71,7 +83,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
         `  Link: ${server.url}`,
         '',
         'Anyone with this link can reach the relay; the relay cannot read messages.',
-        `Start a room:  npx safehouse join '${server.url}' --name YOUR_NAME`,
+        server.webSha256 !== undefined
+          ? `Open the link in a browser, or start a room from a terminal:  npx safehouse join '${server.url}' --name YOUR_NAME`
+          : `Start a room:  npx safehouse join '${server.url}' --name YOUR_NAME`,
+        server.webSha256 !== undefined
+          ? `Web client: SHA-256 of index.html ${server.webSha256} (it pins every script and style by SRI; compare it with the published one)`
+          : 'Web client: not built (npm run build), so the link works with `safehouse join` only.',
         '',
       ].join('\n'),
     );

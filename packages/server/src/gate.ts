@@ -3,7 +3,8 @@
  * under the secret base path, and answers everything else with the standard 404 (THREATS B.12):
  *
  *   GET <base>     → 308 to <base>/         (only someone who knows the path can ask)
- *   GET <base>/    → a small page saying how to use the link
+ *   GET <base>/    → the web client's index.html (web.ts), or a small page saying how to use the link
+ *   GET <base>/assets/<file> → the web client's files, a list fixed at start-up (web.ts)
  *   GET <base>/ws  + a valid WebSocket handshake, with no Origin or our own → the relay
  *
  * The `ws` library runs with `noServer: true`: the gate validates the handshake itself before
@@ -22,16 +23,20 @@ import type { Counters } from './connection.js';
 import { sendNotFound, writeNotFound } from './notFound.js';
 import { sendPage, sendRedirect } from './page.js';
 import type { Relay } from './relay.js';
+import { isSameHostOrigin, sendWebAsset, sendWebIndex, type WebBundle } from './web.js';
 
-export type Route = 'redirect' | 'page' | 'ws' | 'none';
+export type Route = 'redirect' | 'page' | 'ws' | 'asset' | 'none';
 
-/** Matches a request target against the three routes in constant time (no early exit). */
+/**
+ * Matches a request target against the routes in constant time (no early exit): the three
+ * fixed ones, then the web client's assets (`<base>/assets/...`, a fixed list read at start).
+ */
 export class PathMatcher {
   private readonly key = randomBytes(32);
   private readonly macs: readonly Buffer[];
 
-  constructor(basePath: string) {
-    this.macs = [basePath, `${basePath}/`, `${basePath}/ws`].map((p) => this.mac(p));
+  constructor(basePath: string, assets: readonly string[] = []) {
+    this.macs = [basePath, `${basePath}/`, `${basePath}/ws`, ...assets.map((a) => `${basePath}/${a}`)].map((p) => this.mac(p));
   }
 
   private mac(s: string): Buffer {
@@ -40,10 +45,23 @@ export class PathMatcher {
 
   /** `target` is the raw request target: any query string or `%`-escape makes it no match. */
   match(target: string | undefined): Route {
+    return this.lookup(target).route;
+  }
+
+  /** The route, and for an asset its index in the list given to the constructor. */
+  lookup(target: string | undefined): { route: Route; asset: number } {
     const m = this.mac(target ?? '');
-    let hit = 0;
-    for (let i = 0; i < this.macs.length; i++) hit |= (timingSafeEqual(m, this.macs[i] as Buffer) ? 1 : 0) << i;
-    return hit === 1 ? 'redirect' : hit === 2 ? 'page' : hit === 4 ? 'ws' : 'none';
+    // The paths differ, so at most one MAC is equal: `found` and `at` say which, without branching on the secret.
+    let found = 0;
+    let at = 0;
+    for (let i = 0; i < this.macs.length; i++) {
+      const eq = timingSafeEqual(m, this.macs[i] as Buffer) ? 1 : 0;
+      found |= eq;
+      at += eq * i;
+    }
+    if (found === 0) return { route: 'none', asset: -1 };
+    const fixed: readonly Route[] = ['redirect', 'page', 'ws'];
+    return at < 3 ? { route: fixed[at] ?? 'none', asset: -1 } : { route: 'asset', asset: at - 3 };
   }
 
   wipe(): void {
@@ -110,9 +128,10 @@ export type Gate = {
   finish(): Promise<void>;
 };
 
-export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counters): Gate {
+export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counters, web?: WebBundle): Gate {
   const { limits, basePath } = opts;
-  const matcher = new PathMatcher(basePath);
+  const assets = web ? [...web.assets.values()] : [];
+  const matcher = new PathMatcher(basePath, web ? [...web.assets.keys()] : []);
   const origins = new Set<string>(opts.allowedOrigins);
   const socketsPerIp = new Map<string, number>();
   let stopping = false;
@@ -154,8 +173,10 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
   });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const route = matcher.match(req.url);
-    if (!stopping && req.method === 'GET' && route === 'page') return sendPage(res);
+    const { route, asset } = matcher.lookup(req.url);
+    const file = assets[asset];
+    if (!stopping && req.method === 'GET' && route === 'page') return web ? sendWebIndex(req, res, web) : sendPage(res);
+    if (!stopping && req.method === 'GET' && route === 'asset' && file) return sendWebAsset(res, file);
     if (!stopping && req.method === 'GET' && route === 'redirect') return sendRedirect(res, basePath);
     counters.refusedRequests += 1;
     sendNotFound(res);
@@ -174,7 +195,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
       !stopping &&
       route === 'ws' &&
       isWebSocketHandshake(req) &&
-      (origin === undefined || origins.has(origin)) && // THREATS A.11
+      (origin === undefined || origins.has(origin) || isSameHostOrigin(origin, req)) && // THREATS A.11
       relay.canAdmit(ip); // THREATS A.7: the per-IP and total caps
     if (!ok) {
       counters.refusedRequests += 1;

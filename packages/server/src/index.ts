@@ -11,12 +11,19 @@ import { TransportError, UsageError } from '@safehouse/core/protocol';
 import { resolveOptions, type ServerOptions } from './config.js';
 import { createGate } from './gate.js';
 import { Relay, type RelayStats } from './relay.js';
+import { loadWebBundle, type WebBundle } from './web.js';
 
 export type { ServerLimits, ServerOptions } from './config.js';
 export { DEFAULT_LIMITS, isLoopbackHost } from './config.js';
 export type { Logger, LogEvent, LogFields } from './logger.js';
 export { defaultLogger, silentLogger } from './logger.js';
 export type { RelayStats } from './relay.js';
+export { loadWebBundle, webCsp, type WebBundle } from './web.js';
+
+export type WebOptions = {
+  /** A built web client (packages/web/dist) to serve at `<base>/`; read into memory at start. Default none: a page saying to use `safehouse join`. */
+  webRoot?: string;
+};
 
 export type RunningServer = {
   /** `http://host:port/<base>/`, with a trailing slash. Holds the secret base path: print it, never log it. */
@@ -28,6 +35,8 @@ export type RunningServer = {
   close(): Promise<void>;
   /** Counts only: connections, rooms, subscriptions, pending joins, frames and bytes, refusals and drops. */
   stats(): RelayStats;
+  /** SHA-256 (hex) of the web client's index.html, which pins every asset by SRI; undefined without one. */
+  readonly webSha256: string | undefined;
 };
 
 function urlHost(host: string): string {
@@ -51,10 +60,12 @@ function listenError(err: Error & { code?: string }, host: string, port: number)
   }
 }
 
-export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const opts = resolveOptions(options);
+export async function startServer(options: ServerOptions & WebOptions = {}): Promise<RunningServer> {
+  const { webRoot, ...serverOptions } = options;
+  const opts = resolveOptions(serverOptions);
+  const web: WebBundle | undefined = webRoot === undefined ? undefined : loadWebBundle(webRoot);
   const relay = new Relay(opts.limits, opts.logger);
-  const gate = createGate(opts, relay, relay.counters);
+  const gate = createGate(opts, relay, relay.counters, web);
   const listenHost = opts.host.replace(/^\[(.*)\]$/, '$1');
 
   try {
@@ -86,6 +97,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     port,
     basePath: opts.basePath,
     stats: () => relay.stats(),
+    webSha256: web?.sha256,
     close: () => {
       closing ??= (async () => {
         opts.logger.info('closing', { connections: relay.stats().connections });

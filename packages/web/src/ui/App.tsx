@@ -1,0 +1,77 @@
+/**
+ * The page: checks that this browser can make keys here, asks for a name, then runs the chat.
+ * The invite link is this page's own URL: its fragment (room, invite secret) is read here and
+ * goes nowhere else — the relay URL is derived from the path alone (core/protocol/link.ts).
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { parseInvite } from '@safehouse/core/protocol';
+import type { ClientEvent } from '@safehouse/core/client';
+import type { CryptoCheck } from '../secure.js';
+import { startSession, type Session } from '../session.js';
+import { initialState, reduce, unreadTotal, type ChatState, type UiAction } from '../state.js';
+import { Chat } from './Chat.js';
+import { JoinScreen, type JoinChoice } from './JoinScreen.js';
+import { Unsupported } from './Unsupported.js';
+import { shown } from './text.js';
+
+/** Events after which the current room's member list is asked for again. */
+const REFRESH_MEMBERS = new Set<ClientEvent['type']>(['joined', 'member-joined', 'member-left', 'switched', 'safety-number']);
+
+export function App({ link, check }: { link: string; check: CryptoCheck }) {
+  const invite = useMemo(() => parseInvite(link), [link]);
+  const [session, setSession] = useState<Session>();
+  const [state, setState] = useState<ChatState>();
+  const sessionRef = useRef<Session>();
+
+  const unread = state ? unreadTotal(state) : 0;
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Safehouse` : 'Safehouse';
+  }, [unread]);
+
+  if (!check.ok) return <Unsupported check={check} />;
+  if (!invite.ok)
+    return (
+      <main class="join">
+        <h1>Safehouse</h1>
+        <p class="error" role="alert">
+          This link cannot be used: {invite.message}. Ask for the whole link again, including everything after the #.
+        </p>
+      </main>
+    );
+
+  if (state?.fatal)
+    return (
+      <main class="join">
+        <h1>Safehouse</h1>
+        <p class="error" role="alert">
+          {shown(state.fatal.message)} ({state.fatal.code}).
+        </p>
+        <button type="button" class="primary" onClick={() => window.location.reload()}>
+          Start again
+        </button>
+      </main>
+    );
+
+  if (!session || !state) {
+    const onJoin = async (choice: JoinChoice) => {
+      setState(initialState(choice.name));
+      const s = await startSession({
+        ...choice,
+        link,
+        onEvent: (ev, current) => {
+          setState((old) => (old ? reduce(old, ev, current, Date.now()) : old));
+          if (REFRESH_MEMBERS.has(ev.type) && 'room' in ev && ev.room === current) sessionRef.current?.run('/users');
+        },
+      });
+      sessionRef.current = s;
+      setSession(s);
+    };
+    return <JoinScreen roomName={invite.invite.room?.name} hasRoom={invite.invite.room !== undefined} onJoin={onJoin} />;
+  }
+
+  const dispatch = (a: UiAction) => {
+    setState((old) => (old ? reduce(old, a, old.current, Date.now()) : old));
+    if (a.type === 'ui-trusted') session.run('/users');
+  };
+  return <Chat state={state} session={session} dispatch={dispatch} />;
+}

@@ -1,0 +1,68 @@
+/**
+ * What must not be missed: the connection state (always on screen), a changed key (a red
+ * alert above the messages until the user decides), and an invitation card in a new room.
+ */
+import type { ConnectionState } from '@safehouse/core/client';
+import type { RoomView } from '../state.js';
+import { shown } from './text.js';
+
+export function ConnectionPill({ connection }: { connection: ConnectionState }) {
+  const [tone, text] =
+    connection.state === 'connected'
+      ? ['ok', 'Connected']
+      : connection.state === 'connecting'
+        ? ['warn', 'Connecting…']
+        : connection.state === 'reconnecting'
+          ? ['warn', `Reconnecting in ${Math.max(1, Math.round(connection.delayMs / 1000))} s`]
+          : ['danger', 'Offline'];
+  return (
+    <span class={`pill ${tone}`} role="status" aria-label={`Connection: ${text}`}>
+      <span class="dot" aria-hidden="true" />
+      {text}
+    </span>
+  );
+}
+
+export function OutboxNote({ connection }: { connection: ConnectionState }) {
+  if (connection.state === 'connected') return null;
+  return <p class="outbox-note">Not connected: what you send now is kept and delivered when the connection is back.</p>;
+}
+
+export function KeyChangeBanner({ room, onCompare, onAccept }: { room: RoomView; onCompare: (name: string) => void; onAccept: (name: string) => void }) {
+  if (room.keyChanged.length === 0) return null;
+  return (
+    <div class="key-banner" role="alert">
+      {room.keyChanged.map((name) => (
+        <div key={name} class="key-banner-row">
+          <p>
+            <strong>Warning: {shown(name)}'s key changed.</strong> Someone else may be using this name, or {shown(name)} is on a new device. Compare
+            safety numbers before you trust their messages.
+          </p>
+          <div class="key-banner-actions">
+            <button type="button" class="primary" onClick={() => onCompare(name)}>
+              Compare safety number
+            </button>
+            <button type="button" onClick={() => onAccept(name)}>
+              Accept new key
+            </button>
+          </div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function InviteCard({ room, onShow }: { room: RoomView; onShow: () => void }) {
+  if (room.invite === undefined || room.direct || room.members.length > 1) return null;
+  return (
+    <div class="invite-card">
+      <p>
+        <strong>Invite people to #{shown(room.name)}</strong>: share its link privately (anyone holding it can ask to join; you must be online to admit
+        them).
+      </p>
+      <button type="button" class="primary" onClick={onShow}>
+        Show invite link
+      </button>
+    </div>
+  );
+}
