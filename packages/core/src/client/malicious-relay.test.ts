@@ -67,14 +67,22 @@ describe('a malicious relay (THREATS C.16–C.18, C.21)', () => {
             const mine = who.of('message').find((m) => m.self && m.text === text)!;
             sent.set(mine.id, { from: who.client.name, text });
           }
-          await sleep(150);
+          // Wait (bounded) until every intact message has arrived, then a little longer so a late
+          // duplicate or replay would be seen: a loaded machine must not make this flaky.
+          const expectedAt = (p: (typeof pair)[number]): string[] =>
+            [...sent].filter(([id, s]) => s.from !== p.client.name && intact.has(id)).map(([id]) => id);
+          const arrived = (p: (typeof pair)[number]): boolean => {
+            const ids = new Set(p.of('message').filter((m) => !m.self).map((m) => m.id));
+            return expectedAt(p).every((id) => ids.has(id));
+          };
+          for (let waited = 0; waited < 5000 && !pair.every(arrived); waited += 25) await sleep(25);
+          await sleep(120);
           for (const p of pair) {
             const got = p.of('message').filter((m) => !m.self);
             const ids = got.map((m) => m.id);
             expect(new Set(ids).size).toBe(ids.length); // never twice
             for (const m of got) expect(sent.get(m.id)).toEqual({ from: m.from, text: m.text }); // never altered or forged
-            const expected = [...sent].filter(([id, s]) => s.from !== p.client.name && intact.has(id)).map(([id]) => id);
-            expect(ids.sort()).toEqual(expected.sort()); // nothing delivered intact is lost
+            expect(ids.sort()).toEqual(expectedAt(p).sort()); // nothing delivered intact is lost
           }
           await s.end();
         },
