@@ -5,7 +5,6 @@
  */
 import { createInterface } from 'node:readline';
 import { createClient, type ClientEvent } from '@safehouse/core/client';
-import { createE2ee } from '@safehouse/core/e2ee';
 import { parseInvite, UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
 import { renderEvent } from './render.js';
@@ -36,7 +35,10 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
       name = (await askName()).trim();
     }
 
-    const client = createClient({ transport: wsTransport(), e2ee: createE2ee(), name, link });
+    // The client makes its own e2ee with its pin store, so key changes are checked at join time
+    // too; a certificate fingerprint in the link pins the relay's TLS certificate.
+    const transport = wsTransport(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {});
+    const client = createClient({ transport, name, link });
     let fatal: ClientEvent | undefined;
     // Input waits until the first room is joined (or joining failed): a line typed or piped
     // while a member is still admitting us is delivered afterwards, not lost.
