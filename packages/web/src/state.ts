@@ -151,7 +151,7 @@ export function reduce(state: ChatState, ev: ClientEvent | UiAction, current: st
     case 'key-changed': {
       const r = d.room(ev.room, ev.roomName);
       if (!r.keyChanged.includes(ev.name)) r.keyChanged = [...r.keyChanged, ev.name];
-      d.push(r, { kind: 'notice', text: `${ev.name}'s key changed. ${ev.message}`, ts: now, tone: 'error' });
+      d.push(r, { kind: 'notice', text: `Warning: ${ev.message}`, ts: now, tone: 'error' });
       break;
     }
     case 'error':
