@@ -227,7 +227,11 @@ export class MlsGroupSession implements GroupSession {
    * member who wants someone out commits the Remove itself, under its own name.
    */
   #withLeaveProposalsOnly(s: ClientState): ClientState {
-    const kept = Object.fromEntries(Object.entries(s.unappliedProposals).filter(([, p]) => isLeave(p)));
+    // Our own leave is for another member to commit (a member cannot commit its own removal).
+    const me = s.privatePath.leafIndex;
+    const kept = Object.fromEntries(
+      Object.entries(s.unappliedProposals).filter(([, p]) => isLeave(p) && p.senderLeafIndex !== me),
+    );
     return { ...s, unappliedProposals: kept };
   }
 

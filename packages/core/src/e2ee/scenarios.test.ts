@@ -135,6 +135,23 @@ describe('e2ee scenarios', () => {
     expect((await c.receive(await send(b, 'secret'))).kind).toBe('rejected');
   });
 
+  it('aLeavingMemberCanStillCommitUntilRemoved', async () => {
+    const r = await roomOf(3);
+    const [a, b, c] = r.sessions as [GroupSession, GroupSession, GroupSession];
+    const leave = await c.proposeLeave();
+    const p = await c.update(); // its own leave is not in it
+    expect(p.removed).toEqual([]);
+    const [atA, atB] = await settle(c, p, [a, b]);
+    expect([atA!.kind, atB!.kind]).toEqual(['commit', 'commit']);
+    // The proposal was for the previous epoch: it must be sent again (RFC 9420 §12.1).
+    expect((await a.receive(leave)).kind).toBe('rejected');
+    const again = await c.proposeLeave();
+    expect((await a.receive(again)).kind).toBe('proposal');
+    expect((await b.receive(again)).kind).toBe('proposal');
+    const [atB2, atC2] = await settle(a, await a.remove([c.myLeaf()]), [b, c]);
+    expect([atB2!.kind, atC2!.kind]).toEqual(['commit', 'removed']);
+  });
+
   it('replayedFrameIsDuplicate', async () => {
     const {
       sessions: [a, b],
