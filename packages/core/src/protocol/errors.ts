@@ -17,6 +17,9 @@ export const ERROR_CODES = {
   E_NO_SUCH_JOINER: 'relay',
   E_SERVER_CLOSING: 'relay',
   E_SLOW_CONSUMER: 'relay',
+  E_EXPIRED: 'relay',
+  E_FORBIDDEN: 'relay',
+  E_KICKED: 'relay',
   // crypto
   E_DECRYPT: 'crypto',
   E_INVITE_PROOF: 'crypto',
@@ -36,11 +39,15 @@ export const ERROR_CODES = {
   E_JOIN_TIMEOUT: 'usage',
   E_ADDRESS_REFUSED: 'usage',
   E_BASE_PATH_INVALID: 'usage',
+  E_BANNED: 'usage',
+  E_TLS_CONFIG: 'usage',
+  E_PASSWORD: 'usage',
   // transport
   E_CONNECT: 'transport',
   E_DISCONNECTED: 'transport',
   E_TIMEOUT: 'transport',
   E_PORT_IN_USE: 'transport',
+  E_SSH_TUNNEL: 'transport',
   // roughtime: reply verification and multi-server measurement (docs/errors.md#roughtime)
   E_ROUGHTIME_FRAMING: 'protocol',
   E_ROUGHTIME_MALFORMED: 'protocol',
@@ -58,6 +65,7 @@ export const ERROR_CODES = {
   E_ROUGHTIME_NO_QUORUM: 'transport',
   E_ROUGHTIME_STALE: 'usage',
   E_ROUGHTIME_UNREACHABLE: 'transport',
+  E_TIME_UNPROVEN: 'usage',
   // internal
   E_INTERNAL: 'internal',
 } as const;
