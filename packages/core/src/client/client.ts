@@ -11,13 +11,17 @@
 import type { E2ee, Fingerprint, Identity } from '../e2ee/api.js';
 import { createE2ee, formatFingerprint, PinStore } from '../e2ee/index.js';
 import { UsageError, missingCaseError, type ErrorCode } from '../protocol/errors.js';
-import { formatInvite, parseInvite, type Invite, type RoomInvite } from '../protocol/link.js';
+import { formatInvite, parseInvite, type Invite, type RoomInvite, type TimeServerSpec } from '../protocol/link.js';
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseCommand } from './commands.js';
 import { Connection, type ConnectionOptions, type InboundHeader } from './connection.js';
 import { TIMING_DEFAULTS, type RoomContext, type Timing } from './context.js';
 import { DirectMessages } from './direct.js';
+import { ExpiryKeeper, type TimeSource } from './expiry.js';
+import { RelayTimeQuery } from './relay-time.js';
+import { ProvenTimeSource } from '../roughtime/timesource.js';
+import type { RoughtimeServer } from '../roughtime/chain.js';
 import { checkRoomName, runCommand, type CommandHost } from './dispatch.js';
 import { Emitter, type Listener } from './events.js';
 import { normalizeName } from './names.js';
@@ -41,6 +45,13 @@ export type ClientOptions = {
   /** Name of the room created when the link names none. Default "lobby". */
   roomName?: string;
   timing?: Partial<Timing>;
+  /** Proven time for timed messages (a `ProvenTimeSource`); without one, timed messages stay hidden. */
+  timeSource?: TimeSource;
+  /** Roughtime servers written into the invite links this client makes (`t`); default: the link's own. */
+  linkTimeServers?: readonly TimeServerSpec[];
+  /** Without `timeSource`: Roughtime servers reached through the relay (browsers); `address` is
+   *  the relay's server number, the key is the user's or the link's. */
+  timeViaRelay?: readonly RoughtimeServer[];
   connection?: Partial<Pick<ConnectionOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'helloTimeoutMs' | 'backoffBaseMs' | 'backoffCapMs'>>;
 };
 
@@ -76,6 +87,8 @@ class Client implements SafehouseClient, CommandHost {
   readonly #outbox: Outbox;
   readonly #conn: Connection;
   readonly #fingerprints = new Map<string, Promise<string>>();
+  readonly #expiry: ExpiryKeeper;
+  readonly #relayTime: RelayTimeQuery;
   #ctx: RoomContext | undefined;
   #current: string | undefined;
   #lastError: ErrorCode | undefined;
@@ -119,6 +132,9 @@ class Client implements SafehouseClient, CommandHost {
       },
     });
     this.direct = new DirectMessages(this);
+    this.#relayTime = new RelayTimeQuery((h, body) => this.#conn.send(h, body), this.#clock);
+    const viaRelay = o.timeViaRelay?.length ? new ProvenTimeSource({ servers: o.timeViaRelay, query: this.#relayTime.query }) : undefined;
+    this.#expiry = new ExpiryKeeper({ source: o.timeSource ?? viaRelay, clock: this.#clock, emit: (e) => this.#emitter.emit(e) });
   }
 
   get ctx(): RoomContext {
@@ -187,7 +203,7 @@ class Client implements SafehouseClient, CommandHost {
   /** The invite link for one of our rooms (the fragment carries its secret: show it only to its owner). */
   inviteLink(room: Room): string {
     const r: RoomInvite = { id: room.id, secret: room.secret, inviter: this.ctx.identity.fingerprint, name: room.roomName };
-    return formatInvite(this.#invite.base, r, this.#invite.certFingerprint);
+    return formatInvite(this.#invite.base, r, this.#invite.certFingerprint, this.#o.linkTimeServers ?? this.#invite.timeServers);
   }
 
   joinLink(link: string): Promise<void> {
@@ -227,6 +243,7 @@ class Client implements SafehouseClient, CommandHost {
       await Promise.all([...this.rooms.values()].map((r) => r.leave()));
     }
     this.#conn.close('quit');
+    this.#expiry.stop();
     this.#state = 'closed';
     return { delivered };
   }
@@ -240,9 +257,12 @@ class Client implements SafehouseClient, CommandHost {
       clock: this.#clock,
       outbox: this.#outbox,
       timing: { ...TIMING_DEFAULTS, ...this.#o.timing },
+      expiry: this.#expiry,
       send: (h) => this.#conn.send(h),
       emit: (e) => {
         if (e.type === 'error') this.#lastError = e.code;
+        // A timed message goes through the keeper: shown, hidden or dropped on proven time.
+        if (e.type === 'message' && e.expiresAt !== undefined) return this.#expiry.offer({ ...e, expiresAt: e.expiresAt });
         this.#emitter.emit(e);
       },
       fingerprint: (fp: Fingerprint) => {
@@ -279,6 +299,7 @@ class Client implements SafehouseClient, CommandHost {
         this.#outbox.ack(h.id);
         return;
       case 'nack':
+        if (this.#relayTime.onNack(h.id, h.code)) return;
         this.#outbox.nack(h.id, h.code, h.epoch);
         return;
       case 'msg':
@@ -302,6 +323,9 @@ class Client implements SafehouseClient, CommandHost {
       }
       case 'error':
         this.#emitter.emit({ type: 'error', code: h.code, message: `the relay ended the connection (${h.code}); reconnecting` });
+        return;
+      case 'rt':
+        this.#relayTime.onReply(h.id, body);
         return;
       case 'closing':
         this.#emitter.emit({ type: 'info', message: 'the server is shutting down; the client reconnects when it is back' });

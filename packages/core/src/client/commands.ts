@@ -6,6 +6,7 @@
  * Parsing only: it returns a tagged union, or `E_UNKNOWN_COMMAND` / `E_USAGE` with the usage
  * line. What a command does is up to the client (`dispatch.ts`).
  */
+import { LIMITS } from '../protocol/limits.js';
 
 export type Command =
   /** A blank line: nothing to do. */
@@ -24,6 +25,8 @@ export type Command =
   | { kind: 'verify'; name: string }
   | { kind: 'trust'; name: string }
   | { kind: 'code' }
+  /** `/ttl DURATION` (ms) or `/ttl off` (0). */
+  | { kind: 'ttl'; ms: number }
   | { kind: 'help' }
   | { kind: 'quit' };
 
@@ -47,6 +50,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/verify NAME', description: "show the safety number you share with NAME, then mark NAME's key verified" },
   { usage: '/trust NAME', description: "accept NAME's changed key" },
   { usage: '/code', description: 'show the room code (all members see the same one)' },
+  { usage: '/ttl DURATION', description: 'make new messages in this room disappear after DURATION (30s, 5m, 1h, 1d; /ttl off clears it); recipients can still copy what they were shown' },
   { usage: '/help', description: 'show this list' },
   { usage: '/quit', description: 'deliver pending messages, leave and exit' },
 ];
@@ -107,6 +111,11 @@ export function parseCommand(line: string): ParseResult {
     case '/switch':
       if (arg === '' || /\s/.test(arg)) return usage('/switch');
       return { ok: true, command: { kind: 'switch', room: arg } };
+    case '/ttl': {
+      const ms = parseDuration(arg);
+      if (ms === undefined) return usage('/ttl');
+      return { ok: true, command: { kind: 'ttl', ms } };
+    }
     case '/verify':
     case '/trust': {
       if (arg === '' || /\s/.test(arg)) return usage(cmd);
@@ -119,4 +128,15 @@ export function parseCommand(line: string): ParseResult {
         message: `unknown command ${JSON.stringify(word.slice(0, 40))}; type /help for the list (start a message with // to send a leading /)`,
       };
   }
+}
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `30s`, `5m`, `1h`, `1d` (1 s to 7 days) → ms; `off` → 0; anything else → undefined. */
+export function parseDuration(text: string): number | undefined {
+  if (text.toLowerCase() === 'off') return 0;
+  const m = /^([0-9]{1,6})([smhd])$/.exec(text);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  return ms >= 1_000 && ms <= LIMITS.maxTtlMs ? ms : undefined;
 }

@@ -9,6 +9,7 @@ import type { ClientHeader } from '../protocol/frames.js';
 import type { Clock } from './clock.js';
 import type { AppPayload } from './envelope.js';
 import type { ClientEvent } from './events.js';
+import type { ExpiryKeeper } from './expiry.js';
 import type { Outbox } from './outbox.js';
 
 export const TIMING_DEFAULTS = {
@@ -35,6 +36,8 @@ export interface RoomContext {
   readonly clock: Clock;
   readonly outbox: Outbox;
   readonly timing: Timing;
+  /** Proven time for timed messages (expiry.ts). */
+  readonly expiry: ExpiryKeeper;
   /** Sends `sub`/`unsub` now if connected (they are sent again after every reconnect). */
   send(header: Extract<ClientHeader, { t: 'sub' } | { t: 'unsub' }>): boolean;
   emit(event: ClientEvent): void;

@@ -160,6 +160,13 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
       ctx.emit({ type: 'room-code', room: room.id, roomName: room.roomName, code, epoch: room.session.epoch() });
       return;
     }
+    case 'ttl': {
+      const room = memberRoom();
+      if (!room) return;
+      const r = await room.send({ t: 'ttl', ms: cmd.ms });
+      if (!r.ok) fail(r.code, r.message, room.id);
+      return;
+    }
     case 'help': {
       const width = Math.max(...COMMAND_HELP.map((h) => h.usage.length));
       const text = COMMAND_HELP.map((h) => `${h.usage.padEnd(width)}  ${h.description}`).join('\n');

@@ -3,7 +3,7 @@
  *   - the Welcome envelope, body of a `welcome` frame: tag 0x01 + MLS Welcome, or 0x02 + UTF-8
  *     refusal code (`E_NAME_TAKEN`, `E_NAME_INVALID`);
  *   - the application plaintext inside MLS: JSON `{t:"text",text}`, `{t:"me",text}`,
- *     `{t:"dm",to,room,secret}`.
+ *     `{t:"dm",to,room,secret}`, `{t:"ttl",ms}`.
  * Decoders return undefined for anything else: a peer's bytes are validated here, once.
  */
 import * as v from 'valibot';
@@ -56,6 +56,8 @@ const AppPayload = v.variant('t', [
   v.object({ t: v.literal('me'), text: Text, n: v.optional(Counter) }),
   /** An invitation to a direct-message room: `to` is the invitee's fingerprint, `secret` the room's invite secret. */
   v.object({ t: v.literal('dm'), to: B64Key, room: B64Id, secret: B64Key }),
+  /** The room's message timer, set by a member (`/ttl`): milliseconds, 0 = off. */
+  v.object({ t: v.literal('ttl'), ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(LIMITS.maxTtlMs)) }),
 ]);
 export type AppPayload = v.InferOutput<typeof AppPayload>;
 

@@ -37,6 +37,8 @@ export type ClientEvent =
       self?: boolean;
       /** This many earlier messages from the same sender have not arrived (yet): dropped or delayed. */
       gap?: number;
+      /** A timed message: it disappears (`expired`) when proven time reaches this instant (Unix ms). */
+      expiresAt?: number;
     }
   | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string }
   | { type: 'member-left'; room: string; roomName: string; name: string }
@@ -57,7 +59,13 @@ export type ClientEvent =
   | { type: 'switched'; room: string; roomName: string }
   | { type: 'left'; room: string; roomName: string; reason: 'left' | 'removed' | 'refused' | 'timeout' }
   | { type: 'help'; commands: CommandHelp[]; text: string }
-  | { type: 'info'; message: string; room?: string };
+  | { type: 'info'; message: string; room?: string }
+  /** A timed message's expiry passed on proven time: remove it from the screen and from memory. */
+  | { type: 'expired'; id: string; room: string; expiresAt: number }
+  /** Proven time became available (`earliestMs`, `latestMs`) or not: without it, hide timed messages. */
+  | { type: 'time'; state: 'proven' | 'unproven'; message: string; earliestMs?: number; latestMs?: number; code?: string }
+  /** A member set the room's message timer (`ms`, 0 = off); `text` says that recipients can still copy. */
+  | { type: 'ttl'; room: string; roomName: string; from: string; ms: number; self: boolean; text: string };
 
 export type ClientEventType = ClientEvent['type'];
 export type Listener = (event: ClientEvent) => void;

@@ -7,3 +7,7 @@ export { createManualClock, systemClock, type Clock, type ManualClock, type Time
 export type { Transport, TransportConnection, TransportHandlers } from './transport.js';
 export { backoffDelay, CONNECTION_DEFAULTS } from './connection.js';
 export { TIMING_DEFAULTS, type Timing } from './context.js';
+export { ExpiryKeeper, EXPIRY_DEFAULTS, type TimeSource } from './expiry.js';
+export { formatTtl, ttlText, COPY_CAVEAT } from './ttl.js';
+export { parseDuration } from './commands.js';
+export { RelayTimeQuery, RELAY_TIME_TIMEOUT_MS } from './relay-time.js';

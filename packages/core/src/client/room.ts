@@ -20,10 +20,11 @@ import { checkNameAvailable, normalizeName } from './names.js';
 import type { RoomContext } from './context.js';
 import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
+import { ttlText } from './ttl.js';
 
 type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
 export type RoomState = 'joining' | 'member' | 'left';
-export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM'; message: string };
+export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN'; message: string };
 
 /** For a direct-message room: the one peer it is for. */
 export type DirectPeer = { fingerprint: Uint8Array; name: string };
@@ -47,6 +48,8 @@ export class Room {
   presence = 0;
   /** Frames from the relay that MLS rejected (THREATS C.21: counted, dropped). */
   rejected = 0;
+  /** The room's message timer (`/ttl`), ms; 0 = messages do not expire. */
+  ttlMs = 0;
   readonly #commits: Committer;
   readonly #joiner: Joiner | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -147,7 +150,7 @@ export class Room {
     const r = await session.receive(body);
     switch (r.kind) {
       case 'message':
-        return this.#onMessage(r.aad.id, r.sender, r.plaintext);
+        return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt);
       case 'commit':
         await this.#onMembership(r.added, r.removed, r.updated);
         await this.afterEpochChange();
@@ -174,7 +177,7 @@ export class Room {
   }
 
   /** `id` is the message id from the authenticated data (the frame's id is the relay's word). */
-  async #onMessage(id: string, sender: Member, plaintext: Uint8Array): Promise<void> {
+  async #onMessage(id: string, sender: Member, plaintext: Uint8Array, expiresAt: number | undefined): Promise<void> {
     const payload = decodeAppPayload(plaintext);
     if (!payload) {
       this.rejected++;
@@ -196,9 +199,13 @@ export class Room {
           direct: this.direct !== undefined,
           ...(payload.t === 'me' ? { action: true } : {}),
           ...(gap > 0 ? { gap } : {}),
+          ...(expiresAt !== undefined ? { expiresAt } : {}),
         });
         return;
       }
+      case 'ttl':
+        this.setTtl(payload.ms, sender.name, false);
+        return;
       case 'dm':
         this.ctx.onDirectInvite(this.id, sender, payload);
         return;
@@ -277,7 +284,7 @@ export class Room {
    * `echo` is false (a queued direct message, echoed when it was queued under the same `id`).
    */
   async send(payload: AppPayload, options: { id?: string; echo?: boolean } = {}): Promise<SendResult> {
-    if (payload.t !== 'dm' && new TextEncoder().encode(payload.text).length > LIMITS.maxTextBytes)
+    if ((payload.t === 'text' || payload.t === 'me') && new TextEncoder().encode(payload.text).length > LIMITS.maxTextBytes)
       return { ok: false, code: 'E_TEXT_TOO_LONG', message: `a message may have at most ${LIMITS.maxTextBytes} bytes` };
     const blocked = this.blockedMembers();
     if (blocked.length > 0) {
@@ -289,25 +296,32 @@ export class Room {
       };
     }
     const id = options.id ?? randomId();
+    // A timed message's expiry comes from proven time, never from the local clock (expiry.ts).
+    const timed = (payload.t === 'text' || payload.t === 'me') && this.ttlMs > 0;
+    const expiresAt = timed ? await this.ctx.expiry.expiresAt(this.ttlMs) : undefined;
+    if (timed && expiresAt === undefined)
+      return { ok: false, code: 'E_TIME_UNPROVEN', message: 'not sent: this room has a message timer and time cannot be proven by Roughtime right now (see the time event); try again, or /ttl off' };
     let result: SendResult = { ok: false, code: 'E_NO_ROOM', message: 'you are no longer a member of this room' };
     await this.enqueue(async () => {
       const session = this.session;
       if (!session || this.state !== 'member') return;
-      const numbered = payload.t === 'dm' ? payload : { ...payload, n: this.#gaps.next() };
-      const body = await session.encrypt(encodeAppPayload(numbered), { room: this.id, id });
+      const numbered = payload.t === 'text' || payload.t === 'me' ? { ...payload, n: this.#gaps.next() } : payload;
+      const exp = expiresAt === undefined ? {} : { expiresAt };
+      const body = await session.encrypt(encodeAppPayload(numbered), { room: this.id, id, ...exp });
       this.ctx.outbox.add({
-        header: { v: 1, t: 'pub', room: this.id, id, kind: 'app', epoch: session.epoch() },
+        header: { v: 1, t: 'pub', room: this.id, id, kind: 'app', epoch: session.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
         body,
         onNack: (code) => this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id }),
       });
       result = { ok: true, id };
-      if (payload.t !== 'dm' && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me');
+      if ((payload.t === 'text' || payload.t === 'me') && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me', expiresAt);
+      if (payload.t === 'ttl') this.setTtl(payload.ms, this.ctx.name, true);
     });
     return result;
   }
 
   /** Shows our own message to our UI (`self: true`). */
-  async echo(id: string, text: string, action: boolean): Promise<void> {
+  async echo(id: string, text: string, action: boolean, expiresAt?: number): Promise<void> {
     this.ctx.emit({
       type: 'message',
       id,
@@ -320,7 +334,15 @@ export class Room {
       direct: this.direct !== undefined,
       ...(action ? { action: true } : {}),
       self: true,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
     });
+  }
+
+  /** A member (or we) set the room's message timer: every member shows it, with the caveat. */
+  setTtl(ms: number, from: string, self: boolean): void {
+    this.ttlMs = ms;
+    if (ms > 0) this.ctx.expiry.need();
+    this.ctx.emit({ type: 'ttl', room: this.id, roomName: this.roomName, from, ms, self, text: ttlText(ms, self ? 'you' : from, this.roomName) });
   }
 
   /**
@@ -385,3 +407,4 @@ export class Room {
     this.ctx.onMembersChanged(this.id);
   }
 }
+

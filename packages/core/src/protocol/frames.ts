@@ -28,13 +28,17 @@ export const ClientHeader = v.variant('t', [
   /** Subscribe to a room's fan-out as a member at MLS `epoch` (lets a restarted relay relearn it). */
   v.strictObject({ v: V, t: v.literal('sub'), room: Id, epoch: Uint }),
   v.strictObject({ v: V, t: v.literal('unsub'), room: Id }),
-  /** Publish to a room; body is an MLS message. Commits are ordered per room by `epoch`. */
-  v.strictObject({ v: V, t: v.literal('pub'), room: Id, id: Id, kind: Kind, epoch: Uint }),
+  /** Publish to a room; body is an MLS message. Commits are ordered per room by `epoch`. `exp`:
+   *  an unauthenticated expiry hint (Unix ms) so the relay drops expired ciphertext (nack
+   *  E_EXPIRED); the expiry that counts is inside MLS (AppAad.expiresAt). */
+  v.strictObject({ v: V, t: v.literal('pub'), room: Id, id: Id, kind: Kind, epoch: Uint, exp: v.optional(Uint) }),
   /** Ask to join a room; body is a join request (KeyPackage and invite proof). */
   v.strictObject({ v: V, t: v.literal('join'), room: Id, id: Id }),
   /** Deliver a Welcome to the connection that sent join request `to`. */
   v.strictObject({ v: V, t: v.literal('welcome'), room: Id, id: Id, to: Id }),
   v.strictObject({ v: V, t: v.literal('ping') }),
+  /** A Roughtime request (body, opaque) for the relay's configured server number `server`. */
+  v.strictObject({ v: V, t: v.literal('rt'), id: Id, server: Uint }),
 ]);
 export type ClientHeader = v.InferOutput<typeof ClientHeader>;
 
@@ -45,7 +49,7 @@ export const RelayHeader = v.variant('t', [
   v.strictObject({ v: V, t: v.literal('ack'), id: Id }),
   v.strictObject({ v: V, t: v.literal('nack'), id: Id, code: Code, epoch: v.optional(Uint) }),
   /** A published frame, fanned out. `seq` is the relay's per-room counter: a hint, not trusted. */
-  v.strictObject({ v: V, t: v.literal('msg'), room: Id, id: Id, kind: Kind, epoch: Uint, seq: Uint }),
+  v.strictObject({ v: V, t: v.literal('msg'), room: Id, id: Id, kind: Kind, epoch: Uint, seq: Uint, exp: v.optional(Uint) }),
   v.strictObject({ v: V, t: v.literal('join'), room: Id, id: Id }),
   v.strictObject({ v: V, t: v.literal('welcome'), room: Id, id: Id }),
   /** How many connections are subscribed to a room. */
@@ -55,6 +59,8 @@ export const RelayHeader = v.variant('t', [
   v.strictObject({ v: V, t: v.literal('error'), code: Code }),
   /** The server is shutting down cleanly. */
   v.strictObject({ v: V, t: v.literal('closing') }),
+  /** The reply (body, opaque) to `rt {id}`; a failure is `nack {id, code}`. */
+  v.strictObject({ v: V, t: v.literal('rt'), id: Id }),
 ]);
 export type RelayHeader = v.InferOutput<typeof RelayHeader>;
 

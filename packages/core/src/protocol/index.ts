@@ -3,3 +3,5 @@ export * from './limits.js';
 export * from './frames.js';
 export * from './ids.js';
 export * from './link.js';
+export * from './link-time.js';
+export * from './password.js';

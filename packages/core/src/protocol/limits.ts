@@ -21,6 +21,11 @@ export const LIMITS = {
   idChars: 22,
   /** Display names: characters after normalisation. */
   maxNameChars: 32,
+  /** Roughtime packets carried through the relay (`rt` frames): a request is at least 1,024 bytes
+   *  (RFC 10049 §5.1) and a reply never larger than its request (§9.7); 1,280 leaves room. */
+  maxRoughtimeBytes: 1280,
+  /** Longest message time-to-live (`/ttl`): 7 days. */
+  maxTtlMs: 7 * 86_400_000,
 } as const;
 
 export const PROTOCOL_VERSION = 1 as const;

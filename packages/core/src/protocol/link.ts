@@ -8,9 +8,14 @@
  *   f  inviter's identity fingerprint (32 bytes) — with r
  *   n  room name, UTF-8 as base64url (≤ 64 bytes) — optional, with r
  *   c  SHA-256 of the server's TLS certificate   — optional, pins a self-signed certificate
+ *   t  Roughtime servers the inviter chose (air-gapped use), base64url of, per server:
+ *      u8 hostLen ‖ host (ASCII) ‖ u16 BE port ‖ 32-byte Ed25519 key — optional, ≤ 8 servers
  * Unknown keys are ignored (later versions add some); a repeated key is refused.
  */
 import { fromBase64Url, isId, toBase64Url } from './ids.js';
+import { decodeTimeServers, encodeTimeServers, type TimeServerSpec } from './link-time.js';
+
+export type { TimeServerSpec } from './link-time.js';
 
 export type RoomInvite = { id: string; secret: Uint8Array; inviter: Uint8Array; name?: string };
 export type Invite = {
@@ -20,6 +25,8 @@ export type Invite = {
   ws: string;
   room?: RoomInvite;
   certFingerprint?: Uint8Array;
+  /** Roughtime servers chosen by the inviter (`t`); a client uses them when given none itself. */
+  timeServers?: TimeServerSpec[];
 };
 export type ParseInviteResult = { ok: true; invite: Invite } | { ok: false; message: string };
 
@@ -34,11 +41,12 @@ export function relayUrl(base: string): string {
   return base.replace(/^http/, 'ws') + 'ws';
 }
 
-export function formatInvite(base: string, room?: RoomInvite, certFingerprint?: Uint8Array): string {
+export function formatInvite(base: string, room?: RoomInvite, certFingerprint?: Uint8Array, timeServers?: readonly TimeServerSpec[]): string {
   const parts: string[] = [];
   if (room) parts.push(`r=${room.id}`, `k=${toBase64Url(room.secret)}`, `f=${toBase64Url(room.inviter)}`);
   if (room?.name) parts.push(`n=${toBase64Url(new TextEncoder().encode(room.name))}`);
   if (certFingerprint) parts.push(`c=${toBase64Url(certFingerprint)}`);
+  if (timeServers && timeServers.length > 0) parts.push(`t=${encodeTimeServers(timeServers)}`);
   return parts.length ? `${base}#${parts.join('&')}` : base;
 }
 
@@ -90,6 +98,12 @@ export function parseInvite(link: string): ParseInviteResult {
     const c = bytes32(fields.get('c'));
     if (!c) return bad('the certificate fingerprint in the link is malformed');
     invite.certFingerprint = c;
+  }
+  const t = fields.get('t');
+  if (t !== undefined) {
+    const servers = decodeTimeServers(t);
+    if (!servers) return bad('the Roughtime servers in the link are malformed');
+    invite.timeServers = servers;
   }
   return { ok: true, invite };
 }

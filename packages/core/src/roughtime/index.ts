@@ -83,3 +83,10 @@ export { queryRetryDelayMs, reportRetryDelayMs } from './backoff.js';
 export { ProvenTimeSource, type TimeSourceOptions } from './timesource.js';
 export { ed25519SignerFromSeed, ed25519PublicKey, verifyEd25519, type Ed25519Signer } from './ed25519.js';
 export { toError, type Rejected, type RoughtimeRejectCode } from './result.js';
+export {
+  DEFAULT_SERVER_LIST,
+  defaultServers,
+  parseServerSpec,
+  formatAddress,
+  type ParseServerSpecResult,
+} from './servers.js';
