@@ -120,6 +120,21 @@ describe('state: rooms, messages and unread markers', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  it('timed messages: a gap is flagged, an expired message leaves the screen, timer changes are said', () => {
+    let s = run([
+      [joined(A, 'lobby'), A],
+      [msg(A, 'later', { gap: 2 }), A],
+      [msg(A, 'soon gone'), A],
+    ]);
+    expect(s.rooms.get(A)!.lines.map((l) => l.text)).toEqual(['You are in lobby as alice', '2 earlier messages from bob did not arrive (dropped or delayed)', 'later', 'soon gone']);
+    const expired = { type: 'expired', id: 'soon gone', room: A, expiresAt: 9 } as unknown as ClientEvent;
+    s = reduce(s, expired, A, 10);
+    expect(s.rooms.get(A)!.lines.map((l) => l.text)).not.toContain('soon gone');
+    const ttl = { type: 'ttl', room: A, roomName: 'lobby', from: 'bob', ms: 60_000, self: false, text: 'bob set messages to disappear after 1 min' } as unknown as ClientEvent;
+    s = reduce(s, ttl, A, 11);
+    expect(s.rooms.get(A)!.lines.at(-1)!.text).toBe('bob set messages to disappear after 1 min');
+  });
+
   it('room ids are map keys, not object keys: "__proto__" is just a room', () => {
     const s = run([[joined('__proto__', 'odd'), '__proto__']]);
     expect(s.rooms.get('__proto__')!.name).toBe('odd');

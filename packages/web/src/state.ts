@@ -11,7 +11,7 @@ export const MAX_LINES = 500;
 export type Tone = 'info' | 'warn' | 'error';
 
 type LineBody =
-  | { kind: 'message'; from: string; fingerprint: string; text: string; ts: number; self: boolean; action: boolean }
+  | { kind: 'message'; id: string; from: string; fingerprint: string; text: string; ts: number; self: boolean; action: boolean; expiresAt: number | undefined }
   | { kind: 'notice'; text: string; ts: number; tone: Tone };
 export type Line = LineBody & { key: number };
 
@@ -40,6 +40,16 @@ export type Dialog =
   | { kind: 'verify-ask'; name: string }
   | { kind: 'identity' }
   | { kind: 'help'; text: string };
+
+/**
+ * Timed-message events (core/client expiry and ttl). They are handled by their `type`, so that
+ * the page builds against a client that has them and one that does not yet.
+ */
+type TimedEvent =
+  | { type: 'expired'; id: string; room: string }
+  | { type: 'time'; state: string; message: string }
+  | { type: 'ttl'; room: string; roomName: string; text: string };
+type KnownEvent = Exclude<ClientEvent | UiAction, { type: TimedEvent['type'] }>;
 
 export type UiAction =
   | { type: 'ui-dialog'; dialog: Dialog | undefined }
@@ -115,8 +125,14 @@ const LEFT_BECAUSE = { left: 'you left', removed: 'you were removed', refused: '
  * Applies one client event (or a UI action) to the state. `current` is the client's current
  * room after the event (`client.currentRoom()`): the client decides, the page follows.
  */
-export function reduce(state: ChatState, ev: ClientEvent | UiAction, current: string | undefined, now: number): ChatState {
+export function reduce(state: ChatState, event: ClientEvent | UiAction, current: string | undefined, now: number): ChatState {
   const d = new Draft(state);
+  const t: string = event.type;
+  if (t === 'expired' || t === 'time' || t === 'ttl') {
+    timed(d, event as unknown as TimedEvent, now);
+    return follow(d, current);
+  }
+  const ev = event as KnownEvent;
   switch (ev.type) {
     case 'joined': {
       const r = d.room(ev.room, ev.roomName, ev.direct);
@@ -129,7 +145,10 @@ export function reduce(state: ChatState, ev: ClientEvent | UiAction, current: st
     }
     case 'message': {
       const r = d.room(ev.room, ev.roomName, ev.direct);
-      d.push(r, { kind: 'message', from: ev.from, fingerprint: ev.fingerprint, text: ev.text, ts: ev.ts, self: ev.self === true, action: ev.action === true });
+      if (ev.gap !== undefined && ev.gap > 0)
+        d.push(r, { kind: 'notice', text: `${ev.gap} earlier message${ev.gap === 1 ? '' : 's'} from ${ev.from} did not arrive (dropped or delayed)`, ts: now, tone: 'warn' });
+      const expiresAt = (ev as { expiresAt?: number }).expiresAt;
+      d.push(r, { kind: 'message', id: ev.id, from: ev.from, fingerprint: ev.fingerprint, text: ev.text, ts: ev.ts, self: ev.self === true, action: ev.action === true, expiresAt });
       if (ev.room !== current && ev.self !== true) r.unread += 1;
       break;
     }
@@ -208,6 +227,26 @@ export function reduce(state: ChatState, ev: ClientEvent | UiAction, current: st
     }
   }
   return follow(d, current);
+}
+
+function timed(d: Draft, ev: TimedEvent, now: number): void {
+  switch (ev.type) {
+    case 'expired': {
+      // The message's time is up on proven time: it goes from the screen and from memory.
+      if (!d.rooms.has(ev.room)) return;
+      const r = d.room(ev.room);
+      r.lines = r.lines.filter((l) => l.kind !== 'message' || l.id !== ev.id);
+      return;
+    }
+    case 'time':
+      return d.notice(undefined, ev.message, now, ev.state === 'proven' ? 'info' : 'warn');
+    case 'ttl':
+      return d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: ev.text, ts: now, tone: 'info' });
+    default: {
+      const never: never = ev;
+      throw new Error(`unhandled event ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 /** Follows the client's current room; opening a room clears its unread count and sets its marker. */

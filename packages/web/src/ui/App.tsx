@@ -61,6 +61,9 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
         onEvent: (ev, current) => {
           setState((old) => (old ? reduce(old, ev, current, Date.now()) : old));
           if (REFRESH_MEMBERS.has(ev.type) && 'room' in ev && ev.room === current) sessionRef.current?.run('/users');
+          // The link we came by admits others to the same room (while its inviter is a member).
+          if (ev.type === 'joined' && ev.room === invite.invite.room?.id)
+            setState((old) => (old ? reduce(old, { type: 'ui-invite', room: ev.room, link }, current, Date.now()) : old));
         },
       });
       sessionRef.current = s;

@@ -11,6 +11,11 @@ function Message({ line }: { line: Extract<Line, { kind: 'message' }> }) {
   return (
     <li class={line.self ? 'msg self' : 'msg'}>
       <time dateTime={new Date(line.ts).toISOString()}>{clock(line.ts)}</time>
+      {line.expiresAt !== undefined && (
+        <span class="timer" title={`disappears at ${new Date(line.expiresAt).toLocaleString()} (recipients can still copy it)`} aria-label="timed message">
+          ⏱
+        </span>
+      )}
       {line.action ? (
         <span class="text action">
           * {who} {shownMessage(line.text)}
