@@ -11,6 +11,7 @@ import { TransportError, UsageError } from '@safehouse/core/protocol';
 import { resolveOptions, type ServerOptions } from './config.js';
 import { createGate } from './gate.js';
 import { Relay, type RelayStats } from './relay.js';
+import { RoughtimeForwarder, type Upstream } from './roughtime/forwarder.js';
 import { loadWebBundle, type WebBundle } from './web.js';
 
 export type { ServerLimits, ServerOptions } from './config.js';
@@ -19,10 +20,17 @@ export type { Logger, LogEvent, LogFields } from './logger.js';
 export { defaultLogger, silentLogger } from './logger.js';
 export type { RelayStats } from './relay.js';
 export { loadWebBundle, webCsp, type WebBundle } from './web.js';
+export { startRoughtimeServer, type RoughtimeServerOptions, type RunningRoughtimeServer } from './roughtime/udp-server.js';
+export { RoughtimeForwarder, FORWARDER_DEFAULTS, type Upstream } from './roughtime/forwarder.js';
 
 export type WebOptions = {
   /** A built web client (packages/web/dist) to serve at `<base>/`; read into memory at start. Default none: a page saying to use `safehouse join`. */
   webRoot?: string;
+};
+
+export type RoughtimeRelayOptions = {
+  /** Roughtime servers the relay carries browsers' requests to (`rt` frames), by number. Default none. */
+  roughtimeUpstreams?: readonly Upstream[];
 };
 
 export type RunningServer = {
@@ -60,11 +68,11 @@ function listenError(err: Error & { code?: string }, host: string, port: number)
   }
 }
 
-export async function startServer(options: ServerOptions & WebOptions = {}): Promise<RunningServer> {
-  const { webRoot, ...serverOptions } = options;
+export async function startServer(options: ServerOptions & WebOptions & RoughtimeRelayOptions = {}): Promise<RunningServer> {
+  const { webRoot, roughtimeUpstreams, ...serverOptions } = options;
   const opts = resolveOptions(serverOptions);
   const web: WebBundle | undefined = webRoot === undefined ? undefined : loadWebBundle(webRoot);
-  const relay = new Relay(opts.limits, opts.logger);
+  const relay = new Relay(opts.limits, opts.logger, roughtimeUpstreams?.length ? new RoughtimeForwarder(roughtimeUpstreams) : undefined);
   const gate = createGate(opts, relay, relay.counters, web);
   const listenHost = opts.host.replace(/^\[(.*)\]$/, '$1');
 

@@ -22,7 +22,11 @@ export type LogEvent =
   /** A connection was closed for a bad frame: fields `code`. */
   | 'protocol-violation'
   /** An unexpected error was caught and contained: fields `code`. */
-  | 'internal-error';
+  | 'internal-error'
+  /** The Roughtime UDP server is listening: fields `port`. */
+  | 'roughtime-listening'
+  /** The Roughtime UDP server stopped: fields `requests`, `replies`, `dropped`. */
+  | 'roughtime-closed';
 
 export type LogFields = Readonly<Record<string, number | boolean | ErrorCode>>;
 

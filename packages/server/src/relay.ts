@@ -19,6 +19,7 @@ import {
 } from '@safehouse/core/protocol';
 import type { ServerLimits } from './config.js';
 import type { Logger } from './logger.js';
+import type { RoughtimeForwarder } from './roughtime/forwarder.js';
 import { CLOSE, Connection, type Counters } from './connection.js';
 import { Room, type PendingJoin } from './room.js';
 
@@ -65,6 +66,8 @@ export class Relay {
   constructor(
     private readonly limits: Readonly<ServerLimits>,
     private readonly logger: Logger,
+    /** The Roughtime path for browsers (roughtime/forwarder.ts); without one, `rt` is refused. */
+    private readonly roughtime?: RoughtimeForwarder,
   ) {
     this.helloFrame = frame({ v: V, t: 'hello', relay: this.id, maxFrame: limits.maxFrameBytes });
     this.pingTimer = setInterval(() => {
@@ -109,6 +112,7 @@ export class Relay {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.pingTimer);
+    this.roughtime?.close();
     await Promise.all([...this.connections].map((c) => c.shutdown(this.closingFrame)));
     for (const room of this.rooms.values()) room.wipe();
     this.rooms.clear();
@@ -153,11 +157,16 @@ export class Relay {
       case 'unsub':
         return this.unsubscribe(conn, header.room);
       case 'pub':
+        // `exp` is an unauthenticated hint: drop expired ciphertext; clients never rely on it.
+        if (header.exp !== undefined && header.exp <= Date.now()) return this.nack(conn, header.id, 'E_EXPIRED');
         return this.publish(conn, header, body);
       case 'join':
         return this.join(conn, header.room, header.id, body);
       case 'welcome':
         return this.welcome(conn, header, body);
+      case 'rt':
+        if (!this.roughtime) return this.nack(conn, header.id, 'E_ROUGHTIME_UNREACHABLE');
+        return this.roughtime.forward(conn, header.id, header.server, body, (h, b) => void conn.send(frame(h, b)));
       case 'ping':
         conn.send(this.pongFrame);
         return;
