@@ -103,6 +103,11 @@ export type ServerOptions = {
    *  TCP sockets are not capped per address (they all come from the proxy). Default false: the
    *  header is ignored, since any client could send one. */
   trustProxy?: boolean;
+  /** Joining requires this password (password.ts: a subprotocol at the WebSocket upgrade; a
+   *  missing or wrong one gets the standard 404). Never logged. Default none. */
+  password?: string;
+  /** Serve HTTPS/WSS with this certificate chain and key (PEM), TLS 1.3 only (tls.ts). Default: plain HTTP. */
+  tls?: { cert: string; key: string };
   /** Any subset of the limits; the rest keep their defaults. */
   limits?: Partial<ServerLimits>;
   /** Where lifecycle lines and counts go. Default: one line per event on stderr. */
@@ -115,6 +120,8 @@ export type ResolvedOptions = {
   basePath: string;
   allowedOrigins: readonly string[];
   trustProxy: boolean;
+  password: string | undefined;
+  tls: { cert: string; key: string } | undefined;
   limits: Readonly<ServerLimits>;
   logger: Logger;
 };
@@ -171,6 +178,14 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     if (typeof o !== 'string' || !/^https?:\/\/[^/\s]+$/.test(o))
       throw new UsageError('E_USAGE', `allowed origin expected scheme://host[:port] without a path, got ${JSON.stringify(o)}`);
 
+  const password = options.password;
+  // Not echoed: it is a secret.
+  if (password !== undefined && (typeof password !== 'string' || password.length === 0 || password.length > 1024))
+    throw new UsageError('E_PASSWORD', 'the password expected 1 to 1024 characters');
+  const tls = options.tls;
+  if (tls !== undefined && (typeof tls.cert !== 'string' || typeof tls.key !== 'string' || !tls.cert.includes('BEGIN') || !tls.key.includes('BEGIN')))
+    throw new UsageError('E_TLS_CONFIG', 'tls expected a PEM certificate and a PEM private key');
+
   const given = options.limits ?? {};
   const merged = { ...DEFAULT_LIMITS, ...given };
   const day = 86_400_000;
@@ -206,6 +221,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     basePath,
     allowedOrigins,
     trustProxy: options.trustProxy === true,
+    password,
+    tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
     limits: Object.freeze(limits),
     logger: options.logger ?? defaultLogger,
   };

@@ -14,6 +14,7 @@
  * path a prober guessed (B.13).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -21,6 +22,8 @@ import { WebSocketServer } from 'ws';
 import type { ResolvedOptions } from './config.js';
 import type { Counters } from './connection.js';
 import { sendNotFound, writeNotFound } from './notFound.js';
+import type { PasswordGate } from './password.js';
+import { TLS_MIN_VERSION } from './tls.js';
 import { sendPage, sendRedirect } from './page.js';
 import type { Relay } from './relay.js';
 import { isSameHostOrigin, sendWebAsset, sendWebIndex, type WebBundle } from './web.js';
@@ -101,9 +104,10 @@ const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 /**
  * Everything `ws`'s `handleUpgrade` would check (and answer with its own 400), checked here so
- * that a failure gets our 404 instead. Subprotocols are not used by Safehouse: one is refused.
+ * that a failure gets our 404 instead. The only subprotocol is the password's (password.ts):
+ * without a password, a handshake asking for one is refused; with one, the password gate checks it.
  */
-function isWebSocketHandshake(req: IncomingMessage): boolean {
+function isWebSocketHandshake(req: IncomingMessage, withPassword: boolean): boolean {
   const h = req.headers;
   return (
     req.method === 'GET' &&
@@ -114,7 +118,7 @@ function isWebSocketHandshake(req: IncomingMessage): boolean {
     typeof h['sec-websocket-key'] === 'string' &&
     WS_KEY.test(h['sec-websocket-key']) &&
     h['sec-websocket-version'] === '13' &&
-    h['sec-websocket-protocol'] === undefined
+    (withPassword || h['sec-websocket-protocol'] === undefined)
   );
 }
 
@@ -128,7 +132,7 @@ export type Gate = {
   finish(): Promise<void>;
 };
 
-export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counters, web?: WebBundle): Gate {
+export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counters, web?: WebBundle, password?: PasswordGate): Gate {
   const { limits, basePath } = opts;
   const assets = web ? [...web.assets.values()] : [];
   const matcher = new PathMatcher(basePath, web ? [...web.assets.keys()] : []);
@@ -145,7 +149,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
     skipUTF8Validation: false,
   });
 
-  const server = createServer({
+  const httpOptions = {
     headersTimeout: limits.headersTimeoutMs, // THREATS A.5 (slowloris)
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -153,7 +157,11 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
     // Node's own 400 for a missing Host header would differ from our 404.
     requireHostHeader: false,
-  });
+  };
+  // TLS 1.3 only (THREATS E.25); its cipher suites are all AEAD.
+  const server: Server = opts.tls
+    ? createHttpsServer({ ...httpOptions, cert: opts.tls.cert, key: opts.tls.key, minVersion: TLS_MIN_VERSION })
+    : createServer(httpOptions);
   server.maxConnections = limits.maxConnections + limits.maxSocketsPerIp;
 
   server.on('connection', (socket: Socket) => {
@@ -194,9 +202,10 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
     const ok =
       !stopping &&
       route === 'ws' &&
-      isWebSocketHandshake(req) &&
+      isWebSocketHandshake(req, password !== undefined) &&
       (origin === undefined || origins.has(origin) || isSameHostOrigin(origin, req)) && // THREATS A.11
-      relay.canAdmit(ip); // THREATS A.7: the per-IP and total caps
+      relay.canAdmit(ip) && // THREATS A.7: the per-IP and total caps
+      (password === undefined || password.check(ip, req.headers['sec-websocket-protocol'])); // last: only a handshake that got this far counts as a try
     if (!ok) {
       counters.refusedRequests += 1;
       writeNotFound(socket, req.method);
@@ -235,6 +244,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await closed;
       matcher.wipe();
+      password?.wipe();
       origins.clear();
       socketsPerIp.clear();
     },

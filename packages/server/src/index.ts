@@ -9,7 +9,9 @@
  */
 import { TransportError, UsageError } from '@safehouse/core/protocol';
 import { resolveOptions, type ServerOptions } from './config.js';
+import { createControl, type ServerControl } from './control.js';
 import { createGate } from './gate.js';
+import { PasswordGate } from './password.js';
 import { Relay, type RelayStats } from './relay.js';
 import { RoughtimeForwarder, type Upstream } from './roughtime/forwarder.js';
 import { loadWebBundle, type WebBundle } from './web.js';
@@ -22,6 +24,8 @@ export type { RelayStats } from './relay.js';
 export { loadWebBundle, webCsp, type WebBundle } from './web.js';
 export { startRoughtimeServer, type RoughtimeServerOptions, type RunningRoughtimeServer } from './roughtime/udp-server.js';
 export { RoughtimeForwarder, FORWARDER_DEFAULTS, type Upstream } from './roughtime/forwarder.js';
+export type { PrivilegedConnection, PrivilegedHandlers, RoomPolicy, ServerControl } from './control.js';
+export { certificateFingerprint, loadTls, selfSignedTls, type TlsMaterial } from './tls.js';
 
 export type WebOptions = {
   /** A built web client (packages/web/dist) to serve at `<base>/`; read into memory at start. Default none: a page saying to use `safehouse join`. */
@@ -43,6 +47,11 @@ export type RunningServer = {
   close(): Promise<void>;
   /** Counts only: connections, rooms, subscriptions, pending joins, frames and bytes, refusals and drops. */
   stats(): RelayStats;
+  /**
+   * The privileged control channel for `safehouse serve`'s admin console (control.ts): an
+   * in-process connection, room policy, and closing a joiner's connection. Not reachable from the network.
+   */
+  readonly control: ServerControl;
   /** SHA-256 (hex) of the web client's index.html, which pins every asset by SRI; undefined without one. */
   readonly webSha256: string | undefined;
 };
@@ -73,7 +82,9 @@ export async function startServer(options: ServerOptions & WebOptions & Roughtim
   const opts = resolveOptions(serverOptions);
   const web: WebBundle | undefined = webRoot === undefined ? undefined : loadWebBundle(webRoot);
   const relay = new Relay(opts.limits, opts.logger, roughtimeUpstreams?.length ? new RoughtimeForwarder(roughtimeUpstreams) : undefined);
-  const gate = createGate(opts, relay, relay.counters, web);
+  const password = opts.password === undefined ? undefined : await PasswordGate.create(opts.password, opts.basePath);
+  const gate = createGate(opts, relay, relay.counters, web, password);
+  const control = createControl(relay);
   const listenHost = opts.host.replace(/^\[(.*)\]$/, '$1');
 
   try {
@@ -94,7 +105,7 @@ export async function startServer(options: ServerOptions & WebOptions & Roughtim
 
   const address = gate.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  const origin = `http://${urlHost(listenHost)}:${port}`;
+  const origin = `${opts.tls ? 'https' : 'http'}://${urlHost(listenHost)}:${port}`;
   gate.allowOrigin(origin);
   opts.logger.info('listening', { port });
 
@@ -106,6 +117,7 @@ export async function startServer(options: ServerOptions & WebOptions & Roughtim
     basePath: opts.basePath,
     stats: () => relay.stats(),
     webSha256: web?.sha256,
+    control,
     close: () => {
       closing ??= (async () => {
         opts.logger.info('closing', { connections: relay.stats().connections });

@@ -83,7 +83,7 @@ export class Relay {
   }
 
   /** Takes over an upgraded WebSocket. */
-  attach(ws: WebSocket, ip: string): void {
+  attach(ws: WebSocket, ip: string): Connection {
     const conn = new Connection(ws, ip, {
       limits: this.limits,
       logger: this.logger,
@@ -94,6 +94,23 @@ export class Relay {
     });
     this.connections.add(conn);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    return conn;
+  }
+
+  /**
+   * Room policy (control.ts, set by `safehouse serve`): a code refuses a `pub`, `join` or
+   * `welcome` (nacked with it). Undefined: no policy, nothing refused.
+   */
+  policy: ((conn: Connection, t: 'pub' | 'join' | 'welcome', room: string, kind?: string) => ErrorCode | undefined) | undefined;
+
+  /** Whether `conn` is subscribed to the room `roomId` (control.ts). */
+  isSubscribed(conn: Connection, roomId: string): boolean {
+    return this.rooms.get(roomId)?.subscribers.has(conn) === true;
+  }
+
+  /** The connection that sent the pending join request `joinId` to `roomId` (control.ts). */
+  joinOwner(roomId: string, joinId: string): Connection | undefined {
+    return this.rooms.get(roomId)?.pendingJoins.get(joinId)?.owner;
   }
 
   stats(): RelayStats {
@@ -209,6 +226,8 @@ export class Relay {
   }
 
   private publish(conn: Connection, header: Extract<ClientHeader, { t: 'pub' }>, body: Uint8Array): void {
+    const refused = this.policy?.(conn, 'pub', header.room, header.kind);
+    if (refused) return this.nack(conn, header.id, refused);
     const room = this.rooms.get(header.room);
     if (!room?.subscribers.has(conn)) return this.nack(conn, header.id, 'E_NOT_SUBSCRIBED');
     let seq: number;
@@ -227,6 +246,8 @@ export class Relay {
   }
 
   private join(conn: Connection, roomId: string, id: string, body: Uint8Array): void {
+    const refused = this.policy?.(conn, 'join', roomId);
+    if (refused) return this.nack(conn, id, refused);
     let room = this.rooms.get(roomId);
     const existing = room?.pendingJoins.get(id);
     if (existing?.owner !== conn && conn.joins.size >= this.limits.maxPendingJoinsPerConnection)
@@ -246,6 +267,8 @@ export class Relay {
   }
 
   private welcome(conn: Connection, header: Extract<ClientHeader, { t: 'welcome' }>, body: Uint8Array): void {
+    const refused = this.policy?.(conn, 'welcome', header.room);
+    if (refused) return this.nack(conn, header.id, refused);
     const room = this.rooms.get(header.room);
     if (!room?.subscribers.has(conn)) return this.nack(conn, header.id, 'E_NOT_SUBSCRIBED');
     const pending = room.pendingJoins.get(header.to);
