@@ -1,0 +1,133 @@
+/**
+ * The web client's rooms and identity, in Chromium with a `safehouse join --json` member:
+ * creating a room and sharing its link (copied, and as a QR code), the switcher with unread
+ * counts and the "new messages" marker, leaving; and an identity saved encrypted under a
+ * passphrase and loaded on a later visit, so that the member keeps their fingerprint (and
+ * others see no key change).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversation, HAVE_CHROMIUM, joinAs, launchChromium, NO_CHROMIUM, openPage, say, type TestPage } from './src/browser.js';
+import { startJoin, startServe, type Member, type Server } from './src/harness.js';
+
+if (!HAVE_CHROMIUM) console.warn(`web-rooms.test.ts ${NO_CHROMIUM}`);
+
+describe.skipIf(!HAVE_CHROMIUM)('web client: rooms, invites, leaving, identity files', () => {
+  let server: Server;
+  let browser: Browser;
+  let alice: TestPage;
+  let bob: Member;
+  let lobbyInvite = '';
+  const others: Member[] = [];
+
+  beforeAll(async () => {
+    server = await startServe();
+    browser = await launchChromium();
+    alice = await openPage(browser);
+  });
+  afterAll(async () => {
+    for (const m of others) m.kill();
+    await browser?.close();
+    server?.kill();
+    await server?.exited;
+  });
+
+  it('creates a room, then a second one from the switcher, and shares its link (copy and QR)', async () => {
+    await joinAs(alice.page, server.url, 'alice');
+    await alice.page.getByRole('button', { name: 'Invite', exact: true }).click();
+    lobbyInvite = await alice.page.getByLabel('Invite link', { exact: true }).inputValue();
+    await alice.page.keyboard.press('Escape');
+    bob = startJoin(lobbyInvite, 'bob');
+    others.push(bob);
+    await bob.waitFor((e) => e.type === 'joined', 30_000, 'bob joined');
+
+    await alice.page.getByLabel('New room name').fill('ops');
+    await alice.page.getByRole('button', { name: 'Create', exact: true }).click();
+    await alice.page.getByRole('heading', { name: '#ops' }).waitFor();
+    await expect(alice.page.getByRole('button', { name: /^#ops/ }).getAttribute('aria-current')).resolves.toBe('page');
+    await alice.page.getByRole('button', { name: 'Show invite link' }).click();
+    const opsInvite = await alice.page.getByLabel('Invite link', { exact: true }).inputValue();
+    expect(opsInvite).not.toBe(lobbyInvite);
+    await expect(alice.page.getByRole('img', { name: 'QR code of the invite link' }).count()).resolves.toBe(1);
+    await alice.page.getByRole('button', { name: 'Copy link' }).click();
+    await alice.page.getByRole('button', { name: 'Copied' }).waitFor();
+    await expect(alice.page.evaluate('navigator.clipboard.readText()')).resolves.toBe(opsInvite);
+    await alice.page.getByRole('button', { name: 'Close' }).click();
+
+    bob.send(`/join ${opsInvite}`);
+    await bob.waitFor((e) => e.type === 'joined' && e.roomName === 'ops', 30_000, 'bob in ops');
+    await conversation(alice.page).getByText('bob joined').waitFor();
+  });
+
+  it('counts unread messages of another room and marks where they start', async () => {
+    bob.send('/switch lobby');
+    await bob.waitFor((e) => e.type === 'switched' && e.roomName === 'lobby', 10_000, 'bob switched');
+    bob.send('first while away');
+    bob.send('second while away');
+    const lobby = alice.page.getByRole('button', { name: /^#lobby, 2 unread/ });
+    await lobby.waitFor();
+    await expect.poll(() => alice.page.title()).toBe('(2) Safehouse');
+    await lobby.click();
+    await alice.page.getByRole('separator').filter({ hasText: 'New messages' }).waitFor();
+    const lines = await conversation(alice.page).locator('li').allTextContents();
+    const marker = lines.findIndex((l) => l === 'New messages');
+    expect(lines[marker + 1]).toContain('first while away');
+    await expect.poll(() => alice.page.title()).toBe('Safehouse');
+  });
+
+  it('leaves a room: it goes from the switcher, and the others are told', async () => {
+    await alice.page.getByRole('button', { name: /^#ops/ }).click();
+    await alice.page.getByRole('heading', { name: '#ops' }).waitFor();
+    await alice.page.getByRole('button', { name: 'Leave', exact: true }).click(); // confirm() is accepted
+    await bob.waitFor((e) => e.type === 'member-left' && e.name === 'alice' && e.roomName === 'ops', 20_000, 'alice left ops');
+    await expect.poll(() => alice.page.getByRole('button', { name: /^#ops/ }).count()).toBe(0);
+    expect(alice.dialogs.some((d) => d.startsWith('confirm: Leave #ops'))).toBe(true);
+  });
+
+  it('an identity saved under a passphrase and loaded later keeps its fingerprint', async () => {
+    const first = await openPage(browser);
+    await first.page.goto(lobbyInvite);
+    await first.page.getByText('Identity options').click();
+    await first.page.getByLabel('Make an identity I can save').check();
+    await first.page.getByLabel('Name', { exact: true }).fill('dave');
+    await first.page.getByRole('button', { name: 'Join' }).click();
+    await first.page.getByText('You are in lobby as dave').waitFor({ timeout: 30_000 });
+    const fingerprint = await first.page.locator('.me .fingerprint').textContent();
+    expect(fingerprint).toMatch(/^[\d ]{40,}$/);
+    await first.page.getByRole('button', { name: 'Save identity…' }).click();
+    await first.page.getByLabel('Passphrase', { exact: true }).fill('correct horse battery');
+    await first.page.getByLabel('Passphrase again').fill('correct horse battery');
+    const [download] = await Promise.all([first.page.waitForEvent('download'), first.page.getByRole('button', { name: 'Save identity file' }).click()]);
+    expect(download.suggestedFilename()).toBe('safehouse-identity.shid');
+    const file = join(mkdtempSync(join(tmpdir(), 'safehouse-id-')), download.suggestedFilename());
+    await download.saveAs(file);
+    expect(readFileSync(file).subarray(0, 4).toString('latin1')).toBe('SHID');
+    await first.page.getByRole('button', { name: 'Close' }).click();
+    await first.page.getByRole('button', { name: 'Leave', exact: true }).click();
+    await conversation(alice.page).getByText('dave left').waitFor({ timeout: 20_000 });
+    await first.context.close();
+
+    // A later visit, in a fresh browser profile: a wrong passphrase is refused, the right one works.
+    const later = await openPage(browser);
+    await later.page.goto(lobbyInvite);
+    await later.page.getByText('Identity options').click();
+    await later.page.getByLabel('Load a saved identity').setInputFiles(file);
+    await later.page.getByLabel('Passphrase of the identity file').fill('wrong passphrase');
+    await later.page.getByLabel('Name', { exact: true }).fill('dave');
+    await later.page.getByRole('button', { name: 'Join' }).click();
+    await later.page.getByRole('alert').filter({ hasText: 'could not be opened' }).waitFor();
+    await later.page.getByLabel('Passphrase of the identity file').fill('correct horse battery');
+    await later.page.getByRole('button', { name: 'Join' }).click();
+    await later.page.getByText('You are in lobby as dave').waitFor({ timeout: 30_000 });
+    await expect(later.page.locator('.me .fingerprint').textContent()).resolves.toBe(fingerprint);
+    await conversation(alice.page).getByText('dave joined').nth(1).waitFor();
+    await say(later.page, 'same dave');
+    await conversation(alice.page).getByText('same dave').waitFor();
+    await expect(alice.page.getByRole('alert').count()).resolves.toBe(0);
+    await later.context.close();
+    rmSync(dirname(file), { recursive: true, force: true });
+  });
+});
