@@ -1,18 +1,45 @@
 /**
- * `safehouse join LINK`: with --json, reads the command language from stdin and writes one JSON
- * event per line; otherwise a line-mode chat on the terminal. On end of input (or /quit) it
+ * `safehouse join LINK`: on a terminal, the full-screen chat (tui/); with --json, reads the
+ * command language from stdin and writes one JSON event per line; with --plain (or when stdin or
+ * stdout is not a terminal, or TERM=dumb), a line-mode chat. On end of input (or /quit) it
  * delivers its outbox, leaves, and exits 0.
  */
 import { createInterface } from 'node:readline';
 import { createClient, type ClientEvent } from '@safehouse/core/client';
+import { createE2ee, type E2ee, type Identity } from '@safehouse/core/e2ee';
 import { parseInvite, UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
+import { askHidden, createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
 import { renderEvent } from './render.js';
 import { wsTransport } from './transport/ws.js';
 
 export interface JoinOptions {
   name?: string;
   json?: boolean;
+  plain?: boolean;
+  identity?: string;
+  identityPassphraseFile?: string;
+}
+
+/** The full-screen UI needs a terminal on both ends that can move its cursor. */
+function wantsTui(opts: JoinOptions): boolean {
+  return opts.json !== true && opts.plain !== true && process.stdin.isTTY && process.stdout.isTTY && process.env.TERM !== 'dumb';
+}
+
+/** `--identity` in line and JSON modes: the passphrase from its file, or asked without echo. */
+async function lineModeIdentity(opts: JoinOptions, e2ee: E2ee): Promise<Identity | undefined> {
+  const path = opts.identity;
+  if (path === undefined) return undefined;
+  const exists = await identityExists(path);
+  let passphrase: string;
+  if (opts.identityPassphraseFile !== undefined) passphrase = await readPassphraseFile(opts.identityPassphraseFile);
+  else if (opts.json === true) throw new UsageError('E_USAGE', '--identity with --json needs --identity-passphrase-file FILE (stdin carries commands)');
+  else {
+    passphrase = await askHidden(exists ? `Passphrase of ${path}: ` : `Passphrase for the new identity ${path}: `);
+    if (!exists && (await askHidden('The same passphrase again: ')) !== passphrase) throw new UsageError('E_USAGE', 'the two passphrases differ');
+  }
+  if (passphrase === '') throw new UsageError('E_USAGE', 'a passphrase cannot be empty');
+  return exists ? openIdentity(path, passphrase) : createIdentityFile(path, passphrase, e2ee);
 }
 
 async function askName(): Promise<string> {
@@ -29,6 +56,15 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
   try {
     const parsed = parseInvite(link);
     if (!parsed.ok) throw new UsageError('E_BAD_LINK', `that link cannot be used: ${parsed.message}`);
+    if (opts.identityPassphraseFile !== undefined && opts.identity === undefined) throw new UsageError('E_USAGE', '--identity-passphrase-file needs --identity FILE');
+    if (wantsTui(opts)) {
+      // ink decides when it is loaded whether it runs "in CI" and then draws nothing until the
+      // end: this is an interactive terminal, whatever the environment says.
+      delete process.env.CI;
+      delete process.env.CONTINUOUS_INTEGRATION;
+      const { runTui } = await import('./tui/index.js');
+      return await runTui(link, opts);
+    }
     let name = opts.name;
     if (name === undefined) {
       if (json || !process.stdin.isTTY) throw new UsageError('E_USAGE', 'a name is required: add --name NAME');
@@ -38,7 +74,8 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
     // The client makes its own e2ee with its pin store, so key changes are checked at join time
     // too; a certificate fingerprint in the link pins the relay's TLS certificate.
     const transport = wsTransport(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {});
-    const client = createClient({ transport, name, link });
+    const identity = await lineModeIdentity(opts, createE2ee());
+    const client = createClient({ transport, name, link, ...(identity ? { identity } : {}) });
     let fatal: ClientEvent | undefined;
     // Input waits until the first room is joined (or joining failed): a line typed or piped
     // while a member is still admitting us is delivered afterwards, not lost.

@@ -37,7 +37,10 @@ export async function main(argv: string[]): Promise<void> {
     .argument('<link>', 'the invite link, e.g. http://127.0.0.1:8090/<base>/#r=...')
     .option('--name <name>', 'your display name in the room')
     .option('--json', 'read commands from stdin and write one JSON event per line')
-    .action(async (link: string, opts: { name?: string; json?: boolean }) => {
+    .option('--plain', 'a line-mode chat instead of the full-screen one (also when not on a terminal)')
+    .option('--identity <file>', 'keep your identity (fingerprint) across runs in FILE, encrypted under a passphrase')
+    .option('--identity-passphrase-file <file>', "read the identity's passphrase from FILE's first line instead of asking")
+    .action(async (link: string, opts: { name?: string; json?: boolean; plain?: boolean; identity?: string; identityPassphraseFile?: string }) => {
       json = opts.json === true;
       const code = await join(link, opts);
       process.exit(code);

@@ -18,7 +18,8 @@ export function renderEvent(ev: ClientEvent): string {
     case 'message': {
       const where = ev.direct ? `[dm ${s(ev.roomName)}] ` : '';
       const text = safeText(ev.text, { multiline: true }).replace(/\n/g, '\n      ');
-      return ev.action ? `${time(ev.ts)} ${where}* ${s(ev.from)} ${text}` : `${time(ev.ts)} ${where}<${s(ev.from)}> ${text}`;
+      const timed = ev.expiresAt === undefined ? '' : `  (disappears at ${time(ev.expiresAt)})`;
+      return ev.action ? `${time(ev.ts)} ${where}* ${s(ev.from)} ${text}${timed}` : `${time(ev.ts)} ${where}<${s(ev.from)}> ${text}${timed}`;
     }
     case 'joined':
       return `-- you are in ${s(ev.roomName)} as ${s(ev.name)} (fingerprint ${ev.fingerprint})`;
@@ -65,6 +66,13 @@ export function renderEvent(ev: ClientEvent): string {
       return ev.text;
     case 'info':
       return `-- ${s(ev.message)}`;
+    case 'expired':
+      // A line already printed cannot be taken back: say so (the client wiped it from memory).
+      return `-- a timed message expired (the client forgot it; this terminal's scrollback still shows it)`;
+    case 'time':
+      return `-- ${s(ev.message)}`;
+    case 'ttl':
+      return `-- ${s(ev.text)}`;
     default:
       throw missingCaseError(ev);
   }

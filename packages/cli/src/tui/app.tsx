@@ -1,0 +1,126 @@
+/**
+ * The chat screen: key-change banner (when there is one), messages with the side pane (rooms and
+ * members; hidden below 64 columns), the status bar, the input line. It fills the terminal and
+ * lays itself out again on every resize.
+ */
+import { Box, useInput, useStdout } from 'ink';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { Banner, bannerHeight } from './banner.js';
+import { InputLine } from './input.js';
+import { LineCache } from './lines.js';
+import { SidePane } from './members.js';
+import { Messages, maxScroll } from './messages.js';
+import { OverlayView } from './overlay.js';
+import type { Session } from './session.js';
+import { StatusBar } from './status.js';
+
+export type Size = { columns: number; rows: number };
+
+/** Narrower than this, the side pane is hidden and the messages take the whole width. */
+export const SIDE_PANE_MIN_COLUMNS = 64;
+
+/** The terminal's size, following resizes; `fixed` (tests) overrides it. */
+export function useTerminalSize(fixed?: Size): Size {
+  const { stdout } = useStdout();
+  const read = (): Size => fixed ?? { columns: stdout.columns || 80, rows: stdout.rows || 24 };
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = (): void => setSize({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+    stdout.on('resize', onResize);
+    return () => void stdout.off('resize', onResize);
+  }, [stdout, fixed]);
+  return fixed ?? size;
+}
+
+/** Re-renders every second while a countdown is on screen. */
+function useTicker(active: boolean): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [active]);
+  return active ? now : Date.now();
+}
+
+/** Rows the UI draws: ink prints a newline after its last row, so one fewer than the terminal keeps it from scrolling. */
+export function screenRows(rows: number): number {
+  return Math.max(4, rows - 1);
+}
+
+/** Widths of the message and side panes, and the height they share. */
+export function layout({ columns, rows }: Size, banner: number): { side: number; pane: number; height: number } {
+  const side = columns >= SIDE_PANE_MIN_COLUMNS ? Math.min(28, Math.max(20, Math.floor(columns * 0.24))) : 0;
+  return { side, pane: columns - side, height: Math.max(1, screenRows(rows) - banner - 2) };
+}
+
+export function App({ session, size: fixed }: { session: Session; size?: Size }) {
+  const model = session.model;
+  const version = useSyncExternalStore(model.subscribe, model.getVersion);
+  const size = useTerminalSize(fixed);
+  const [scroll, setScroll] = useState(0);
+  const cache = useMemo(() => new LineCache(), []);
+  const now = useTicker(model.connection.state === 'reconnecting');
+
+  const banner = bannerHeight(model.warnings, model.bannerHidden, size.columns);
+  const { side, pane, height } = layout(size, banner);
+  const room = model.current;
+  const lines = useMemo(() => cache.lines(model.entries(), pane), [cache, model, pane, room, version]);
+  // A new room starts at the bottom.
+  useEffect(() => setScroll(0), [room]);
+
+  useInput((input, key) => {
+    if (key.ctrl && (input === 'c' || input === 'd')) return void session.quit();
+    if (model.overlay) {
+      if (key.escape || key.return || input === 'q') model.closeOverlay();
+      return;
+    }
+    if (key.escape) return void model.hideBanner();
+    if (key.pageUp) return setScroll((s) => Math.min(maxScroll(lines.length, height), s + Math.max(1, height - 2)));
+    if (key.pageDown) return setScroll((s) => Math.max(0, s - Math.max(1, height - 2)));
+    if (key.ctrl && input === 'n') return session.cycleRoom(1);
+    if (key.ctrl && input === 'p') return session.cycleRoom(-1);
+  });
+
+  const names = (): string[] => [...(model.currentRoom()?.members.keys() ?? [])];
+  const submit = (line: string): void => {
+    setScroll(0);
+    model.closeOverlay();
+    session.submit(line);
+  };
+  // A QR code takes the whole screen (a scanner needs all of it; 100×30 just fits an invite).
+  // The input line stays mounted, hidden, so what was being typed survives.
+  const overlay = model.overlay;
+  return (
+    <Box flexDirection="column" width={size.columns} height={screenRows(size.rows)} overflow="hidden">
+      {overlay ? (
+        <OverlayView
+          overlay={overlay}
+          width={size.columns}
+          height={screenRows(size.rows)}
+          chrome={size.rows - screenRows(size.rows)}
+        />
+      ) : (
+        <>
+          {banner > 0 && <Banner warnings={model.warnings} width={size.columns} />}
+          <Box flexDirection="row" height={height} flexShrink={0}>
+            <Messages lines={lines} width={pane} height={height} scroll={scroll} />
+            {side > 0 && <SidePane model={model} width={side} height={height} />}
+          </Box>
+        </>
+      )}
+      <Box flexDirection="column" display={overlay ? 'none' : 'flex'} flexShrink={0}>
+        <StatusBar model={model} width={size.columns} now={now} />
+        <InputLine
+          width={size.columns}
+          onSubmit={submit}
+          names={names}
+          active={!overlay}
+          leaving={model.quitting}
+          placeholder="type a message; /help lists commands"
+        />
+      </Box>
+    </Box>
+  );
+}

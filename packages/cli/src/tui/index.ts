@@ -1,0 +1,129 @@
+/**
+ * `safehouse join LINK` on a terminal: the full-screen chat. Takes the alternate screen (the
+ * shell's screen comes back untouched on exit), asks what is missing (name, passphrase), starts
+ * the client, and on /quit, Ctrl-C, Ctrl-D, SIGTERM or SIGHUP delivers what is pending, leaves
+ * every room and gives the terminal back as it found it.
+ */
+import { createClient, normalizeName } from '@safehouse/core/client';
+import { createE2ee, type Identity } from '@safehouse/core/e2ee';
+import { parseInvite, UsageError } from '@safehouse/core/protocol';
+import { render } from 'ink';
+import { createElement } from 'react';
+import { EXIT } from '../exit.js';
+import { createIdentityFile, identityExists, openIdentity, readPassphraseFile } from '../identity-file.js';
+import { wsTransport } from '../transport/ws.js';
+import { App } from './app.js';
+import { Setup, type IdentityPlan } from './identity-prompt.js';
+import { Session } from './session.js';
+
+export type TuiOptions = {
+  name?: string;
+  identity?: string;
+  identityPassphraseFile?: string;
+};
+
+const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
+const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+/** Runs the terminal UI until the user leaves; returns the exit code. Throws UsageError up front. */
+export async function runTui(link: string, opts: TuiOptions): Promise<number> {
+  if (opts.name !== undefined) {
+    const n = normalizeName(opts.name);
+    if (!n.ok) throw new UsageError('E_NAME_INVALID', n.message);
+  }
+  const parsed = parseInvite(link);
+  if (!parsed.ok) throw new UsageError('E_BAD_LINK', `that link cannot be used: ${parsed.message}`);
+  // Only to make a new identity: the client makes its own e2ee around its pin store.
+  const e2ee = createE2ee();
+  let plan: IdentityPlan | undefined;
+  if (opts.identity !== undefined) {
+    const path = opts.identity;
+    const exists = await identityExists(path);
+    const passphrase =
+      opts.identityPassphraseFile === undefined ? undefined : await readPassphraseFile(opts.identityPassphraseFile);
+    plan = {
+      path,
+      exists,
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      open: (p) => (exists ? openIdentity(path, p) : createIdentityFile(path, p, e2ee)),
+    };
+  }
+
+  const { stdout } = process;
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
+  };
+  stdout.write(ENTER_ALT_SCREEN);
+  // Whatever happens, the shell gets its screen back.
+  process.once('exit', restore);
+
+  let session: Session | undefined;
+  let failure: unknown;
+  let cancelled!: () => void;
+  const setupOver = new Promise<void>((resolve) => (cancelled = resolve));
+  const onSignal = (): void => {
+    if (session) void session.quit();
+    else cancelled();
+  };
+  for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(sig, onSignal);
+
+  const instance = render(
+    createElement(Setup, {
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(plan ? { identity: plan } : {}),
+      width: stdout.columns || 80,
+      onReady: (name: string, identity: Identity | undefined) => {
+        // Setup may be done during ink's first render, before `instance` is assigned.
+        queueMicrotask(() => {
+          // A certificate fingerprint in the link pins the relay's TLS certificate.
+          const transport = wsTransport(
+            parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {},
+          );
+          const client = createClient({ transport, name, link, ...(identity ? { identity } : {}) });
+          session = new Session(client);
+          instance.rerender(createElement(App, { session }));
+          session.start();
+          cancelled();
+        });
+      },
+      onFail: (err: unknown) => {
+        failure = err;
+        cancelled();
+      },
+    }),
+    { exitOnCtrlC: false, patchConsole: true, incrementalRendering: false },
+  );
+
+  // Ink settles this when it unmounts: before the session is done, only because the UI crashed.
+  const crashed = instance.waitUntilExit().then(
+    () => new Error('the terminal UI stopped'),
+    (err: unknown) => (err instanceof Error ? err : new Error('the terminal UI failed')),
+  );
+  try {
+    await Promise.race([setupOver, crashed.then((err) => void (failure ??= err))]);
+    const s = session;
+    const result =
+      s && failure === undefined
+        ? await Promise.race([s.done, crashed.then((err) => ((failure = err), s.quit()))])
+        : undefined;
+    instance.unmount();
+    await instance.waitUntilExit().catch(() => undefined);
+    restore();
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error('the terminal UI failed');
+    if (!session) {
+      process.stderr.write('safehouse: cancelled before joining (E_USAGE)\n');
+      return EXIT.usage;
+    }
+    if (result && !result.delivered)
+      process.stderr.write('safehouse: some messages may not have been delivered before leaving\n');
+    return result?.fatal ? EXIT.failure : EXIT.ok;
+  } finally {
+    for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.off(sig, onSignal);
+    instance.unmount();
+    restore();
+  }
+}
