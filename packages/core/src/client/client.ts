@@ -16,13 +16,14 @@ import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseCommand } from './commands.js';
 import { Connection, type ConnectionOptions, type InboundHeader } from './connection.js';
-import { TIMING_DEFAULTS, type RoomContext, type Timing } from './context.js';
+import { TIMING_DEFAULTS, type JoinCandidate, type RoomContext, type Timing } from './context.js';
 import { DirectMessages } from './direct.js';
 import { ExpiryKeeper, type TimeSource } from './expiry.js';
 import { RelayTimeQuery } from './relay-time.js';
 import { ProvenTimeSource } from '../roughtime/timesource.js';
 import type { RoughtimeServer } from '../roughtime/chain.js';
 import { checkRoomName, runCommand, type CommandHost } from './dispatch.js';
+import type { RefusalCode } from './envelope.js';
 import { Emitter, type Listener } from './events.js';
 import { normalizeName } from './names.js';
 import { Outbox, RESTART_WINDOW_MS } from './outbox.js';
@@ -45,6 +46,8 @@ export type ClientOptions = {
   /** Name of the room created when the link names none. Default "lobby". */
   roomName?: string;
   timing?: Partial<Timing>;
+  /** An admission policy for the rooms this client admits to (a server's admin): a code refuses the joiner. Default: admit. */
+  admit?: (candidate: JoinCandidate) => RefusalCode | undefined;
   /** Proven time for timed messages (a `ProvenTimeSource`); without one, timed messages stay hidden. */
   timeSource?: TimeSource;
   /** Roughtime servers written into the invite links this client makes (`t`); default: the link's own. */
@@ -67,6 +70,11 @@ export interface SafehouseClient {
   on(listener: Listener): () => void;
   /** The current room's id, if any. */
   currentRoom(): string | undefined;
+  /**
+   * Removes, by commits, every other member that `match` picks in the rooms this client is a
+   * member of (a server admin's `/kick`). Returns who was picked, and where.
+   */
+  remove(match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean): Array<{ room: string; name: string; fingerprint: Uint8Array }>;
 }
 
 /** Throws `UsageError` (E_NAME_INVALID, E_BAD_LINK) for a bad name or link: check before. */
@@ -148,6 +156,19 @@ class Client implements SafehouseClient, CommandHost {
 
   currentRoom(): string | undefined {
     return this.#current;
+  }
+
+  remove(match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean): Array<{ room: string; name: string; fingerprint: Uint8Array }> {
+    const picked: Array<{ room: string; name: string; fingerprint: Uint8Array }> = [];
+    for (const room of this.rooms.values()) {
+      if (!room.isMember()) continue;
+      for (const m of room.others()) {
+        if (!match({ name: m.name, fingerprint: m.fingerprint }, room.id)) continue;
+        room.removeMember(m);
+        picked.push({ room: room.id, name: m.name, fingerprint: m.fingerprint });
+      }
+    }
+    return picked;
   }
 
   current(): Room | undefined {
@@ -271,6 +292,7 @@ class Client implements SafehouseClient, CommandHost {
         if (!p) this.#fingerprints.set(key, (p = formatFingerprint(fp)));
         return p;
       },
+      ...(this.#o.admit ? { admit: this.#o.admit } : {}),
       onDirectInvite: (room, sender, invite) => this.direct.onInvite(room, sender, invite),
       onMembersChanged: (room) => this.direct.flush(room),
       onRoomGone: (id, reason) => {

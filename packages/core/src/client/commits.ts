@@ -91,6 +91,8 @@ export class Committer {
     if (!request || request.room !== room.id) return;
     if (room.direct && !bytesEqual(request.fingerprint, room.direct.fingerprint)) return;
     if (!(await e2ee.verifyJoinProof(request, room.secret))) return;
+    const refusal = room.ctx.admit?.({ room: room.id, joinId, name: request.name, fingerprint: request.fingerprint });
+    if (refusal) return this.#sendEnvelope(joinId, { kind: 'refused', code: refusal });
     const kp = toBase64Url(request.keyPackage);
     const welcome = this.#welcomes.get(kp);
     if (welcome) {
@@ -110,6 +112,13 @@ export class Committer {
     const leaving = new Set(removes.map((m) => m.leaf));
     const due = room.ctx.clock.now() + room.ctx.timing.rankDelayMs * Math.max(0, this.#rank(leaving));
     for (const m of removes) this.#schedule({ kind: 'remove', key: `remove:${m.leaf}`, due, leaf: m.leaf, fingerprint: m.fingerprint });
+  }
+
+  /** Removes `m` from the room at once (an admin's kick): a commit with an UpdatePath, like a leave. */
+  removeNow(m: Member): void {
+    const room = this.#room;
+    if (!room.isMember() || this.#stopped) return;
+    this.#schedule({ kind: 'remove', key: `remove:${m.leaf}`, due: room.ctx.clock.now(), leaf: m.leaf, fingerprint: m.fingerprint });
   }
 
   /** Acts on the intents that are due and still needed; one commit at a time. */

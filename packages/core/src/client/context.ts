@@ -7,7 +7,7 @@ import type { E2ee, Fingerprint, Identity, Member } from '../e2ee/api.js';
 import type { PinStore } from '../e2ee/index.js';
 import type { ClientHeader } from '../protocol/frames.js';
 import type { Clock } from './clock.js';
-import type { AppPayload } from './envelope.js';
+import type { AppPayload, RefusalCode } from './envelope.js';
 import type { ClientEvent } from './events.js';
 import type { ExpiryKeeper } from './expiry.js';
 import type { Outbox } from './outbox.js';
@@ -28,6 +28,9 @@ export const TIMING_DEFAULTS = {
 } as const;
 export type Timing = { -readonly [K in keyof typeof TIMING_DEFAULTS]: number };
 
+/** A join request whose invite proof checked out, as an admission policy sees it (ClientOptions.admit). */
+export type JoinCandidate = { room: string; joinId: string; name: string; fingerprint: Uint8Array };
+
 export interface RoomContext {
   readonly e2ee: E2ee;
   readonly identity: Identity;
@@ -41,6 +44,8 @@ export interface RoomContext {
   /** Sends `sub`/`unsub` now if connected (they are sent again after every reconnect). */
   send(header: Extract<ClientHeader, { t: 'sub' } | { t: 'unsub' }>): boolean;
   emit(event: ClientEvent): void;
+  /** An admission policy (a server's admin): a code refuses the joiner with it. Default: admit. */
+  admit?(candidate: JoinCandidate): RefusalCode | undefined;
   /** `formatFingerprint`, cached. */
   fingerprint(fp: Fingerprint): Promise<string>;
   /** A member sent us `{t:"dm"}` in `room`. */

@@ -65,6 +65,11 @@ export class Joiner {
     const envelope = decodeWelcomeEnvelope(body);
     if (!envelope) return;
     if (envelope.kind === 'refused') {
+      if (envelope.code === 'E_BANNED') {
+        room.ctx.emit({ type: 'error', code: 'E_BANNED', message: 'a member refused to admit you: this identity or name is banned from this server', room: room.id });
+        room.close('refused');
+        return;
+      }
       const why =
         envelope.code === 'E_NAME_TAKEN'
           ? `the name "${room.ctx.name}" is taken in this room, or looks like a member's name`

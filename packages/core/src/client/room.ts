@@ -110,6 +110,11 @@ export class Room {
     return s.members().filter((m) => m.leaf !== me);
   }
 
+  /** Removes another member by a commit (a server admin's `/kick`). */
+  removeMember(m: Member): void {
+    if (m.leaf !== this.session?.myLeaf()) this.#commits.removeNow(m);
+  }
+
   // ---- relay → room ------------------------------------------------------------------------
 
   /** After a (re)connect, once the outbox resent its frames: a joiner asks again. */

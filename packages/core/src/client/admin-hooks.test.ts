@@ -1,0 +1,47 @@
+/**
+ * The two hooks a server's admin console uses (packages/cli/src/admin): an admission policy
+ * (`admit`, for `/ban`) and `remove` (for `/kick`), with the real e2ee over an in-memory relay.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toBase64Url } from '../protocol/ids.js';
+import type { JoinCandidate } from './context.js';
+import { Scenario, until } from './testing/peers.js';
+
+let s: Scenario;
+beforeEach(() => {
+  s = new Scenario();
+});
+afterEach(() => s.end());
+
+describe('admin hooks (real e2ee, in-memory relay)', () => {
+  it('removedMemberByAdminCannotReadWhatFollows', async () => {
+    const [admin, bob, carol] = await s.room(['ADMIN', 'bob', 'carol']);
+    const picked = admin!.client.remove((m) => m.name === 'bob');
+    expect(picked.map((p) => p.name)).toEqual(['bob']);
+    await until(() => bob!.of('left').some((l) => l.reason === 'removed'), 'bob removed');
+    await until(() => carol!.of('member-left').some((e) => e.name === 'bob'), 'carol sees bob leave');
+    await admin!.client.command('after the kick');
+    await until(() => carol!.texts().includes('after the kick'), 'carol reads on');
+    expect(bob!.texts()).not.toContain('after the kick');
+    expect(bob!.last('fatal')).toMatchObject({ code: 'E_NO_ROOM' });
+  });
+
+  it('aBannedJoinerIsRefusedWithEBanned', async () => {
+    const seen: JoinCandidate[] = [];
+    const { peer: admin, link } = await s.founder('ADMIN', {
+      admit: (c) => {
+        seen.push(c);
+        return c.name === 'mallory' ? 'E_BANNED' : undefined;
+      },
+    });
+    const mallory = await s.joiner('mallory', link);
+    await until(() => mallory.of('error').some((e) => e.code === 'E_BANNED'), 'the refusal');
+    expect(mallory.of('left')[0]).toMatchObject({ reason: 'refused' });
+    const bob = await s.joiner('bob', link);
+    await until(() => bob.of('joined').length === 1, 'bob admitted');
+    expect(seen.map((c) => c.name)).toEqual(['mallory', 'bob']);
+    expect(seen[1]!.joinId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(toBase64Url(seen[1]!.fingerprint)).toHaveLength(43);
+    expect(admin.of('member-joined').map((e) => e.name)).toEqual(['bob']);
+  });
+});
