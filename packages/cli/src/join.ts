@@ -11,9 +11,12 @@ import { parseInvite, UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
 import { askHidden, createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
 import { renderEvent } from './render.js';
+import { clientTimeOptions } from './roughtime/servers.js';
 import { wsTransport } from './transport/ws.js';
 
 export interface JoinOptions {
+  /** `HOST:PORT:BASE64KEY` Roughtime servers (default: the link's, else the built-in list). */
+  roughtime?: string[];
   name?: string;
   json?: boolean;
   plain?: boolean;
@@ -75,7 +78,8 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
     // too; a certificate fingerprint in the link pins the relay's TLS certificate.
     const transport = wsTransport(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {});
     const identity = await lineModeIdentity(opts, createE2ee());
-    const client = createClient({ transport, name, link, ...(identity ? { identity } : {}) });
+    const onLie = (m: { suspectServers: readonly string[] }): void => void process.stderr.write(`safehouse: Roughtime servers contradict each other; suspected: ${m.suspectServers.join(', ')} (E_ROUGHTIME_INCONSISTENT)\n`);
+    const client = createClient({ transport, name, link, ...(identity ? { identity } : {}), ...clientTimeOptions(opts.roughtime, parsed.invite, onLie) });
     let fatal: ClientEvent | undefined;
     // Input waits until the first room is joined (or joining failed): a line typed or piped
     // while a member is still admitting us is delivered afterwards, not lost.

@@ -7,6 +7,9 @@ import { UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
 import { join } from './join.js';
 import { serve } from './serve.js';
+import { time } from './time.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command()
@@ -26,7 +29,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--public', 'allow binding an address that other machines can reach')
     .option('--json', 'print JSON lines (first: {"type":"ready",...})')
     .option('--verbose', 'also print lifecycle lines (counts only, never content)')
-    .action(async (opts: { host: string; port: string; basePath?: string; public?: boolean; json?: boolean; verbose?: boolean }) => {
+    .option('--roughtime-port <n>', 'also run a Roughtime server on this UDP port (0: a free one); prints HOST:PORT:KEY')
+    .option('--roughtime-key-file <file>', "the Roughtime server's long-term key: a 32-byte seed in base64 (default: random per start)")
+    .option('--roughtime-upstream <host:port>', 'a Roughtime server the relay may carry browsers\' requests to (repeatable)', collect, [])
+    .action(async (opts: { host: string; port: string; basePath?: string; public?: boolean; json?: boolean; verbose?: boolean; roughtimePort?: string; roughtimeKeyFile?: string; roughtimeUpstream?: string[] }) => {
       json = opts.json === true;
       await serve(opts);
     });
@@ -40,10 +46,22 @@ export async function main(argv: string[]): Promise<void> {
     .option('--plain', 'a line-mode chat instead of the full-screen one (also when not on a terminal)')
     .option('--identity <file>', 'keep your identity (fingerprint) across runs in FILE, encrypted under a passphrase')
     .option('--identity-passphrase-file <file>', "read the identity's passphrase from FILE's first line instead of asking")
-    .action(async (link: string, opts: { name?: string; json?: boolean; plain?: boolean; identity?: string; identityPassphraseFile?: string }) => {
+    .option('--roughtime <host:port:key>', 'a Roughtime server to prove time with, for disappearing messages (repeatable; default: the link\'s, else the built-in list)', collect, [])
+    .action(async (link: string, opts: { name?: string; json?: boolean; plain?: boolean; identity?: string; identityPassphraseFile?: string; roughtime?: string[] }) => {
       json = opts.json === true;
       const code = await join(link, opts);
       process.exit(code);
+    });
+
+  program
+    .command('time')
+    .description('prove the time with Roughtime servers (the built-in public list, or --server ...) and print what each said')
+    .option('--server <host:port:key>', 'a Roughtime server to ask (repeatable; default: the built-in public list)', collect, [])
+    .option('--quorum <n>', 'servers that must agree (default: a majority)')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { server?: string[]; quorum?: string; json?: boolean }) => {
+      json = opts.json === true;
+      process.exit(await time(opts));
     });
 
   try {

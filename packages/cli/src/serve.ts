@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isValidBasePath, UsageError } from '@safehouse/core/protocol';
 import { startServer, type Logger, type LogEvent, type LogFields } from '@safehouse/server';
+import { startServeTime, type ServeTimeOptions } from './roughtime/serve-time.js';
 
-export interface ServeOptions {
+export interface ServeOptions extends Omit<ServeTimeOptions, 'host'> {
   host: string;
   port: string;
   basePath?: string;
@@ -62,18 +63,20 @@ export async function serve(opts: ServeOptions): Promise<void> {
       `--base-path expects /segment[/segment...] of letters, digits and . _ ~ -, got "${opts.basePath}"`,
     );
   const webRoot = defaultWebRoot();
+  const rt = await startServeTime(opts, cliLogger(opts.json === true, opts.verbose === true));
   const server = await startServer({
     ...(webRoot !== undefined ? { webRoot } : {}),
     host: opts.host,
     port,
     ...(opts.basePath !== undefined ? { basePath: opts.basePath } : {}),
     allowPublic: opts.public === true,
+    roughtimeUpstreams: rt.upstreams,
     logger: cliLogger(opts.json === true, opts.verbose === true),
   });
 
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({ type: 'ready', url: server.url, invite: server.url, port: server.port, pid: process.pid, webSha256: server.webSha256 ?? null }) + '\n',
+      JSON.stringify({ type: 'ready', url: server.url, invite: server.url, port: server.port, pid: process.pid, webSha256: server.webSha256 ?? null, roughtime: rt.server?.spec ?? null }) + '\n',
     );
   } else {
     process.stdout.write(
@@ -89,6 +92,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         server.webSha256 !== undefined
           ? `Web client: SHA-256 of index.html ${server.webSha256} (it pins every script and style by SRI; compare it with the published one)`
           : 'Web client: not built (npm run build), so the link works with `safehouse join` only.',
+        ...(rt.server ? [`Roughtime: ${rt.server.spec}  (members use it with --roughtime ${rt.server.spec})`] : []),
         '',
       ].join('\n'),
     );
@@ -98,7 +102,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
-    server.close().then(
+    Promise.all([server.close(), rt.server?.close()]).then(
       () => {
         if (opts.json) process.stdout.write(JSON.stringify({ type: 'stopped', signal }) + '\n');
         else process.stdout.write('Safehouse stopped; its state is gone.\n');
