@@ -151,10 +151,13 @@ describe.skipIf(!HAVE_CHROMIUM || !lanAddress)('web client over plain HTTP on a 
 
   it('explains HTTPS or an SSH tunnel instead of breaking (no WebCrypto there)', async () => {
     const { page, errors } = await openPage(browser);
-    await page.goto(`http://${lanAddress}:${tap.port}${server.basePath}/`);
+    await page.goto(`http://${lanAddress}:${tap.port}${server.basePath}/#r=AAAAAAAAAAAAAAAAAAAAAA`);
     await expect(page.evaluate('window.isSecureContext')).resolves.toBe(false);
     await page.getByRole('alert').filter({ hasText: 'plain HTTP' }).waitFor();
-    await expect(page.locator('pre.command').textContent()).resolves.toBe(`ssh -N -L ${tap.port}:127.0.0.1:${tap.port} YOUR_LOGIN@${lanAddress}`);
+    await expect(page.locator('pre.command').allTextContents()).resolves.toEqual([
+      `ssh -N -L ${tap.port}:${lanAddress}:${tap.port} YOUR_LOGIN@${lanAddress}`,
+      `http://127.0.0.1:${tap.port}${server.basePath}/#r=AAAAAAAAAAAAAAAAAAAAAA`,
+    ]);
     await expect(page.getByLabel('Name', { exact: true }).count()).resolves.toBe(0);
     // Chromium notes that it ignores Cross-Origin-Opener-Policy on an insecure origin: expected here.
     const unexpected = errors.filter((e) => !/Cross-Origin-Opener-Policy/.test(e));

@@ -26,7 +26,25 @@ export async function checkCrypto(env: PageEnv): Promise<CryptoCheck> {
   }
 }
 
-/** The SSH command that makes the relay a loopback address on the reader's own machine. */
+/**
+ * The SSH command that makes the relay a loopback address on the reader's own machine: the
+ * server connects to the same address and port the page used, so it works however the relay
+ * is bound.
+ */
 export function tunnelCommand(host: string, port: string): string {
-  return `ssh -N -L ${port}:127.0.0.1:${port} YOUR_LOGIN@${host}`;
+  const target = host.includes(':') ? `[${host}]` : host;
+  return `ssh -N -L ${port}:${target}:${port} YOUR_LOGIN@${host}`;
+}
+
+/** The same link on this machine's loopback address, the tunnel's local end (fragment kept). */
+export function loopbackLink(link: string, port: string): string | undefined {
+  try {
+    const u = new URL(link);
+    u.protocol = 'http:';
+    u.hostname = '127.0.0.1';
+    u.port = port;
+    return u.href;
+  } catch {
+    return undefined;
+  }
 }

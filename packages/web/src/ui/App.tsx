@@ -28,7 +28,7 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
     document.title = unread > 0 ? `(${unread}) Safehouse` : 'Safehouse';
   }, [unread]);
 
-  if (!check.ok) return <Unsupported check={check} />;
+  if (!check.ok) return <Unsupported check={check} link={link} />;
   if (!invite.ok)
     return (
       <main class="join">

@@ -1,7 +1,8 @@
 /** What to do when this page cannot make keys here (secure.ts): HTTPS, or an SSH tunnel. */
-import { tunnelCommand, type CryptoCheck } from '../secure.js';
+import { loopbackLink, tunnelCommand, type CryptoCheck } from '../secure.js';
 
-export function Unsupported({ check }: { check: Exclude<CryptoCheck, { ok: true }> }) {
+export function Unsupported({ check, link }: { check: Exclude<CryptoCheck, { ok: true }>; link: string }) {
+  const local = loopbackLink(link, check.port);
   if (check.reason === 'no-ed25519')
     return (
       <main class="join">
@@ -25,8 +26,8 @@ export function Unsupported({ check }: { check: Exclude<CryptoCheck, { ok: true 
         <li>
           reach the server through an SSH tunnel, so that it is on your own machine:
           <pre class="command">{tunnelCommand(check.host, check.port)}</pre>
-          then open the same link with <strong>127.0.0.1:{check.port}</strong> in place of {check.host}
-          {check.port ? `:${check.port}` : ''}. Browsers treat 127.0.0.1 as secure.
+          and, while it runs, open the same link on your own machine (browsers treat 127.0.0.1 as secure):
+          {local !== undefined && <pre class="command">{local}</pre>}
         </li>
         <li>Or use the terminal client: safehouse join LINK.</li>
       </ul>
