@@ -314,7 +314,7 @@ export class Room {
       const exp = expiresAt === undefined ? {} : { expiresAt };
       const body = await session.encrypt(encodeAppPayload(numbered), { room: this.id, id, ...exp });
       this.ctx.outbox.add({
-        header: { v: 1, t: 'pub', room: this.id, id, kind: 'app', epoch: session.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
+        header: { v: 1, t: 'pub', room: this.id, id, kind: payload.t === 'dm' ? 'dm' : 'app', epoch: session.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
         body,
         onNack: (code) => this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id }),
       });

@@ -17,7 +17,9 @@ const Code = v.custom<ErrorCode>(isErrorCode, 'expected a known error code');
 const V = v.literal(PROTOCOL_VERSION);
 
 /** What a published frame carries: an MLS application message, a commit, or a proposal. */
-export const PUB_KINDS = ['app', 'commit', 'proposal'] as const;
+/** `dm`: an application message that carries a direct-message invitation (docs/protocol.md): a
+ *  server's room policy may refuse `app` in a room and still let members start direct messages. */
+export const PUB_KINDS = ['app', 'commit', 'proposal', 'dm'] as const;
 export type PubKind = (typeof PUB_KINDS)[number];
 const Kind = v.picklist(PUB_KINDS);
 
