@@ -7,12 +7,15 @@
  * rooms, presence and pending joins are updated whichever way a peer went (close, error, dead,
  * slow, abusive, server shutdown).
  */
+import { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { encodeFrame, PROTOCOL_VERSION, type ErrorCode } from '@safehouse/core/protocol';
+import { PROTOCOL_VERSION, type ErrorCode } from '@safehouse/core/protocol';
 import type { ServerLimits } from './config.js';
 import type { Logger } from './logger.js';
 import { TokenBucket } from './limiter.js';
 import type { PendingJoin, Room } from './room.js';
+import { payloadOf, wireFrameOf, type WireFrame } from './wireFrame.js';
+import { OutQueue, type Flushable, type FlushScheduler } from './writer.js';
 
 /** Monotonic counters the relay and the gate share; `stats()` reports them. Counts only. */
 export type Counters = {
@@ -31,6 +34,8 @@ export type ConnectionHooks = {
   readonly limits: Readonly<ServerLimits>;
   readonly logger: Logger;
   readonly counters: Counters;
+  /** Batches each socket's writes per event-loop turn (writer.ts). */
+  readonly scheduler: FlushScheduler;
   /** A binary message arrived on an open or hello-awaiting connection. */
   onMessage(conn: Connection, data: Buffer): void;
   /** The connection is leaving its rooms (closing, dead, dropped): called exactly once. */
@@ -51,7 +56,7 @@ export const CLOSE = {
   tryAgainLater: 1013,
 } as const;
 
-export class Connection {
+export class Connection implements Flushable {
   state: ConnectionState = 'hello';
   /** Rooms this connection is subscribed to. */
   readonly rooms = new Set<Room>();
@@ -64,7 +69,10 @@ export class Connection {
   private pongTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private left = false;
-  private readonly closed: Promise<void>;
+  /** Resolves once the socket is gone; made only when someone waits (shutdown). */
+  private closed: Promise<void> | undefined;
+  /** Direct, batched writes to the underlying socket; undefined where ws must write (see writer.ts). */
+  private readonly out: OutQueue | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -75,47 +83,68 @@ export class Connection {
     this.rate = new TokenBucket(limits.rateBurst, limits.ratePerSecond);
     this.bytes = new TokenBucket(limits.bytesBurst, limits.bytesPerSecond);
     this.abuse = new TokenBucket(limits.abuseAllowance, Math.max(1, limits.ratePerSecond / 5));
-    this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
+    // ws keeps its socket in `_socket` (all of ws 8). Only a plain or TLS socket with no extension
+    // negotiated carries our pre-built frames directly; anything else goes through ws.send.
+    const socket = (ws as unknown as { _socket?: unknown })._socket;
+    this.out =
+      socket instanceof Socket && ws.extensions === '' ? new OutQueue(socket, ws, hooks.scheduler, this) : undefined;
+    // Shared listeners (below) find their connection through the socket: no closures per connection.
+    (ws as Owned)[OWNER] = this;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', onError);
+    ws.on('close', onClose);
 
-    ws.on('message', (data, isBinary) => {
-      if (this.state !== 'hello' && this.state !== 'open') return;
-      if (!isBinary) {
-        // docs/protocol.md: text frames are refused. No error frame: the peer does not speak our framing.
-        this.fail('E_FRAME_MALFORMED', CLOSE.unsupportedData, false);
-        return;
-      }
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      hooks.counters.framesIn += 1;
-      hooks.counters.bytesIn += buf.length;
-      hooks.onMessage(this, buf);
-    });
-    ws.on('pong', () => {
-      clearTimeout(this.pongTimer);
-      this.pongTimer = undefined;
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      // ws has already chosen the close code (1002, 1007, 1009) and is closing. The error text
-      // may quote peer bytes: only its kind is counted, never logged.
-      hooks.counters.protocolViolations += 1;
-      const code: ErrorCode = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'E_FRAME_TOO_LARGE' : 'E_FRAME_MALFORMED';
-      hooks.logger.warn('protocol-violation', { code });
-      this.state = 'closing';
-      this.leave();
-      this.armGrace();
-    });
-    ws.on('close', () => {
-      this.state = 'closed';
-      clearTimeout(this.helloTimer);
-      clearTimeout(this.pongTimer);
-      clearTimeout(this.graceTimer);
-      this.leave();
-      hooks.onClosed(this);
-    });
-
-    this.helloTimer = setTimeout(() => {
-      if (this.state === 'hello') this.fail('E_TIMEOUT', CLOSE.policyViolation, true);
-    }, limits.helloTimeoutMs);
+    this.helloTimer = setTimeout(onHelloTimeout, limits.helloTimeoutMs, this);
     this.helloTimer.unref();
+  }
+
+  /** ws: a message arrived. */
+  received(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.state !== 'hello' && this.state !== 'open') return;
+    if (!isBinary) {
+      // docs/protocol.md: text frames are refused. No error frame: the peer does not speak our framing.
+      this.fail('E_FRAME_MALFORMED', CLOSE.unsupportedData, false);
+      return;
+    }
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    this.hooks.counters.framesIn += 1;
+    this.hooks.counters.bytesIn += buf.length;
+    this.hooks.onMessage(this, buf);
+  }
+
+  /** ws: the peer answered a ping. */
+  ponged(): void {
+    clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
+  }
+
+  /** ws: a protocol error; ws has already chosen the close code (1002, 1007, 1009) and is closing. */
+  errored(err: Error & { code?: string }): void {
+    // The error text may quote peer bytes: only its kind is counted, never logged.
+    this.hooks.counters.protocolViolations += 1;
+    const code: ErrorCode =
+      err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'E_FRAME_TOO_LARGE' : 'E_FRAME_MALFORMED';
+    this.hooks.logger.warn('protocol-violation', { code });
+    this.state = 'closing';
+    this.out?.discard();
+    this.leave();
+    this.armGrace();
+  }
+
+  /** ws: the socket is gone. */
+  gone(): void {
+    this.state = 'closed';
+    this.out?.discard();
+    clearTimeout(this.helloTimer);
+    clearTimeout(this.pongTimer);
+    clearTimeout(this.graceTimer);
+    this.leave();
+    this.hooks.onClosed(this);
+  }
+
+  helloTimedOut(): void {
+    if (this.state === 'hello') this.fail('E_TIMEOUT', CLOSE.policyViolation, true);
   }
 
   /** The peer said `hello`: from now on it may use the relay. */
@@ -126,31 +155,57 @@ export class Connection {
   }
 
   /**
-   * Queues a frame. The buffer may be shared with other connections (fan-out encodes once), so
+   * Queues a frame. The buffer may be shared with other connections (fan-out frames once), so
    * it is never modified. A socket whose queue passes `maxBufferedBytes` is a slow consumer:
    * it is closed with 1013 and dropped (THREATS A.9).
    */
-  send(frame: Buffer): boolean {
+  send(frame: WireFrame): boolean {
     if (this.state !== 'open' && this.state !== 'hello') return false;
-    this.ws.send(frame, { binary: true, compress: false, fin: true });
-    this.hooks.counters.framesOut += 1;
-    this.hooks.counters.bytesOut += frame.length;
-    if (this.ws.bufferedAmount > this.hooks.limits.maxBufferedBytes) {
-      this.hooks.counters.slowConsumers += 1;
-      this.hooks.logger.warn('slow-consumer');
-      this.state = 'closing';
-      this.ws.close(CLOSE.tryAgainLater, 'E_SLOW_CONSUMER');
-      this.armGrace();
-      // The caller may be iterating over a room's subscribers: leave once it is done.
-      queueMicrotask(() => this.leave());
-      return false;
+    const { counters, limits } = this.hooks;
+    counters.framesOut += 1;
+    counters.bytesOut += frame.length;
+    const out = this.out;
+    if (!out) {
+      this.ws.send(payloadOf(frame), SEND_OPTIONS);
+      if (this.ws.bufferedAmount > limits.maxBufferedBytes) return this.dropSlow();
+      return true;
+    }
+    out.push(frame);
+    // Past the bound (queued and refused together), the queue goes to the kernel at once; what
+    // the kernel refuses is what judges the reader (here and in `flush`), as without batching.
+    if (out.pending > limits.maxBufferedBytes) {
+      out.flush();
+      if (out.refused > limits.maxBufferedBytes) return this.dropSlow();
     }
     return true;
   }
 
-  /** Bytes queued on this socket and not yet handed to the kernel. */
+  /** End of the turn (the scheduler): what was queued goes to the kernel; a reader that leaves
+   *  more than `maxBufferedBytes` with us is slow. Also called before anything ws writes itself. */
+  flush(): void {
+    const out = this.out;
+    if (!out) return;
+    out.flush();
+    if (out.refused > this.hooks.limits.maxBufferedBytes && (this.state === 'open' || this.state === 'hello'))
+      this.dropSlow();
+  }
+
+  /** THREATS A.9: close with 1013, destroy after the grace; the rooms are left once the caller is done. */
+  private dropSlow(): false {
+    this.hooks.counters.slowConsumers += 1;
+    this.hooks.logger.warn('slow-consumer');
+    this.state = 'closing';
+    this.out?.discard();
+    this.ws.close(CLOSE.tryAgainLater, 'E_SLOW_CONSUMER');
+    this.armGrace();
+    // The caller may be iterating over a room's subscribers: leave once it is done.
+    queueMicrotask(() => this.leave());
+    return false;
+  }
+
+  /** Bytes queued for this socket and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.out ? this.out.pending : this.ws.bufferedAmount;
   }
 
   /**
@@ -176,6 +231,7 @@ export class Connection {
       this.hooks.counters.deadPeers += 1;
       this.hooks.logger.warn('dead-peer');
       this.state = 'closing';
+      this.out?.discard();
       this.leave();
       this.ws.terminate();
     }, this.hooks.limits.pongTimeoutMs);
@@ -193,10 +249,8 @@ export class Connection {
       this.hooks.counters.protocolViolations += 1;
       this.hooks.logger.warn('protocol-violation', { code, close: closeCode });
     }
-    if (withErrorFrame) {
-      const frame = encodeFrame({ v: PROTOCOL_VERSION, t: 'error', code });
-      this.ws.send(frame, { binary: true, compress: false, fin: true });
-    }
+    if (withErrorFrame) this.send(wireFrameOf({ v: PROTOCOL_VERSION, t: 'error', code }));
+    this.flush();
     this.state = 'closing';
     this.leave();
     this.ws.close(closeCode, code);
@@ -204,9 +258,12 @@ export class Connection {
   }
 
   /** Server shutdown: `closing`, then close 1001; resolves once the socket is gone (at most the grace). */
-  shutdown(closingFrame: Buffer): Promise<void> {
+  shutdown(closingFrame: WireFrame): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    this.closed ??= new Promise((resolve) => this.ws.once('close', () => resolve()));
     if (this.state === 'open' || this.state === 'hello') {
-      this.ws.send(closingFrame, { binary: true, compress: false, fin: true });
+      this.send(closingFrame);
+      this.flush();
       this.state = 'closing';
       this.leave();
       this.ws.close(CLOSE.goingAway, 'E_SERVER_CLOSING');
@@ -218,6 +275,7 @@ export class Connection {
   /** Destroys the socket now. */
   terminate(): void {
     this.state = 'closing';
+    this.out?.discard();
     this.leave();
     this.ws.terminate();
   }
@@ -233,4 +291,26 @@ export class Connection {
     this.left = true;
     this.hooks.onLeave(this);
   }
+}
+
+const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
+
+// ---- listeners shared by every connection (one set of functions, not four closures each) ----
+const OWNER = Symbol('connection');
+type Owned = WebSocket & { [OWNER]: Connection };
+
+function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  (this as Owned)[OWNER].received(data, isBinary);
+}
+function onPong(this: WebSocket): void {
+  (this as Owned)[OWNER].ponged();
+}
+function onError(this: WebSocket, err: Error): void {
+  (this as Owned)[OWNER].errored(err);
+}
+function onClose(this: WebSocket): void {
+  (this as Owned)[OWNER].gone();
+}
+function onHelloTimeout(conn: Connection): void {
+  conn.helloTimedOut();
 }

@@ -1,10 +1,11 @@
 /**
  * docs/protocol.md "Publishing": a `pub` is fanned out to every other subscriber as one `msg`
- * frame, encoded once — every recipient's socket is handed the very same buffer, so the body is
- * not copied per recipient — and never echoed to the sender.
+ * frame, encoded once — every recipient's socket is handed the very same buffer (the whole
+ * WebSocket frame, writer.ts), so the body is not copied per recipient — and never echoed to
+ * the sender.
  */
+import { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebSocket } from 'ws';
 import { decodeRelayFrame, randomId } from '@safehouse/core/protocol';
 import { TestClient, startTestServer, type TestServer } from './testing/harness.js';
 
@@ -23,12 +24,19 @@ describe('fan-out', () => {
     for (const c of clients) await c.sub(room);
     const [sender, ...others] = clients as [TestClient, ...TestClient[]];
 
-    const sent: { socket: WebSocket; data: unknown }[] = [];
-    const original = Reflect.get(WebSocket.prototype, 'send') as (this: WebSocket, ...a: unknown[]) => void;
-    vi.spyOn(WebSocket.prototype, 'send').mockImplementation(function (this: WebSocket, data: unknown, ...rest: unknown[]) {
+    const sent: { socket: Socket; data: unknown }[] = [];
+    const original = Reflect.get(Socket.prototype, 'write') as (this: Socket, ...a: unknown[]) => boolean;
+    vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, data: unknown, ...rest: unknown[]) {
       sent.push({ socket: this, data });
-      original.call(this, data, ...rest);
+      return original.call(this, data, ...rest);
     });
+    // The relay's frames are unmasked binary WebSocket frames (clients' frames are masked).
+    const relayPayload = (data: unknown): Uint8Array | undefined => {
+      if (!(data instanceof Uint8Array) || data.length < 2 || data[0] !== 0x82 || (data[1] ?? 0) & 0x80)
+        return undefined;
+      const len = (data[1] ?? 0) & 0x7f;
+      return data.subarray(len < 126 ? 2 : len === 126 ? 4 : 10);
+    };
 
     const id = randomId();
     const body = new Uint8Array(32 * 1024).fill(7);
@@ -38,8 +46,9 @@ describe('fan-out', () => {
     expect(await sender.nothing('msg')).toBe(true);
 
     const msgs = sent.filter(({ data }) => {
-      if (!(data instanceof Uint8Array)) return false;
-      const d = decodeRelayFrame(data);
+      const payload = relayPayload(data);
+      if (!payload) return false;
+      const d = decodeRelayFrame(payload);
       return d.ok && d.header.t === 'msg' && d.header.id === id;
     });
     expect(msgs).toHaveLength(others.length);

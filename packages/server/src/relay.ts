@@ -9,19 +9,21 @@
 import type { WebSocket } from 'ws';
 import {
   decodeClientFrame,
-  encodeFrame,
   missingCaseError,
   randomId,
   PROTOCOL_VERSION,
   type ClientHeader,
   type ErrorCode,
-  type RelayHeader,
+  type PubKind,
 } from '@safehouse/core/protocol';
 import type { ServerLimits } from './config.js';
 import type { Logger } from './logger.js';
 import type { RoughtimeForwarder } from './roughtime/forwarder.js';
 import { CLOSE, Connection, type Counters } from './connection.js';
+import { fastPub } from './fastPub.js';
 import { Room, type PendingJoin } from './room.js';
+import { ackFrame, msgFrame, wireFrameOf as frame, type WireFrame } from './wireFrame.js';
+import { FlushScheduler } from './writer.js';
 
 export type RelayStats = Counters & {
   connections: number;
@@ -33,12 +35,6 @@ export type RelayStats = Counters & {
 };
 
 const V = PROTOCOL_VERSION;
-
-/** Encodes a relay frame as a Buffer view (no copy beyond the one `encodeFrame` makes). */
-function frame(header: RelayHeader, body?: Uint8Array): Buffer {
-  const bytes = encodeFrame(header, body);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 export class Relay {
   /** Random per process: a new value tells clients the relay restarted. */
@@ -57,7 +53,8 @@ export class Relay {
   private readonly rooms = new Map<string, Room>();
   private readonly connections = new Set<Connection>();
   private readonly perIp = new Map<string, number>();
-  private readonly helloFrame: Buffer;
+  private readonly scheduler = new FlushScheduler();
+  private readonly helloFrame: WireFrame;
   private readonly pongFrame = frame({ v: V, t: 'pong' });
   private readonly closingFrame = frame({ v: V, t: 'closing' });
   private readonly pingTimer: NodeJS.Timeout;
@@ -88,6 +85,7 @@ export class Relay {
       limits: this.limits,
       logger: this.logger,
       counters: this.counters,
+      scheduler: this.scheduler,
       onMessage: (c, data) => this.onMessage(c, data),
       onLeave: (c) => this.leave(c),
       onClosed: (c) => this.closed(c),
@@ -130,6 +128,7 @@ export class Relay {
     this.closing = true;
     clearInterval(this.pingTimer);
     this.roughtime?.close();
+    this.scheduler.flushNow();
     await Promise.all([...this.connections].map((c) => c.shutdown(this.closingFrame)));
     for (const room of this.rooms.values()) room.wipe();
     this.rooms.clear();
@@ -140,6 +139,17 @@ export class Relay {
   // ---- frames ------------------------------------------------------------------------------
 
   private onMessage(conn: Connection, data: Buffer): void {
+    if (conn.state === 'open') {
+      // The frequent case, a `pub` as our clients write it, is read in place (fastPub.ts); any
+      // other frame, and any frame the fast path does not recognise, takes the full decoder.
+      const pub = fastPub(data, this.limits.maxFrameBytes);
+      if (pub) {
+        const token = conn.takeToken(data.length);
+        if (token === 'ok') return this.publish(conn, pub.room, pub.id, pub.kind, pub.epoch, pub.exp, data.subarray(pub.bodyStart));
+        if (token === 'abuse') return conn.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
+        return this.nack(conn, pub.id, 'E_RATE_LIMITED');
+      }
+    }
     const decoded = decodeClientFrame(data, this.limits.maxFrameBytes);
     if (!decoded.ok) {
       if (decoded.code === 'E_FRAME_TOO_LARGE') conn.fail(decoded.code, CLOSE.messageTooBig, true);
@@ -174,9 +184,7 @@ export class Relay {
       case 'unsub':
         return this.unsubscribe(conn, header.room);
       case 'pub':
-        // `exp` is an unauthenticated hint: drop expired ciphertext; clients never rely on it.
-        if (header.exp !== undefined && header.exp <= Date.now()) return this.nack(conn, header.id, 'E_EXPIRED');
-        return this.publish(conn, header, body);
+        return this.publish(conn, header.room, header.id, header.kind, header.epoch, header.exp, body);
       case 'join':
         return this.join(conn, header.room, header.id, body);
       case 'welcome':
@@ -197,7 +205,7 @@ export class Relay {
   }
 
   private ack(conn: Connection, id: string): void {
-    conn.send(frame({ v: V, t: 'ack', id }));
+    conn.send(ackFrame(id));
   }
 
   private subscribe(conn: Connection, roomId: string, epoch: number): void {
@@ -225,24 +233,34 @@ export class Relay {
     this.dropIfEmpty(room);
   }
 
-  private publish(conn: Connection, header: Extract<ClientHeader, { t: 'pub' }>, body: Uint8Array): void {
-    const refused = this.policy?.(conn, 'pub', header.room, header.kind);
-    if (refused) return this.nack(conn, header.id, refused);
-    const room = this.rooms.get(header.room);
-    if (!room?.subscribers.has(conn)) return this.nack(conn, header.id, 'E_NOT_SUBSCRIBED');
+  private publish(
+    conn: Connection,
+    roomId: string,
+    id: string,
+    kind: PubKind,
+    epoch: number,
+    exp: number | undefined,
+    body: Uint8Array,
+  ): void {
+    // `exp` is an unauthenticated hint: drop expired ciphertext; clients never rely on it.
+    if (exp !== undefined && exp <= Date.now()) return this.nack(conn, id, 'E_EXPIRED');
+    const refused = this.policy?.(conn, 'pub', roomId, kind);
+    if (refused) return this.nack(conn, id, refused);
+    const room = this.rooms.get(roomId);
+    if (!room?.subscribers.has(conn)) return this.nack(conn, id, 'E_NOT_SUBSCRIBED');
     let seq: number;
-    if (header.kind === 'commit') {
-      const decision = room.decideCommit(header.id, header.epoch);
-      if (decision.kind === 'duplicate') return this.ack(conn, header.id);
-      if (decision.kind === 'stale') return this.nack(conn, header.id, 'E_STALE_EPOCH', decision.epoch);
+    if (kind === 'commit') {
+      const decision = room.decideCommit(id, epoch);
+      if (decision.kind === 'duplicate') return this.ack(conn, id);
+      if (decision.kind === 'stale') return this.nack(conn, id, 'E_STALE_EPOCH', decision.epoch);
       seq = decision.seq;
     } else {
       seq = room.nextSeq();
     }
-    // Encoded once; the same buffer goes to every other subscriber.
-    const out = frame({ v: V, t: 'msg', room: room.id, id: header.id, kind: header.kind, epoch: header.epoch, seq }, body);
+    // Framed once, body copied once: every other subscriber is handed the very same bytes.
+    const out = msgFrame(room.id, id, kind, epoch, seq, exp, body);
     for (const sub of room.subscribers) if (sub !== conn) sub.send(out);
-    this.ack(conn, header.id);
+    this.ack(conn, id);
   }
 
   private join(conn: Connection, roomId: string, id: string, body: Uint8Array): void {

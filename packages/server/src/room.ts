@@ -4,13 +4,14 @@
  * No names, no keys, no messages: soft state that a restart loses and clients rebuild.
  */
 import type { Connection } from './connection.js';
+import type { WireFrame } from './wireFrame.js';
 
 export type PendingJoin = {
   readonly id: string;
   readonly room: Room;
   readonly owner: Connection;
   /** The encoded relay `join` frame (header and request), made once and sent to every member. */
-  readonly frame: Buffer;
+  readonly frame: WireFrame;
   readonly timer: NodeJS.Timeout;
 };
 
