@@ -1,16 +1,35 @@
 /**
- * `npm run bench [-- --quick]`: client costs (MLS) now; relay throughput against a raw `ws`
- * baseline is added by the relay-performance work. Results: a table on stdout and JSON in
- * bench/results/.
+ * `npm run bench [-- --quick] [-- --relay-only | --mls-only]`: relay fan-out against a raw `ws`
+ * baseline (bench/src/relay/), then client costs of MLS. Results: tables on stdout and JSON in
+ * bench/results/. `--quick` takes about a minute.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createE2ee } from '@safehouse/core/e2ee';
 import { admitBench, messageBench } from './mls.js';
+import { relayBench, type RelayBench } from './relay/index.js';
 
 const quick = process.argv.includes('--quick');
+const relayOnly = process.argv.includes('--relay-only');
+const mlsOnly = process.argv.includes('--mls-only');
 
 async function main(): Promise<void> {
+  const date = new Date().toISOString();
+  const machine = {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    node: process.version,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  };
+  let relay: RelayBench | undefined;
+  if (!mlsOnly) {
+    console.log(
+      `relay fan-out, ours against a plain ws relay (${machine.cpus} × ${machine.model ?? '?'}, Node ${machine.node})`,
+    );
+    relay = await relayBench(quick);
+    writeResults('relay', { date, machine, quick, relay });
+  }
+  if (relayOnly) return;
   const e2ee = createE2ee();
   const sizes = quick ? [2, 10, 50] : [2, 10, 50, 200];
   const admits = [];
@@ -25,19 +44,20 @@ async function main(): Promise<void> {
   console.log(
     `1 KiB application messages: encrypt ${msg.encryptPerSec.toFixed(0)}/s, decrypt ${msg.decryptPerSec.toFixed(0)}/s (${msg.messages} messages)`,
   );
-  const out = {
-    date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-    quick,
-    mls: { admits, messages: msg },
-  };
+  writeResults('mls', { date, machine, quick, mls: { admits, messages: msg } });
+}
+
+function writeResults(name: string, out: { date: string } & Record<string, unknown>): void {
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
-  const file = new URL(`../results/mls-${out.date.replace(/[:.]/g, '-')}.json`, import.meta.url);
+  const file = new URL(`../results/${name}-${out.date.replace(/[:.]/g, '-')}.json`, import.meta.url);
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`results: ${file.pathname}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,69 @@
+/**
+ * The relay section of `npm run bench`: saturation (a window of 16 messages in flight per room)
+ * and latency (a fixed offered rate) for ours against the baseline, then idle memory, accept
+ * rate and the connection hold. Returns everything for the JSON file and prints a table.
+ */
+import { hasTaskset, startGenerator, startRelay } from './procs.js';
+import { paired, type PairedResult, type Scenario, type Timing } from './throughput.js';
+import { idle, type HoldResult, type IdleResult } from './idle.js';
+import { printRelayTables } from './report.js';
+
+export type RelayBench = {
+  pinned: boolean;
+  window: number;
+  timing: Timing;
+  saturation: PairedResult[];
+  latency: PairedResult[];
+  idle: IdleResult[];
+  hold?: HoldResult;
+};
+
+export const WINDOW = 16;
+
+export async function relayBench(quick: boolean): Promise<RelayBench> {
+  const timing: Timing = quick
+    ? { warmupMs: 300, measureMs: 700, pairs: 3 }
+    : { warmupMs: 500, measureMs: 2_000, pairs: 3 };
+  const shapes = [
+    { rooms: 1, members: 10 },
+    { rooms: 1, members: 100 },
+    { rooms: 1, members: 1000 },
+    { rooms: 1000, members: 5 },
+  ];
+  const sizes = quick ? [256] : [256, 4096];
+  const scenarios: Scenario[] = sizes.flatMap((bytes) => shapes.map((s) => ({ ...s, bytes })));
+
+  const gen = startGenerator();
+  const ours = await startRelay('ours');
+  const base = await startRelay('baseline');
+  const saturation: PairedResult[] = [];
+  const latency: PairedResult[] = [];
+  let idleOut: Awaited<ReturnType<typeof idle>>;
+  try {
+    for (const sc of scenarios) {
+      const r = await paired(gen, ours, base, sc, { mode: 'window', window: WINDOW }, timing);
+      saturation.push(r);
+      console.error(`  saturation ${sc.rooms}×${sc.members} ${sc.bytes} B: ratio ${r.ratio.toFixed(2)}`);
+    }
+    const latTiming: Timing = { ...timing, measureMs: quick ? 1_500 : 3_000 };
+    const lat = await paired(
+      gen,
+      ours,
+      base,
+      { rooms: 1, members: 100, bytes: 256 },
+      { mode: 'rate', rate: 500 },
+      latTiming,
+    );
+    latency.push(lat);
+    await Promise.all([ours.stop(), base.stop()]);
+    idleOut = await idle(gen, 10_000, 19_000);
+  } finally {
+    await Promise.all([ours.stop(), base.stop()]);
+    gen.send({ cmd: 'exit' });
+    await gen.stop();
+  }
+  const out: RelayBench = { pinned: hasTaskset, window: WINDOW, timing, saturation, latency, idle: idleOut.idle };
+  if (idleOut.hold) out.hold = idleOut.hold;
+  printRelayTables(out);
+  return out;
+}

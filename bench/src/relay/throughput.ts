@@ -1,0 +1,131 @@
+/**
+ * Fan-out throughput and latency, ours against the baseline, run alternately (A B A B ...) by
+ * one generator, both relays pinned to the same core. For each run: deliveries per second, the
+ * relay's CPU µs per delivery (process.cpuUsage in the relay process over the measured window),
+ * latency percentiles, loss, and whether the generator was the bottleneck (≥ 95 % of a core).
+ */
+import type { Generator, Relay } from './procs.js';
+import { usage } from './procs.js';
+import type { Protocol, RunResult } from './load-proc.js';
+
+export type Scenario = { rooms: number; members: number; bytes: number };
+export type Mode = { mode: 'window'; window: number } | { mode: 'rate'; rate: number };
+export type Timing = { warmupMs: number; measureMs: number; pairs: number };
+
+export type Run = RunResult & { relay: Protocol; serverCpu: number; cpuUsPerDelivery: number; generatorBound: boolean };
+export type PairedResult = Scenario & {
+  mode: Mode;
+  runs: Run[];
+  ours: Summary;
+  baseline: Summary;
+  /** Median over pairs of ours/baseline deliveries per second (saturation), or p99 (latency). */
+  ratio: number;
+  generatorBound: boolean;
+};
+export type Summary = {
+  perSecond: number;
+  cpuUsPerDelivery: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  loss: number;
+};
+
+export const GENERATOR_BOUND = 0.95;
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
+}
+
+function summarise(runs: Run[]): Summary {
+  const m = (f: (r: Run) => number): number => median(runs.map(f));
+  return {
+    perSecond: m((r) => r.perSecond),
+    cpuUsPerDelivery: m((r) => r.cpuUsPerDelivery),
+    p50: m((r) => r.p50),
+    p99: m((r) => r.p99),
+    p999: m((r) => r.p999),
+    loss: Math.max(...runs.map((r) => r.loss)),
+  };
+}
+
+async function runOnce(gen: Generator, relay: Relay, tag: string, mode: Mode, timing: Timing): Promise<Run> {
+  gen.send({
+    cmd: 'run',
+    spec: {
+      tag,
+      mode: mode.mode,
+      window: mode.mode === 'window' ? mode.window : 0,
+      rate: mode.mode === 'rate' ? mode.rate : 0,
+      warmupMs: timing.warmupMs,
+      measureMs: timing.measureMs,
+    },
+  });
+  await gen.next('measuring');
+  const u0 = await usage(relay);
+  const { result } = await gen.next('measured');
+  const u1 = await usage(relay);
+  const { loss, closed } = await gen.next('drained');
+  const cpuUs = u1.cpuUs - u0.cpuUs;
+  return {
+    ...result,
+    loss,
+    closed,
+    relay: relay.kind,
+    serverCpu: cpuUs / 1e6 / result.seconds,
+    cpuUsPerDelivery: result.deliveries > 0 ? cpuUs / result.deliveries : NaN,
+    generatorBound: result.genCpu >= GENERATOR_BOUND,
+  };
+}
+
+/** Connects one client set per relay, then runs `timing.pairs` pairs, alternating which goes first. */
+export async function paired(
+  gen: Generator,
+  ours: Relay,
+  base: Relay,
+  sc: Scenario,
+  mode: Mode,
+  timing: Timing,
+): Promise<PairedResult> {
+  const tag = `${sc.rooms}x${sc.members}-${sc.bytes}-${mode.mode}`;
+  const relays = [ours, base];
+  for (const relay of relays) {
+    gen.send({
+      cmd: 'connect',
+      spec: {
+        tag: `${tag}-${relay.kind}`,
+        protocol: relay.kind,
+        target: relay.ready,
+        rooms: sc.rooms,
+        members: sc.members,
+        bytes: sc.bytes,
+        perAddress: 64,
+      },
+    });
+    await gen.next('connected');
+  }
+  const runs: Run[] = [];
+  const ratios: number[] = [];
+  for (let p = 0; p < timing.pairs; p++) {
+    const order = p % 2 === 0 ? relays : [...relays].reverse();
+    const pair: Run[] = [];
+    for (const relay of order) pair.push(await runOnce(gen, relay, `${tag}-${relay.kind}`, mode, timing));
+    runs.push(...pair);
+    const a = pair.find((r) => r.relay === 'ours') as Run;
+    const b = pair.find((r) => r.relay === 'baseline') as Run;
+    ratios.push(mode.mode === 'window' ? a.perSecond / b.perSecond : a.p99 / b.p99);
+  }
+  for (const relay of relays) gen.send({ cmd: 'drop', tag: `${tag}-${relay.kind}` });
+  return {
+    ...sc,
+    mode,
+    runs,
+    ours: summarise(runs.filter((r) => r.relay === 'ours')),
+    baseline: summarise(runs.filter((r) => r.relay === 'baseline')),
+    ratio: median(ratios),
+    generatorBound: runs.some((r) => r.generatorBound),
+  };
+}
