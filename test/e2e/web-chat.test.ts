@@ -132,6 +132,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     // "carol" comes back with a new identity (another device, or someone else).
     const carol2 = startJoin(invite, 'carol');
     members.push(carol2);
+    carol = carol2;
     await carol2.waitFor((e) => e.type === 'joined', 30_000, 'carol again');
     for (const page of [alice.page, bob.page]) {
       const banner = page.getByRole('alert').filter({ hasText: "carol's key changed" });
@@ -165,6 +166,13 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     await phone.locator('#members-panel').getByText('alice').waitFor();
     await phone.getByRole('button', { name: 'Members' }).click();
     if (SCREENSHOTS) {
+      // A few ordinary lines, so that the pictures show a conversation.
+      carol!.send('back on my new laptop; alice and I compared safety numbers by phone');
+      await conversation(alice.page).getByText('back on my new laptop', { exact: false }).waitFor();
+      await say(alice.page, 'numbers matched. Stand-up at 10, same room');
+      await conversation(phone).getByText('Stand-up at 10', { exact: false }).waitFor();
+      await say(phone, 'on my way');
+      await conversation(alice.page).getByText('on my way', { exact: false }).waitFor();
       mkdirSync(DOCS, { recursive: true });
       await alice.page.screenshot({ path: `${DOCS}web-desktop.png` });
       await phone.screenshot({ path: `${DOCS}web-phone.png` });

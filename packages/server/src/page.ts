@@ -1,6 +1,6 @@
 /**
  * The answers at the base path itself, for someone who knows it: a small page that says how to
- * use the link (the web client comes later), and a redirect from `<base>` to `<base>/`. Strict
+ * use the link when the web client is not built (web.ts serves it when it is), and a redirect from `<base>` to `<base>/`. Strict
  * headers: nothing may load, nothing may frame the page, nothing is cached or leaks a referrer.
  */
 import type { ServerResponse } from 'node:http';
@@ -19,7 +19,7 @@ const PAGE = Buffer.from(
 <p>This is a private, end-to-end-encrypted chat. Open this link with</p>
 <pre>safehouse join &lt;link&gt;</pre>
 <p>using the whole link you were given, including everything after the <code>#</code>.
-A web client will come later.</p>
+This server was started without its web client (build it with <code>npm run build</code>).</p>
 </body>
 </html>
 `,
