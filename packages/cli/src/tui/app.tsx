@@ -4,7 +4,7 @@
  * lays itself out again on every resize.
  */
 import { Box, useInput, useStdout } from 'ink';
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useReducer, useState, useSyncExternalStore } from 'react';
 import { Banner, bannerHeight } from './banner.js';
 import { InputLine } from './input.js';
 import { LineCache } from './lines.js';
@@ -33,15 +33,15 @@ export function useTerminalSize(fixed?: Size): Size {
   return fixed ?? size;
 }
 
-/** Re-renders every second while a countdown is on screen. */
+/** Re-renders every second while a countdown is on screen; returns the time of this render. */
 function useTicker(active: boolean): number {
-  const [now, setNow] = useState(Date.now);
+  const [, tick] = useReducer((n: number) => n + 1, 0);
   useEffect(() => {
     if (!active) return;
-    const t = setInterval(() => setNow(Date.now()), 1000);
+    const t = setInterval(tick, 1000);
     return () => clearInterval(t);
   }, [active]);
-  return active ? now : Date.now();
+  return Date.now();
 }
 
 /** Rows the UI draws: ink prints a newline after its last row, so one fewer than the terminal keeps it from scrolling. */

@@ -98,18 +98,22 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
     { exitOnCtrlC: false, patchConsole: true, incrementalRendering: false },
   );
 
-  // Ink settles this when it unmounts: before the session is done, only because the UI crashed.
+  // Ink settles this when it unmounts: before we unmount it ourselves, only because the UI crashed.
+  let closing = false;
   const crashed = instance.waitUntilExit().then(
     () => new Error('the terminal UI stopped'),
     (err: unknown) => (err instanceof Error ? err : new Error('the terminal UI failed')),
   );
+  const crash = crashed.then((err) => {
+    if (!closing) failure ??= err;
+  });
   try {
-    await Promise.race([setupOver, crashed.then((err) => void (failure ??= err))]);
+    await Promise.race([setupOver, crash]);
     const s = session;
-    const result =
-      s && failure === undefined
-        ? await Promise.race([s.done, crashed.then((err) => ((failure = err), s.quit()))])
-        : undefined;
+    if (s && failure === undefined) await Promise.race([s.done, crash]);
+    // A crashed UI still leaves cleanly: deliver, leave, close.
+    const result = s ? await s.quit() : undefined;
+    closing = true;
     instance.unmount();
     await instance.waitUntilExit().catch(() => undefined);
     restore();

@@ -3,7 +3,7 @@
  * how each becomes styled screen lines at a given width. Entries hold text that already went
  * through `safeText` (model.ts makes them); layout only measures and cuts it.
  */
-import { truncate, width, wrapText } from './wrap.js';
+import { fit, truncate, width, wrapText } from './wrap.js';
 
 export type Tone = 'plain' | 'info' | 'join' | 'leave' | 'error' | 'warn' | 'good' | 'link' | 'dm';
 
@@ -27,7 +27,7 @@ export type Entry =
     }
   | { kind: 'notice'; ts?: number; text: string; tone: Tone }
   /** A title and a list (members, rooms, digit groups): each item indented, wrapped under itself. */
-  | { kind: 'block'; title: string; lines: string[]; tone: Tone };
+  | { kind: 'block'; title: string; lines: (string | [string, string])[]; tone: Tone };
 
 export const TONE_COLOR: Record<Tone, string | undefined> = {
   plain: undefined,
@@ -122,11 +122,25 @@ export function layoutEntry(e: Entry, cols: number): ScreenLine[] {
     case 'block': {
       const color = TONE_COLOR[e.tone];
       const title = wrapText(e.title, cols).map((t): ScreenLine => [{ text: t, color, bold: true }]);
-      const items = e.lines.flatMap((l) =>
-        wrapText(l, Math.max(1, cols - 4), Math.max(1, cols - 2)).map((t, i): ScreenLine => [
-          { text: `${i === 0 ? '  ' : '    '}${t}`, color },
-        ]),
+      // Pairs (a command and what it does) in two columns while the width allows.
+      const left = Math.min(
+        Math.floor(cols * 0.4),
+        Math.max(0, ...e.lines.map((l) => (typeof l === 'string' ? 0 : width(l[0])))),
       );
+      const pairs = cols - left - 4 >= 16;
+      const items = e.lines.flatMap((item) => {
+        if (typeof item !== 'string' && pairs) {
+          const pad = ' '.repeat(left + 4);
+          return wrapText(item[1], cols - left - 4).map((t, i): ScreenLine => [
+            i === 0 ? { text: `  ${fit(item[0], left)}  `, color, bold: true } : { text: pad },
+            { text: t, color },
+          ]);
+        }
+        const l = typeof item === 'string' ? item : `${item[0]}: ${item[1]}`;
+        return wrapText(l, Math.max(1, cols - 4), Math.max(1, cols - 2)).map((t, i): ScreenLine => [
+          { text: `${i === 0 ? '  ' : '    '}${t}`, color },
+        ]);
+      });
       return [...title, ...items];
     }
     default: {

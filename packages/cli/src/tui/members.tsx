@@ -7,8 +7,8 @@ import { Box, Text } from 'ink';
 import type { ChatModel, MemberView } from './model.js';
 import { fit, truncate } from './wrap.js';
 
-function mark(m: MemberView): { text: string; color: string } {
-  if (m.keyChanged) return { text: '!', color: 'redBright' };
+function mark(m: MemberView, changed: boolean): { text: string; color: string } {
+  if (m.keyChanged || changed) return { text: '!', color: 'redBright' };
   if (m.self) return { text: '•', color: 'cyan' };
   return m.verified ? { text: '✓', color: 'green' } : { text: '·', color: 'gray' };
 }
@@ -61,7 +61,10 @@ export function SidePane({ model, width, height }: { model: ChatModel; width: nu
         {fit(` Members${members.length > 0 ? ` (${members.length})` : ''}`, inner)}
       </Text>
       {shownMembers.map((m) => {
-        const k = mark(m);
+        const k = mark(
+          m,
+          model.warnings.some((w) => w.name === m.name),
+        );
         return (
           <Text key={m.name} wrap="truncate-end">
             {' '}

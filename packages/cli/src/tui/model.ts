@@ -14,7 +14,10 @@ import { digitGroups } from './wrap.js';
 /** Scrollback kept per room, in entries. */
 export const MAX_ENTRIES = 2000;
 
+/** Names and room names (a name has at most 32 characters: more is not a name). */
 const s = (x: string): string => safeText(x, { maxChars: 200 });
+/** Sentences from the client (they may quote a fingerprint). */
+const sm = (x: string): string => safeText(x, { maxChars: 2000 });
 
 export type MemberView = { name: string; fingerprint: string; verified: boolean; self: boolean; keyChanged: boolean };
 
@@ -49,12 +52,15 @@ export type Overlay = { title: string; text: string[]; qr: QrText; footer: strin
 /** How an event reached the model: `quiet` ones refresh panes and print nothing. */
 export type Origin = { quiet?: boolean; asked?: 'invite' | 'fingerprint' | 'verify' | 'trust' };
 
-export const KEY_HELP = [
-  'Enter  send the line          Up/Down  input history',
-  'PageUp/PageDown  scroll       Ctrl-N/Ctrl-P  next/previous room',
-  'Tab  complete a name          Esc  close a QR code / hide the key warning',
-  'Ctrl-C, Ctrl-D or /quit  deliver, leave and exit',
-  'members: ✓ verified (/verify NAME)  · not verified  ! key changed  • you',
+export const KEY_HELP: [string, string][] = [
+  ['Enter', 'send the line'],
+  ['Up/Down', 'input history'],
+  ['PageUp/PageDown', 'scroll the messages'],
+  ['Ctrl-N/Ctrl-P', 'next/previous room'],
+  ['Tab', "complete a member's name"],
+  ['Esc', 'close a QR code; hide the key-change warning'],
+  ['Ctrl-C, Ctrl-D', 'deliver what is pending, leave and exit (as /quit)'],
+  ['members', '✓ verified (/verify NAME), · not verified, ! key changed, • you'],
 ];
 
 export class ChatModel {
@@ -252,7 +258,11 @@ export class ChatModel {
         const room = this.ensureRoom(ev.room, ev.roomName, false);
         const name = s(ev.name);
         room.members.set(name, { name, fingerprint: ev.fingerprint, verified: false, self: false, keyChanged: false });
-        this.notice(`→ ${name} joined ${room.name}`, 'join', ev.room);
+        this.notice(
+          room.direct ? `→ ${name} joined this direct room` : `→ ${name} joined ${room.name}`,
+          'join',
+          ev.room,
+        );
         return;
       }
       case 'member-left': {
@@ -266,10 +276,10 @@ export class ChatModel {
         const room = this.ensureRoom(ev.room, ev.roomName, false);
         this.#setUsers(room, ev.users);
         if (origin.quiet) return;
-        const lines = [...room.members.values()].map(
-          (m) =>
-            `${m.name}${m.self ? ' (you)' : ''}  ${m.self ? '' : m.verified ? 'verified' : 'not verified'}  ${m.fingerprint}`,
-        );
+        const lines = [...room.members.values()].map((m): [string, string] => [
+          `${m.name}${m.self ? ' (you)' : ''}`,
+          `${m.self ? '' : m.verified ? 'verified; ' : 'not verified; '}fingerprint ${m.fingerprint}`,
+        ]);
         this.log({ kind: 'block', title: `members of ${room.name}:`, lines, tone: 'plain' }, ev.room);
         return;
       }
@@ -280,27 +290,23 @@ export class ChatModel {
         if (m) m.keyChanged = true;
         this.warnings = [
           ...this.warnings.filter((w) => w.name !== name),
-          { room: ev.room, roomName: room.name, name, message: s(ev.message) },
+          { room: ev.room, roomName: room.name, name, message: sm(ev.message) },
         ];
         this.bannerHidden = false;
-        this.notice(
-          `KEY CHANGED: ${name} in ${room.name} has a new key. ${s(ev.message)} — compare safety numbers with /verify ${name}, or accept it with /trust ${name}`,
-          'warn',
-          ev.room,
-        );
+        this.notice(`KEY CHANGED: ${name} in ${room.name} has a new key: ${sm(ev.message)}`, 'warn', ev.room);
         return;
       }
       case 'error':
-        this.notice(`${s(ev.message)} (${ev.code})`, 'error', ev.room);
+        this.notice(`${sm(ev.message)} (${ev.code})`, 'error', ev.room);
         return;
       case 'fatal':
-        this.notice(`${s(ev.message)} (${ev.code}) — /join LINK, /room create NAME, or /quit`, 'error');
+        this.notice(`${sm(ev.message)} (${ev.code}) — /join LINK, /room create NAME, or /quit`, 'error');
         return;
       case 'connection': {
         const was = this.connection.state;
         this.connection = { ...ev, at: now };
         if (ev.state === 'reconnecting' && was !== 'reconnecting')
-          this.notice(`connection lost (${s(ev.reason)}); reconnecting`, 'leave');
+          this.notice(`connection lost (${sm(ev.reason)}); reconnecting`, 'leave');
         if (ev.state === 'connected' && (was === 'reconnecting' || ev.restarted))
           this.notice(
             ev.restarted
@@ -308,7 +314,7 @@ export class ChatModel {
               : 'connected again',
             'join',
           );
-        if (ev.state === 'offline') this.notice(`offline: ${s(ev.reason)}`, 'error');
+        if (ev.state === 'offline') this.notice(`offline: ${sm(ev.reason)}`, 'error');
         return;
       }
       case 'fingerprint': {
@@ -397,21 +403,21 @@ export class ChatModel {
         const was = this.time;
         this.time = ev.state;
         if (ev.state === 'unproven')
-          this.notice(`${s(ev.message)} — timed messages are hidden until time is proven again`, 'warn');
-        else if (was === 'unproven') this.notice(s(ev.message), 'info');
+          this.notice(`${sm(ev.message)} — timed messages are hidden until time is proven again`, 'warn');
+        else if (was === 'unproven') this.notice(sm(ev.message), 'info');
         return;
       }
       case 'ttl': {
         const room = this.ensureRoom(ev.room, ev.roomName, false);
         room.ttl = ev.ms;
-        this.notice(s(ev.text), 'info', ev.room);
+        this.notice(sm(ev.text), 'info', ev.room);
         return;
       }
       case 'info':
         if (origin.asked === 'trust') {
           for (const w of this.warnings) if (ev.message.includes(w.name)) this.#clearWarning(w.name);
         }
-        this.notice(s(ev.message), 'info', ev.room);
+        this.notice(sm(ev.message), 'info', ev.room);
         return;
       default: {
         const never: never = ev;
