@@ -90,6 +90,7 @@ export class ExpiryKeeper {
     if (this.#stopped) return;
     this.need();
     const b = this.bounds();
+    if (b) this.#setState('proven');
     if (b && b.earliestMs >= event.expiresAt) return; // expired before it arrived: never shown
     if (b && b.latestMs < event.expiresAt) {
       this.#held.set(event.id, { event, shown: true });

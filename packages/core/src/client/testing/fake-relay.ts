@@ -18,6 +18,8 @@ export class FakeRelay {
   rooms = new Map<string, RelayRoom>();
   /** Frames relay → client pass through here; return false to drop one. */
   filter: (conn: Conn, h: RelayHeader, body: Uint8Array) => boolean = () => true;
+  /** Answers `rt` frames (the Roughtime path for browsers); undefined: nack E_ROUGHTIME_UNREACHABLE. */
+  roughtime: ((server: number, request: Uint8Array) => Promise<Uint8Array | undefined>) | undefined;
   /** Every `msg` delivered, for replays. */
   log: Array<{ conn: Conn; bytes: Uint8Array; h: RelayHeader }> = [];
   /** While true, new connections fail (the relay is unreachable for newcomers). */
@@ -125,7 +127,7 @@ export class FakeRelay {
           room.commits.add(h.id);
         }
         const seq = ++room.seq;
-        for (const c of room.subs) if (c !== conn) this.send(c, { v: 1, t: 'msg', room: h.room, id: h.id, kind: h.kind, epoch: h.epoch, seq }, r.body);
+        for (const c of room.subs) if (c !== conn) this.send(c, { v: 1, t: 'msg', room: h.room, id: h.id, kind: h.kind, epoch: h.epoch, seq, ...(h.exp === undefined ? {} : { exp: h.exp }) }, r.body);
         return this.send(conn, { v: 1, t: 'ack', id: h.id });
       }
       case 'join': {
@@ -140,6 +142,11 @@ export class FakeRelay {
         if (!p || !p.conn.open) return this.send(conn, { v: 1, t: 'nack', id: h.id, code: 'E_NO_SUCH_JOINER' });
         this.send(p.conn, { v: 1, t: 'welcome', room: h.room, id: h.id }, r.body);
         return this.send(conn, { v: 1, t: 'ack', id: h.id });
+      }
+      case 'rt': {
+        const reply = this.roughtime ? this.roughtime(h.server, r.body.slice()) : Promise.resolve(undefined);
+        void reply.then((b) => (b ? this.send(conn, { v: 1, t: 'rt', id: h.id }, b) : this.send(conn, { v: 1, t: 'nack', id: h.id, code: 'E_ROUGHTIME_UNREACHABLE' })));
+        return;
       }
       default:
         throw new Error('unknown frame');

@@ -1,0 +1,119 @@
+/**
+ * Timed messages end to end in the client (real e2ee, in-memory relay): `/ttl` reaches every
+ * member with the copy caveat, the expiry travels in MLS's authenticated data and the `pub`
+ * hint, every member drops the message on proven time, a member without proven time hides it,
+ * and a browser-style client proves time through the relay's `rt` path.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CurrentTime } from '../roughtime/bounds.js';
+import { createDelegation, respond } from '../roughtime/server.js';
+import { ed25519SignerFromSeed } from '../roughtime/ed25519.js';
+import type { TimeSource } from './expiry.js';
+import { Scenario, until } from './testing/peers.js';
+
+/** Proven time from the real clock, ±100 ms, switchable off. */
+function realTime(): TimeSource & { up: boolean } {
+  const s = {
+    up: true,
+    current(): CurrentTime {
+      return s.up ? { kind: 'bounds', earliestMs: Date.now() - 100, latestMs: Date.now() + 100, ageMs: 0 } : { kind: 'none' };
+    },
+    refresh: () => Promise.resolve({ ok: s.up }),
+  };
+  return s;
+}
+
+let s: Scenario;
+beforeEach(() => {
+  s = new Scenario();
+});
+afterEach(() => s.end());
+
+describe('timed messages (client)', () => {
+  it('aTimedMessageDisappearsFromEveryMemberOnTime', async () => {
+    const [alice, bob, carol] = await s.room(['alice', 'bob', 'carol'], { timeSource: realTime() });
+    await alice!.client.command('/ttl 1s');
+    for (const p of [alice!, bob!, carol!]) {
+      await until(() => p.of('ttl').length === 1, 'the ttl event');
+      expect(p.last('ttl')).toMatchObject({ ms: 1_000, from: 'alice', self: p === alice });
+      expect(p.last('ttl')!.text).toContain('A recipient can always copy what it was shown.');
+    }
+    const sentAt = Date.now();
+    await alice!.client.command('boom');
+    for (const p of [bob!, carol!]) await until(() => p.texts().includes('boom'), 'the timed message');
+    const m = bob!.of('message').find((e) => e.text === 'boom')!;
+    expect(m.expiresAt).toBeGreaterThanOrEqual(sentAt + 1_000 - 200);
+    expect(m.expiresAt).toBeLessThanOrEqual(Date.now() + 1_000 + 200);
+    expect(alice!.of('message').find((e) => e.self && e.text === 'boom')?.expiresAt).toBe(m.expiresAt);
+    for (const p of [alice!, bob!, carol!]) await until(() => p.of('expired').some((e) => e.id === m.id), 'expired', 3_000);
+    // On proven time (±100 ms here): not before the expiry minus the radius.
+    expect(Date.now()).toBeGreaterThanOrEqual(m.expiresAt! - 150);
+  });
+
+  it('theExpiryRidesInThePubHintAndPlainMessagesHaveNone', async () => {
+    const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: realTime() });
+    const hints: (number | undefined)[] = [];
+    s.relay.filter = (_c, h) => {
+      if (h.t === 'msg') hints.push(h.exp);
+      return true;
+    };
+    await alice!.client.command('plain');
+    await until(() => bob!.texts().includes('plain'), 'plain');
+    expect(bob!.of('message').find((e) => e.text === 'plain')?.expiresAt).toBeUndefined();
+    await alice!.client.command('/ttl 1h');
+    await until(() => bob!.of('ttl').length === 1, 'ttl');
+    await alice!.client.command('timed');
+    await until(() => bob!.texts().includes('timed'), 'timed');
+    expect(bob!.of('message').find((e) => e.text === 'timed')?.expiresAt).toBeGreaterThan(Date.now() + 3_500_000);
+    expect(hints.filter((h) => h !== undefined)).toHaveLength(1);
+    await alice!.client.command('/ttl off');
+    await until(() => bob!.of('ttl').length === 2, 'ttl off');
+    expect(bob!.last('ttl')).toMatchObject({ ms: 0 });
+  });
+
+  it('aMemberWithoutProvenTimeHidesTimedMessagesAndShowsThemOnceProven', async () => {
+    const carolTime = realTime();
+    const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
+    const carol = await s.joiner('carol', link, { timeSource: carolTime });
+    await until(() => carol.of('joined').length === 1 && alice.of('member-joined').length === 1, 'carol in');
+    await until(() => s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'carol subscribed');
+    carolTime.up = false;
+    await alice.client.command('/ttl 1h');
+    await until(() => carol.of('ttl').length === 1, 'ttl');
+    await alice.client.command('secret');
+    await until(() => carol.of('time').some((e) => e.state === 'unproven'), 'time unproven', 3_000);
+    expect(carol.texts()).not.toContain('secret');
+    carolTime.up = true;
+    await until(() => carol.texts().includes('secret'), 'shown once proven', 3_000);
+    expect(carol.last('time')).toMatchObject({ state: 'proven' });
+  });
+
+  it('sendingATimedMessageWithoutProvenTimeIsRefused', async () => {
+    const t = realTime();
+    const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: t });
+    await alice!.client.command('/ttl 30s');
+    t.up = false;
+    await alice!.client.command('not without proven time');
+    expect(alice!.last('error')).toMatchObject({ code: 'E_TIME_UNPROVEN' });
+    expect(bob!.texts()).not.toContain('not without proven time');
+  });
+
+  it('aBrowserStyleClientProvesTimeThroughTheRelayRtPath', async () => {
+    const longTerm = await ed25519SignerFromSeed(new Uint8Array(32).fill(7));
+    const online = await ed25519SignerFromSeed(new Uint8Array(32).fill(9));
+    const delegation = await createDelegation({ longTerm, onlinePublicKey: online.publicKey, minTimeMs: Date.now() - 86_400_000, maxTimeMs: Date.now() + 86_400_000 });
+    const asked: number[] = [];
+    s.relay.roughtime = async (server, request) => {
+      asked.push(server);
+      if (server !== 0) return undefined;
+      return (await respond([request], { delegation, online, midpointMs: Date.now() }))[0];
+    };
+    const viaRelay = { timeViaRelay: [{ name: 'relay server 0', address: '0', publicKey: longTerm.publicKey }] };
+    const [alice, bob] = await s.room(['alice', 'bob'], viaRelay);
+    await alice!.client.command('/ttl 1h');
+    await alice!.client.command('via the relay');
+    await until(() => bob!.texts().includes('via the relay'), 'shown on time proven through the relay', 5_000);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(bob!.of('time').at(-1)).toMatchObject({ state: 'proven' });
+  });
+});
