@@ -7,10 +7,12 @@
 import { createInterface } from 'node:readline';
 import { createClient, type ClientEvent } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type Identity } from '@safehouse/core/e2ee';
-import { parseInvite, UsageError } from '@safehouse/core/protocol';
+import { parseInvite, passwordSubprotocol, UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
 import { askHidden, createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
 import { renderEvent } from './render.js';
+import { obtainSecret } from './secrets.js';
+import { PASSWORD_ENV } from './serve-ops.js';
 import { clientTimeOptions } from './roughtime/servers.js';
 import { wsTransport } from './transport/ws.js';
 
@@ -22,6 +24,11 @@ export interface JoinOptions {
   plain?: boolean;
   identity?: string;
   identityPassphraseFile?: string;
+  /** Ask for the server's password on the terminal (no echo). */
+  password?: boolean;
+  passwordFile?: string;
+  /** Set by `join` from the password: the subprotocol the transport asks for. */
+  passwordSubprotocol?: string;
 }
 
 /** The full-screen UI needs a terminal on both ends that can move its cursor. */
@@ -60,6 +67,8 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
     const parsed = parseInvite(link);
     if (!parsed.ok) throw new UsageError('E_BAD_LINK', `that link cannot be used: ${parsed.message}`);
     if (opts.identityPassphraseFile !== undefined && opts.identity === undefined) throw new UsageError('E_USAGE', '--identity-passphrase-file needs --identity FILE');
+    const password = await obtainSecret({ file: opts.passwordFile, env: PASSWORD_ENV, what: 'password', ask: opts.password === true, hint: 'use --password-file FILE or SAFEHOUSE_PASSWORD', code: 'E_PASSWORD' });
+    if (password !== undefined) opts.passwordSubprotocol = await passwordSubprotocol(password, new URL(parsed.invite.base).pathname);
     if (wantsTui(opts)) {
       // ink decides when it is loaded whether it runs "in CI" and then draws nothing until the
       // end: this is an interactive terminal, whatever the environment says.
@@ -76,7 +85,10 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
 
     // The client makes its own e2ee with its pin store, so key changes are checked at join time
     // too; a certificate fingerprint in the link pins the relay's TLS certificate.
-    const transport = wsTransport(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {});
+    const transport = wsTransport({
+      ...(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {}),
+      ...(opts.passwordSubprotocol !== undefined ? { subprotocol: opts.passwordSubprotocol } : {}),
+    });
     const identity = await lineModeIdentity(opts, createE2ee());
     const onLie = (m: { suspectServers: readonly string[] }): void => void process.stderr.write(`safehouse: Roughtime servers contradict each other; suspected: ${m.suspectServers.join(', ')} (E_ROUGHTIME_INCONSISTENT)\n`);
     const client = createClient({ transport, name, link, ...(identity ? { identity } : {}), ...clientTimeOptions(opts.roughtime, parsed.invite, onLie) });

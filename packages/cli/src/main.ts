@@ -7,6 +7,7 @@ import { UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
 import { join } from './join.js';
 import { serve } from './serve.js';
+import { addOpsOptions, type OpsOptions } from './serve-ops.js';
 import { time } from './time.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -20,8 +21,8 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   let json = false;
-  program
-    .command('serve')
+  addOpsOptions(program
+    .command('serve'))
     .description('run the relay (state in memory only) and print the link to share')
     .option('--host <address>', 'address to bind (loopback unless --public)', '127.0.0.1')
     .option('--port <n>', 'port to bind; 0 picks a free one', '8090')
@@ -32,7 +33,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--roughtime-port <n>', 'also run a Roughtime server on this UDP port (0: a free one); prints HOST:PORT:KEY')
     .option('--roughtime-key-file <file>', "the Roughtime server's long-term key: a 32-byte seed in base64 (default: random per start)")
     .option('--roughtime-upstream <host:port>', 'a Roughtime server the relay may carry browsers\' requests to (repeatable)', collect, [])
-    .action(async (opts: { host: string; port: string; basePath?: string; public?: boolean; json?: boolean; verbose?: boolean; roughtimePort?: string; roughtimeKeyFile?: string; roughtimeUpstream?: string[] }) => {
+    .action(async (opts: OpsOptions & { host: string; port: string; basePath?: string; public?: boolean; json?: boolean; verbose?: boolean; roughtimePort?: string; roughtimeKeyFile?: string; roughtimeUpstream?: string[] }) => {
       json = opts.json === true;
       await serve(opts);
     });
@@ -45,9 +46,11 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'read commands from stdin and write one JSON event per line')
     .option('--plain', 'a line-mode chat instead of the full-screen one (also when not on a terminal)')
     .option('--identity <file>', 'keep your identity (fingerprint) across runs in FILE, encrypted under a passphrase')
+    .option('--password', "ask for the server's password on the terminal (no echo)")
+    .option('--password-file <file>', "the server's password on FILE's first line (or SAFEHOUSE_PASSWORD)")
     .option('--identity-passphrase-file <file>', "read the identity's passphrase from FILE's first line instead of asking")
     .option('--roughtime <host:port:key>', 'a Roughtime server to prove time with, for disappearing messages (repeatable; default: the link\'s, else the built-in list)', collect, [])
-    .action(async (link: string, opts: { name?: string; json?: boolean; plain?: boolean; identity?: string; identityPassphraseFile?: string; roughtime?: string[] }) => {
+    .action(async (link: string, opts: { name?: string; json?: boolean; plain?: boolean; identity?: string; identityPassphraseFile?: string; roughtime?: string[]; password?: boolean; passwordFile?: string }) => {
       json = opts.json === true;
       const code = await join(link, opts);
       process.exit(code);

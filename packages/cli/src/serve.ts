@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { isValidBasePath, UsageError } from '@safehouse/core/protocol';
 import { startServer, type Logger, type LogEvent, type LogFields } from '@safehouse/server';
 import { startServeTime, type ServeTimeOptions } from './roughtime/serve-time.js';
+import { prepareOps, startOps, type OpsOptions } from './serve-ops.js';
 
-export interface ServeOptions extends Omit<ServeTimeOptions, 'host'> {
+export interface ServeOptions extends Omit<ServeTimeOptions, 'host'>, OpsOptions {
   host: string;
   port: string;
   basePath?: string;
@@ -63,6 +64,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       `--base-path expects /segment[/segment...] of letters, digits and . _ ~ -, got "${opts.basePath}"`,
     );
   const webRoot = defaultWebRoot();
+  const ops = await prepareOps(opts, opts.host);
   const rt = await startServeTime(opts, cliLogger(opts.json === true, opts.verbose === true));
   const server = await startServer({
     ...(webRoot !== undefined ? { webRoot } : {}),
@@ -70,28 +72,31 @@ export async function serve(opts: ServeOptions): Promise<void> {
     port,
     ...(opts.basePath !== undefined ? { basePath: opts.basePath } : {}),
     allowPublic: opts.public === true,
+    ...ops.server,
     roughtimeUpstreams: rt.upstreams,
     logger: cliLogger(opts.json === true, opts.verbose === true),
   });
 
+  const running = await startOps(server, opts, ops);
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({ type: 'ready', url: server.url, invite: server.url, port: server.port, pid: process.pid, webSha256: server.webSha256 ?? null, roughtime: rt.server?.spec ?? null }) + '\n',
+      JSON.stringify({ type: 'ready', url: running.base, invite: running.invite, ...running.ready, port: server.port, pid: process.pid, webSha256: server.webSha256 ?? null, roughtime: rt.server?.spec ?? null }) + '\n',
     );
   } else {
     process.stdout.write(
       [
         'Safehouse is running (state in memory only; stop with Ctrl-C).',
         '',
-        `  Link: ${server.url}`,
+        `  Link: ${running.invite}`,
         '',
         'Anyone with this link can reach the relay; the relay cannot read messages.',
         server.webSha256 !== undefined
-          ? `Open the link in a browser, or start a room from a terminal:  npx safehouse join '${server.url}' --name YOUR_NAME`
-          : `Start a room:  npx safehouse join '${server.url}' --name YOUR_NAME`,
+          ? `Open the link in a browser, or from a terminal:  npx safehouse join '${running.invite}' --name YOUR_NAME`
+          : `From a terminal:  npx safehouse join '${running.invite}' --name YOUR_NAME`,
         server.webSha256 !== undefined
           ? `Web client: SHA-256 of index.html ${server.webSha256} (it pins every script and style by SRI; compare it with the published one)`
           : 'Web client: not built (npm run build), so the link works with `safehouse join` only.',
+        ...running.lines,
         ...(rt.server ? [`Roughtime: ${rt.server.spec}  (members use it with --roughtime ${rt.server.spec})`] : []),
         '',
       ].join('\n'),
@@ -102,7 +107,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
-    Promise.all([server.close(), rt.server?.close()]).then(
+    Promise.all([running.close().then(() => server.close()), rt.server?.close()]).then(
       () => {
         if (opts.json) process.stdout.write(JSON.stringify({ type: 'stopped', signal }) + '\n');
         else process.stdout.write('Safehouse stopped; its state is gone.\n');
@@ -111,6 +116,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       () => process.exit(1),
     );
   };
+  running.console(() => shutdown('console'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   await new Promise<void>(() => {

@@ -25,6 +25,8 @@ export type WsTransportOptions = {
   handshakeTimeoutMs?: number;
   /** SHA-256 of the server's DER certificate (an invite link's `c`): pins it for `wss://`. */
   certFingerprint?: Uint8Array;
+  /** `Sec-WebSocket-Protocol` to ask for: the server password's token (core/protocol/password.ts). */
+  subprotocol?: string;
 };
 
 /** Close code we report when the pinned certificate does not match (1015: TLS handshake failure). */
@@ -85,7 +87,7 @@ export function createWsTransport(options: WsTransportOptions = {}): Transport {
               }
             : {};
         const wsOptions: ClientOptions = { maxPayload, perMessageDeflate: false, handshakeTimeout, followRedirects: false };
-        const socket = new WebSocket(url, Object.assign(wsOptions, pinned));
+        const socket = new WebSocket(url, options.subprotocol === undefined ? [] : [options.subprotocol], Object.assign(wsOptions, pinned));
         ws = socket;
         socket.on('open', () => !closed && handlers.onOpen());
         socket.on('message', (data: RawData, isBinary: boolean) => {

@@ -20,6 +20,8 @@ export type TuiOptions = {
   name?: string;
   identity?: string;
   identityPassphraseFile?: string;
+  /** The server password's subprotocol (join.ts derives it). */
+  passwordSubprotocol?: string;
 };
 
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
@@ -80,9 +82,10 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
         // Setup may be done during ink's first render, before `instance` is assigned.
         queueMicrotask(() => {
           // A certificate fingerprint in the link pins the relay's TLS certificate.
-          const transport = wsTransport(
-            parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {},
-          );
+          const transport = wsTransport({
+            ...(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {}),
+            ...(opts.passwordSubprotocol !== undefined ? { subprotocol: opts.passwordSubprotocol } : {}),
+          });
           const client = createClient({ transport, name, link, ...(identity ? { identity } : {}) });
           session = new Session(client);
           instance.rerender(createElement(App, { session }));
