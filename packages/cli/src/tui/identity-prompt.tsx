@@ -43,10 +43,20 @@ function HiddenInput({ onSubmit }: { onSubmit: (value: string) => void }) {
     if (key.return) {
       const v = typed.current;
       typed.current = '';
-      onSubmit(v);
-    } else if (key.backspace || key.delete) typed.current = [...typed.current].slice(0, -1).join('');
+      return onSubmit(v);
+    }
+    if (key.backspace || key.delete) typed.current = [...typed.current].slice(0, -1).join('');
     else if (key.ctrl && input === 'u') typed.current = '';
-    else if (!key.ctrl && !key.meta && !key.escape) typed.current += [...input].filter((c) => !isControl(c)).join('');
+    else if (!key.ctrl && !key.meta && !key.escape) {
+      // A line ending inside a read (a fast link, a paste) ends the passphrase there.
+      const [first = '', ...rest] = input.split(/\r\n|\r|\n/);
+      typed.current += [...first].filter((c) => !isControl(c)).join('');
+      if (rest.length > 0) {
+        const v = typed.current;
+        typed.current = '';
+        onSubmit(v);
+      }
+    }
   });
   return <Text dimColor>(typing is not shown; Enter when done)</Text>;
 }
@@ -95,6 +105,14 @@ export function Setup({ name: givenName, identity, width, onReady, onFail }: Pro
     setPhase('passphrase');
   };
 
+  // ink-text-input takes a read that holds text and Enter as text: the line ends there.
+  const changeName = (value: string): void => {
+    const end = value.search(/[\r\n]/);
+    if (end < 0) return setNameDraft(value);
+    setNameDraft(value.slice(0, end));
+    submitName(value.slice(0, end));
+  };
+
   const submitName = (raw: string): void => {
     const n = normalizeName(raw.trim());
     if (!n.ok) return setError(`${n.message} (${n.code})`);
@@ -138,7 +156,7 @@ export function Setup({ name: givenName, identity, width, onReady, onFail }: Pro
           {say('Your display name (letters, digits, _ - .; others in the room see it):')}
           <Box>
             <Text color="cyan">› </Text>
-            <TextInput value={nameDraft} onChange={setNameDraft} onSubmit={submitName} />
+            <TextInput value={nameDraft} onChange={changeName} onSubmit={submitName} />
           </Box>
         </>
       )}

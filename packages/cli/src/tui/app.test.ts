@@ -1,0 +1,208 @@
+/**
+ * The chat screen rendered by ink into a fake terminal (ink-testing-library), driven by a
+ * scripted client: layout at 100×30, 80×24 and 40×20, keys, the banner, the QR overlay.
+ */
+import { render } from 'ink-testing-library';
+import { createElement } from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App, type Size } from './app.js';
+import { FakeClient } from './fake-client.js';
+import { Session } from './session.js';
+import { width } from './wrap.js';
+
+const FP = '11111 22222 33333 44444 55555 66666 77777 88888 99999 00000 12345 67890';
+const tick = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const KEY = {
+  up: '\x1b[A',
+  down: '\x1b[B',
+  pageUp: '\x1b[5~',
+  pageDown: '\x1b[6~',
+  esc: '\x1b',
+  enter: '\r',
+  ctrlD: '\x04',
+  ctrlN: '\x0e',
+  tab: '\t',
+};
+
+let unmount: (() => void) | undefined;
+afterEach(() => unmount?.());
+
+async function open(size: Size = { columns: 100, rows: 30 }) {
+  const client = new FakeClient('alice');
+  const session = new Session(client, undefined, { refreshMs: 1 });
+  const r = render(createElement(App, { session, size }));
+  unmount = r.unmount;
+  session.start();
+  client.emit({ type: 'fingerprint', name: 'alice', fingerprint: FP });
+  client.emit({ type: 'connection', state: 'connected', restarted: false });
+  client.emit({ type: 'joined', room: 'r1', roomName: 'lobby', name: 'alice', fingerprint: FP, direct: false });
+  client.emit({ type: 'member-joined', room: 'r1', roomName: 'lobby', name: 'bob', fingerprint: FP });
+  await tick();
+  const frame = (): string => r.lastFrame() ?? '';
+  const type = async (text: string): Promise<void> => {
+    r.stdin.write(text);
+    await tick();
+  };
+  return { client, session, frame, type, stdin: r.stdin };
+}
+
+function say(client: FakeClient, from: string, text: string, extra: object = {}): void {
+  client.emit({
+    type: 'message',
+    id: `${from}-${text}`,
+    room: 'r1',
+    roomName: 'lobby',
+    from,
+    fingerprint: FP,
+    text,
+    ts: 0,
+    direct: false,
+    ...extra,
+  });
+}
+
+describe('terminal UI', () => {
+  it('shows messages, the members with their state, rooms and the status bar at 100×30', async () => {
+    const { client, frame } = await open();
+    say(client, 'bob', 'hello alice');
+    say(client, 'alice', 'hi bob', { self: true });
+    say(client, 'bob', 'waves', { action: true });
+    client.emit({ type: 'room-code', room: 'r1', roomName: 'lobby', code: '1234 5678 9012 3456', epoch: 2 });
+    await tick();
+    const f = frame();
+    expect(f).toContain('bob: hello alice');
+    expect(f).toContain('alice: hi bob');
+    expect(f).toContain('* bob waves');
+    expect(f).toMatch(/Members \(2\)/);
+    expect(f).toContain('· bob');
+    expect(f).toContain('#lobby');
+    expect(f).toContain('● connected');
+    const lines = f.split('\n');
+    expect(lines).toHaveLength(29);
+    for (const l of lines) expect(width(l)).toBeLessThanOrEqual(100);
+  });
+
+  it('hides the side pane at 40×20 and keeps every line within 40 columns', async () => {
+    const { client, frame } = await open({ columns: 40, rows: 20 });
+    say(client, 'bob', '你好 مرحبا 👋 a long line with wide characters that has to wrap several times here');
+    await tick();
+    const f = frame();
+    expect(f).not.toContain('Members');
+    expect(f).toContain('#lobby');
+    const lines = f.split('\n');
+    expect(lines).toHaveLength(19);
+    for (const l of lines) expect(width(l)).toBeLessThanOrEqual(40);
+    expect(f).toContain('👋');
+  });
+
+  it('sends what is typed to the client, with history on Up/Down', async () => {
+    const { client, type, frame } = await open();
+    await type('first line');
+    await type(KEY.enter);
+    await type('/me waves');
+    await type(KEY.enter);
+    expect(client.lines.filter((l) => !['/users', '/code'].includes(l))).toEqual(['first line', '/me waves']);
+    await type(KEY.up);
+    await type(KEY.up);
+    expect(frame()).toContain('› first line');
+    await type(KEY.down);
+    expect(frame()).toContain('› /me waves');
+    // Text and Enter in one read (a fast link): still one line sent.
+    await type('x');
+    await type(KEY.down);
+    await type('together\r');
+    expect(client.lines.at(-1)).toBe('together');
+  });
+
+  it('Tab completes a member name', async () => {
+    const { client, type } = await open();
+    await type('/verify b');
+    await type(KEY.tab);
+    await type(KEY.enter);
+    expect(client.lines).toContain('/verify bob ');
+  });
+
+  it('PageUp scrolls back, PageDown returns', async () => {
+    const { client, type, frame } = await open({ columns: 80, rows: 24 });
+    for (let i = 0; i < 60; i++) say(client, 'bob', `line ${i}`);
+    await tick();
+    expect(frame()).toContain('line 59');
+    await type(KEY.pageUp);
+    expect(frame()).not.toContain('line 59');
+    expect(frame()).toMatch(/more lines below/);
+    await type(KEY.pageDown);
+    expect(frame()).toContain('line 59');
+  });
+
+  it('a key change is a banner that cannot be missed; Esc hides it', async () => {
+    const { client, type, frame } = await open();
+    client.emit({ type: 'key-changed', room: 'r1', roomName: 'lobby', name: 'bob', message: 'bob has a new key' });
+    await tick();
+    expect(frame()).toContain('KEY CHANGED: bob (in lobby) has a new key');
+    expect(frame()).toContain('! bob');
+    expect(frame()).toContain('! key changed: bob');
+    await type(KEY.esc);
+    expect(frame()).not.toContain('KEY CHANGED: bob (in lobby)');
+    expect(frame()).toContain('! bob');
+  });
+
+  it('/invite shows the link with its QR code over the chat; Esc goes back', async () => {
+    const { client, type, frame } = await open();
+    const link =
+      'http://127.0.0.1:8090/abc/#r=AAAAAAAAAAAAAAAAAAAAAA&k=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB&f=CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC';
+    client.onCommand = (line) => {
+      if (line === '/invite') client.emit({ type: 'invite', room: 'r1', roomName: 'lobby', link });
+    };
+    await type('/invite');
+    await type(KEY.enter);
+    expect(frame()).toContain('Invite to lobby');
+    expect(frame()).toContain('█▀▀▀▀▀▀▀█');
+    await type(KEY.esc);
+    expect(frame()).not.toContain('Invite to lobby');
+    expect(frame()).toContain(link.slice(0, 40));
+  });
+
+  it('at 40×20: a fingerprint QR code fits; an invite QR code says how large the terminal must be', async () => {
+    const { client, type, frame } = await open({ columns: 40, rows: 20 });
+    client.onCommand = (line) => {
+      if (line === '/fingerprint') client.emit({ type: 'fingerprint', name: 'alice', fingerprint: FP });
+      if (line === '/invite')
+        client.emit({
+          type: 'invite',
+          room: 'r1',
+          roomName: 'lobby',
+          link: `http://127.0.0.1:8090/abc/#r=${'A'.repeat(150)}`,
+        });
+    };
+    await type('/fingerprint\r');
+    expect(frame()).toContain('Your fingerprint (alice)');
+    expect(frame()).toContain('█▀▀▀▀▀▀▀█');
+    expect(frame()).toContain('11111 22222 33333 44444');
+    await type(KEY.esc);
+    await type('/invite\r');
+    expect(frame().replace(/\s+/g, ' ')).toMatch(/The QR code needs a terminal of \d+×\d+; this one is 40×20/);
+    for (const l of frame().split('\n')) expect(width(l)).toBeLessThanOrEqual(40);
+  });
+
+  it('/quit and Ctrl-D leave through the client', async () => {
+    const a = await open();
+    await a.type('/quit');
+    await a.type(KEY.enter);
+    await a.session.done;
+    expect(a.client.quitCalls).toBe(1);
+    unmount?.();
+    const b = await open();
+    await b.type(KEY.ctrlD);
+    await b.session.done;
+    expect(b.client.quitCalls).toBe(1);
+  });
+
+  it('escape sequences from a peer are shown as visible characters, never sent', async () => {
+    const { client, frame } = await open();
+    say(client, 'bob', 'x\x1b[2J\x1b]0;pwned\x07\x1b]52;c;aGk=\x07');
+    await tick();
+    expect(frame()).toContain('␛[2J␛]0;pwned␇');
+    expect(frame()).not.toContain('\x1b]');
+    expect(frame()).not.toContain('\x1b[2J');
+  });
+});
