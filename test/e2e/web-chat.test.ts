@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conversation, HAVE_CHROMIUM, joinAs, launchChromium, NO_CHROMIUM, openPage, readable, say, startClientTap, type Tap, type TestPage } from './src/browser.js';
+import { conversation, HAVE_CHROMIUM, unlabelledControls, joinAs, launchChromium, NO_CHROMIUM, openPage, readable, say, startClientTap, type Tap, type TestPage } from './src/browser.js';
 import { startJoin, startServe, type Member, type Server } from './src/harness.js';
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
@@ -164,7 +164,14 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     expect(field && field.y + field.height).toBeLessThanOrEqual(740);
     await phone.getByRole('button', { name: 'Members' }).click();
     await phone.locator('#members-panel').getByText('alice').waitFor();
+    await expect(unlabelledControls(phone)).resolves.toEqual([]);
     await phone.getByRole('button', { name: 'Members' }).click();
+    await phone.getByRole('button', { name: /^Rooms/ }).click();
+    await phone.getByRole('button', { name: /^@alice/ }).waitFor();
+    await expect(unlabelledControls(phone)).resolves.toEqual([]);
+    await phone.getByRole('button', { name: /^Rooms/ }).click();
+    await expect(unlabelledControls(phone)).resolves.toEqual([]);
+    await expect(unlabelledControls(alice.page)).resolves.toEqual([]);
     if (SCREENSHOTS) {
       // A few ordinary lines, so that the pictures show a conversation.
       carol!.send('back on my new laptop; alice and I compared safety numbers by phone');

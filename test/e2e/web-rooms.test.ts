@@ -131,3 +131,36 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: rooms, invites, leaving, identity f
     rmSync(dirname(file), { recursive: true, force: true });
   });
 });
+
+describe.skipIf(!HAVE_CHROMIUM)('web client: keyboard only', () => {
+  let server: Server;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startServe();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+    await server?.exited;
+  });
+
+  it('name, Enter, type, Enter: a room and a first message without touching the mouse', async () => {
+    const { page } = await openPage(browser, { width: 360, height: 740 });
+    await page.goto(server.url);
+    await page.getByLabel('Name', { exact: true }).waitFor();
+    await page.keyboard.type('erin');
+    await page.keyboard.press('Enter');
+    await page.getByText('You are in lobby as erin').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.evaluate('document.activeElement && document.activeElement.id')).toBe('message');
+    await page.keyboard.type('typed without a mouse');
+    await page.keyboard.press('Enter');
+    await conversation(page).getByText('typed without a mouse').waitFor();
+    // Tab reaches the header's buttons; Escape closes a panel opened from there.
+    await page.getByRole('button', { name: 'Members' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#members-panel').getByText('erin').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('#members-panel').isVisible()).toBe(false);
+  });
+});

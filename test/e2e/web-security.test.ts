@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, launchChromium, NO_CHROMIUM, openPage, startClientTap, type Tap } from './src/browser.js';
+import { HAVE_CHROMIUM, unlabelledControls, launchChromium, NO_CHROMIUM, openPage, startClientTap, type Tap } from './src/browser.js';
 import { BIN, startServe, type Server } from './src/harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(`web-security.test.ts ${NO_CHROMIUM}`);
@@ -104,6 +104,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: the policy is enforced'
     await page.goto(server.url);
     await page.getByLabel('Name', { exact: true }).waitFor();
     expect(errors).toEqual([]);
+    await page.getByText('Identity options').click();
+    await expect(unlabelledControls(page)).resolves.toEqual([]);
     const tried = await page.evaluate(`(async () => {
       const attempt = (f) => { try { f(); return 'allowed'; } catch (e) { return e.name; } };
       const script = attempt(() => {

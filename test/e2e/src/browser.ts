@@ -145,3 +145,17 @@ export async function startClientTap(targetPort: number, host = '127.0.0.1'): Pr
     },
   };
 }
+
+/**
+ * Controls on screen without an accessible name (no aria-label, no <label>, no text): every
+ * control must have one, for screen readers and for voice control.
+ */
+export function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll('button, input, textarea, select, summary')]
+    .filter((el) => el.getClientRects().length > 0)
+    .filter((el) => {
+      const labels = el.labels ? [...el.labels].map((l) => l.textContent).join(' ') : '';
+      return ((el.getAttribute('aria-label') ?? '') + labels + (el.textContent ?? '')).trim() === '';
+    })
+    .map((el) => el.outerHTML.slice(0, 80))`) as Promise<string[]>;
+}

@@ -26,7 +26,13 @@ export function Chat({ state, session, dispatch }: Props) {
   const title = room ? (room.direct ? `@${shown(room.name)}` : `#${shown(room.name)}`) : 'Safehouse';
 
   return (
-    <div class={`chat panel-${panel}`}>
+    <div
+      class={`chat panel-${panel}`}
+      onKeyDown={(e) => {
+        // Escape closes an open panel (on a phone), without reaching an open dialog.
+        if (e.key === 'Escape' && panel !== 'none' && !state.dialog) setPanel('none');
+      }}
+    >
       <header class="topbar">
         <button type="button" class="only-phone" aria-expanded={panel === 'rooms'} aria-controls="rooms-panel" onClick={() => toggle('rooms')}>
           Rooms{[...state.rooms.values()].some((r) => r.unread > 0) ? ' •' : ''}

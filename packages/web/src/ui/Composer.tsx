@@ -7,6 +7,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 export function Composer({ placeholder, onSend, prefill }: { placeholder: string; onSend: (line: string) => void; prefill: { text: string; n: number } | undefined }) {
   const [text, setText] = useState('');
   const field = useRef<HTMLTextAreaElement>(null);
+  // Focus is here once the chat opens (autofocus applies once per document: the name field had it).
+  useEffect(() => field.current?.focus(), []);
   // A button elsewhere (a member's "Message") starts a line here: `/msg NAME `.
   useEffect(() => {
     if (!prefill) return;
