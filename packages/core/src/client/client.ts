@@ -298,7 +298,8 @@ class Client implements SafehouseClient, CommandHost {
       onRoomGone: (id, reason) => {
         this.rooms.delete(id);
         this.direct.forget(id);
-        if (this.#current === id) this.#current = [...this.rooms.values()].find((r) => !r.direct)?.id;
+        // A shared room first; else a direct one (e.g. a server whose admin moved us into one).
+        if (this.#current === id) this.#current = ([...this.rooms.values()].find((r) => !r.direct) ?? [...this.rooms.values()][0])?.id;
         if (reason !== 'left' && this.rooms.size === 0 && this.#state === 'started') {
           const why = { refused: 'E_NAME_TAKEN', timeout: 'E_JOIN_TIMEOUT', removed: 'E_NO_ROOM' } as const;
           this.#emitter.emit({ type: 'fatal', code: this.#lastError ?? why[reason], message: 'you are in no room any more' });
