@@ -151,11 +151,11 @@ export async function startClientTap(targetPort: number, host = '127.0.0.1'): Pr
  * control must have one, for screen readers and for voice control.
  */
 export function unlabelledControls(page: Page): Promise<string[]> {
-  return page.evaluate(`[...document.querySelectorAll('button, input, textarea, select, summary')]
+  return page.evaluate<string[]>(`[...document.querySelectorAll('button, input, textarea, select, summary')]
     .filter((el) => el.getClientRects().length > 0)
     .filter((el) => {
       const labels = el.labels ? [...el.labels].map((l) => l.textContent).join(' ') : '';
       return ((el.getAttribute('aria-label') ?? '') + labels + (el.textContent ?? '')).trim() === '';
     })
-    .map((el) => el.outerHTML.slice(0, 80))`) as Promise<string[]>;
+    .map((el) => el.outerHTML.slice(0, 80))`);
 }
