@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conversation, HAVE_CHROMIUM, joinAs, launchChromium, NO_CHROMIUM, openPage, say, type TestPage } from './src/browser.js';
+import { conversation, HAVE_CHROMIUM, serveAndChromium, joinAs, launchChromium, NO_CHROMIUM, openPage, say, type TestPage } from './src/browser.js';
 import { startJoin, startServe, type Member, type Server } from './src/harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(`web-rooms.test.ts ${NO_CHROMIUM}`);
@@ -133,21 +133,11 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: rooms, invites, leaving, identity f
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('web client: keyboard only', () => {
-  let server: Server;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startServe();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill();
-    await server?.exited;
-  });
+  const env = serveAndChromium();
 
   it('name, Enter, type, Enter: a room and a first message without touching the mouse', async () => {
-    const { page } = await openPage(browser, { width: 360, height: 740 });
-    await page.goto(server.url);
+    const { page } = await openPage(env.browser, { width: 360, height: 740 });
+    await page.goto(env.server.url);
     await page.getByLabel('Name', { exact: true }).waitFor();
     await page.keyboard.type('erin');
     await page.keyboard.press('Enter');

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, unlabelledControls, launchChromium, NO_CHROMIUM, openPage, startClientTap, type Tap } from './src/browser.js';
+import { HAVE_CHROMIUM, serveAndChromium, unlabelledControls, launchChromium, NO_CHROMIUM, openPage, startClientTap, type Tap } from './src/browser.js';
 import { BIN, startServe, type Server } from './src/harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(`web-security.test.ts ${NO_CHROMIUM}`);
@@ -87,21 +87,11 @@ describe('web client: headers, SRI and the printed hash', () => {
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: the policy is enforced', () => {
-  let server: Server;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startServe();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill();
-    await server?.exited;
-  });
+  const env = serveAndChromium();
 
   it('loads with no policy violation; injected inline script does not run; markup sinks throw', async () => {
-    const { page, errors } = await openPage(browser);
-    await page.goto(server.url);
+    const { page, errors } = await openPage(env.browser);
+    await page.goto(env.server.url);
     await page.getByLabel('Name', { exact: true }).waitFor();
     expect(errors).toEqual([]);
     await page.getByText('Identity options').click();

@@ -11,6 +11,8 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startServe, type Server } from './harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -31,6 +33,34 @@ const ARGS = [
 /** Starts Chromium (playwright gives it a fresh, empty user-data-dir, removed on close). */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+}
+
+/**
+ * A `safehouse serve` and a Chromium for the tests of one `describe`: started before them,
+ * stopped after. Read them through the getters once the tests run.
+ */
+export function serveAndChromium(): { readonly server: Server; readonly browser: Browser } {
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startServe();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+    await server?.exited;
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the server is not started yet');
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error('Chromium is not started yet');
+      return browser;
+    },
+  };
 }
 
 export type TestPage = { context: BrowserContext; page: Page; errors: string[]; dialogs: string[] };
