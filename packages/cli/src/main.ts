@@ -5,8 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
-import { join } from './join.js';
-import { serve } from './serve.js';
+// `serve` and `join` are loaded when chosen: a member's terminal UI does not wait for the relay's
+// code to load, nor the relay for the UI's.
 import { addOpsOptions, type OpsOptions } from './serve-ops.js';
 import { time } from './time.js';
 
@@ -35,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--roughtime-upstream <host:port>', 'a Roughtime server the relay may carry browsers\' requests to (repeatable)', collect, [])
     .action(async (opts: OpsOptions & { host: string; port: string; basePath?: string; public?: boolean; json?: boolean; verbose?: boolean; roughtimePort?: string; roughtimeKeyFile?: string; roughtimeUpstream?: string[] }) => {
       json = opts.json === true;
+      const { serve } = await import('./serve.js');
       await serve(opts);
     });
 
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--roughtime <host:port:key>', 'a Roughtime server to prove time with, for disappearing messages (repeatable; default: the link\'s, else the built-in list)', collect, [])
     .action(async (link: string, opts: { name?: string; json?: boolean; plain?: boolean; identity?: string; identityPassphraseFile?: string; roughtime?: string[]; password?: boolean; passwordFile?: string }) => {
       json = opts.json === true;
+      const { join } = await import('./join.js');
       const code = await join(link, opts);
       process.exit(code);
     });
