@@ -15,6 +15,7 @@ import { wsTransport } from '../transport/ws.js';
 import { App } from './app.js';
 import { Setup, type IdentityPlan } from './identity-prompt.js';
 import { Session } from './session.js';
+import { clientTimeOptions } from '../roughtime/servers.js';
 
 export type TuiOptions = {
   name?: string;
@@ -22,6 +23,8 @@ export type TuiOptions = {
   identityPassphraseFile?: string;
   /** The server password's subprotocol (join.ts derives it). */
   passwordSubprotocol?: string;
+  /** `--roughtime HOST:PORT:KEY` servers for disappearing messages (roughtime/servers.ts). */
+  roughtime?: string[];
 };
 
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
@@ -86,7 +89,7 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
             ...(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {}),
             ...(opts.passwordSubprotocol !== undefined ? { subprotocol: opts.passwordSubprotocol } : {}),
           });
-          const client = createClient({ transport, name, link, ...(identity ? { identity } : {}) });
+          const client = createClient({ transport, name, link, ...(identity ? { identity } : {}), ...clientTimeOptions(opts.roughtime, parsed.invite) });
           session = new Session(client);
           instance.rerender(createElement(App, { session }));
           session.start();
