@@ -1,5 +1,6 @@
 /**
- * Idle cost and capacity: a fresh relay, N idle connections (rooms of 5; ours with `hello` and
+ * Idle cost and capacity: a fresh relay, warmed up by 1,000 connections that come and go, then N
+ * idle connections (rooms of 5; ours with `hello` and
  * `sub`), the JS heap and RSS they add per connection (after forced GCs), how many connections
  * per second were accepted (handshake to first answer, 128 at a time), and whether the relay
  * still answers (a small room carries a burst of messages). Ours runs with its default limits,
@@ -40,10 +41,10 @@ async function connect(gen: Generator, relay: Relay, n: number): Promise<{ tag: 
   return { tag, ms };
 }
 
-/** True if a small room on `relay` carries messages now. */
+/** True if a small room on `relay` carries messages now (at a rate within the default limits). */
 async function answers(gen: Generator, relay: Relay): Promise<boolean> {
   const { tag } = await connect(gen, relay, 2);
-  gen.send({ cmd: 'run', spec: { tag, mode: 'window', window: 4, rate: 0, warmupMs: 50, measureMs: 200 } });
+  gen.send({ cmd: 'run', spec: { tag, mode: 'rate', window: 0, rate: 20, warmupMs: 0, measureMs: 500 } });
   const { result } = await gen.next('measured');
   await gen.next('drained');
   gen.send({ cmd: 'drop', tag });
@@ -60,6 +61,10 @@ export async function idle(
   for (const kind of ['ours', 'baseline'] as const) {
     const relay = await startRelay(kind, kind === 'ours');
     try {
+      // Warm up first (code compiled, tables grown), so that what is measured is the cost of a connection.
+      const warm = await connect(gen, relay, 1_000);
+      gen.send({ cmd: 'drop', tag: warm.tag });
+      for (let i = 0; i < 100 && (await usage(relay)).connections > 0; i++) await sleep(50);
       const u0 = await usage(relay, true);
       const { tag, ms } = await connect(gen, relay, n);
       await sleep(300);

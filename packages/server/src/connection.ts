@@ -12,7 +12,7 @@ import type { WebSocket } from 'ws';
 import { PROTOCOL_VERSION, type ErrorCode } from '@safehouse/core/protocol';
 import type { ServerLimits } from './config.js';
 import type { Logger } from './logger.js';
-import { TokenBucket } from './limiter.js';
+import { FloodGuard, type GuardSpec } from './limiter.js';
 import type { PendingJoin, Room } from './room.js';
 import { payloadOf, wireFrameOf, type WireFrame } from './wireFrame.js';
 import { OutQueue, type Flushable, type FlushScheduler } from './writer.js';
@@ -36,6 +36,8 @@ export type ConnectionHooks = {
   readonly counters: Counters;
   /** Batches each socket's writes per event-loop turn (writer.ts). */
   readonly scheduler: FlushScheduler;
+  /** The flood guard's buckets, from `limits` (limiter.ts). */
+  readonly guard: GuardSpec;
   /** A binary message arrived on an open or hello-awaiting connection. */
   onMessage(conn: Connection, data: Buffer): void;
   /** The connection is leaving its rooms (closing, dead, dropped): called exactly once. */
@@ -58,13 +60,13 @@ export const CLOSE = {
 
 export class Connection implements Flushable {
   state: ConnectionState = 'hello';
-  /** Rooms this connection is subscribed to. */
-  readonly rooms = new Set<Room>();
-  /** Join requests this connection sent that wait for a Welcome. */
-  readonly joins = new Set<PendingJoin>();
-  private readonly rate: TokenBucket;
-  private readonly bytes: TokenBucket;
-  private readonly abuse: TokenBucket;
+  /** The room this connection is subscribed to, while it is in one only (most are: no Set then)... */
+  private room: Room | undefined;
+  /** ...or every room it is in, once it is in two or more. */
+  private roomSet: Set<Room> | undefined;
+  /** Join requests this connection sent that wait for a Welcome; made at the first (most never send one). */
+  private joinSet: Set<PendingJoin> | undefined;
+  private readonly guard: FloodGuard;
   private helloTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -80,9 +82,7 @@ export class Connection implements Flushable {
     private readonly hooks: ConnectionHooks,
   ) {
     const { limits } = hooks;
-    this.rate = new TokenBucket(limits.rateBurst, limits.ratePerSecond);
-    this.bytes = new TokenBucket(limits.bytesBurst, limits.bytesPerSecond);
-    this.abuse = new TokenBucket(limits.abuseAllowance, Math.max(1, limits.ratePerSecond / 5));
+    this.guard = new FloodGuard(hooks.guard);
     // ws keeps its socket in `_socket` (all of ws 8). Only a plain or TLS socket with no extension
     // negotiated carries our pre-built frames directly; anything else goes through ws.send.
     const socket = (ws as unknown as { _socket?: unknown })._socket;
@@ -210,15 +210,59 @@ export class Connection implements Flushable {
 
   /**
    * Charges a frame of `size` bytes to the frame and byte buckets. 'abuse' means the peer keeps
-   * flooding after being refused. A frame refused by the byte bucket gives its frame token back.
+   * flooding after being refused. A refused frame takes no token (limiter.ts).
    */
   takeToken(size: number): TokenResult {
-    if (this.rate.take()) {
-      if (this.bytes.take(size)) return 'ok';
-      this.rate.refund();
+    const r = this.guard.take(size);
+    if (r !== 'ok') this.hooks.counters.rateLimited += 1;
+    return r;
+  }
+
+  /** Rooms this connection is subscribed to. */
+  get roomCount(): number {
+    return this.roomSet ? this.roomSet.size : this.room ? 1 : 0;
+  }
+
+  addRoom(room: Room): void {
+    if (this.roomSet) this.roomSet.add(room);
+    else if (!this.room || this.room === room) this.room = room;
+    else {
+      this.roomSet = new Set([this.room, room]);
+      this.room = undefined;
     }
-    this.hooks.counters.rateLimited += 1;
-    return this.abuse.take() ? 'refused' : 'abuse';
+  }
+
+  deleteRoom(room: Room): void {
+    if (this.roomSet) this.roomSet.delete(room);
+    else if (this.room === room) this.room = undefined;
+  }
+
+  /** A copy of the rooms (safe to leave them while iterating). */
+  roomList(): Room[] {
+    return this.roomSet ? [...this.roomSet] : this.room ? [this.room] : [];
+  }
+
+  clearRooms(): void {
+    this.room = undefined;
+    this.roomSet = undefined;
+  }
+
+  /** Join requests pending from this connection. */
+  get joinCount(): number {
+    return this.joinSet?.size ?? 0;
+  }
+
+  addJoin(p: PendingJoin): void {
+    (this.joinSet ??= new Set()).add(p);
+  }
+
+  deleteJoin(p: PendingJoin): void {
+    this.joinSet?.delete(p);
+  }
+
+  /** A copy of the pending join requests (safe to remove them while iterating). */
+  pendingJoins(): PendingJoin[] {
+    return this.joinSet ? [...this.joinSet] : [];
   }
 
   /** Sends a WebSocket ping unless one is still unanswered; no pong in time means a dead peer. */

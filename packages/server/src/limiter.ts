@@ -39,3 +39,59 @@ export class TokenBucket {
     this.tokens = Math.min(this.capacity, this.tokens + n);
   }
 }
+
+export type GuardResult = 'ok' | 'refused' | 'abuse';
+export type BucketSpec = { readonly capacity: number; readonly perSecond: number };
+/** The three buckets' sizes and rates: one object per relay, shared by every connection. */
+export type GuardSpec = {
+  readonly frames: BucketSpec;
+  readonly bytes: BucketSpec;
+  readonly refusals: BucketSpec;
+  readonly now: Clock;
+};
+
+/**
+ * One connection's three buckets in one small object (an idle connection costs memory, not
+ * time): frames, bytes, and the refusals it is forgiven before it counts as abuse. They share
+ * one clock reading per frame; refilling all three at every frame gives exactly what three
+ * separate buckets would, since min(c, min(c, t + a) + b) = min(c, t + a + b) for a, b ≥ 0.
+ */
+export class FloodGuard {
+  private frames: number;
+  private bytes: number;
+  private refusals: number;
+  private last: number;
+
+  constructor(private readonly spec: GuardSpec) {
+    this.frames = spec.frames.capacity;
+    this.bytes = spec.bytes.capacity;
+    this.refusals = spec.refusals.capacity;
+    this.last = spec.now();
+  }
+
+  /**
+   * Charges a frame of `size` bytes to the frame and byte buckets: 'ok', or 'refused' (it took
+   * nothing but one refusal), or 'abuse' once the refusals are spent (the peer keeps flooding).
+   */
+  take(size: number): GuardResult {
+    const { frames, bytes, refusals, now } = this.spec;
+    const t = now();
+    const elapsed = t - this.last;
+    if (elapsed > 0) {
+      this.frames = Math.min(frames.capacity, this.frames + (elapsed * frames.perSecond) / 1000);
+      this.bytes = Math.min(bytes.capacity, this.bytes + (elapsed * bytes.perSecond) / 1000);
+      this.refusals = Math.min(refusals.capacity, this.refusals + (elapsed * refusals.perSecond) / 1000);
+      this.last = t;
+    }
+    if (this.frames >= 1 && this.bytes >= size) {
+      this.frames -= 1;
+      this.bytes -= size;
+      return 'ok';
+    }
+    if (this.refusals >= 1) {
+      this.refusals -= 1;
+      return 'refused';
+    }
+    return 'abuse';
+  }
+}

@@ -19,7 +19,8 @@ import {
 import type { ServerLimits } from './config.js';
 import type { Logger } from './logger.js';
 import type { RoughtimeForwarder } from './roughtime/forwarder.js';
-import { CLOSE, Connection, type Counters } from './connection.js';
+import { CLOSE, Connection, type ConnectionHooks, type Counters } from './connection.js';
+import { monotonicMs } from './limiter.js';
 import { fastPub } from './fastPub.js';
 import { Room, type PendingJoin } from './room.js';
 import { ackFrame, msgFrame, wireFrameOf as frame, type WireFrame } from './wireFrame.js';
@@ -54,6 +55,8 @@ export class Relay {
   private readonly connections = new Set<Connection>();
   private readonly perIp = new Map<string, number>();
   private readonly scheduler = new FlushScheduler();
+  /** What every connection calls back: one object for all (an idle connection costs memory). */
+  private readonly hooks: ConnectionHooks;
   private readonly helloFrame: WireFrame;
   private readonly pongFrame = frame({ v: V, t: 'pong' });
   private readonly closingFrame = frame({ v: V, t: 'closing' });
@@ -66,6 +69,21 @@ export class Relay {
     /** The Roughtime path for browsers (roughtime/forwarder.ts); without one, `rt` is refused. */
     private readonly roughtime?: RoughtimeForwarder,
   ) {
+    this.hooks = {
+      limits,
+      logger,
+      counters: this.counters,
+      scheduler: this.scheduler,
+      guard: {
+        frames: { capacity: limits.rateBurst, perSecond: limits.ratePerSecond },
+        bytes: { capacity: limits.bytesBurst, perSecond: limits.bytesPerSecond },
+        refusals: { capacity: limits.abuseAllowance, perSecond: Math.max(1, limits.ratePerSecond / 5) },
+        now: monotonicMs,
+      },
+      onMessage: (c, data) => this.onMessage(c, data),
+      onLeave: (c) => this.leave(c),
+      onClosed: (c) => this.closed(c),
+    };
     this.helloFrame = frame({ v: V, t: 'hello', relay: this.id, maxFrame: limits.maxFrameBytes });
     this.pingTimer = setInterval(() => {
       for (const conn of this.connections) conn.ping();
@@ -81,15 +99,7 @@ export class Relay {
 
   /** Takes over an upgraded WebSocket. */
   attach(ws: WebSocket, ip: string): Connection {
-    const conn = new Connection(ws, ip, {
-      limits: this.limits,
-      logger: this.logger,
-      counters: this.counters,
-      scheduler: this.scheduler,
-      onMessage: (c, data) => this.onMessage(c, data),
-      onLeave: (c) => this.leave(c),
-      onClosed: (c) => this.closed(c),
-    });
+    const conn = new Connection(ws, ip, this.hooks);
     this.connections.add(conn);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     return conn;
@@ -210,7 +220,7 @@ export class Relay {
 
   private subscribe(conn: Connection, roomId: string, epoch: number): void {
     let room = this.rooms.get(roomId);
-    if (!room?.subscribers.has(conn) && conn.rooms.size >= this.limits.maxRoomsPerConnection) {
+    if (!room?.subscribers.has(conn) && conn.roomCount >= this.limits.maxRoomsPerConnection) {
       // `sub` has no id of its own: the nack names the room.
       return this.nack(conn, roomId, 'E_ROOM_LIMIT');
     }
@@ -220,7 +230,7 @@ export class Relay {
     }
     room.learnEpoch(epoch);
     room.subscribers.add(conn);
-    conn.rooms.add(room);
+    conn.addRoom(room);
     for (const pending of room.pendingJoins.values()) if (pending.owner !== conn) conn.send(pending.frame);
     this.broadcastPresence(room);
   }
@@ -228,7 +238,7 @@ export class Relay {
   private unsubscribe(conn: Connection, roomId: string): void {
     const room = this.rooms.get(roomId);
     if (!room?.subscribers.delete(conn)) return;
-    conn.rooms.delete(room);
+    conn.deleteRoom(room);
     this.broadcastPresence(room);
     this.dropIfEmpty(room);
   }
@@ -268,7 +278,7 @@ export class Relay {
     if (refused) return this.nack(conn, id, refused);
     let room = this.rooms.get(roomId);
     const existing = room?.pendingJoins.get(id);
-    if (existing?.owner !== conn && conn.joins.size >= this.limits.maxPendingJoinsPerConnection)
+    if (existing?.owner !== conn && conn.joinCount >= this.limits.maxPendingJoinsPerConnection)
       return this.nack(conn, id, 'E_RATE_LIMITED');
     if (existing) this.removePendingJoin(existing, false);
     if (!room) {
@@ -279,7 +289,7 @@ export class Relay {
     timer.unref();
     const pending: PendingJoin = { id, room, owner: conn, frame: frame({ v: V, t: 'join', room: roomId, id }, body), timer };
     room.pendingJoins.set(id, pending);
-    conn.joins.add(pending);
+    conn.addJoin(pending);
     for (const sub of room.subscribers) if (sub !== conn) sub.send(pending.frame);
     this.ack(conn, id);
   }
@@ -309,7 +319,7 @@ export class Relay {
   private removePendingJoin(pending: PendingJoin, dropRoom: boolean): void {
     clearTimeout(pending.timer);
     if (pending.room.pendingJoins.get(pending.id) === pending) pending.room.pendingJoins.delete(pending.id);
-    pending.owner.joins.delete(pending);
+    pending.owner.deleteJoin(pending);
     if (dropRoom) this.dropIfEmpty(pending.room);
   }
 
@@ -330,16 +340,17 @@ export class Relay {
 
   /** The connection is going: out of every room, its join requests dropped, presence updated. */
   private leave(conn: Connection): void {
-    const touched = new Set(conn.rooms);
-    for (const pending of [...conn.joins]) {
+    const rooms = conn.roomList();
+    const touched = new Set(rooms);
+    for (const pending of conn.pendingJoins()) {
       touched.add(pending.room);
       this.removePendingJoin(pending, false);
     }
-    for (const room of conn.rooms) {
+    for (const room of rooms) {
       room.subscribers.delete(conn);
       this.broadcastPresence(room);
     }
-    conn.rooms.clear();
+    conn.clearRooms();
     for (const room of touched) this.dropIfEmpty(room);
   }
 }

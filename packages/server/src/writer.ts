@@ -47,12 +47,18 @@ export class FlushScheduler {
   }
 }
 
+/** A socket that carried more frames than this in a turn is busy: it keeps its array. */
+const KEEP_MORE_AFTER = 8;
+
 /** WebSocket.OPEN */
 const OPEN = 1;
 
-/** The outgoing queue of one socket. Slots are reused: no allocation per frame once warm. */
+/** The outgoing queue of one socket: the turn's first frame in a slot, more in an array whose
+ *  slots are reused while the socket stays busy (no allocation per frame once warm) and which is
+ *  let go after a turn of a few frames (an idle connection holds no array). */
 export class OutQueue {
-  private frames: (WireFrame | undefined)[] = [];
+  private first: WireFrame | undefined;
+  private more: (WireFrame | undefined)[] | undefined;
   private count = 0;
   /** Bytes queued here, not yet handed to the socket. */
   bytes = 0;
@@ -66,8 +72,11 @@ export class OutQueue {
   ) {}
 
   push(frame: WireFrame): void {
-    if (this.count === 0) this.scheduler.mark(this.owner);
-    this.frames[this.count++] = frame;
+    if (this.count === 0) {
+      this.scheduler.mark(this.owner);
+      this.first = frame;
+    } else (this.more ??= [])[this.count - 1] = frame;
+    this.count += 1;
     this.bytes += frame.length;
   }
 
@@ -86,10 +95,12 @@ export class OutQueue {
     if (n === 0) return;
     const s = this.socket;
     if (this.ws.readyState === OPEN && s.writable) {
-      if (n === 1) s.write(this.frames[0] as WireFrame);
+      if (n === 1) s.write(this.first as WireFrame);
       else {
+        const more = this.more as WireFrame[];
         s.cork();
-        for (let i = 0; i < n; i++) s.write(this.frames[i] as WireFrame);
+        s.write(this.first as WireFrame);
+        for (let i = 0; i < n - 1; i++) s.write(more[i] as WireFrame);
         s.uncork();
       }
     }
@@ -98,7 +109,12 @@ export class OutQueue {
 
   /** Forgets what is queued (the socket is closing: nothing may follow its close frame). */
   discard(): void {
-    this.frames.fill(undefined, 0, this.count);
+    const n = this.count;
+    this.first = undefined;
+    if (this.more) {
+      if (n <= KEEP_MORE_AFTER) this.more = undefined;
+      else this.more.fill(undefined, 0, n - 1);
+    }
     this.count = 0;
     this.bytes = 0;
   }
