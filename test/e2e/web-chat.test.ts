@@ -60,6 +60,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     const t0 = Date.now();
     await joinAs(bob.page, invite, 'bob');
     const joinedMs = Date.now() - t0;
+    // Once in, the invite secret is no longer in the address bar (nor in the history entry).
+    expect(bob.page.url()).toBe(invite.slice(0, invite.indexOf('#')));
     await alice.page.getByText('bob joined').waitFor();
     await say(alice.page, 'welcome bob');
     await conversation(bob.page).getByText('welcome bob').waitFor();

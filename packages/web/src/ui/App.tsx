@@ -23,6 +23,18 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
   const [state, setState] = useState<ChatState>();
   const sessionRef = useRef<Session>();
 
+  // Once in the chat: the invite secret leaves the address bar (history, sync, a glance over the
+  // shoulder; the Invite button still has the link), and closing or reloading the tab asks
+  // first, since the keys live in this tab only.
+  const over = state?.fatal !== undefined;
+  useEffect(() => {
+    if (!session || over) return;
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    const ask = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [session, over]);
+
   const unread = state ? unreadTotal(state) : 0;
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) Safehouse` : 'Safehouse';
