@@ -10,7 +10,7 @@ import { inviteOf, ready, TempDir } from './src/ops.js';
 
 const procs: (Server | Member)[] = [];
 const tmp = new TempDir();
-afterEach(async () => {
+afterEach(() => {
   for (const p of procs.splice(0)) p.kill('SIGKILL');
 });
 afterAll(() => tmp.remove());
