@@ -147,10 +147,29 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: keyboard only', () => {
     await page.keyboard.press('Enter');
     await conversation(page).getByText('typed without a mouse').waitFor();
     // Tab reaches the header's buttons; Escape closes a panel opened from there.
-    await page.getByRole('button', { name: 'Members' }).focus();
+    await page.getByRole('button', { name: 'Members', exact: true }).focus();
     await page.keyboard.press('Enter');
     await page.locator('#members-panel').getByText('erin').waitFor();
     await page.keyboard.press('Escape');
     await expect.poll(() => page.locator('#members-panel').isVisible()).toBe(false);
+  });
+});
+
+describe.skipIf(!HAVE_CHROMIUM)('web client: waiting to be admitted', () => {
+  const env = serveAndChromium();
+
+  it('says it is waiting for a member, keeps the room in the switcher, and shows no error meanwhile', async () => {
+    const zed = startJoin(env.server.url, 'zed');
+    const inv = await zed.waitFor((e) => e.type === 'invite', 30_000, 'invite');
+    zed.end();
+    await zed.exited;
+    const { page } = await openPage(env.browser);
+    await page.goto(String(inv.link));
+    await page.getByLabel('Name', { exact: true }).fill('yan');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await conversation(page).getByText('a member must be online').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: /waiting to be admitted/ }).waitFor();
+    await page.waitForTimeout(1_500);
+    await expect(page.locator('.notice.error').allTextContents()).resolves.toEqual([]);
   });
 });

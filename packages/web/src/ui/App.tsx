@@ -22,6 +22,7 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
   const [session, setSession] = useState<Session>();
   const [state, setState] = useState<ChatState>();
   const sessionRef = useRef<Session>();
+  const joinedRef = useRef(new Set<string>());
 
   // Once in the chat: the invite secret leaves the address bar (history, sync, a glance over the
   // shoulder; the Invite button still has the link), and closing or reloading the tab asks
@@ -72,7 +73,10 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
         link,
         onEvent: (ev, current) => {
           setState((old) => (old ? reduce(old, ev, current, Date.now()) : old));
-          if (REFRESH_MEMBERS.has(ev.type) && 'room' in ev && ev.room === current) sessionRef.current?.run('/users');
+          // Rooms we are a member of (a room still admitting us has no member list to ask for).
+          if (ev.type === 'joined') joinedRef.current.add(ev.room);
+          if (ev.type === 'left') joinedRef.current.delete(ev.room);
+          if (REFRESH_MEMBERS.has(ev.type) && 'room' in ev && current !== undefined && ev.room === current && joinedRef.current.has(current)) sessionRef.current?.run('/users');
           // The link we came by admits others to the same room (while its inviter is a member).
           if (ev.type === 'joined' && ev.room === invite.invite.room?.id)
             setState((old) => (old ? reduce(old, { type: 'ui-invite', room: ev.room, link }, current, Date.now()) : old));
