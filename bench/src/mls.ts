@@ -15,6 +15,10 @@ export interface AdmitResult {
   welcomeMs: number;
   /** Time spent by existing members processing others' commits, summed. */
   processMs: number;
+  /** Then one member updates its key (a commit with an UpdatePath): its own time... */
+  updateMs: number;
+  /** ...and every other member's time to process that commit, summed. */
+  updateProcessMs: number;
 }
 
 async function admit(e2ee: E2ee, n: number): Promise<{ result: AdmitResult; sessions: GroupSession[] }> {
@@ -49,7 +53,21 @@ async function admit(e2ee: E2ee, n: number): Promise<{ result: AdmitResult; sess
     welcomeMs += performance.now() - t;
     sessions.push(joined.session);
   }
-  return { result: { members: n, totalMs: performance.now() - t0, committerMs, welcomeMs, processMs }, sessions };
+  const totalMs = performance.now() - t0;
+  // A member's key update (post-compromise security): the last to join commits an UpdatePath.
+  const updater = sessions[sessions.length - 1] as GroupSession;
+  let t = performance.now();
+  const update = await updater.update();
+  await updater.confirm(update);
+  const updateMs = performance.now() - t;
+  t = performance.now();
+  for (const s of sessions) {
+    if (s === updater) continue;
+    const r = await s.receive(update.commit);
+    if (r.kind !== 'commit') throw new Error(`member could not process the update: ${r.kind}`);
+  }
+  const updateProcessMs = performance.now() - t;
+  return { result: { members: n, totalMs, committerMs, welcomeMs, processMs, updateMs, updateProcessMs }, sessions };
 }
 
 export async function admitBench(e2ee: E2ee, n: number): Promise<AdmitResult> {

@@ -3,6 +3,7 @@
  * and latency (a fixed offered rate) for ours against the baseline, then idle memory, accept
  * rate and the connection hold. Returns everything for the JSON file and prints a table.
  */
+import os from 'node:os';
 import { hasTaskset, startGenerator, startRelay } from './procs.js';
 import { paired, type PairedResult, type Scenario, type Timing } from './throughput.js';
 import { idle, type HoldResult, type IdleResult } from './idle.js';
@@ -10,6 +11,8 @@ import { printRelayTables } from './report.js';
 
 export type RelayBench = {
   pinned: boolean;
+  /** 1-minute load average before and after: this machine is shared (2 cores). */
+  load: { before: number; after: number };
   window: number;
   timing: Timing;
   saturation: PairedResult[];
@@ -33,6 +36,7 @@ export async function relayBench(quick: boolean): Promise<RelayBench> {
   const sizes = quick ? [256] : [256, 4096];
   const scenarios: Scenario[] = sizes.flatMap((bytes) => shapes.map((s) => ({ ...s, bytes })));
 
+  const loadBefore = os.loadavg()[0] ?? NaN;
   const gen = startGenerator();
   const ours = await startRelay('ours');
   const base = await startRelay('baseline');
@@ -56,13 +60,21 @@ export async function relayBench(quick: boolean): Promise<RelayBench> {
     );
     latency.push(lat);
     await Promise.all([ours.stop(), base.stop()]);
-    idleOut = await idle(gen, 10_000, 19_000);
+    idleOut = quick ? await idle(gen, 5_000, 0) : await idle(gen, 10_000, 19_000);
   } finally {
     await Promise.all([ours.stop(), base.stop()]);
     gen.send({ cmd: 'exit' });
     await gen.stop();
   }
-  const out: RelayBench = { pinned: hasTaskset, window: WINDOW, timing, saturation, latency, idle: idleOut.idle };
+  const out: RelayBench = {
+    pinned: hasTaskset,
+    load: { before: loadBefore, after: os.loadavg()[0] ?? NaN },
+    window: WINDOW,
+    timing,
+    saturation,
+    latency,
+    idle: idleOut.idle,
+  };
   if (idleOut.hold) out.hold = idleOut.hold;
   printRelayTables(out);
   return out;

@@ -5,6 +5,7 @@
  * deadline; `stop()` ends it at once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ServerCommand, ServerKind, ServerReady, ServerUsage } from './server-proc.js';
 import type { LoadCommand, LoadEvent } from './load-proc.js';
@@ -97,6 +98,24 @@ export async function startRelay(kind: ServerKind, defaultLimits = false): Promi
 export async function usage(relay: Relay, gc = false): Promise<ServerUsage> {
   relay.send({ cmd: 'usage', gc });
   return relay.next('usage', 30_000);
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/**
+ * CPU time (user + system, all threads) the relay process has used, in µs: what its
+ * process.cpuUsage() would say, read from /proc/<pid>/stat by the parent so that a relay busy
+ * with thousands of sockets is not asked (its answer would come late and skew the window).
+ * Resolution: one clock tick (10 ms); elsewhere than Linux, the relay is asked over IPC.
+ */
+export async function relayCpuUs(relay: Relay): Promise<number> {
+  try {
+    const stat = readFileSync(`/proc/${relay.ready.pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return (await usage(relay)).cpuUs;
+  }
 }
 
 export type Generator = Child<LoadEvent, LoadCommand>;

@@ -60,7 +60,8 @@ export function printRelayTables(b: RelayBench): void {
   const lines: string[] = [];
   lines.push(
     `Saturation: ${b.window} messages in flight per room; median of ${b.timing.pairs} ours/baseline pairs, ${b.timing.measureMs} ms each` +
-      `${b.pinned ? '; each relay pinned to core 0, the generator to core 1' : ' (no taskset: not pinned)'}.`,
+      `${b.pinned ? '; each relay pinned to core 0, the generator to core 1' : ' (no taskset: not pinned)'}` +
+      `; load average ${b.load.before.toFixed(1)} before, ${b.load.after.toFixed(1)} after.`,
     '',
     row([
       'rooms × members',
@@ -90,7 +91,9 @@ export function printRelayTables(b: RelayBench): void {
         ms(s.ours.p99),
         ms(s.baseline.p99),
         pct(Math.max(s.ours.loss, s.baseline.loss)),
-        s.generatorBound ? 'generator-bound' : '',
+        [s.generatorBound ? 'generator-bound' : '', s.contended ? `${s.contended}/${s.runs.length} runs contended` : '']
+          .filter(Boolean)
+          .join(', '),
       ]),
     );
   lines.push('');

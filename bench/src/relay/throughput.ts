@@ -5,14 +5,23 @@
  * latency percentiles, loss, and whether the generator was the bottleneck (≥ 95 % of a core).
  */
 import type { Generator, Relay } from './procs.js';
-import { usage } from './procs.js';
+import { relayCpuUs } from './procs.js';
 import type { Protocol, RunResult } from './load-proc.js';
 
 export type Scenario = { rooms: number; members: number; bytes: number };
 export type Mode = { mode: 'window'; window: number } | { mode: 'rate'; rate: number };
 export type Timing = { warmupMs: number; measureMs: number; pairs: number };
 
-export type Run = RunResult & { relay: Protocol; serverCpu: number; cpuUsPerDelivery: number; generatorBound: boolean };
+export type Run = RunResult & {
+  relay: Protocol;
+  /** The relay's CPU time over the window, as a fraction of one core. */
+  serverCpu: number;
+  cpuUsPerDelivery: number;
+  generatorBound: boolean;
+  /** Saturation run in which neither the relay (< 80 % of its core) nor the generator was the
+   *  limit: time went to other processes on this shared machine. Its rate understates. */
+  contended: boolean;
+};
 export type PairedResult = Scenario & {
   mode: Mode;
   runs: Run[];
@@ -21,6 +30,8 @@ export type PairedResult = Scenario & {
   /** Median over pairs of ours/baseline deliveries per second (saturation), or p99 (latency). */
   ratio: number;
   generatorBound: boolean;
+  /** Runs (of 2 × pairs) that were contended (see Run). */
+  contended: number;
 };
 export type Summary = {
   perSecond: number;
@@ -32,6 +43,7 @@ export type Summary = {
 };
 
 export const GENERATOR_BOUND = 0.95;
+export const CONTENDED = 0.8;
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,11 +77,11 @@ async function runOnce(gen: Generator, relay: Relay, tag: string, mode: Mode, ti
     },
   });
   await gen.next('measuring');
-  const u0 = await usage(relay);
+  const cpu0 = await relayCpuUs(relay);
   const { result } = await gen.next('measured');
-  const u1 = await usage(relay);
+  const cpu1 = await relayCpuUs(relay);
   const { loss, closed } = await gen.next('drained');
-  const cpuUs = u1.cpuUs - u0.cpuUs;
+  const cpuUs = cpu1 - cpu0;
   return {
     ...result,
     loss,
@@ -78,6 +90,7 @@ async function runOnce(gen: Generator, relay: Relay, tag: string, mode: Mode, ti
     serverCpu: cpuUs / 1e6 / result.seconds,
     cpuUsPerDelivery: result.deliveries > 0 ? cpuUs / result.deliveries : NaN,
     generatorBound: result.genCpu >= GENERATOR_BOUND,
+    contended: mode.mode === 'window' && cpuUs / 1e6 / result.seconds < CONTENDED && result.genCpu < GENERATOR_BOUND,
   };
 }
 
@@ -127,5 +140,6 @@ export async function paired(
     baseline: summarise(runs.filter((r) => r.relay === 'baseline')),
     ratio: median(ratios),
     generatorBound: runs.some((r) => r.generatorBound),
+    contended: runs.filter((r) => r.contended).length,
   };
 }
