@@ -4,7 +4,8 @@
  * shown as text and never run; a phone-sized page; the invite link's fragment never reaching
  * the server (every byte the browsers sent is read at a tap, WebSocket frames unmasked).
  *
- * With SAFEHOUSE_SCREENSHOTS=1 it also writes docs/web-desktop.png and docs/web-phone.png.
+ * With SAFEHOUSE_SCREENSHOTS=1 it also writes docs/web-desktop.png, docs/web-phone.png and
+ * docs/web-key-change.png.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +143,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
       await expect(banner.isVisible()).resolves.toBe(true);
     }
     await expect(alice.page.locator('.member-list .badge.danger').textContent()).resolves.toBe('key changed');
+    if (SCREENSHOTS) await alice.page.screenshot({ path: `${DOCS}web-key-change.png` });
     // Comparing safety numbers shows the number and its QR code; then the banner goes.
     await alice.page.getByRole('button', { name: 'Compare safety number' }).click();
     await alice.page.getByRole('button', { name: 'Show safety number' }).click();
