@@ -21,7 +21,8 @@ export async function startSshd(): Promise<Sshd> {
   const keygen = (file: string): void => void execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', dir.at(file)]);
   keygen('host_key');
   keygen('client_key');
-  dir.file('authorized_keys', readFileSync(dir.at('client_key.pub'), 'utf8'));
+  // As docs/deploy.md restricts the key: forwarding only, listening only on the jump host's loopback.
+  dir.file('authorized_keys', `restrict,port-forwarding,permitlisten="127.0.0.1:*" ${readFileSync(dir.at('client_key.pub'), 'utf8')}`);
   mkdirSync('/run/sshd', { recursive: true });
   const port = await freePort();
   const [type, key] = readFileSync(dir.at('host_key.pub'), 'utf8').trim().split(/\s+/);
