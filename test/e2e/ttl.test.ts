@@ -8,9 +8,9 @@
  * `expired` event's arrival, on this process's clock, minus the message's authenticated
  * `expiresAt`) is measured and printed per member.
  *
- * The clocks are moved after joining: a member whose clock is a day behind cannot join at all,
- * since its MLS KeyPackage's lifetime ([now - 1 d, now + 1 d] on its clock) has ended on the
- * others' clocks (e2ee.ts keyPackageLifetime) — the test `faketime -f -1d` at start shows that.
+ * The clocks are moved after joining: a member started under `faketime -f -1d` is never
+ * admitted, since its MLS KeyPackage's lifetime ([now - 1 d, now + 1 d] on its own clock) has
+ * already ended on the others' clocks (e2ee.ts keyPackageLifetime; seen while writing this test).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJoin, startServe, type Json, type Member, type Server } from './src/harness.js';
