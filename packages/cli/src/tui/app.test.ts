@@ -43,7 +43,7 @@ async function open(size: Size = { columns: 100, rows: 30 }) {
     r.stdin.write(text);
     await tick();
   };
-  return { client, session, frame, type, stdin: r.stdin };
+  return { client, session, frame, type, stdin: r.stdin, stdout: r.stdout };
 }
 
 function say(client: FakeClient, from: string, text: string, extra: object = {}): void {
@@ -147,7 +147,7 @@ describe('terminal UI', () => {
   });
 
   it('/invite shows the link with its QR code over the chat; Esc goes back', async () => {
-    const { client, type, frame } = await open();
+    const { client, type, frame, stdout } = await open();
     const link =
       'http://127.0.0.1:8090/abc/#r=AAAAAAAAAAAAAAAAAAAAAA&k=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB&f=CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC';
     client.onCommand = (line) => {
@@ -157,6 +157,10 @@ describe('terminal UI', () => {
     await type(KEY.enter);
     expect(frame()).toContain('Invite to lobby');
     expect(frame()).toContain('█▀▀▀▀▀▀▀█');
+    // c copies our own link with OSC 52 (base64: nothing in it is a control sequence).
+    await type('c');
+    expect(stdout.frames.some((f) => f.includes(`\x1b]52;c;${Buffer.from(link).toString('base64')}\x07`))).toBe(true);
+    expect(frame()).toContain('sent to the clipboard');
     await type(KEY.esc);
     expect(frame()).not.toContain('Invite to lobby');
     expect(frame()).toContain(link.slice(0, 40));

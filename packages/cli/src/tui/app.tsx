@@ -59,6 +59,7 @@ export function App({ session, size: fixed }: { session: Session; size?: Size })
   const model = session.model;
   const version = useSyncExternalStore(model.subscribe, model.getVersion);
   const size = useTerminalSize(fixed);
+  const { write } = useStdout();
   const [scroll, setScroll] = useState(0);
   const cache = useMemo(() => new LineCache(), []);
   const now = useTicker(model.connection.state === 'reconnecting');
@@ -74,6 +75,11 @@ export function App({ session, size: fixed }: { session: Session; size?: Size })
     if (key.ctrl && (input === 'c' || input === 'd')) return void session.quit();
     if (model.overlay) {
       if (key.escape || key.return || input === 'q') model.closeOverlay();
+      // OSC 52 with our own link (base64: nothing in it can be read as a control sequence).
+      if (input === 'c' && model.overlay?.copy) {
+        write(`\x1b]52;c;${Buffer.from(model.overlay.copy, 'utf8').toString('base64')}\x07`);
+        model.copied();
+      }
       return;
     }
     if (key.escape) return void model.hideBanner();

@@ -89,7 +89,13 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
             ...(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {}),
             ...(opts.passwordSubprotocol !== undefined ? { subprotocol: opts.passwordSubprotocol } : {}),
           });
-          const client = createClient({ transport, name, link, ...(identity ? { identity } : {}), ...clientTimeOptions(opts.roughtime, parsed.invite) });
+          const client = createClient({
+            transport,
+            name,
+            link,
+            ...(identity ? { identity } : {}),
+            ...clientTimeOptions(opts.roughtime, parsed.invite),
+          });
           session = new Session(client);
           instance.rerender(createElement(App, { session }));
           session.start();

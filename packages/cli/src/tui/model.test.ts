@@ -78,7 +78,11 @@ describe('ChatModel', () => {
     // No C0 (but the newlines joining lines), DEL, C1, bidi or zero-width character.
     const bad = [...out].filter((c) => {
       const cp = c.codePointAt(0)!;
-      return (cp < 0x20 && cp !== 0x0a) || (cp >= 0x7f && cp <= 0x9f) || /[\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff]/.test(c);
+      return (
+        (cp < 0x20 && cp !== 0x0a) ||
+        (cp >= 0x7f && cp <= 0x9f) ||
+        /[\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff]/.test(c)
+      );
     });
     expect(bad).toEqual([]);
     expect(out).toContain('␛[2J');

@@ -47,7 +47,8 @@ export function formatDuration(ms: number): string {
 }
 
 export type KeyWarning = { room: string; roomName: string; name: string; message: string };
-export type Overlay = { title: string; text: string[]; qr: QrText; footer: string };
+/** `copy`: what `c` puts on the clipboard (our own link, never peer text). */
+export type Overlay = { title: string; text: string[]; qr: QrText; footer: string; copy?: string };
 
 /** How an event reached the model: `quiet` ones refresh panes and print nothing. */
 export type Origin = { quiet?: boolean; asked?: 'invite' | 'fingerprint' | 'verify' | 'trust' };
@@ -136,8 +137,19 @@ export class ChatModel {
     return room;
   }
 
-  showQr(title: string, text: string[], data: string): void {
-    this.overlay = { title, text, qr: qrText(data), footer: 'Esc, Enter or q goes back to the chat' };
+  showQr(title: string, text: string[], data: string, copy?: string): void {
+    const footer = `${copy ? 'c copies the link · ' : ''}Esc, Enter or q goes back to the chat`;
+    this.overlay = { title, text, qr: qrText(data), footer, ...(copy ? { copy } : {}) };
+  }
+
+  /** After `c`: says what happened (a terminal may refuse programs the clipboard). */
+  copied(): void {
+    if (!this.overlay) return;
+    this.overlay = {
+      ...this.overlay,
+      footer: 'sent to the clipboard (if this terminal lets programs set it) · Esc goes back',
+    };
+    this.changed();
   }
 
   closeOverlay(): boolean {
@@ -251,6 +263,7 @@ export class ChatModel {
             `Invite to ${room.name}`,
             ['Share privately: whoever holds this link can ask to join.', link],
             ev.link,
+            link,
           );
         return;
       }
