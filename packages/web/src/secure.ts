@@ -32,8 +32,10 @@ export async function checkCrypto(env: PageEnv): Promise<CryptoCheck> {
  * is bound.
  */
 export function tunnelCommand(host: string, port: string): string {
-  const target = host.includes(':') ? `[${host}]` : host;
-  return `ssh -N -L ${port}:${target}:${port} YOUR_LOGIN@${host}`;
+  // `location.hostname` keeps an IPv6 address in brackets; ssh wants them in -L, not after @.
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const target = bare.includes(':') ? `[${bare}]` : bare;
+  return `ssh -N -L ${port}:${target}:${port} YOUR_LOGIN@${bare}`;
 }
 
 /** The same link on this machine's loopback address, the tunnel's local end (fragment kept). */
