@@ -116,4 +116,21 @@ describe('timed messages (client)', () => {
     expect(asked.length).toBeGreaterThan(0);
     expect(bob!.of('time').at(-1)).toMatchObject({ state: 'proven' });
   });
+
+  it('aJoinerUsesTheLinksTimeServersThroughTheRelayByDefault', async () => {
+    const longTerm = await ed25519SignerFromSeed(new Uint8Array(32).fill(3));
+    const online = await ed25519SignerFromSeed(new Uint8Array(32).fill(4));
+    const delegation = await createDelegation({ longTerm, onlinePublicKey: online.publicKey, minTimeMs: Date.now() - 86_400_000, maxTimeMs: Date.now() + 86_400_000 });
+    s.relay.roughtime = async (server, request) => (server === 0 ? (await respond([request], { delegation, online, midpointMs: Date.now() }))[0] : undefined);
+    const { peer: alice, link } = await s.founder('alice', {
+      timeViaRelay: [{ name: 'relay server 0', address: '0', publicKey: longTerm.publicKey }],
+      linkTimeServers: [{ host: '127.0.0.1', port: 2002, publicKey: longTerm.publicKey }],
+    });
+    expect(link).toMatch(/&t=/);
+    const bob = await s.joiner('bob', link); // no time options: the link's t= through the relay
+    await until(() => bob.of('joined').length === 1 && s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'bob in');
+    await alice.client.command('/ttl 1h');
+    await alice.client.command('by the link');
+    await until(() => bob.texts().includes('by the link'), 'shown on the link servers', 5_000);
+  });
 });

@@ -19,7 +19,7 @@ import { Connection, type ConnectionOptions, type InboundHeader } from './connec
 import { TIMING_DEFAULTS, type JoinCandidate, type RoomContext, type Timing } from './context.js';
 import { DirectMessages } from './direct.js';
 import { ExpiryKeeper, type TimeSource } from './expiry.js';
-import { RelayTimeQuery } from './relay-time.js';
+import { RelayTimeQuery, relayTimeServers } from './relay-time.js';
 import { ProvenTimeSource } from '../roughtime/timesource.js';
 import type { RoughtimeServer } from '../roughtime/chain.js';
 import { checkRoomName, runCommand, type CommandHost } from './dispatch.js';
@@ -53,7 +53,8 @@ export type ClientOptions = {
   /** Roughtime servers written into the invite links this client makes (`t`); default: the link's own. */
   linkTimeServers?: readonly TimeServerSpec[];
   /** Without `timeSource`: Roughtime servers reached through the relay (browsers); `address` is
-   *  the relay's server number, the key is the user's or the link's. */
+   *  the relay's server number, the key is the user's or the link's. Default: the link's `t`
+   *  servers by position (entry i is the relay's server i; a mismatch fails verification). */
   timeViaRelay?: readonly RoughtimeServer[];
   connection?: Partial<Pick<ConnectionOptions, 'pingIntervalMs' | 'pongTimeoutMs' | 'helloTimeoutMs' | 'backoffBaseMs' | 'backoffCapMs'>>;
 };
@@ -141,7 +142,8 @@ class Client implements SafehouseClient, CommandHost {
     });
     this.direct = new DirectMessages(this);
     this.#relayTime = new RelayTimeQuery((h, body) => this.#conn.send(h, body), this.#clock);
-    const viaRelay = o.timeViaRelay?.length ? new ProvenTimeSource({ servers: o.timeViaRelay, query: this.#relayTime.query }) : undefined;
+    const relayServers = o.timeViaRelay ?? relayTimeServers(this.#invite.timeServers ?? []);
+    const viaRelay = relayServers.length > 0 ? new ProvenTimeSource({ servers: relayServers, query: this.#relayTime.query }) : undefined;
     this.#expiry = new ExpiryKeeper({ source: o.timeSource ?? viaRelay, clock: this.#clock, emit: (e) => this.#emitter.emit(e) });
   }
 

@@ -11,4 +11,4 @@ export type { RefusalCode } from './envelope.js';
 export { ExpiryKeeper, EXPIRY_DEFAULTS, type TimeSource } from './expiry.js';
 export { formatTtl, ttlText, COPY_CAVEAT } from './ttl.js';
 export { parseDuration } from './commands.js';
-export { RelayTimeQuery, RELAY_TIME_TIMEOUT_MS } from './relay-time.js';
+export { RelayTimeQuery, RELAY_TIME_TIMEOUT_MS, relayTimeServers } from './relay-time.js';

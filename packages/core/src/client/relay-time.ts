@@ -10,6 +10,8 @@
 import type { RoughtimeQuery, RoughtimeServer } from '../roughtime/chain.js';
 import { randomId } from '../protocol/ids.js';
 import type { ClientHeader } from '../protocol/frames.js';
+import type { TimeServerSpec } from '../protocol/link-time.js';
+import { DEFAULT_VERSIONS } from '../roughtime/versions.js';
 import type { Clock, TimerId } from './clock.js';
 
 /** How long one request through the relay may take before it counts as unanswered. */
@@ -55,4 +57,20 @@ export class RelayTimeQuery {
     p.reject(new Error(`the relay could not carry the request (${code})`));
     return true;
   }
+}
+
+/**
+ * An invite link's `t` servers as servers reached through the relay, by position: entry i is the
+ * relay's server number i (`safehouse serve` numbers its own Roughtime server 0, then each
+ * `--roughtime-upstream`). The key is the link's, so a relay that numbers them otherwise only
+ * makes verification fail; it cannot make the client accept a time.
+ */
+export function relayTimeServers(specs: readonly TimeServerSpec[]): RoughtimeServer[] {
+  const seen = new Set<string>();
+  return specs.flatMap((t, i) => {
+    const key = t.publicKey.join(',');
+    if (seen.has(key)) return []; // one key counts once toward a quorum
+    seen.add(key);
+    return [{ name: `${t.host}:${t.port} (relay server ${i})`, address: String(i), publicKey: t.publicKey, versions: DEFAULT_VERSIONS }];
+  });
 }
