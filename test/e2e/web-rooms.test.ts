@@ -5,7 +5,7 @@
  * passphrase and loaded on a later visit, so that the member keeps their fingerprint (and
  * others see no key change).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -15,13 +15,18 @@ import { startJoin, startServe, type Member, type Server } from './src/harness.j
 
 if (!HAVE_CHROMIUM) console.warn(`web-rooms.test.ts ${NO_CHROMIUM}`);
 
+/** Terminal members started by the tests below; all stopped at the end. */
+const others: Member[] = [];
+afterAll(() => {
+  for (const m of others) m.kill();
+});
+
 describe.skipIf(!HAVE_CHROMIUM)('web client: rooms, invites, leaving, identity files', () => {
   let server: Server;
   let browser: Browser;
   let alice: TestPage;
   let bob: Member;
   let lobbyInvite = '';
-  const others: Member[] = [];
 
   beforeAll(async () => {
     server = await startServe();
@@ -90,7 +95,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: rooms, invites, leaving, identity f
   it('an identity saved under a passphrase and loaded later keeps its fingerprint', async () => {
     const first = await openPage(browser);
     await first.page.goto(lobbyInvite);
-    await first.page.getByText('Identity options').click();
+    await first.page.getByText(/^Options/).click();
     await first.page.getByLabel('Make an identity I can save').check();
     await first.page.getByLabel('Name', { exact: true }).fill('dave');
     await first.page.getByRole('button', { name: 'Join' }).click();
@@ -113,7 +118,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: rooms, invites, leaving, identity f
     // A later visit, in a fresh browser profile: a wrong passphrase is refused, the right one works.
     const later = await openPage(browser);
     await later.page.goto(lobbyInvite);
-    await later.page.getByText('Identity options').click();
+    await later.page.getByText(/^Options/).click();
     await later.page.getByLabel('Load a saved identity').setInputFiles(file);
     await later.page.getByLabel('Passphrase of the identity file').fill('wrong passphrase');
     await later.page.getByLabel('Name', { exact: true }).fill('dave');
@@ -171,5 +176,54 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: waiting to be admitted', () => {
     await page.getByRole('button', { name: /waiting to be admitted/ }).waitFor();
     await page.waitForTimeout(1_500);
     await expect(page.locator('.notice.error').allTextContents()).resolves.toEqual([]);
+  });
+});
+
+describe.skipIf(!HAVE_CHROMIUM)('web client: a server with a password', () => {
+  let server: Server;
+  let browser: Browser;
+  let dir = '';
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'safehouse-pw-'));
+    writeFileSync(join(dir, 'password'), 'open sesame 42\n');
+    server = await startServe(['--password-file', join(dir, 'password')]);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+    await server?.exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const open = async (password: string) => {
+    const { page } = await openPage(browser);
+    await page.goto(server.url);
+    await page.getByText(/^Options/).click();
+    await page.getByLabel('Server password (only if the operator gave you one)').fill(password);
+    await page.getByLabel('Name', { exact: true }).fill('pat');
+    await page.getByRole('button', { name: 'Create room' }).click();
+    return page;
+  };
+
+  it('without the right password the page says the relay does not answer, and why that may be', async () => {
+    const page = await open('wrong password');
+    await page.getByText('If this server has a password, it is missing or wrong').waitFor({ timeout: 30_000 });
+    await expect(page.getByRole('status', { name: 'Connection: Connected' }).count()).resolves.toBe(0);
+    await page.context().close();
+  });
+
+  it('with it, the page connects and chats with a terminal member who has it too', async () => {
+    const page = await open('open sesame 42');
+    await page.getByRole('status', { name: 'Connection: Connected' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Show invite link' }).click();
+    const invite = await page.getByLabel('Invite link', { exact: true }).inputValue();
+    await page.getByRole('button', { name: 'Close' }).click();
+    const quinn = startJoin(invite, 'quinn', ['--password-file', join(dir, 'password')]);
+    others.push(quinn);
+    await quinn.waitFor((e) => e.type === 'joined', 30_000, 'quinn joined');
+    quinn.send('the password worked');
+    await conversation(page).getByText('the password worked').waitFor();
+    await page.context().close();
   });
 });

@@ -94,7 +94,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: the policy is enforced'
     await page.goto(env.server.url);
     await page.getByLabel('Name', { exact: true }).waitFor();
     expect(errors).toEqual([]);
-    await page.getByText('Identity options').click();
+    await page.getByText(/^Options/).click();
     await expect(unlabelledControls(page)).resolves.toEqual([]);
     const tried = await page.evaluate(`(async () => {
       const attempt = (f) => { try { f(); return 'allowed'; } catch (e) { return e.name; } };

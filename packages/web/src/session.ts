@@ -5,7 +5,7 @@
  */
 import { createClient, normalizeName, type ClientEvent, type SafehouseClient } from '@safehouse/core/client';
 import { createE2ee, exportIdentity, PinStore, type Identity } from '@safehouse/core/e2ee';
-import { parseInvite } from '@safehouse/core/protocol';
+import { parseInvite, passwordSubprotocol } from '@safehouse/core/protocol';
 import { createBrowserTransport } from './transport.js';
 
 export type SessionOptions = {
@@ -16,6 +16,8 @@ export type SessionOptions = {
   identity?: Identity;
   /** Make the new identity's private key extractable, so that it can be exported. */
   exportable: boolean;
+  /** The server's password, when the operator set one (`serve --password-file`). */
+  password?: string;
   onEvent(ev: ClientEvent, current: string | undefined): void;
 };
 
@@ -44,7 +46,10 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   const pins = new PinStore();
   const e2ee = createE2ee({ pins });
   const identity = o.identity ?? (await e2ee.createIdentity({ exportable: o.exportable }));
-  const client: SafehouseClient = createClient({ transport: createBrowserTransport(), e2ee, pins, identity, name: o.name, link: o.link });
+  const invite = parseInvite(o.link);
+  const subprotocol = o.password && invite.ok ? await passwordSubprotocol(o.password, new URL(invite.invite.base).pathname) : undefined;
+  const transport = createBrowserTransport(subprotocol === undefined ? {} : { subprotocol });
+  const client: SafehouseClient = createClient({ transport, e2ee, pins, identity, name: o.name, link: o.link });
 
   // Lines typed while a member is still admitting us wait until we are in (or joining failed).
   let ready!: () => void;

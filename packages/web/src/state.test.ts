@@ -100,6 +100,8 @@ describe('state: rooms, messages and unread markers', () => {
       [{ type: 'error', code: 'E_NO_ROOM', message: 'no room' }, undefined],
     ]);
     expect(s.connection).toEqual({ state: 'reconnecting', delayMs: 500, attempt: 2, reason: 'closed' });
+    expect(s.everConnected).toBe(false);
+    expect(reduce(s, { type: 'connection', state: 'connected', restarted: false }, undefined, 1).everConnected).toBe(true);
     expect(s.notices[0]).toMatchObject({ tone: 'error', text: 'no room (E_NO_ROOM)' });
     s = reduce(s, { type: 'room-code', room: A, roomName: 'lobby', code: '12 34', epoch: 3 }, undefined, 1);
     expect(s.dialog).toMatchObject({ kind: 'code', code: '12 34' });

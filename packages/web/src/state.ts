@@ -59,6 +59,8 @@ export type UiAction =
 export type ChatState = {
   me: { name: string; fingerprint: string | undefined };
   connection: ConnectionState;
+  /** Whether the relay ever answered: if not, a password may be missing or wrong. */
+  everConnected: boolean;
   rooms: ReadonlyMap<string, RoomView>;
   current: string | undefined;
   dialog: Dialog | undefined;
@@ -72,6 +74,7 @@ export function initialState(name: string): ChatState {
   return {
     me: { name, fingerprint: undefined },
     connection: { state: 'connecting', attempt: 1 },
+    everConnected: false,
     rooms: new Map(),
     current: undefined,
     dialog: undefined,
@@ -181,7 +184,7 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
       break;
     case 'connection': {
       const { type: _type, ...conn } = ev;
-      d.s = { ...d.s, connection: conn };
+      d.s = { ...d.s, connection: conn, everConnected: d.s.everConnected || conn.state === 'connected' };
       break;
     }
     case 'fingerprint':

@@ -14,7 +14,10 @@ class FakeWebSocket {
   onmessage: ((e: { data: unknown }) => void) | null = null;
   onerror: (() => void) | null = null;
   onclose: ((e: { code: number; reason: string }) => void) | null = null;
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    readonly protocols: string[] = [],
+  ) {
     FakeWebSocket.last = this;
   }
   send(b: unknown) {
@@ -80,6 +83,13 @@ describe('browser transport', () => {
     expect(FakeWebSocket.last).toBeUndefined();
     await Promise.resolve();
     expect(h.onClose).toHaveBeenCalledWith(1006, expect.stringMatching(/fragment/));
+  });
+
+  it('asks for the password subprotocol only when given one', () => {
+    transport().open('ws://h/base/ws', handlers());
+    expect(FakeWebSocket.last!.protocols).toEqual([]);
+    createBrowserTransport({ WebSocketImpl: FakeWebSocket as unknown as typeof WebSocket, subprotocol: 'safehouse.abc' }).open('ws://h/base/ws', handlers());
+    expect(FakeWebSocket.last!.protocols).toEqual(['safehouse.abc']);
   });
 
   it('a close code a page may not send becomes 1000', () => {

@@ -18,6 +18,9 @@ export type BrowserTransportOptions = {
   maxPayload?: number;
   /** The WebSocket constructor (tests pass a fake). Default: the page's. */
   WebSocketImpl?: typeof WebSocket;
+  /** `Sec-WebSocket-Protocol` to ask for: the server password's token (core/protocol/password.ts),
+   *  the one header a page can set on a WebSocket handshake. */
+  subprotocol?: string;
 };
 
 /** The one check every URL passes before a socket opens: ws(s), and no fragment. */
@@ -47,7 +50,7 @@ export function createBrowserTransport(options: BrowserTransportOptions = {}): T
       let ws: WebSocket | undefined;
       if (refused === undefined) {
         try {
-          ws = new Impl(url);
+          ws = new Impl(url, options.subprotocol === undefined ? [] : [options.subprotocol]);
         } catch {
           // A malformed URL or a blocked port: reported like a refused connection.
           ws = undefined;

@@ -23,8 +23,15 @@ export function ConnectionPill({ connection }: { connection: ConnectionState }) 
   );
 }
 
-export function OutboxNote({ connection }: { connection: ConnectionState }) {
+export function OutboxNote({ connection, everConnected }: { connection: ConnectionState; everConnected: boolean }) {
   if (connection.state === 'connected') return null;
+  if (!everConnected && (connection.state !== 'connecting' || connection.attempt > 1))
+    return (
+      <p class="outbox-note" role="status">
+        The relay does not answer. If this server has a password, it is missing or wrong: reload the page and enter it under Options. What you send
+        now is kept until the connection works.
+      </p>
+    );
   return <p class="outbox-note">Not connected: what you send now is kept and delivered when the connection is back.</p>;
 }
 

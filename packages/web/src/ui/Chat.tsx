@@ -81,7 +81,7 @@ export function Chat({ state, session, dispatch }: Props) {
         )}
         {room && <InviteCard room={room} onShow={() => dispatch({ type: 'ui-dialog', dialog: { kind: 'invite', roomName: room.name, link: room.invite ?? '' } })} />}
         <Messages lines={room ? room.lines : state.notices} markerAt={room?.markerAt} label={`Conversation in ${title}`} />
-        <OutboxNote connection={state.connection} />
+        <OutboxNote connection={state.connection} everConnected={state.everConnected} />
         <Composer placeholder={room ? `Message ${title} · /help` : 'Waiting for a room…'} onSend={run} prefill={prefill} />
       </main>
       <aside id="members-panel" class="members" aria-label="Members">

@@ -53,7 +53,7 @@ function IdentityExport({ canExport, exportIdentity }: { canExport: boolean; exp
     return (
       <p>
         This visit's key was made non-extractable: the browser itself cannot read it out, so it cannot be saved and is gone when you close the tab. To
-        keep your fingerprint across visits, open the link again and tick "Make an identity I can save" under "Identity options".
+        keep your fingerprint across visits, open the link again and tick "Make an identity I can save" under "Options".
       </p>
     );
   return (

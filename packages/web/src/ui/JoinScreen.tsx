@@ -10,7 +10,7 @@ import { loadIdentity } from '../identity-file.js';
 import { checkName } from '../session.js';
 import { shown } from './text.js';
 
-export type JoinChoice = { name: string; identity?: Identity; exportable: boolean };
+export type JoinChoice = { name: string; identity?: Identity; exportable: boolean; password?: string };
 
 export function JoinScreen({ roomName, hasRoom, onJoin }: { roomName: string | undefined; hasRoom: boolean; onJoin: (c: JoinChoice) => Promise<void> }) {
   const [name, setName] = useState('');
@@ -19,6 +19,7 @@ export function JoinScreen({ roomName, hasRoom, onJoin }: { roomName: string | u
   const [exportable, setExportable] = useState(false);
   const [file, setFile] = useState<File>();
   const [passphrase, setPassphrase] = useState('');
+  const [password, setPassword] = useState('');
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -33,7 +34,7 @@ export function JoinScreen({ roomName, hasRoom, onJoin }: { roomName: string | u
         if (!loaded.ok) return setError(loaded.message);
         identity = loaded.identity;
       }
-      await onJoin({ name: name.trim(), exportable, ...(identity ? { identity } : {}) });
+      await onJoin({ name: name.trim(), exportable, ...(identity ? { identity } : {}), ...(password ? { password } : {}) });
     } finally {
       setBusy(false);
     }
@@ -72,7 +73,7 @@ export function JoinScreen({ roomName, hasRoom, onJoin }: { roomName: string | u
           </p>
         )}
         <details>
-          <summary>Identity options</summary>
+          <summary>Options (saved identity, server password)</summary>
           <label class="check">
             <input type="checkbox" checked={exportable} disabled={file !== undefined} onChange={(e) => setExportable(e.currentTarget.checked)} />
             Make an identity I can save (to keep my fingerprint on a later visit)
@@ -85,6 +86,8 @@ export function JoinScreen({ roomName, hasRoom, onJoin }: { roomName: string | u
               <input id="identity-passphrase" type="password" autocomplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />
             </>
           )}
+          <label for="server-password">Server password (only if the operator gave you one)</label>
+          <input id="server-password" type="password" autocomplete="off" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </details>
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Making keys…' : hasRoom ? 'Join' : 'Create room'}
