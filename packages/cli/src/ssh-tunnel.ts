@@ -38,7 +38,8 @@ export type SshTunnelOptions = {
 };
 
 export function parseSshTarget(s: string): SshTarget {
-  const m = /^([A-Za-z0-9._-]+)@(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(s);
+  // Neither part may start with '-': nothing here can turn into an ssh option.
+  const m = /^([A-Za-z0-9._][A-Za-z0-9._-]*)@(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?$/.exec(s);
   if (!m?.[1] || !m[2]) throw new UsageError('E_USAGE', `--ssh-reverse expects user@host[:port], got ${JSON.stringify(s)}`);
   const port = m[3] === undefined ? 22 : Number(m[3]);
   if (port < 1 || port > 65535) throw new UsageError('E_USAGE', `--ssh-reverse: port ${port} is out of range`);
