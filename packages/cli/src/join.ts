@@ -12,9 +12,14 @@ import { EXIT, exitCodeFor, reportError } from './exit.js';
 import { askHidden, createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
 import { renderEvent } from './render.js';
 import { obtainSecret } from './secrets.js';
-import { PASSWORD_ENV } from './serve-ops.js';
 import { clientTimeOptions } from './roughtime/servers.js';
 import { wsTransport } from './transport/ws.js';
+
+/**
+ * The variable serve-ops.ts reads too (its `PASSWORD_ENV`). Not imported from there: that module
+ * loads the relay's code, which a member's `join` must not wait for.
+ */
+const PASSWORD_ENV = 'SAFEHOUSE_PASSWORD';
 
 export interface JoinOptions {
   /** `HOST:PORT:BASE64KEY` Roughtime servers (default: the link's, else the built-in list). */
@@ -74,6 +79,9 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
       // end: this is an interactive terminal, whatever the environment says.
       delete process.env.CI;
       delete process.env.CONTINUOUS_INTEGRATION;
+      // React's production build (unless told otherwise): it loads several times faster than the
+      // development one, which also checks and warns at every render.
+      process.env.NODE_ENV ??= 'production';
       const { runTui } = await import('./tui/index.js');
       return await runTui(link, opts);
     }

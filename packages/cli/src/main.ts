@@ -7,7 +7,7 @@ import { UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
 // `serve` and `join` are loaded when chosen: a member's terminal UI does not wait for the relay's
 // code to load, nor the relay for the UI's.
-import { addOpsOptions, type OpsOptions } from './serve-ops.js';
+import type { OpsOptions } from './serve-ops.js';
 import { time } from './time.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -21,8 +21,12 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   let json = false;
-  addOpsOptions(program
-    .command('serve'))
+  // serve-ops.js loads the relay (@safehouse/server): only when `serve` (or help) may need it,
+  // so that `join` starts without it.
+  const sub = argv.slice(2).find((a) => !a.startsWith('-'));
+  const serveCommand = program.command('serve');
+  if (sub !== 'join' && sub !== 'time') (await import('./serve-ops.js')).addOpsOptions(serveCommand);
+  serveCommand
     .description('run the relay (state in memory only) and print the link to share')
     .option('--host <address>', 'address to bind (loopback unless --public)', '127.0.0.1')
     .option('--port <n>', 'port to bind; 0 picks a free one', '8090')
