@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_CHROMIUM, serveAndChromium, unlabelledControls, launchChromium, NO_CHROMIUM, openPage, startClientTap, type Tap } from './src/browser.js';
@@ -154,5 +155,45 @@ describe.skipIf(!HAVE_CHROMIUM || !lanAddress)('web client over plain HTTP on a 
     // Chromium notes that it ignores Cross-Origin-Opener-Policy on an insecure origin: expected here.
     const unexpected = errors.filter((e) => !/Cross-Origin-Opener-Policy/.test(e));
     expect(unexpected, unexpected.join('\n')).toEqual([]);
+  });
+});
+
+describe.skipIf(!HAVE_CHROMIUM)('web client over TLS with a self-signed certificate', () => {
+  let server: Server;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startServe(['--tls-self-signed']);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+    await server?.exited;
+  });
+
+  it('shows the pinned fingerprint to compare with the browser’s, and chats over wss', async () => {
+    const invite = String(server.events.find((e) => e.type === 'ready')!.invite);
+    expect(invite).toMatch(/^https:\/\/.*[#&]c=/);
+    const pin = Buffer.from(/[#&]c=([\w-]+)/.exec(invite)![1]!, 'base64url');
+    // The certificate the server really presents, as a browser shows it.
+    const presented = await new Promise<Buffer>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false }, () => {
+        resolve(createHash('sha256').update(s.getPeerCertificate().raw).digest());
+        s.destroy();
+      });
+      s.on('error', reject);
+    });
+    expect(presented.equals(pin)).toBe(true);
+
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(invite);
+    const hex = [...presented].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+    await expect(page.locator('.cert-note .fingerprint').textContent()).resolves.toBe(hex);
+    await page.getByLabel('Name', { exact: true }).fill('tess');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByText('You are in lobby as tess').waitFor({ timeout: 30_000 });
+    await page.getByRole('status', { name: 'Connection: Connected' }).waitFor();
+    await context.close();
   });
 });

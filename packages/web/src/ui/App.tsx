@@ -85,7 +85,9 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
       sessionRef.current = s;
       setSession(s);
     };
-    return <JoinScreen roomName={invite.invite.room?.name} hasRoom={invite.invite.room !== undefined} onJoin={onJoin} />;
+    return (
+      <JoinScreen roomName={invite.invite.room?.name} hasRoom={invite.invite.room !== undefined} certFingerprint={invite.invite.certFingerprint} onJoin={onJoin} />
+    );
   }
 
   const dispatch = (a: UiAction) => {

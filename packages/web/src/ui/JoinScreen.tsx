@@ -12,7 +12,14 @@ import { shown } from './text.js';
 
 export type JoinChoice = { name: string; identity?: Identity; exportable: boolean; password?: string };
 
-export function JoinScreen({ roomName, hasRoom, onJoin }: { roomName: string | undefined; hasRoom: boolean; onJoin: (c: JoinChoice) => Promise<void> }) {
+/** SHA-256 as browsers show it in certificate details: upper-case hex pairs joined by colons. */
+export function certHex(fp: Uint8Array): string {
+  return [...fp].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+}
+
+type Props = { roomName: string | undefined; hasRoom: boolean; certFingerprint: Uint8Array | undefined; onJoin: (c: JoinChoice) => Promise<void> };
+
+export function JoinScreen({ roomName, hasRoom, certFingerprint, onJoin }: Props) {
   const [name, setName] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -52,6 +59,16 @@ export function JoinScreen({ roomName, hasRoom, onJoin }: { roomName: string | u
           'Start a private room. You will get a link to invite others.'
         )}
       </p>
+      {certFingerprint && (
+        <div class="cert-note">
+          <p>
+            This link pins the server's certificate. A page cannot read the certificate itself: check that the SHA-256 fingerprint your browser shows
+            for this site (the padlock or the site information, then the certificate) is
+          </p>
+          <p class="fingerprint">{certHex(certFingerprint)}</p>
+          <p>If it differs, close this page: someone is between you and the server.</p>
+        </div>
+      )}
       <form onSubmit={(e) => void submit(e)} aria-describedby={error ? 'join-error' : undefined}>
         <label for="name">Name</label>
         <input
