@@ -210,3 +210,30 @@ describe('terminal UI', () => {
     expect(frame()).not.toContain('\x1b[2J');
   });
 });
+
+describe('terminal UI, edge cases', () => {
+  it('scrolled back, the view stays put while messages arrive; a tiny terminal does not crash', async () => {
+    const { client, type, frame } = await open({ columns: 80, rows: 24 });
+    for (let i = 0; i < 60; i++) say(client, 'bob', `line ${i}`);
+    await tick();
+    await type(KEY.pageUp);
+    const before = frame().split('\n').slice(0, 10).join('\n');
+    say(client, 'bob', 'new while scrolled');
+    await tick();
+    expect(frame().split('\n').slice(0, 10).join('\n')).toBe(before);
+    unmount?.();
+    const tiny = await open({ columns: 20, rows: 6 });
+    say(tiny.client, 'bob', 'still here in a tiny terminal');
+    await tick();
+    expect(tiny.frame()).toContain('terminal');
+  });
+
+  it('after the last room is gone the status bar says what to do', async () => {
+    const { client, frame } = await open();
+    client.emit({ type: 'left', room: 'r1', roomName: 'lobby', reason: 'timeout' });
+    client.current = undefined;
+    await tick();
+    expect(frame()).toContain('no room: /join LINK or /room create NAME');
+    expect(frame()).toContain('no member admitted you in time: lobby');
+  });
+});

@@ -4,7 +4,7 @@
  * lays itself out again on every resize.
  */
 import { Box, useInput, useStdout } from 'ink';
-import { useEffect, useMemo, useReducer, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore } from 'react';
 import { Banner, bannerHeight } from './banner.js';
 import { InputLine } from './input.js';
 import { LineCache } from './lines.js';
@@ -70,6 +70,13 @@ export function App({ session, size: fixed }: { session: Session; size?: Size })
   const lines = useMemo(() => cache.lines(model.entries(), pane), [cache, model, pane, room, version]);
   // A new room starts at the bottom.
   useEffect(() => setScroll(0), [room]);
+  // Scrolled back, the view stays on what it shows while new lines arrive below.
+  const seen = useRef({ room, count: lines.length });
+  useEffect(() => {
+    const grew = seen.current.room === room ? lines.length - seen.current.count : 0;
+    seen.current = { room, count: lines.length };
+    if (grew > 0) setScroll((s) => (s > 0 ? s + grew : 0));
+  }, [lines.length, room]);
 
   useInput((input, key) => {
     if (key.ctrl && (input === 'c' || input === 'd')) return void session.quit();

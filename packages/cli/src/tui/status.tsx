@@ -48,6 +48,8 @@ export function statusParts(model: ChatModel, now: number, extra: Part[] = []): 
       parts.push({ text: `${room.members.size} member${room.members.size === 1 ? '' : 's'}`, priority: 3 });
     if (room.code) parts.push({ text: `code ${room.code}`, priority: 2 });
     if (room.ttl) parts.push({ text: `timer ${formatDuration(room.ttl)}`, color: 'yellow', bold: true, priority: 1 });
+  } else if (model.rooms.size === 0 && model.me.fingerprint !== undefined) {
+    parts.push({ text: 'no room: /join LINK or /room create NAME', color: 'yellow', priority: 1 });
   }
   if (model.time === 'unproven')
     parts.push({ text: 'time not proven: timed messages hidden', color: 'yellow', priority: 1 });
