@@ -12,6 +12,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import type { E2ee, Identity } from '@safehouse/core/e2ee';
 import { exportIdentity, importIdentity } from '@safehouse/core/e2ee';
 import { UsageError } from '@safehouse/core/protocol';
+import { readSecretFile } from './secrets.js';
 
 /** Bytes an identity file may have (it holds ~100): anything larger is not one. */
 const MAX_FILE = 4096;
@@ -41,17 +42,8 @@ export async function identityExists(path: string): Promise<boolean> {
 }
 
 /** The first line of a passphrase file (without its line ending); empty is refused. */
-export async function readPassphraseFile(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError('E_USAGE', `cannot read the passphrase file ${path}: ${describe(err)}`);
-  }
-  const first = text.split(/\r?\n/, 1)[0] ?? '';
-  if (first === '')
-    throw new UsageError('E_USAGE', `the passphrase file ${path} is empty: its first line is the passphrase`);
-  return first;
+export function readPassphraseFile(path: string): Promise<string> {
+  return readSecretFile(path, 'passphrase');
 }
 
 /** Opens an existing identity file. Throws E_IDENTITY_LOCKED for a wrong passphrase or a damaged file. */
@@ -86,43 +78,4 @@ export async function createIdentityFile(path: string, passphrase: string, e2ee:
     throw new UsageError('E_USAGE', `cannot write the identity file ${path}: ${describe(err)}`);
   }
   return importIdentity(bytes, passphrase);
-}
-
-/**
- * Asks for a passphrase on the terminal without echoing it (line mode; the TUI has its own
- * prompt). Ctrl-C or Ctrl-D gives up (E_USAGE).
- */
-export function askHidden(
-  prompt: string,
-  input: NodeJS.ReadStream = process.stdin,
-  output: NodeJS.WriteStream = process.stderr,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (!input.isTTY)
-      return reject(
-        new UsageError('E_USAGE', 'no terminal to ask for the passphrase on: use --identity-passphrase-file FILE'),
-      );
-    output.write(prompt);
-    let typed = '';
-    input.setRawMode(true);
-    input.resume();
-    input.setEncoding('utf8');
-    const done = (err?: Error): void => {
-      input.off('data', onData);
-      input.setRawMode(false);
-      input.pause();
-      output.write('\n');
-      if (err) reject(err);
-      else resolve(typed);
-    };
-    const onData = (chunk: string): void => {
-      for (const c of chunk) {
-        if (c === '\r' || c === '\n') return done();
-        if (c === '\u0003' || c === '\u0004') return done(new UsageError('E_USAGE', 'no passphrase given'));
-        if (c === '\u007f' || c === '\b') typed = [...typed].slice(0, -1).join('');
-        else if (c >= ' ') typed += c;
-      }
-    };
-    input.on('data', onData);
-  });
 }

@@ -9,9 +9,9 @@ import { createClient, type ClientEvent } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type Identity } from '@safehouse/core/e2ee';
 import { parseInvite, passwordSubprotocol, UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
-import { askHidden, createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
+import { createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
 import { renderEvent } from './render.js';
-import { obtainSecret } from './secrets.js';
+import { askSecret, obtainSecret } from './secrets.js';
 import { clientTimeOptions } from './roughtime/servers.js';
 import { wsTransport } from './transport/ws.js';
 
@@ -50,8 +50,8 @@ async function lineModeIdentity(opts: JoinOptions, e2ee: E2ee): Promise<Identity
   if (opts.identityPassphraseFile !== undefined) passphrase = await readPassphraseFile(opts.identityPassphraseFile);
   else if (opts.json === true) throw new UsageError('E_USAGE', '--identity with --json needs --identity-passphrase-file FILE (stdin carries commands)');
   else {
-    passphrase = await askHidden(exists ? `Passphrase of ${path}: ` : `Passphrase for the new identity ${path}: `);
-    if (!exists && (await askHidden('The same passphrase again: ')) !== passphrase) throw new UsageError('E_USAGE', 'the two passphrases differ');
+    passphrase = await askSecret(exists ? `Passphrase of ${path}: ` : `Passphrase for the new identity ${path}: `, 'use --identity-passphrase-file FILE');
+    if (!exists && (await askSecret('The same passphrase again: ', 'use --identity-passphrase-file FILE')) !== passphrase) throw new UsageError('E_USAGE', 'the two passphrases differ');
   }
   if (passphrase === '') throw new UsageError('E_USAGE', 'a passphrase cannot be empty');
   return exists ? openIdentity(path, passphrase) : createIdentityFile(path, passphrase, e2ee);
