@@ -30,11 +30,15 @@ describe('room policies', () => {
   it('--welcome: each member who joins gets the text from the admin, encrypted, as a direct message', async () => {
     const server = await serve(['--welcome', 'Welcome to the safehouse']);
     const alice = join(inviteOf(server), 'alice');
-    const ev = await alice.waitFor((e) => e.type === 'message' && e.text === 'Welcome to the safehouse', 30_000, 'the welcome');
+    const ev = await alice.waitFor(
+      (e) => e.type === 'message' && e.text === 'Welcome to the safehouse',
+      30_000,
+      'the welcome',
+    );
     expect(ev).toMatchObject({ from: 'ADMIN', direct: true });
   });
 
-  it('--disable-all: the relay refuses members\' posts to the default room (E_FORBIDDEN); the admin posts; members still send direct messages', async () => {
+  it("--disable-all: the relay refuses members' posts to the default room (E_FORBIDDEN); the admin posts; members still send direct messages", async () => {
     const server = await serve(['--disable-all']);
     const link = inviteOf(server);
     const alice = join(link, 'alice');
@@ -65,7 +69,9 @@ describe('room policies', () => {
     }
     alice.send('/rooms');
     const rooms = await alice.waitFor((e) => e.type === 'rooms', 10_000, '/rooms');
-    expect((rooms.rooms as { direct: boolean; members: number }[]).map((r) => [r.direct, r.members])).toEqual([[true, 2]]);
+    expect((rooms.rooms as { direct: boolean; members: number }[]).map((r) => [r.direct, r.members])).toEqual([
+      [true, 2],
+    ]);
     alice.send('/users');
     const users = await alice.waitFor((e) => e.type === 'users', 10_000, '/users');
     expect((users.users as { name: string }[]).map((u) => u.name).sort()).toEqual(['ADMIN', 'alice']);
@@ -75,9 +81,15 @@ describe('room policies', () => {
     const got = await server.waitFor((e) => e.type === 'message' && e.text === 'hello admin', 20_000, 'at the admin');
     expect(got).toMatchObject({ from: 'alice', direct: true });
     server.send('@all to everyone, one by one');
-    for (const m of [alice, bob]) await m.waitFor((e) => e.type === 'message' && e.text === 'to everyone, one by one', 20_000, '@all as DMs');
+    for (const m of [alice, bob])
+      await m.waitFor((e) => e.type === 'message' && e.text === 'to everyone, one by one', 20_000, '@all as DMs');
     alice.send('a plain line goes to her direct room with the admin');
-    await server.waitFor((e) => e.type === 'message' && e.from === 'alice' && e.text === 'a plain line goes to her direct room with the admin', 20_000, 'plain line');
+    await server.waitFor(
+      (e) =>
+        e.type === 'message' && e.from === 'alice' && e.text === 'a plain line goes to her direct room with the admin',
+      20_000,
+      'plain line',
+    );
     expect(bob.events.some((e) => e.type === 'message' && e.from === 'alice')).toBe(false);
     server.send('/users');
     const list = await server.waitFor((e) => e.type === 'admin-users', 10_000, 'admin /users');
@@ -99,7 +111,9 @@ describe('admin identity and --no-admin', () => {
     const second = await serve(['--admin-key', keyFile, '--admin-key-passphrase-file', pass]);
     expect(ready(second).admin).toBe(ready(first).admin);
     const wrong = tmp.file('wrong', 'not it\n');
-    await expect(startServe(['--admin-key', keyFile, '--admin-key-passphrase-file', wrong])).rejects.toThrow(/exited with 4/); // crypto: E_IDENTITY_LOCKED
+    await expect(startServe(['--admin-key', keyFile, '--admin-key-passphrase-file', wrong])).rejects.toThrow(
+      /exited with 4/,
+    ); // crypto: E_IDENTITY_LOCKED
   });
 
   it('--no-admin: a pure relay, the link names no room, and the console takes only /quit', async () => {

@@ -51,14 +51,18 @@ describe('admin console', () => {
     expect(users.find((u) => u.name === 'alice')?.fingerprint).toBe(aliceFp);
   });
 
-  it('@all reaches every member from the admin; a member\'s room message reaches the admin console', async () => {
+  it("@all reaches every member from the admin; a member's room message reaches the admin console", async () => {
     server.send('@all hello from the admin');
     for (const m of [alice, bob, carol]) {
       const ev = await m.waitFor((e) => e.type === 'message' && e.text === 'hello from the admin', 20_000, '@all');
       expect(ev).toMatchObject({ from: 'ADMIN', direct: false });
     }
     alice.send('hi admin');
-    const got = await server.waitFor((e) => e.type === 'message' && e.text === 'hi admin', 20_000, 'alice at the admin');
+    const got = await server.waitFor(
+      (e) => e.type === 'message' && e.text === 'hi admin',
+      20_000,
+      'alice at the admin',
+    );
     expect(got.from).toBe('alice');
   });
 
@@ -82,11 +86,15 @@ describe('admin console', () => {
     await server.waitFor((e) => e.type === 'error' && e.code === 'E_UNKNOWN_COMMAND', 10_000, 'the error');
   });
 
-  it('members cannot take a look-alike of the admin\'s name', async () => {
+  it("members cannot take a look-alike of the admin's name", async () => {
     for (const name of ['ADMIN', 'ADMlN', 'admin', 'АDMIN' /* Cyrillic А */]) {
       const m = startJoin(link, name);
       extra.push(m);
-      const err = await m.waitFor((e) => e.type === 'error' && (e.code === 'E_NAME_TAKEN' || e.code === 'E_NAME_INVALID'), 30_000, `${name} refused`);
+      const err = await m.waitFor(
+        (e) => e.type === 'error' && (e.code === 'E_NAME_TAKEN' || e.code === 'E_NAME_INVALID'),
+        30_000,
+        `${name} refused`,
+      );
       expect(err.code, name).toBe('E_NAME_TAKEN');
     }
   });

@@ -53,7 +53,11 @@ afterAll(async () => {
 
 /** `safehouse join --json` run on the other host (inside the namespace). */
 function joinFromPeer(link: string, name: string, extra: string[] = []): Member {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'join', link, '--name', name, '--json', ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', ns, process.execPath, BIN, 'join', link, '--name', name, '--json', ...extra],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   const m = new Member(child);
   procs.push(m);
   return m;

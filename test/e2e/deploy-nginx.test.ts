@@ -25,7 +25,10 @@ function exchange(port: number, request: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1', () => s.write(request));
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => (s.destroy(), reject(new Error(`no full answer to ${request.split('\r\n')[0]}`))), 5_000);
+    const timer = setTimeout(
+      () => (s.destroy(), reject(new Error(`no full answer to ${request.split('\r\n')[0]}`))),
+      5_000,
+    );
     s.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       const text = buf.toString('latin1');
@@ -44,14 +47,32 @@ function exchange(port: number, request: string): Promise<string> {
 const withoutDate = (r: string): string => r.replace(/\r\nDate: [^\r]*/i, '\r\nDate: *');
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 const upgrade = (path: string, extra: string[] = []): string =>
-  [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13', ...extra, '', ''].join('\r\n');
+  [
+    `GET ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    'Sec-WebSocket-Version: 13',
+    ...extra,
+    '',
+    '',
+  ].join('\r\n');
 
 beforeAll(async () => {
   if (!HAVE_NGINX) return;
   // The server prints the link as members see it (nginx's address): nginx's port is picked free first.
   const pwFile = tmp.file('pw', `${PASSWORD}\n`);
   const proxyPort = await freePort();
-  server = await startServe(['--base-path', hidden, '--trust-proxy', '--public-url', `http://127.0.0.1:${proxyPort}`, '--password-file', pwFile]);
+  server = await startServe([
+    '--base-path',
+    hidden,
+    '--trust-proxy',
+    '--public-url',
+    `http://127.0.0.1:${proxyPort}`,
+    '--password-file',
+    pwFile,
+  ]);
   nginx = await startNginx(hidden, server.port, proxyPort);
 }, 30_000);
 
@@ -76,7 +97,7 @@ describe.skipIf(!HAVE_NGINX)('hidden path behind nginx', () => {
     await m.waitFor((e) => e.type === 'message' && e.text === 'through the proxy', 20_000, 'a message back');
   });
 
-  it('probes get nginx\'s own 404, byte-identical to a path the site never had', async () => {
+  it("probes get nginx's own 404, byte-identical to a path the site never had", async () => {
     const expected = withoutDate(await exchange(nginx.port, get(`/${randomBytes(8).toString('hex')}`)));
     expect(expected).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
     expect(expected).toMatch(/\r\nServer: nginx\r\n/);
@@ -97,7 +118,9 @@ describe.skipIf(!HAVE_NGINX)('hidden path behind nginx', () => {
   it('the right password through nginx gets 101 (so the probes above are not vacuous)', async () => {
     const good = await passwordSubprotocol(PASSWORD, hidden);
     const head = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(nginx.port, '127.0.0.1', () => s.write(upgrade(`${hidden}/ws`, [`Sec-WebSocket-Protocol: ${good}`])));
+      const s = net.connect(nginx.port, '127.0.0.1', () =>
+        s.write(upgrade(`${hidden}/ws`, [`Sec-WebSocket-Protocol: ${good}`])),
+      );
       let text = '';
       s.on('data', (d: Buffer) => {
         text += d.toString('latin1');

@@ -42,10 +42,14 @@ describe.skipIf(why !== undefined)('SSH', () => {
   it('reverse tunnel: a member joins through the jump host; a killed ssh is restored; ssh stops with the server', async () => {
     const remotePort = await freePort();
     const server = await startServe([
-      '--ssh-reverse', `${sshd.user}@127.0.0.1:${sshd.port}`,
-      '--ssh-key', sshd.clientKey,
-      '--ssh-remote-port', String(remotePort),
-      '--ssh-known-hosts', sshd.knownHosts,
+      '--ssh-reverse',
+      `${sshd.user}@127.0.0.1:${sshd.port}`,
+      '--ssh-key',
+      sshd.clientKey,
+      '--ssh-remote-port',
+      String(remotePort),
+      '--ssh-known-hosts',
+      sshd.knownHosts,
     ]);
     procs.push(server);
     const link = inviteOf(server);
@@ -59,7 +63,11 @@ describe.skipIf(why !== undefined)('SSH', () => {
     expect(alive(first)).toBe(true);
     process.kill(first, 'SIGKILL');
     await server.waitFor((e) => e.type === 'ssh-tunnel' && e.state === 'down', 10_000, 'tunnel down');
-    await server.waitFor((e) => e.type === 'ssh-tunnel' && e.state === 'up' && Number(e.attempt) >= 2, 30_000, 'tunnel restored');
+    await server.waitFor(
+      (e) => e.type === 'ssh-tunnel' && e.state === 'up' && Number(e.attempt) >= 2,
+      30_000,
+      'tunnel restored',
+    );
     const bob = startJoin(link, 'bob');
     procs.push(bob);
     await bob.waitFor((e) => e.type === 'joined', 30_000, 'bob joined through the restored tunnel');
@@ -67,7 +75,11 @@ describe.skipIf(why !== undefined)('SSH', () => {
     // missed meanwhile is the relay's general limit: it keeps no history.)
     const lost = alice.events.findIndex((e) => e.type === 'connection' && e.state === 'reconnecting');
     expect(lost).toBeGreaterThan(-1);
-    await alice.waitFor((e) => e.type === 'connection' && e.state === 'connected' && alice.events.indexOf(e) > lost, 30_000, 'alice reconnected');
+    await alice.waitFor(
+      (e) => e.type === 'connection' && e.state === 'connected' && alice.events.indexOf(e) > lost,
+      30_000,
+      'alice reconnected',
+    );
 
     const { execFileSync } = await import('node:child_process');
     const sshPids = (): number[] =>
@@ -83,15 +95,32 @@ describe.skipIf(why !== undefined)('SSH', () => {
     expect(running.filter(alive)).toEqual([]);
   });
 
-  it('local forward: `ssh -N -L` from the member\'s machine, as docs/deploy.md writes it', async () => {
+  it("local forward: `ssh -N -L` from the member's machine, as docs/deploy.md writes it", async () => {
     const server = await startServe([]);
     procs.push(server);
     const localPort = await freePort();
-    const ssh = spawn('ssh', [
-      '-N', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-o', `UserKnownHostsFile=${sshd.knownHosts}`,
-      '-o', 'IdentitiesOnly=yes', '-i', sshd.clientKey, '-p', String(sshd.port),
-      '-L', `127.0.0.1:${localPort}:127.0.0.1:${server.port}`, `${sshd.user}@127.0.0.1`,
-    ], { stdio: 'ignore' });
+    const ssh = spawn(
+      'ssh',
+      [
+        '-N',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ExitOnForwardFailure=yes',
+        '-o',
+        `UserKnownHostsFile=${sshd.knownHosts}`,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-i',
+        sshd.clientKey,
+        '-p',
+        String(sshd.port),
+        '-L',
+        `127.0.0.1:${localPort}:127.0.0.1:${server.port}`,
+        `${sshd.user}@127.0.0.1`,
+      ],
+      { stdio: 'ignore' },
+    );
     children.push(ssh);
     await waitForPort(localPort, 15_000);
     const link = inviteOf(server).replace(`:${server.port}/`, `:${localPort}/`);

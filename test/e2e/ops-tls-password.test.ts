@@ -73,10 +73,16 @@ describe('TLS and password', () => {
     const none = join(link, 'mallory', []);
     const wrong = join(link, 'trudy', ['--password-file', tmp.file('wrong', 'open sesame\n')]);
     await none.waitFor((e) => e.type === 'connection' && e.state === 'reconnecting', 20_000, 'no password: refused');
-    await wrong.waitFor((e) => e.type === 'connection' && e.state === 'reconnecting', 20_000, 'wrong password: refused');
+    await wrong.waitFor(
+      (e) => e.type === 'connection' && e.state === 'reconnecting',
+      20_000,
+      'wrong password: refused',
+    );
     await sleep(2_000);
     for (const m of [none, wrong]) {
-      expect(m.events.some((e) => e.type === 'joined' || (e.type === 'connection' && e.state === 'connected'))).toBe(false);
+      expect(m.events.some((e) => e.type === 'joined' || (e.type === 'connection' && e.state === 'connected'))).toBe(
+        false,
+      );
     }
     server.send('/users');
     const users = await server.waitFor((e) => e.type === 'admin-users', 10_000, '/users');
@@ -104,10 +110,16 @@ describe('TLS and password', () => {
     try {
       const link = inviteOf(server).replace(`:${server.port}/`, `:${port}/`);
       const victim = join(link, 'bob', ['--password-file', pw]);
-      const ev = await victim.waitFor((e) => e.type === 'connection' && e.state === 'reconnecting', 40_000, 'the refusal');
+      const ev = await victim.waitFor(
+        (e) => e.type === 'connection' && e.state === 'reconnecting',
+        40_000,
+        'the refusal',
+      );
       expect(String(ev.reason)).toMatch(/certificate/);
       await sleep(3_000);
-      expect(victim.events.some((e) => e.type === 'joined' || (e.type === 'connection' && e.state === 'connected'))).toBe(false);
+      expect(
+        victim.events.some((e) => e.type === 'joined' || (e.type === 'connection' && e.state === 'connected')),
+      ).toBe(false);
       expect(firstBytes.length).toBeGreaterThan(0);
       expect(firstBytes.every((b) => b === 0x16)).toBe(true); // a TLS handshake record, never "G" of GET
       expect(decrypted).toBe(0);

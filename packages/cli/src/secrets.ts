@@ -8,13 +8,20 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '@safehouse/core/protocol';
 
 /** The first line of `path` (without its line ending); empty or unreadable is refused with `code`. */
-export async function readSecretFile(path: string, what: string, code: 'E_PASSWORD' | 'E_USAGE' = 'E_USAGE'): Promise<string> {
+export async function readSecretFile(
+  path: string,
+  what: string,
+  code: 'E_PASSWORD' | 'E_USAGE' = 'E_USAGE',
+): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const c = (err as { code?: unknown }).code;
-    throw new UsageError(code, `cannot read the ${what} file ${path}: ${c === 'ENOENT' ? 'no such file' : typeof c === 'string' ? c : 'unreadable'}`);
+    throw new UsageError(
+      code,
+      `cannot read the ${what} file ${path}: ${c === 'ENOENT' ? 'no such file' : typeof c === 'string' ? c : 'unreadable'}`,
+    );
   }
   const first = text.split(/\r?\n/, 1)[0] ?? '';
   if (first === '') throw new UsageError(code, `the ${what} file ${path} is empty: its first line is the ${what}`);
@@ -22,7 +29,12 @@ export async function readSecretFile(path: string, what: string, code: 'E_PASSWO
 }
 
 /** Asks for a secret on the terminal (raw mode, no echo). Refused when stdin is not a terminal. */
-export function askSecret(prompt: string, hint: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+export function askSecret(
+  prompt: string,
+  hint: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     if (!input.isTTY) return reject(new UsageError('E_USAGE', `no terminal to ask on: ${hint}`));
     output.write(prompt);
@@ -54,7 +66,14 @@ export function askSecret(prompt: string, hint: string, input: NodeJS.ReadStream
  * A secret from (in this order) `file`, the environment variable `env`, or the terminal; or
  * undefined when none is given and `ask` is false.
  */
-export async function obtainSecret(o: { file?: string; env: string; what: string; ask: boolean; hint: string; code?: 'E_PASSWORD' | 'E_USAGE' }): Promise<string | undefined> {
+export async function obtainSecret(o: {
+  file?: string;
+  env: string;
+  what: string;
+  ask: boolean;
+  hint: string;
+  code?: 'E_PASSWORD' | 'E_USAGE';
+}): Promise<string | undefined> {
   if (o.file !== undefined) return readSecretFile(o.file, o.what, o.code);
   const fromEnv = process.env[o.env];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;

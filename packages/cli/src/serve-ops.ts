@@ -40,26 +40,55 @@ export interface OpsOptions {
 export const PASSWORD_ENV = 'SAFEHOUSE_PASSWORD';
 export const ADMIN_PASSPHRASE_ENV = 'SAFEHOUSE_ADMIN_KEY_PASSPHRASE';
 
-export type PreparedOps = { server: Partial<ServerOptions>; pin: Uint8Array | undefined; identity: Identity | undefined; password: boolean };
+export type PreparedOps = {
+  server: Partial<ServerOptions>;
+  pin: Uint8Array | undefined;
+  identity: Identity | undefined;
+  password: boolean;
+};
 
 export async function prepareOps(o: OpsOptions, host: string): Promise<PreparedOps> {
   const noAdmin = o.admin === false;
-  if (noAdmin && (o.welcome !== undefined || o.disableAll || o.onlyAdmin || o.adminKey !== undefined || o.adminName !== undefined))
-    throw new UsageError('E_USAGE', '--no-admin runs a pure relay: --welcome, --disable-all, --only-admin, --admin-name and --admin-key need the admin');
-  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError('E_USAGE', '--tls-cert and --tls-key go together');
-  if (o.tlsSelfSigned && o.tlsCert !== undefined) throw new UsageError('E_USAGE', 'choose --tls-self-signed or --tls-cert/--tls-key, not both');
+  if (
+    noAdmin &&
+    (o.welcome !== undefined || o.disableAll || o.onlyAdmin || o.adminKey !== undefined || o.adminName !== undefined)
+  )
+    throw new UsageError(
+      'E_USAGE',
+      '--no-admin runs a pure relay: --welcome, --disable-all, --only-admin, --admin-name and --admin-key need the admin',
+    );
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
+    throw new UsageError('E_USAGE', '--tls-cert and --tls-key go together');
+  if (o.tlsSelfSigned && o.tlsCert !== undefined)
+    throw new UsageError('E_USAGE', 'choose --tls-self-signed or --tls-cert/--tls-key, not both');
   if (o.publicUrl !== undefined && !/^https?:\/\/[^/\s?#]+$/.test(o.publicUrl))
-    throw new UsageError('E_USAGE', `--public-url expects scheme://host[:port] without a path (the path is --base-path), got ${JSON.stringify(o.publicUrl)}`);
-  if (o.sshReverse === undefined && (o.sshKey !== undefined || o.sshRemotePort !== undefined)) throw new UsageError('E_USAGE', '--ssh-key and --ssh-remote-port need --ssh-reverse');
+    throw new UsageError(
+      'E_USAGE',
+      `--public-url expects scheme://host[:port] without a path (the path is --base-path), got ${JSON.stringify(o.publicUrl)}`,
+    );
+  if (o.sshReverse === undefined && (o.sshKey !== undefined || o.sshRemotePort !== undefined))
+    throw new UsageError('E_USAGE', '--ssh-key and --ssh-remote-port need --ssh-reverse');
   if (o.sshReverse !== undefined) {
     parseSshTarget(o.sshReverse);
-    if (o.sshRemotePort === undefined) throw new UsageError('E_USAGE', '--ssh-reverse needs --ssh-remote-port N (the port on the jump host)');
+    if (o.sshRemotePort === undefined)
+      throw new UsageError('E_USAGE', '--ssh-reverse needs --ssh-remote-port N (the port on the jump host)');
   }
   if (o.sshStrictHostKeyChecking !== undefined && !['yes', 'accept-new', 'no'].includes(o.sshStrictHostKeyChecking))
     throw new UsageError('E_USAGE', '--ssh-strict-host-key-checking expects yes, accept-new or no');
 
-  const password = await obtainSecret({ file: o.passwordFile, env: PASSWORD_ENV, what: 'password', ask: false, hint: '', code: 'E_PASSWORD' });
-  const tls = o.tlsSelfSigned ? await selfSignedTls(host) : o.tlsCert !== undefined && o.tlsKey !== undefined ? await loadTls(o.tlsCert, o.tlsKey) : undefined;
+  const password = await obtainSecret({
+    file: o.passwordFile,
+    env: PASSWORD_ENV,
+    what: 'password',
+    ask: false,
+    hint: '',
+    code: 'E_PASSWORD',
+  });
+  const tls = o.tlsSelfSigned
+    ? await selfSignedTls(host)
+    : o.tlsCert !== undefined && o.tlsKey !== undefined
+      ? await loadTls(o.tlsCert, o.tlsKey)
+      : undefined;
   let identity: Identity | undefined;
   if (o.adminKey !== undefined) {
     const pass = await obtainSecret({
@@ -131,17 +160,28 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
       localHost: server.host,
       localPort: server.port,
       strictHostKeyChecking: (o.sshStrictHostKeyChecking ?? 'yes') as 'yes' | 'accept-new' | 'no',
-      onState: (s) => out({ type: 'ssh-tunnel', ...s }, `-- ssh tunnel ${s.state}${s.state === 'starting' && s.attempt > 1 ? ` (attempt ${s.attempt})` : ''}${s.detail ? `: ${s.detail}` : ''}`),
+      onState: (s) =>
+        out(
+          { type: 'ssh-tunnel', ...s },
+          `-- ssh tunnel ${s.state}${s.state === 'starting' && s.attempt > 1 ? ` (attempt ${s.attempt})` : ''}${s.detail ? `: ${s.detail}` : ''}`,
+        ),
     });
     tunnel.start();
   }
 
   const askPassphrase = async (): Promise<string> => {
-    const given = await obtainSecret({ file: o.adminKeyPassphraseFile, env: ADMIN_PASSPHRASE_ENV, what: 'passphrase', ask: false, hint: '' });
+    const given = await obtainSecret({
+      file: o.adminKeyPassphraseFile,
+      env: ADMIN_PASSPHRASE_ENV,
+      what: 'passphrase',
+      ask: false,
+      hint: '',
+    });
     if (given !== undefined) return given;
     const hint = `use --admin-key-passphrase-file FILE or ${ADMIN_PASSPHRASE_ENV}`;
     const a = await askSecret('Passphrase for the exported admin key: ', hint);
-    if ((await askSecret('The same passphrase again: ', hint)) !== a) throw new UsageError('E_USAGE', 'the two passphrases differ');
+    if ((await askSecret('The same passphrase again: ', hint)) !== a)
+      throw new UsageError('E_USAGE', 'the two passphrases differ');
     return a;
   };
   const admin =
@@ -166,10 +206,18 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
     ssh: tunnel ? { remotePort, pid: tunnel.pid ?? null } : null,
   };
   const lines = [
-    ...(fingerprint ? [`Admin console on this terminal (/help). Admin fingerprint: ${fingerprint}`] : ['No admin (--no-admin): a pure relay; the first member to join creates a room.']),
-    ...(p.password ? ['Joining needs the password: safehouse join LINK --password (asked) or --password-file FILE.'] : []),
-    ...(p.pin ? ['TLS: the link pins this server\'s certificate (c=); clients refuse any other.'] : []),
-    ...(tunnel ? [`SSH reverse tunnel: the link is as seen on the jump host (127.0.0.1:${remotePort}); members reach it with ssh -L.`] : []),
+    ...(fingerprint
+      ? [`Admin console on this terminal (/help). Admin fingerprint: ${fingerprint}`]
+      : ['No admin (--no-admin): a pure relay; the first member to join creates a room.']),
+    ...(p.password
+      ? ['Joining needs the password: safehouse join LINK --password (asked) or --password-file FILE.']
+      : []),
+    ...(p.pin ? ["TLS: the link pins this server's certificate (c=); clients refuse any other."] : []),
+    ...(tunnel
+      ? [
+          `SSH reverse tunnel: the link is as seen on the jump host (127.0.0.1:${remotePort}); members reach it with ssh -L.`,
+        ]
+      : []),
   ];
 
   let rl: Interface | undefined;
@@ -193,7 +241,10 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
           const parsed = parseAdminLine(line);
           if (parsed.ok && parsed.command.kind === 'quit') return onQuit();
           if (parsed.ok && parsed.command.kind === 'none') return;
-          out({ type: 'error', code: 'E_USAGE', message: 'no admin console (--no-admin): only /quit' }, '!! no admin console (--no-admin): only /quit (E_USAGE)');
+          out(
+            { type: 'error', code: 'E_USAGE', message: 'no admin console (--no-admin): only /quit' },
+            '!! no admin console (--no-admin): only /quit (E_USAGE)',
+          );
         });
       });
     },
@@ -207,22 +258,37 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
 /** The operator options of `safehouse serve` (docs/cli.md). */
 export function addOpsOptions<T extends { option(flags: string, description: string): T }>(cmd: T): T {
   return cmd
-    .option('--admin-name <name>', 'the admin console\'s name in the rooms (default ADMIN)')
-    .option('--admin-key <file>', 'start the admin with a saved identity (from /key export); passphrase asked, or --admin-key-passphrase-file, or SAFEHOUSE_ADMIN_KEY_PASSPHRASE')
+    .option('--admin-name <name>', "the admin console's name in the rooms (default ADMIN)")
+    .option(
+      '--admin-key <file>',
+      'start the admin with a saved identity (from /key export); passphrase asked, or --admin-key-passphrase-file, or SAFEHOUSE_ADMIN_KEY_PASSPHRASE',
+    )
     .option('--admin-key-passphrase-file <file>', "the admin key's passphrase (first line); also used by /key export")
     .option('--no-admin', 'a pure relay: no admin, no keys in the server process; clients create rooms')
     .option('--welcome <text>', 'the admin sends TEXT, encrypted, as a direct message to each member who joins')
     .option('--disable-all', 'only the admin may post to the default room (members may still send direct messages)')
     .option('--only-admin', 'members see and reach the admin only (each gets a two-member room with the admin)')
-    .option('--password-file <file>', 'joining needs the password on FILE\'s first line (or SAFEHOUSE_PASSWORD; never a command-line value)')
+    .option(
+      '--password-file <file>',
+      "joining needs the password on FILE's first line (or SAFEHOUSE_PASSWORD; never a command-line value)",
+    )
     .option('--tls-cert <file>', 'serve HTTPS/WSS (TLS 1.3) with this certificate (PEM); with --tls-key')
     .option('--tls-key <file>', "the certificate's private key (PEM)")
     .option('--tls-self-signed', 'serve HTTPS/WSS with a certificate generated in memory; the link pins it (c=)')
     .option('--trust-proxy', 'behind a reverse proxy: count clients by X-Forwarded-For')
-    .option('--public-url <origin>', 'scheme://host[:port] members use (a reverse proxy), for the printed link and the Origin check')
-    .option('--ssh-reverse <user@host[:port]>', 'keep a reverse SSH tunnel to a jump host (ssh -N -R), restored when it drops')
+    .option(
+      '--public-url <origin>',
+      'scheme://host[:port] members use (a reverse proxy), for the printed link and the Origin check',
+    )
+    .option(
+      '--ssh-reverse <user@host[:port]>',
+      'keep a reverse SSH tunnel to a jump host (ssh -N -R), restored when it drops',
+    )
     .option('--ssh-key <file>', 'private key for the jump host')
     .option('--ssh-remote-port <n>', 'port the jump host listens on (its loopback)')
-    .option('--ssh-strict-host-key-checking <mode>', 'yes (default: the jump host must be in known_hosts), accept-new or no')
+    .option(
+      '--ssh-strict-host-key-checking <mode>',
+      'yes (default: the jump host must be in known_hosts), accept-new or no',
+    )
     .option('--ssh-known-hosts <file>', 'a known_hosts file for the jump host');
 }

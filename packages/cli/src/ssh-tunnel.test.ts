@@ -13,14 +13,34 @@ describe('ssh tunnel', () => {
   it('parses user@host[:port], IPv6 in brackets, and refuses anything else', () => {
     expect(parseSshTarget('tunnel@jump.example')).toEqual({ user: 'tunnel', host: 'jump.example', port: 22 });
     expect(parseSshTarget('t@[::1]:2222')).toEqual({ user: 't', host: '::1', port: 2222 });
-    for (const bad of ['jump.example', '@h', 'u@h:0', 'u@h:99999', 'u@h;rm -rf', '-oProxyCommand=x@h', 'u@-oX']) expect(() => parseSshTarget(bad), bad).toThrow(/E_USAGE|expects|range/);
+    for (const bad of ['jump.example', '@h', 'u@h:0', 'u@h:99999', 'u@h;rm -rf', '-oProxyCommand=x@h', 'u@-oX'])
+      expect(() => parseSshTarget(bad), bad).toThrow(/E_USAGE|expects|range/);
   });
 
-  it('runs ssh with safe options and binds the jump host\'s loopback only', () => {
-    const args = sshArgs({ target: { user: 'u', host: 'h', port: 2200 }, keyFile: '/k', remotePort: 9443, localHost: '127.0.0.1', localPort: 8090, knownHostsFile: '/kh' });
+  it("runs ssh with safe options and binds the jump host's loopback only", () => {
+    const args = sshArgs({
+      target: { user: 'u', host: 'h', port: 2200 },
+      keyFile: '/k',
+      remotePort: 9443,
+      localHost: '127.0.0.1',
+      localPort: 8090,
+      knownHostsFile: '/kh',
+    });
     const opts = args.filter((_, i) => args[i - 1] === '-o');
-    expect(opts).toEqual(expect.arrayContaining(['BatchMode=yes', 'ExitOnForwardFailure=yes', 'ServerAliveInterval=15', 'ServerAliveCountMax=3', 'StrictHostKeyChecking=yes', 'IdentitiesOnly=yes', 'UserKnownHostsFile=/kh']));
-    expect(args).toEqual(expect.arrayContaining(['-N', '-i', '/k', '-p', '2200', '-R', '127.0.0.1:9443:127.0.0.1:8090']));
+    expect(opts).toEqual(
+      expect.arrayContaining([
+        'BatchMode=yes',
+        'ExitOnForwardFailure=yes',
+        'ServerAliveInterval=15',
+        'ServerAliveCountMax=3',
+        'StrictHostKeyChecking=yes',
+        'IdentitiesOnly=yes',
+        'UserKnownHostsFile=/kh',
+      ]),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining(['-N', '-i', '/k', '-p', '2200', '-R', '127.0.0.1:9443:127.0.0.1:8090']),
+    );
     expect(args.at(-1)).toBe('u@h');
   });
 
@@ -43,7 +63,8 @@ describe('ssh tunnel', () => {
       });
       t.start();
       const deadline = Date.now() + 5_000;
-      while (states.filter((s) => s.startsWith('down')).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (states.filter((s) => s.startsWith('down')).length < 3 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       await t.stop();
       const downs = states.filter((s) => s.startsWith('down'));
       expect(downs.length).toBeGreaterThanOrEqual(3);

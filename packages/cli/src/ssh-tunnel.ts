@@ -40,7 +40,8 @@ export type SshTunnelOptions = {
 export function parseSshTarget(s: string): SshTarget {
   // Neither part may start with '-': nothing here can turn into an ssh option.
   const m = /^([A-Za-z0-9._][A-Za-z0-9._-]*)@(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?$/.exec(s);
-  if (!m?.[1] || !m[2]) throw new UsageError('E_USAGE', `--ssh-reverse expects user@host[:port], got ${JSON.stringify(s)}`);
+  if (!m?.[1] || !m[2])
+    throw new UsageError('E_USAGE', `--ssh-reverse expects user@host[:port], got ${JSON.stringify(s)}`);
   const port = m[3] === undefined ? 22 : Number(m[3]);
   if (port < 1 || port > 65535) throw new UsageError('E_USAGE', `--ssh-reverse: port ${port} is out of range`);
   return { user: m[1], host: m[2].replace(/^\[(.*)\]$/, '$1'), port };
@@ -52,17 +53,25 @@ export function sshArgs(o: SshTunnelOptions): string[] {
   return [
     '-N',
     '-T',
-    '-o', 'BatchMode=yes',
-    '-o', 'ExitOnForwardFailure=yes',
-    '-o', 'ServerAliveInterval=15',
-    '-o', 'ServerAliveCountMax=3',
-    '-o', `StrictHostKeyChecking=${o.strictHostKeyChecking ?? 'yes'}`,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ExitOnForwardFailure=yes',
+    '-o',
+    'ServerAliveInterval=15',
+    '-o',
+    'ServerAliveCountMax=3',
+    '-o',
+    `StrictHostKeyChecking=${o.strictHostKeyChecking ?? 'yes'}`,
     ...(o.knownHostsFile ? ['-o', `UserKnownHostsFile=${o.knownHostsFile}`] : []),
     ...(o.keyFile ? ['-o', 'IdentitiesOnly=yes', '-i', o.keyFile] : []),
-    '-o', 'ClearAllForwardings=no',
-    '-p', String(o.target.port),
+    '-o',
+    'ClearAllForwardings=no',
+    '-p',
+    String(o.target.port),
     // The jump host binds the forward on its loopback only.
-    '-R', `127.0.0.1:${o.remotePort}:${local}:${o.localPort}`,
+    '-R',
+    `127.0.0.1:${o.remotePort}:${local}:${o.localPort}`,
     `${o.target.user}@${o.target.host}`,
   ];
 }
@@ -97,13 +106,17 @@ export class SshTunnel {
     child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2_000)));
     const up = setTimeout(() => this.#o.onState?.({ state: 'up', attempt }), 2_000);
     child.once('error', (e: NodeJS.ErrnoException) => {
-      stderr += e.code === 'ENOENT' ? 'the ssh command was not found (install openssh-client)' : String(e.code ?? 'spawn error');
+      stderr +=
+        e.code === 'ENOENT'
+          ? 'the ssh command was not found (install openssh-client)'
+          : String(e.code ?? 'spawn error');
     });
     child.once('close', (code, signal) => {
       clearTimeout(up);
       this.#child = undefined;
       if (this.#stopped) return;
-      const detail = `${stderr.trim().split('\n').pop() ?? ''}${signal ? ` (signal ${signal})` : code !== null ? ` (exit ${code})` : ''}`.trim();
+      const detail =
+        `${stderr.trim().split('\n').pop() ?? ''}${signal ? ` (signal ${signal})` : code !== null ? ` (exit ${code})` : ''}`.trim();
       this.#o.onState?.({ state: 'down', attempt, detail });
       // Up for a minute: the next failure starts the back-off over.
       if (Date.now() - startedAt > 60_000) this.#attempt = 0;

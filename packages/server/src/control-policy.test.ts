@@ -15,7 +15,14 @@ afterEach(async () => {
 });
 
 /** The admin's side: an in-process connection, frames decoded into a list. */
-async function privileged(s: TestServer): Promise<{ conn: PrivilegedConnection; frames: RelayHeader[]; send: (h: ClientHeader, body?: Uint8Array) => void; closed: () => boolean }> {
+async function privileged(
+  s: TestServer,
+): Promise<{
+  conn: PrivilegedConnection;
+  frames: RelayHeader[];
+  send: (h: ClientHeader, body?: Uint8Array) => void;
+  closed: () => boolean;
+}> {
   const frames: RelayHeader[] = [];
   let opened!: () => void;
   let closed = false;
@@ -110,7 +117,11 @@ describe('control channel', () => {
     const bystander = await TestClient.connect(server);
     const joinId = randomId();
     joiner.send({ v: 1, t: 'join', room, id: joinId }, new Uint8Array([9]));
-    await until(() => admin.frames.some((f) => f.t === 'join' && f.id === joinId), 2_000, 'the join request at the admin');
+    await until(
+      () => admin.frames.some((f) => f.t === 'join' && f.id === joinId),
+      2_000,
+      'the join request at the admin',
+    );
     const handle = server.control.joinerHandle(room, joinId);
     expect(handle).toBeTypeOf('number');
     expect(server.control.joinerHandle(room, randomId())).toBeUndefined();

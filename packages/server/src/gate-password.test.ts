@@ -8,7 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passwordSubprotocol } from '@safehouse/core/protocol';
 import { PasswordGate } from './password.js';
-import { rawExchange, rawWebSocket, startTestServer, upgradeRequest, withoutDate, type TestServer } from './testing/harness.js';
+import {
+  rawExchange,
+  rawWebSocket,
+  startTestServer,
+  upgradeRequest,
+  withoutDate,
+  type TestServer,
+} from './testing/harness.js';
 
 const PASSWORD = 'correct horse battery staple';
 let server: TestServer;
@@ -25,7 +32,9 @@ afterAll(async () => {
 });
 
 const baseline = async (): Promise<string> =>
-  withoutDate(await rawExchange(server.port, `GET /${randomBytes(16).toString('base64url')} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+  withoutDate(
+    await rawExchange(server.port, `GET /${randomBytes(16).toString('base64url')} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
+  );
 
 describe('password at the upgrade', () => {
   it('missing, wrong or malformed password: byte-identical to a random-path 404', async () => {
@@ -44,7 +53,9 @@ describe('password at the upgrade', () => {
     for (const [what, extra] of variants) {
       // Each from its own source address, so that the back-off does not change the question.
       const localAddress = `127.0.${1 + variants.findIndex((v) => v[0] === what)}.9`;
-      expect(withoutDate(await rawExchange(server.port, upgradeRequest(ws, extra), { localAddress })), what).toBe(expected);
+      expect(withoutDate(await rawExchange(server.port, upgradeRequest(ws, extra), { localAddress })), what).toBe(
+        expected,
+      );
     }
   });
 
@@ -54,7 +65,9 @@ describe('password at the upgrade', () => {
     expect(head.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
     expect(head).toContain(`Sec-WebSocket-Protocol: ${good}`);
     const expected = await baseline();
-    const elsewhere = withoutDate(await rawExchange(server.port, upgradeRequest(`${server.basePath}/`, [`Sec-WebSocket-Protocol: ${good}`])));
+    const elsewhere = withoutDate(
+      await rawExchange(server.port, upgradeRequest(`${server.basePath}/`, [`Sec-WebSocket-Protocol: ${good}`])),
+    );
     expect(elsewhere).toBe(expected);
   });
 
@@ -62,8 +75,14 @@ describe('password at the upgrade', () => {
     const expected = await baseline();
     const guesser = '127.0.77.1';
     for (let i = 0; i < 6; i++)
-      await rawExchange(server.port, upgradeRequest(ws, [`Sec-WebSocket-Protocol: safehouse.guess${i}`]), { localAddress: guesser });
-    const locked = withoutDate(await rawExchange(server.port, upgradeRequest(ws, [`Sec-WebSocket-Protocol: ${good}`]), { localAddress: guesser }));
+      await rawExchange(server.port, upgradeRequest(ws, [`Sec-WebSocket-Protocol: safehouse.guess${i}`]), {
+        localAddress: guesser,
+      });
+    const locked = withoutDate(
+      await rawExchange(server.port, upgradeRequest(ws, [`Sec-WebSocket-Protocol: ${good}`]), {
+        localAddress: guesser,
+      }),
+    );
     expect(locked).toBe(expected);
     const { socket, head } = await rawWebSocket(server.port, ws, [`Sec-WebSocket-Protocol: ${good}`]);
     socket.destroy();

@@ -25,7 +25,11 @@ export type PasswordBackoff = {
   maxTracked: number;
 };
 
-export const DEFAULT_PASSWORD_BACKOFF: Readonly<PasswordBackoff> = Object.freeze({ freeAttempts: 5, maxBackoffMs: 300_000, maxTracked: 10_000 });
+export const DEFAULT_PASSWORD_BACKOFF: Readonly<PasswordBackoff> = Object.freeze({
+  freeAttempts: 5,
+  maxBackoffMs: 300_000,
+  maxTracked: 10_000,
+});
 
 type Failures = { count: number; until: number };
 
@@ -43,8 +47,17 @@ export class PasswordGate {
   }
 
   /** Derives the expected subprotocol once (PBKDF2); the password itself is not kept. */
-  static async create(password: string, basePath: string, backoff: Partial<PasswordBackoff> = {}, now: () => number = Date.now): Promise<PasswordGate> {
-    return new PasswordGate(await passwordSubprotocol(password, basePath), { ...DEFAULT_PASSWORD_BACKOFF, ...backoff }, now);
+  static async create(
+    password: string,
+    basePath: string,
+    backoff: Partial<PasswordBackoff> = {},
+    now: () => number = Date.now,
+  ): Promise<PasswordGate> {
+    return new PasswordGate(
+      await passwordSubprotocol(password, basePath),
+      { ...DEFAULT_PASSWORD_BACKOFF, ...backoff },
+      now,
+    );
   }
 
   #mac(s: string): Buffer {

@@ -22,7 +22,9 @@ afterAll(async () => {
   await server.close();
 });
 
-function handshake(options: { maxVersion?: 'TLSv1.2' | 'TLSv1.3' }): Promise<{ ok: boolean; version?: string | null; der?: Buffer }> {
+function handshake(options: {
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+}): Promise<{ ok: boolean; version?: string | null; der?: Buffer }> {
   return within(
     new Promise((resolve) => {
       const s = connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false, ...options });

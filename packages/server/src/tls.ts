@@ -34,7 +34,11 @@ export async function loadTls(certFile: string, keyFile: string): Promise<TlsMat
   try {
     [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
   } catch (cause) {
-    throw new UsageError('E_TLS_CONFIG', `cannot read the TLS certificate or key (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+    throw new UsageError(
+      'E_TLS_CONFIG',
+      `cannot read the TLS certificate or key (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause },
+    );
   }
   try {
     const { createPrivateKey } = await import('node:crypto');
@@ -42,7 +46,11 @@ export async function loadTls(certFile: string, keyFile: string): Promise<TlsMat
     if (!leaf.checkPrivateKey(createPrivateKey(key))) throw new Error('mismatch');
     return { cert, key, fingerprint: certificateFingerprint(cert) };
   } catch (cause) {
-    throw new UsageError('E_TLS_CONFIG', 'the TLS certificate and key are not a PEM certificate and its own private key', { cause });
+    throw new UsageError(
+      'E_TLS_CONFIG',
+      'the TLS certificate and key are not a PEM certificate and its own private key',
+      { cause },
+    );
   }
 }
 
@@ -61,13 +69,18 @@ export async function selfSignedTls(host: string): Promise<TlsMaterial> {
   names.push({ type: 'dns', value: 'localhost' });
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: 'CN=safehouse',
     notBefore: new Date(now - 3_600_000),
     notAfter: new Date(now + 30 * 86_400_000),
     keys,
     signingAlgorithm: alg,
-    extensions: [new x509.SubjectAlternativeNameExtension(names), new x509.BasicConstraintsExtension(false, undefined, true)],
+    extensions: [
+      new x509.SubjectAlternativeNameExtension(names),
+      new x509.BasicConstraintsExtension(false, undefined, true),
+    ],
   });
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
   const key = x509.PemConverter.encode(pkcs8.buffer, 'PRIVATE KEY');

@@ -57,7 +57,9 @@ http {
 }
 `;
   const file = dir.file('nginx.conf', conf, 0o644);
-  const child = spawn('nginx', ['-c', file, '-p', dir.path, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('nginx', ['-c', file, '-p', dir.path, '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   await waitForPort(port).catch((e: Error) => {

@@ -7,22 +7,35 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { freePort, isRoot, TempDir, waitForPort, which } from './ops.js';
 
-export type Sshd = { port: number; dir: TempDir; clientKey: string; knownHosts: string; user: string; child: ChildProcess; stop(): Promise<void> };
+export type Sshd = {
+  port: number;
+  dir: TempDir;
+  clientKey: string;
+  knownHosts: string;
+  user: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+};
 
 /** Why sshd cannot run here, or undefined if it can. */
 export function sshdUnavailable(): string | undefined {
   if (!isRoot) return 'sshd needs root here (its privilege separation); run the tests as root';
-  for (const b of ['sshd', 'ssh', 'ssh-keygen']) if (!which(b)) return `${b} is not installed (apt-get install openssh-server openssh-client)`;
+  for (const b of ['sshd', 'ssh', 'ssh-keygen'])
+    if (!which(b)) return `${b} is not installed (apt-get install openssh-server openssh-client)`;
   return undefined;
 }
 
 export async function startSshd(): Promise<Sshd> {
   const dir = new TempDir();
-  const keygen = (file: string): void => void execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', dir.at(file)]);
+  const keygen = (file: string): void =>
+    void execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', dir.at(file)]);
   keygen('host_key');
   keygen('client_key');
   // As docs/deploy.md restricts the key: forwarding only, listening only on the jump host's loopback.
-  dir.file('authorized_keys', `restrict,port-forwarding,permitlisten="127.0.0.1:*" ${readFileSync(dir.at('client_key.pub'), 'utf8')}`);
+  dir.file(
+    'authorized_keys',
+    `restrict,port-forwarding,permitlisten="127.0.0.1:*" ${readFileSync(dir.at('client_key.pub'), 'utf8')}`,
+  );
   mkdirSync('/run/sshd', { recursive: true });
   const port = await freePort();
   const [type, key] = readFileSync(dir.at('host_key.pub'), 'utf8').trim().split(/\s+/);

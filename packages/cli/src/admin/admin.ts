@@ -23,7 +23,15 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createClient, nameSkeleton, normalizeName, type ClientEvent, type JoinCandidate, type RefusalCode, type SafehouseClient } from '@safehouse/core/client';
+import {
+  createClient,
+  nameSkeleton,
+  normalizeName,
+  type ClientEvent,
+  type JoinCandidate,
+  type RefusalCode,
+  type SafehouseClient,
+} from '@safehouse/core/client';
 import { createE2ee, exportIdentity, formatFingerprint, type Identity } from '@safehouse/core/e2ee';
 import { toBase64Url, UsageError, type ErrorCode } from '@safehouse/core/protocol';
 import type { RunningServer } from '@safehouse/server';
@@ -104,7 +112,10 @@ export class Admin {
     admin.#client.on((ev) => admin.#onEvent(ev));
     await admin.#client.start();
     await invite;
-    server.control.setPolicy({ ...(o.disableAll || o.onlyAdmin ? { announceRoom: admin.#room } : {}), confine: o.onlyAdmin });
+    server.control.setPolicy({
+      ...(o.disableAll || o.onlyAdmin ? { announceRoom: admin.#room } : {}),
+      confine: o.onlyAdmin,
+    });
     return admin;
   }
 
@@ -141,7 +152,10 @@ export class Admin {
         return void (await this.#kick(cmd.name, cmd.kind === 'ban'));
       case 'key': {
         const fingerprint = await this.fingerprint();
-        return void this.#o.out({ type: 'key', name: this.#client.name, fingerprint }, `-- admin ${this.#client.name}: fingerprint ${fingerprint}`);
+        return void this.#o.out(
+          { type: 'key', name: this.#client.name, fingerprint },
+          `-- admin ${this.#client.name}: fingerprint ${fingerprint}`,
+        );
       }
       case 'key-export':
         return void (await this.#exportKey(cmd.file));
@@ -166,7 +180,10 @@ export class Admin {
 
   #users(): void {
     const users = [...this.#roster].map(([name, r]) => ({ name, fingerprint: r.fingerprint, rooms: r.rooms.size }));
-    const lines = ['-- members:', ...users.map((u) => `   ${u.name}  ${u.fingerprint}  (${u.rooms} room${u.rooms === 1 ? '' : 's'} with you)`)];
+    const lines = [
+      '-- members:',
+      ...users.map((u) => `   ${u.name}  ${u.fingerprint}  (${u.rooms} room${u.rooms === 1 ? '' : 's'} with you)`),
+    ];
     if (users.length === 0) lines.push('   nobody yet');
     this.#o.out({ type: 'admin-users', users }, lines.join('\n'));
   }
@@ -186,7 +203,10 @@ export class Admin {
     }
     this.#moving.delete(name);
     const rooms = new Set(picked.map((p) => p.room)).size;
-    this.#o.out({ type: ban ? 'banned' : 'kicked', name, rooms }, `-- ${ban ? 'banned' : 'kicked'} ${name} (removed from ${rooms} room${rooms === 1 ? '' : 's'})`);
+    this.#o.out(
+      { type: ban ? 'banned' : 'kicked', name, rooms },
+      `-- ${ban ? 'banned' : 'kicked'} ${name} (removed from ${rooms} room${rooms === 1 ? '' : 's'})`,
+    );
     // Close its connection once the removal is through, so that it learns it was removed first.
     const deadline = Date.now() + KICK_SETTLE_MS;
     while (this.#roster.has(name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -197,7 +217,10 @@ export class Admin {
       if (h !== undefined && this.#server.control.disconnect(h)) closed++;
       this.#handles.delete(k);
     }
-    this.#o.out({ type: 'disconnected', name, connections: closed }, `-- closed ${closed} connection${closed === 1 ? '' : 's'} of ${name}`);
+    this.#o.out(
+      { type: 'disconnected', name, connections: closed },
+      `-- closed ${closed} connection${closed === 1 ? '' : 's'} of ${name}`,
+    );
   }
 
   async #exportKey(file: string): Promise<void> {
@@ -219,9 +242,15 @@ export class Admin {
       }
     } catch (e) {
       const code = (e as { code?: unknown }).code;
-      return this.#error('E_USAGE', `cannot write ${file}: ${code === 'EEXIST' ? 'it exists (nothing is overwritten)' : typeof code === 'string' ? code : 'error'}`);
+      return this.#error(
+        'E_USAGE',
+        `cannot write ${file}: ${code === 'EEXIST' ? 'it exists (nothing is overwritten)' : typeof code === 'string' ? code : 'error'}`,
+      );
     }
-    this.#o.out({ type: 'key-exported', file }, `-- the admin identity is saved in ${file} (start with --admin-key ${file})`);
+    this.#o.out(
+      { type: 'key-exported', file },
+      `-- the admin identity is saved in ${file} (start with --admin-key ${file})`,
+    );
   }
 
   #error(code: ErrorCode, message: string): void {
@@ -235,7 +264,9 @@ export class Admin {
     if (this.#bannedKeys.has(key) || this.#bannedNames.has(nameSkeleton(c.name))) return 'E_BANNED';
     if (this.#o.onlyAdmin && c.room === this.#room) {
       const skel = nameSkeleton(c.name);
-      const clash = [this.#client.name, ...this.#roster.keys()].some((n) => nameSkeleton(n) === skel && this.#keys.get(n) !== key);
+      const clash = [this.#client.name, ...this.#roster.keys()].some(
+        (n) => nameSkeleton(n) === skel && this.#keys.get(n) !== key,
+      );
       if (clash) return 'E_NAME_TAKEN';
     }
     const handle = this.#server.control.joinerHandle(c.room, c.joinId);

@@ -25,11 +25,23 @@ describe('admin console language', () => {
   });
 
   it('refuses wrong usage with E_USAGE and unknown commands with E_UNKNOWN_COMMAND', () => {
-    for (const line of ['/kick', '/kick a b', '/users x', '/key import f', '/key export', '@bob', '@all']) expect(parseAdminLine(line), line).toMatchObject({ ok: false, code: 'E_USAGE' });
+    for (const line of ['/kick', '/kick a b', '/users x', '/key import f', '/key export', '@bob', '@all'])
+      expect(parseAdminLine(line), line).toMatchObject({ ok: false, code: 'E_USAGE' });
     expect(parseAdminLine('/frob')).toMatchObject({ ok: false, code: 'E_UNKNOWN_COMMAND' });
   });
 
   it('help lists every command', () => {
-    for (const c of ['/users', '/kick NAME', '/ban NAME', '/key', '/key export FILE', '@NAME TEXT', '@all TEXT', '/help', '/quit']) expect(adminHelpText()).toContain(c);
+    for (const c of [
+      '/users',
+      '/kick NAME',
+      '/ban NAME',
+      '/key',
+      '/key export FILE',
+      '@NAME TEXT',
+      '@all TEXT',
+      '/help',
+      '/quit',
+    ])
+      expect(adminHelpText()).toContain(c);
   });
 });

@@ -16,14 +16,18 @@ export type AdminCommand =
   | { kind: 'all'; text: string }
   | { kind: 'dm'; name: string; text: string };
 
-export type AdminParse = { ok: true; command: AdminCommand } | { ok: false; code: 'E_USAGE' | 'E_UNKNOWN_COMMAND'; message: string };
+export type AdminParse =
+  { ok: true; command: AdminCommand } | { ok: false; code: 'E_USAGE' | 'E_UNKNOWN_COMMAND'; message: string };
 
 export const ADMIN_HELP: readonly { usage: string; description: string }[] = [
   { usage: '/users', description: 'members of the rooms you are in, with fingerprints' },
   { usage: '/kick NAME', description: 'remove NAME from your rooms (an MLS commit) and close its connection' },
   { usage: '/ban NAME', description: 'kick NAME, and refuse its key and its name until the server stops' },
   { usage: '/key', description: "the admin's fingerprint" },
-  { usage: '/key export FILE', description: "save the admin identity to FILE, encrypted under a passphrase (use it with --admin-key)" },
+  {
+    usage: '/key export FILE',
+    description: 'save the admin identity to FILE, encrypted under a passphrase (use it with --admin-key)',
+  },
   { usage: '@NAME TEXT', description: 'a direct message to NAME' },
   { usage: '@all TEXT', description: 'a message to the default room (a plain line does the same)' },
   { usage: '/help', description: 'this list' },
@@ -59,13 +63,18 @@ export function parseAdminLine(raw: string): AdminParse {
       return { ok: true, command: { kind: word.toLowerCase() === '/kick' ? 'kick' : 'ban', name: args[0] } };
     case '/key':
       if (args.length === 0) return { ok: true, command: { kind: 'key' } };
-      if (args.length === 2 && args[0] === 'export' && args[1]) return { ok: true, command: { kind: 'key-export', file: args[1] } };
+      if (args.length === 2 && args[0] === 'export' && args[1])
+        return { ok: true, command: { kind: 'key-export', file: args[1] } };
       return usage('/key  or  /key export FILE');
     case '/help':
       return { ok: true, command: { kind: 'help' } };
     case '/quit':
       return { ok: true, command: { kind: 'quit' } };
     default:
-      return { ok: false, code: 'E_UNKNOWN_COMMAND', message: `unknown command ${JSON.stringify(word.slice(0, 40))}; /help lists the admin commands` };
+      return {
+        ok: false,
+        code: 'E_UNKNOWN_COMMAND',
+        message: `unknown command ${JSON.stringify(word.slice(0, 40))}; /help lists the admin commands`,
+      };
   }
 }

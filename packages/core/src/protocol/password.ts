@@ -21,12 +21,19 @@ const SALT_LABEL = 'safehouse-password-v1';
 
 /** The token for `password` on the server whose base path is `basePath` (e.g. `/a1b2c3`, no trailing slash). */
 export async function passwordToken(password: string, basePath: string): Promise<string> {
-  if (typeof password !== 'string' || password.length === 0) throw new TypeError('"password" expected a non-empty string');
+  if (typeof password !== 'string' || password.length === 0)
+    throw new TypeError('"password" expected a non-empty string');
   if (typeof basePath !== 'string') throw new TypeError('"basePath" expected a string');
   const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', enc.encode(password.normalize('NFC')), 'PBKDF2', false, ['deriveBits']);
+  const key = await crypto.subtle.importKey('raw', enc.encode(password.normalize('NFC')), 'PBKDF2', false, [
+    'deriveBits',
+  ]);
   const salt = enc.encode(`${SALT_LABEL}${basePath.replace(/\/$/, '')}`);
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PASSWORD_KDF_ITERATIONS }, key, 256);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PASSWORD_KDF_ITERATIONS },
+    key,
+    256,
+  );
   return toBase64Url(new Uint8Array(bits));
 }
 
