@@ -119,3 +119,32 @@ describe('PasswordGate back-off', () => {
     expect(gate.check('4', await passwordSubprotocol('pw', '/b'))).toBe(false);
   });
 });
+
+describe('password timing (THREATS B.13, smoke test)', () => {
+  it('no password, a wrong one and a near miss take about as long as a random path', async () => {
+    const { performance } = await import('node:perf_hooks');
+    const nearMiss = `${good.slice(0, -1)}${good.endsWith('A') ? 'B' : 'A'}`;
+    const wrong = await passwordSubprotocol('wrong', server.basePath);
+    const classes: Record<string, (i: number) => [string, string]> = {
+      random: (i) => [upgradeRequest(`/${randomBytes(16).toString('base64url')}/ws`), `127.1.${i % 250}.1`],
+      none: (i) => [upgradeRequest(ws), `127.2.${i % 250}.1`],
+      wrong: (i) => [upgradeRequest(ws, [`Sec-WebSocket-Protocol: ${wrong}`]), `127.3.${i % 250}.1`],
+      nearMiss: (i) => [upgradeRequest(ws, [`Sec-WebSocket-Protocol: ${nearMiss}`]), `127.4.${i % 250}.1`],
+    };
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(classes).map((k) => [k, []]));
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    for (let round = 0; round < 100; round++) {
+      for (const [name, make] of Object.entries(classes)) {
+        // A fresh source address per request: this measures the check, not the back-off.
+        const [request, localAddress] = make(round);
+        const t0 = performance.now();
+        const res = await rawExchange(server.port, request, { localAddress });
+        times[name]?.push(performance.now() - t0);
+        expect(res.subarray(0, 22).toString('latin1')).toBe('HTTP/1.1 404 Not Found');
+      }
+    }
+    const ref = median(times.random ?? []);
+    for (const [name, xs] of Object.entries(times))
+      expect(median(xs), `${name} vs random (${ref.toFixed(3)} ms)`).toBeLessThan(ref * 2 + 1);
+  });
+});
