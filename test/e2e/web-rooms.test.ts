@@ -157,6 +157,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: keyboard only', () => {
     await page.locator('#members-panel').getByText('erin').waitFor();
     await page.keyboard.press('Escape');
     await expect.poll(() => page.locator('#members-panel').isVisible()).toBe(false);
+    // /quit: delivered, left, closed; the page says so.
+    await say(page, '/quit');
+    await page.getByText('You left every room and the connection is closed').waitFor({ timeout: 20_000 });
   });
 });
 

@@ -19,6 +19,8 @@ export type SessionOptions = {
   /** The server's password, when the operator set one (`serve --password-file`). */
   password?: string;
   onEvent(ev: ClientEvent, current: string | undefined): void;
+  /** `/quit` ran: the outbox was delivered, every room left, the connection closed. */
+  onQuit(): void;
 };
 
 export type Session = {
@@ -64,7 +66,11 @@ export async function startSession(o: SessionOptions): Promise<Session> {
 
   return {
     run(line: string) {
-      chain = chain.then(() => client.command(line)).catch(fail);
+      const quitting = /^\/quit\s*$/i.test(line.trim());
+      chain = chain
+        .then(() => client.command(line))
+        .then(() => quitting && o.onQuit())
+        .catch(fail);
     },
     canExport: o.identity === undefined && o.exportable,
     exportIdentity: (passphrase) => exportIdentity(identity, passphrase),

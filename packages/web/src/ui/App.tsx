@@ -21,13 +21,14 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
   const invite = useMemo(() => parseInvite(link), [link]);
   const [session, setSession] = useState<Session>();
   const [state, setState] = useState<ChatState>();
+  const [ended, setEnded] = useState(false);
   const sessionRef = useRef<Session>();
   const joinedRef = useRef(new Set<string>());
 
   // Once in the chat: the invite secret leaves the address bar (history, sync, a glance over the
   // shoulder; the Invite button still has the link), and closing or reloading the tab asks
   // first, since the keys live in this tab only.
-  const over = state?.fatal !== undefined;
+  const over = state?.fatal !== undefined || ended;
   useEffect(() => {
     if (!session || over) return;
     window.history.replaceState(null, '', window.location.pathname + window.location.search);
@@ -65,12 +66,24 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
       </main>
     );
 
+  if (ended)
+    return (
+      <main class="join">
+        <h1>Safehouse</h1>
+        <p role="status">You left every room and the connection is closed. This visit's keys are gone with it.</p>
+        <button type="button" class="primary" onClick={() => window.location.reload()}>
+          Start again
+        </button>
+      </main>
+    );
+
   if (!session || !state) {
     const onJoin = async (choice: JoinChoice) => {
       setState(initialState(choice.name));
       const s = await startSession({
         ...choice,
         link,
+        onQuit: () => setEnded(true),
         onEvent: (ev, current) => {
           setState((old) => (old ? reduce(old, ev, current, Date.now()) : old));
           // Rooms we are a member of (a room still admitting us has no member list to ask for).
