@@ -52,7 +52,7 @@ const exitStatus = (session: string): string =>
   tmux('display', '-p', '-t', session, '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}').trim();
 
 /** Waits for the pane's command to end; returns "1 STATUS SIGNAL". */
-async function exited(session: string, ms = 20_000): Promise<string> {
+async function exited(session: string, ms = 30_000): Promise<string> {
   const deadline = Date.now() + ms;
   while (!paneDead(session) && Date.now() < deadline) await sleep(50);
   return exitStatus(session);
@@ -131,7 +131,9 @@ describe.skipIf(!HAVE_TMUX)('terminal UI in tmux', () => {
 
     typeLine(s, '/quit');
     await alice!.waitFor((e) => e.type === 'member-left' && e.name === 'bob', 20_000, 'bob left');
-    expect(await exited(s)).toBe('1 0');
+    expect(await exited(s), `the pane's last lines:\n${screen(s).trimEnd().split('\n').slice(-6).join('\n')}`).toBe(
+      '1 0',
+    );
     expect(messagesOf(alice!).filter((e) => e.text === 'after the restart')).toHaveLength(1);
   });
 
@@ -157,7 +159,9 @@ describe.skipIf(!HAVE_TMUX)('terminal UI in tmux', () => {
     );
     tmux('send-keys', '-t', s, 'C-d');
     await alice!.waitFor((e) => e.type === 'member-left' && e.name === 'carol', 20_000, 'carol left');
-    expect(await exited(s), screen(s)).toBe('1 0');
+    expect(await exited(s), `the pane's last lines:\n${screen(s).trimEnd().split('\n').slice(-6).join('\n')}`).toBe(
+      '1 0',
+    );
   });
 
   it('start-up: the first frame of the chat, five runs (median printed)', async () => {

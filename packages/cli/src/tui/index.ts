@@ -30,6 +30,8 @@ export type TuiOptions = {
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 const SHOW_CURSOR = '\x1b[?25h';
+/** Ink draws at most every 1000/30 ms: past that, the chat's first frame has been written. */
+const FIRST_FRAME_MS = 40;
 
 /** Runs the terminal UI until the user leaves; returns the exit code. Throws UsageError up front. */
 export async function runTui(link: string, opts: TuiOptions): Promise<number> {
@@ -76,39 +78,55 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
   };
   for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(sig, onSignal);
 
-  const instance = render(
-    createElement(Setup, {
-      ...(opts.name !== undefined ? { name: opts.name } : {}),
-      ...(plan ? { identity: plan } : {}),
-      width: stdout.columns || 80,
-      onReady: (name: string, identity: Identity | undefined) => {
-        // Setup may be done during ink's first render, before `instance` is assigned.
-        queueMicrotask(() => {
-          // A certificate fingerprint in the link pins the relay's TLS certificate.
-          const transport = wsTransport({
-            ...(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {}),
-            ...(opts.passwordSubprotocol !== undefined ? { subprotocol: opts.passwordSubprotocol } : {}),
+  const newSession = (name: string, identity: Identity | undefined): Session => {
+    // A certificate fingerprint in the link pins the relay's TLS certificate.
+    const transport = wsTransport({
+      ...(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {}),
+      ...(opts.passwordSubprotocol !== undefined ? { subprotocol: opts.passwordSubprotocol } : {}),
+    });
+    const client = createClient({
+      transport,
+      name,
+      link,
+      ...(identity ? { identity } : {}),
+      ...clientTimeOptions(opts.roughtime, parsed.invite),
+    });
+    return new Session(client);
+  };
+  /** Starts the client once the chat's first frame is out (making keys and fingerprints takes a while). */
+  const startSoon = (s: Session): void => void setTimeout(() => s.start(), FIRST_FRAME_MS);
+
+  const inkOptions = { exitOnCtrlC: false, patchConsole: true, incrementalRendering: false } as const;
+  let instance: ReturnType<typeof render>;
+  if (opts.name !== undefined && !plan) {
+    // Nothing to ask: the chat is the first thing on screen.
+    const s = (session = newSession(opts.name, undefined));
+    instance = render(createElement(App, { session: s }), inkOptions);
+    startSoon(s);
+    cancelled();
+  } else {
+    instance = render(
+      createElement(Setup, {
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(plan ? { identity: plan } : {}),
+        width: stdout.columns || 80,
+        onReady: (name: string, identity: Identity | undefined) => {
+          // Setup may be done during ink's first render, before `instance` is assigned.
+          queueMicrotask(() => {
+            const s = (session = newSession(name, identity));
+            instance.rerender(createElement(App, { session: s }));
+            startSoon(s);
+            cancelled();
           });
-          const client = createClient({
-            transport,
-            name,
-            link,
-            ...(identity ? { identity } : {}),
-            ...clientTimeOptions(opts.roughtime, parsed.invite),
-          });
-          session = new Session(client);
-          instance.rerender(createElement(App, { session }));
-          session.start();
+        },
+        onFail: (err: unknown) => {
+          failure = err;
           cancelled();
-        });
-      },
-      onFail: (err: unknown) => {
-        failure = err;
-        cancelled();
-      },
-    }),
-    { exitOnCtrlC: false, patchConsole: true, incrementalRendering: false },
-  );
+        },
+      }),
+      inkOptions,
+    );
+  }
 
   // Ink settles this when it unmounts: before we unmount it ourselves, only because the UI crashed.
   let closing = false;
