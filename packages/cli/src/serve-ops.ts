@@ -169,6 +169,10 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
     tunnel.start();
   }
 
+  // While a passphrase is asked on the terminal, the console must not read stdin: the typed
+  // passphrase would otherwise also arrive as a console line (a message to the room).
+  let rl: Interface | undefined;
+  let attach: (() => void) | undefined;
   const askPassphrase = async (): Promise<string> => {
     const given = await obtainSecret({
       file: o.adminKeyPassphraseFile,
@@ -179,10 +183,17 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
     });
     if (given !== undefined) return given;
     const hint = `use --admin-key-passphrase-file FILE or ${ADMIN_PASSPHRASE_ENV}`;
-    const a = await askSecret('Passphrase for the exported admin key: ', hint);
-    if ((await askSecret('The same passphrase again: ', hint)) !== a)
-      throw new UsageError('E_USAGE', 'the two passphrases differ');
-    return a;
+    if (!process.stdin.isTTY) throw new UsageError('E_USAGE', `no terminal to ask on: ${hint}`);
+    rl?.close();
+    rl = undefined;
+    try {
+      const a = await askSecret('Passphrase for the exported admin key: ', hint);
+      if ((await askSecret('The same passphrase again: ', hint)) !== a)
+        throw new UsageError('E_USAGE', 'the two passphrases differ');
+      return a;
+    } finally {
+      attach?.();
+    }
   };
   const admin =
     o.admin === false
@@ -220,7 +231,6 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
       : []),
   ];
 
-  let rl: Interface | undefined;
   let chain: Promise<unknown> = Promise.resolve();
   return {
     base,
@@ -231,8 +241,11 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
       for (const line of held ?? []) process.stdout.write(line);
       held = undefined;
       // End of input (a service's /dev/null) leaves the server running.
-      rl = createInterface({ input: process.stdin, terminal: false });
-      rl.on('line', (line) => {
+      attach = () => {
+        rl = createInterface({ input: process.stdin, terminal: false });
+        rl.on('line', onLine);
+      };
+      const onLine = (line: string): void => {
         chain = chain.then(async () => {
           if (admin) {
             if ((await admin.command(line)) === 'quit') onQuit();
@@ -246,9 +259,11 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
             '!! no admin console (--no-admin): only /quit (E_USAGE)',
           );
         });
-      });
+      };
+      attach();
     },
     async close(): Promise<void> {
+      attach = undefined;
       rl?.close();
       await Promise.all([admin?.close(), tunnel?.stop()]);
     },
