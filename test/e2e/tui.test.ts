@@ -47,15 +47,21 @@ function typeLine(session: string, text: string): void {
   tmux('send-keys', '-t', session, 'Enter');
 }
 
-const paneDead = (session: string): boolean => tmux('display', '-p', '-t', session, '#{pane_dead}').trim() === '1';
 const exitStatus = (session: string): string =>
   tmux('display', '-p', '-t', session, '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}').trim();
 
-/** Waits for the pane's command to end; returns "1 STATUS SIGNAL". */
+/**
+ * Waits for the pane's command to end; returns "1 STATUS SIGNAL". tmux marks a pane dead when its
+ * terminal closes, and learns the status a moment later (when it reaps the process): wait for both.
+ */
 async function exited(session: string, ms = 30_000): Promise<string> {
   const deadline = Date.now() + ms;
-  while (!paneDead(session) && Date.now() < deadline) await sleep(50);
-  return exitStatus(session);
+  let s = exitStatus(session);
+  while (!/^1 \S/.test(s) && Date.now() < deadline) {
+    await sleep(50);
+    s = exitStatus(session);
+  }
+  return s;
 }
 const title = (session: string): string => tmux('display', '-p', '-t', session, '#{pane_title}').trim();
 /** The chat screen is drawn: the status bar shows the connection. */
