@@ -12,7 +12,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, Member, run, startServe, type Server } from './src/harness.js';
 import { inviteOf, isRoot, sleep, TempDir, which } from './src/ops.js';
 
-const why = !isRoot ? 'network namespaces need root' : !which('ip') ? 'ip (iproute2) is not installed' : undefined;
+/** Why a second host cannot be made here, or undefined if it can (tried once, then removed). */
+function unavailable(): string | undefined {
+  if (!isRoot) return 'network namespaces need root';
+  if (!which('ip')) return 'ip (iproute2) is not installed';
+  const probe = `shprobe${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'this machine does not let us create a network namespace (ip netns add failed)';
+  }
+}
+const why = unavailable();
 if (why) console.warn(`deploy-lan: skipped: ${why}`);
 
 const ns = `sh${randomBytes(3).toString('hex')}`;
