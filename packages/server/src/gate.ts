@@ -203,7 +203,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
       !stopping &&
       route === 'ws' &&
       isWebSocketHandshake(req, password !== undefined) &&
-      (origin === undefined || origins.has(origin) || isSameHostOrigin(origin, req)) && // THREATS A.11
+      (origin === undefined || origins.has(origin) || isSameHostOrigin(origin, req, opts.tls !== undefined)) && // THREATS A.11
       relay.canAdmit(ip) && // THREATS A.7: the per-IP and total caps
       (password === undefined || password.check(ip, req.headers['sec-websocket-protocol'])); // last: only a handshake that got this far counts as a try
     if (!ok) {

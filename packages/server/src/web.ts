@@ -136,12 +136,11 @@ export function sendWebAsset(res: ServerResponse, file: WebFile): void {
 
 /**
  * A page of this relay reached under another name than the one it binds (`localhost`, or the
- * local end of an SSH tunnel on another port): its `Origin` is `http://` + the Host it asked
- * for. A foreign page's Origin never equals the Host it connects to; the secret base path is
- * still required (THREATS A.11). Plain http only: this server does not terminate TLS, and a
- * TLS proxy in front is configured with `allowedOrigins`.
+ * local end of an SSH tunnel on another port): its `Origin` is this server's scheme + the Host it
+ * asked for. A foreign page's Origin never equals the Host it connects to; the secret base path
+ * is still required (THREATS A.11). A TLS proxy in front is configured with `allowedOrigins`.
  */
-export function isSameHostOrigin(origin: string, req: IncomingMessage): boolean {
+export function isSameHostOrigin(origin: string, req: IncomingMessage, tls = false): boolean {
   const host = safeHost(req);
-  return host !== undefined && origin === `http://${host}`;
+  return host !== undefined && origin === `${tls ? 'https' : 'http'}://${host}`;
 }
