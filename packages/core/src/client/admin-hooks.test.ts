@@ -45,3 +45,27 @@ describe('admin hooks (real e2ee, in-memory relay)', () => {
     expect(admin.of('member-joined').map((e) => e.name)).toEqual(['bob']);
   });
 });
+
+describe('kind dm (for room policies)', () => {
+  it('aTextLabelledDmIsDroppedSoAPolicyCannotBeDodged', async () => {
+    const [alice, bob] = await s.room(['alice', 'bob']);
+    // A client that labels a text message `dm` (to pass a relay that refuses `app`): simulated by
+    // relabelling alice's frames on the way.
+    let relabel = true;
+    s.relay.filter = (_conn, h) => {
+      if (relabel && h.t === 'msg' && h.kind === 'app') {
+        (h as { kind: string }).kind = 'dm';
+        relabel = false;
+      }
+      return true;
+    };
+    await alice!.client.command('sneaky');
+    await until(() => !relabel, 'the relabelled frame');
+    await alice!.client.command('honest');
+    await until(() => bob!.texts().includes('honest'), 'the honest message');
+    expect(bob!.texts()).not.toContain('sneaky');
+    // Direct-message invitations still travel as `dm` and work.
+    await alice!.client.command('/msg bob psst');
+    await until(() => bob!.texts().includes('psst'), 'the direct message');
+  });
+});
