@@ -51,19 +51,21 @@ describe('kind dm (for room policies)', () => {
     const [alice, bob] = await s.room(['alice', 'bob']);
     // A client that labels a text message `dm` (to pass a relay that refuses `app`): simulated by
     // relabelling alice's frames on the way.
-    let relabel = true;
-    s.relay.filter = (_conn, h) => {
-      if (relabel && h.t === 'msg' && h.kind === 'app') {
-        (h as { kind: string }).kind = 'dm';
-        relabel = false;
-      }
-      return true;
-    };
-    await alice!.client.command('sneaky');
-    await until(() => !relabel, 'the relabelled frame');
+    for (const label of ['dm', 'proposal', 'commit']) {
+      let relabel = true;
+      s.relay.filter = (_conn, h) => {
+        if (relabel && h.t === 'msg' && h.kind === 'app') {
+          (h as { kind: string }).kind = label;
+          relabel = false;
+        }
+        return true;
+      };
+      await alice!.client.command(`sneaky as ${label}`);
+      await until(() => !relabel, 'the relabelled frame');
+    }
     await alice!.client.command('honest');
     await until(() => bob!.texts().includes('honest'), 'the honest message');
-    expect(bob!.texts()).not.toContain('sneaky');
+    expect(bob!.texts().filter((t) => t.startsWith('sneaky'))).toEqual([]);
     // Direct-message invitations still travel as `dm` and work.
     await alice!.client.command('/msg bob psst');
     await until(() => bob!.texts().includes('psst'), 'the direct message');

@@ -184,9 +184,10 @@ export class Room {
   /** `id` is the message id from the authenticated data (the frame's id is the relay's word). */
   async #onMessage(id: string, sender: Member, plaintext: Uint8Array, expiresAt: number | undefined, kind: string): Promise<void> {
     const payload = decodeAppPayload(plaintext);
-    // `kind: dm` lets a room policy pass direct-message invitations where it refuses messages
-    // (`serve --disable-all`): a message under that label is someone dodging the policy.
-    if (!payload || (kind === 'dm' && payload.t !== 'dm')) {
+    // A room policy (`serve --disable-all`) refuses `app` and passes `dm` (direct-message
+    // invitations), commits and proposals: a message under any label but `app` (an invitation:
+    // `dm`) is someone dodging the policy.
+    if (!payload || (kind !== 'app' && kind !== 'dm') || (kind === 'dm' && payload.t !== 'dm')) {
       this.rejected++;
       return;
     }
