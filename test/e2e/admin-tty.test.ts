@@ -10,6 +10,7 @@ import { BIN, startJoin, type Member } from './src/harness.js';
 import { sleep, TempDir, which } from './src/ops.js';
 
 const HAVE_TMUX = which('tmux') !== undefined;
+if (!HAVE_TMUX) console.warn('admin-tty: skipped: tmux is not installed (apt-get install tmux)');
 const session = `safehouse-admin-tty-${process.pid}`;
 const tmp = new TempDir();
 const members: Member[] = [];

@@ -13,6 +13,7 @@ import { startNginx, type Nginx } from './src/nginx.js';
 import { freePort, inviteOf, sleep, TempDir, which } from './src/ops.js';
 
 const HAVE_NGINX = which('nginx') !== undefined;
+if (!HAVE_NGINX) console.warn('deploy-nginx: skipped: nginx is not installed (apt-get install nginx)');
 const hidden = `/blog/assets/${randomBytes(12).toString('base64url')}`;
 const PASSWORD = 'behind the proxy';
 const tmp = new TempDir();
