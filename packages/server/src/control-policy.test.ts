@@ -15,9 +15,7 @@ afterEach(async () => {
 });
 
 /** The admin's side: an in-process connection, frames decoded into a list. */
-async function privileged(
-  s: TestServer,
-): Promise<{
+async function privileged(s: TestServer): Promise<{
   conn: PrivilegedConnection;
   frames: RelayHeader[];
   send: (h: ClientHeader, body?: Uint8Array) => void;
@@ -133,5 +131,20 @@ describe('control channel', () => {
     // Others are untouched, and so is the admin.
     await bystander.sub(room);
     expect(admin.closed()).toBe(false);
+  });
+});
+
+describe('control channel after close', () => {
+  it('a privileged connection opened while the server closes is refused at once', async () => {
+    const s = await startTestServer();
+    await s.close();
+    const closed = await new Promise<number>((resolve) => {
+      s.control.openPrivileged({
+        onOpen: () => resolve(-1),
+        onFrame: () => undefined,
+        onClose: (code) => resolve(code),
+      });
+    });
+    expect(closed).toBe(1001);
   });
 });

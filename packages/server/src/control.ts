@@ -107,6 +107,11 @@ export function createControl(relay: Relay): ServerControl {
 
   return {
     openPrivileged(handlers: PrivilegedHandlers): PrivilegedConnection {
+      if (!relay.canAdmit('in-process')) {
+        // Shutting down (or full): refused like any connection, so a reconnecting admin stops here.
+        setImmediate(() => handlers.onClose(1001, 'E_SERVER_CLOSING'));
+        return { send: () => undefined, close: () => undefined };
+      }
       let open = true;
       const socket = new LocalSocket(
         (bytes) => handlers.onFrame(bytes),
