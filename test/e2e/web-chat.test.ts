@@ -125,6 +125,14 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     await dm.click();
     await conversation(alice.page).getByText('just between us').waitFor();
     expect(carol!.events.some((e) => e.type === 'message' && e.text === 'just between us')).toBe(false);
+    // From the member list again, "Message" now opens the direct room (and a plain line goes there).
+    await alice.page.getByRole('button', { name: /^#lobby/ }).click();
+    await alice.page.getByRole('button', { name: 'Direct message to bob' }).click();
+    await alice.page.getByRole('heading', { name: '@bob' }).waitFor();
+    await say(alice.page, 'replying in private');
+    await bob.page.getByRole('button', { name: /^@alice/ }).click();
+    await conversation(bob.page).getByText('replying in private').waitFor();
+    await bob.page.getByRole('button', { name: /^#lobby/ }).click();
     await alice.page.getByRole('button', { name: /^#lobby/ }).click();
   });
 

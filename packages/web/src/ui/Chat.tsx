@@ -93,7 +93,10 @@ export function Chat({ state, session, dispatch }: Props) {
           }}
           onMessage={(name) => {
             setPanel('none');
-            setPrefill({ text: `/msg ${name} `, n: (prefill?.n ?? 0) + 1 });
+            // An existing direct room with them is opened; otherwise the line starts one.
+            const dm = [...state.rooms.values()].find((r) => r.direct && r.joined && r.name === name);
+            if (dm) run(`/switch ${dm.id}`);
+            else setPrefill({ text: `/msg ${name} `, n: (prefill?.n ?? 0) + 1 });
           }}
         />
       </aside>
