@@ -52,6 +52,7 @@ export default tseslint.config(
         { selector: "CallExpression[callee.property.name='setItem']", message: 'The web client stores nothing (THREATS: a seized device).' },
       ],
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'ws', 'fs', 'net', 'crypto', 'path'], message: 'The web client runs in browsers.' }] }],
+      'no-console': 'error', // never log message text, keys or names: the page logs nothing
       'no-restricted-globals': ['error', { name: 'localStorage', message: 'The web client stores nothing.' }, { name: 'sessionStorage', message: 'The web client stores nothing.' }, { name: 'indexedDB', message: 'The web client stores nothing.' }, { name: 'eval', message: 'No eval (CSP forbids it).' }],
     },
   },
