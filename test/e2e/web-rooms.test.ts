@@ -230,3 +230,17 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: a server with a password', () => {
     await page.context().close();
   });
 });
+
+describe.skipIf(!HAVE_CHROMIUM)('web client: removed by the operator', () => {
+  const env = serveAndChromium();
+
+  it('a member kicked from the console is told, plainly, and the chat ends', async () => {
+    const invite = String(env.server.events.find((e) => e.type === 'ready')!.invite);
+    const { page } = await openPage(env.browser);
+    await joinAs(page, invite, 'kim');
+    env.server.send('/kick kim');
+    await page.getByRole('alert').filter({ hasText: /no room/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Start again' }).waitFor();
+    await page.getByText('Left lobby: you were removed').waitFor();
+  });
+});

@@ -12,7 +12,7 @@ import { initialState, reduce, unreadTotal, type ChatState, type UiAction } from
 import { Chat } from './Chat.js';
 import { JoinScreen, type JoinChoice } from './JoinScreen.js';
 import { Unsupported } from './Unsupported.js';
-import { shown } from './text.js';
+import { shown, shownMessage } from './text.js';
 
 /** Events after which the current room's member list is asked for again. */
 const REFRESH_MEMBERS = new Set<ClientEvent['type']>(['joined', 'member-joined', 'member-left', 'switched', 'safety-number']);
@@ -60,6 +60,9 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
         <p class="error" role="alert">
           {shown(state.fatal.message)} ({state.fatal.code}).
         </p>
+        {state.notices.slice(-3).map((n) => (
+          <p key={n.key}>{shownMessage(n.text)}</p>
+        ))}
         <button type="button" class="primary" onClick={() => window.location.reload()}>
           Start again
         </button>
