@@ -237,3 +237,30 @@ describe('terminal UI, edge cases', () => {
     expect(frame()).toContain('no member admitted you in time: lobby');
   });
 });
+
+describe('resizing', () => {
+  it('lays itself out again for the new size (the store is read before ink redraws)', async () => {
+    const { EventEmitter } = await import('node:events');
+    const { terminalSizeStore } = await import('./app.js');
+    const fake = Object.assign(new EventEmitter(), { columns: 100, rows: 30 });
+    const sizes = terminalSizeStore(fake as unknown as NodeJS.WriteStream);
+    expect(sizes.get()).toBe(sizes.get()); // a stable snapshot
+    const client = new FakeClient('alice');
+    const session = new Session(client, undefined, { refreshMs: 1 });
+    const r = render(createElement(App, { session, sizes }));
+    unmount = r.unmount;
+    client.emit({ type: 'joined', room: 'r1', roomName: 'lobby', name: 'alice', fingerprint: FP, direct: false });
+    await tick();
+    expect(r.lastFrame()).toContain('Members');
+    expect(r.lastFrame()!.split('\n')).toHaveLength(29);
+    fake.columns = 40;
+    fake.rows = 20;
+    fake.emit('resize');
+    await tick(120);
+    expect(sizes.get()).toMatchObject({ columns: 40, rows: 20, resizes: 1 });
+    expect(r.lastFrame()).not.toContain('Members');
+    expect(r.lastFrame()!.split('\n')).toHaveLength(19);
+    sizes.close();
+    expect(fake.listenerCount('resize')).toBe(0);
+  });
+});

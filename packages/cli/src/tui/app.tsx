@@ -14,23 +14,45 @@ import { OverlayView } from './overlay.js';
 import type { Session } from './session.js';
 import { StatusBar } from './status.js';
 
-export type Size = { columns: number; rows: number };
+export type Size = { columns: number; rows: number; /** Counts resizes. */ resizes?: number };
 
 /** Narrower than this, the side pane is hidden and the messages take the whole width. */
 export const SIDE_PANE_MIN_COLUMNS = 64;
 
-/** The terminal's size, following resizes; `fixed` (tests) overrides it. */
-export function useTerminalSize(fixed?: Size): Size {
+export type SizeStore = { get: () => Size; subscribe: (listener: () => void) => () => void; close: () => void };
+
+/**
+ * The terminal's size as a store. Made before ink renders, its resize listener runs before ink's:
+ * the app lays itself out for the new size first, and ink's redraw after a resize is right
+ * (otherwise ink redraws the old layout at the new width, and the terminal scrolls it).
+ */
+export function terminalSizeStore(stdout: NodeJS.WriteStream): SizeStore {
+  const read = (): Size => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  let size = read();
+  let resizes = 0;
+  const listeners = new Set<() => void>();
+  const onResize = (): void => {
+    size = { ...read(), resizes: ++resizes };
+    for (const l of [...listeners]) l();
+  };
+  stdout.on('resize', onResize);
+  return {
+    get: () => size,
+    subscribe: (l) => (listeners.add(l), () => void listeners.delete(l)),
+    close: () => void stdout.off('resize', onResize),
+  };
+}
+
+const DEFAULT_SIZE: Size = { columns: 80, rows: 24 };
+/** Without a store (tests pass `fixed`): a constant snapshot, as useSyncExternalStore requires. */
+const NO_STORE: SizeStore = { get: () => DEFAULT_SIZE, subscribe: () => () => undefined, close: () => undefined };
+
+/** The terminal's size, following resizes (`sizes`); `fixed` (tests) overrides it. */
+export function useTerminalSize(fixed?: Size, sizes?: SizeStore): Size {
   const { stdout } = useStdout();
-  const read = (): Size => fixed ?? { columns: stdout.columns || 80, rows: stdout.rows || 24 };
-  const [size, setSize] = useState(read);
-  useEffect(() => {
-    if (fixed) return;
-    const onResize = (): void => setSize({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
-    stdout.on('resize', onResize);
-    return () => void stdout.off('resize', onResize);
-  }, [stdout, fixed]);
-  return fixed ?? size;
+  const store = sizes ?? NO_STORE;
+  const size = useSyncExternalStore(store.subscribe, store.get);
+  return fixed ?? (sizes ? size : { columns: stdout.columns || 80, rows: stdout.rows || 24 });
 }
 
 /** Re-renders every second while a countdown is on screen; returns the time of this render. */
@@ -55,14 +77,23 @@ export function layout({ columns, rows }: Size, banner: number): { side: number;
   return { side, pane: columns - side, height: Math.max(1, screenRows(rows) - banner - 2) };
 }
 
-export function App({ session, size: fixed }: { session: Session; size?: Size }) {
+export function App({ session, size: fixed, sizes }: { session: Session; size?: Size; sizes?: SizeStore }) {
   const model = session.model;
   const version = useSyncExternalStore(model.subscribe, model.getVersion);
-  const size = useTerminalSize(fixed);
+  const size = useTerminalSize(fixed, sizes);
   const { write } = useStdout();
   const [scroll, setScroll] = useState(0);
   const cache = useMemo(() => new LineCache(), []);
   const now = useTicker(model.connection.state === 'reconnecting');
+  // Ink redraws after a shrink through a path that leaves its cursor bookkeeping a row off (the
+  // terminal's cursor lands on the status bar): one more frame that differs only in its bytes
+  // puts everything back.
+  const [nudge, setNudge] = useState(0);
+  useEffect(() => {
+    if (!size.resizes) return;
+    const t = setTimeout(() => setNudge((n) => n + 1), 60);
+    return () => clearTimeout(t);
+  }, [size.resizes]);
 
   const banner = bannerHeight(model.warnings, model.bannerHidden, size.columns);
   const { side, pane, height } = layout(size, banner);
@@ -124,12 +155,13 @@ export function App({ session, size: fixed }: { session: Session; size?: Size })
         </>
       )}
       <Box flexDirection="column" display={overlay ? 'none' : 'flex'} flexShrink={0}>
-        <StatusBar model={model} width={size.columns} now={now} />
+        <StatusBar model={model} width={size.columns} now={now} nudge={nudge} />
         <InputLine
           width={size.columns}
           onSubmit={submit}
           names={names}
           active={!overlay}
+          row={screenRows(size.rows) - 1}
           leaving={model.quitting}
           placeholder="type a message; /help lists commands"
         />

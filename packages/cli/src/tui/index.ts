@@ -12,7 +12,7 @@ import { createElement } from 'react';
 import { EXIT } from '../exit.js';
 import { createIdentityFile, identityExists, openIdentity, readPassphraseFile } from '../identity-file.js';
 import { wsTransport } from '../transport/ws.js';
-import { App } from './app.js';
+import { App, terminalSizeStore } from './app.js';
 import { Setup, type IdentityPlan } from './identity-prompt.js';
 import { Session } from './session.js';
 import { clientTimeOptions } from '../roughtime/servers.js';
@@ -96,12 +96,18 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
   /** Starts the client once the chat's first frame is out (making keys and fingerprints takes a while). */
   const startSoon = (s: Session): void => void setTimeout(() => s.start(), FIRST_FRAME_MS);
 
+  // Both registered before ink's own resize handler. A terminal that shrinks drops or scrolls
+  // rows of the old frame, so ink's bookkeeping of where that frame is goes wrong: draw the new
+  // one on a clean screen from the top. And the app has the new size when ink redraws.
+  const clearScreen = (): void => void stdout.write('\x1b[2J\x1b[H');
+  stdout.on('resize', clearScreen);
+  const sizes = terminalSizeStore(stdout);
   const inkOptions = { exitOnCtrlC: false, patchConsole: true, incrementalRendering: false } as const;
   let instance: ReturnType<typeof render>;
   if (opts.name !== undefined && !plan) {
     // Nothing to ask: the chat is the first thing on screen.
     const s = (session = newSession(opts.name, undefined));
-    instance = render(createElement(App, { session: s }), inkOptions);
+    instance = render(createElement(App, { session: s, sizes }), inkOptions);
     startSoon(s);
     cancelled();
   } else {
@@ -114,7 +120,7 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
           // Setup may be done during ink's first render, before `instance` is assigned.
           queueMicrotask(() => {
             const s = (session = newSession(name, identity));
-            instance.rerender(createElement(App, { session: s }));
+            instance.rerender(createElement(App, { session: s, sizes }));
             startSoon(s);
             cancelled();
           });
@@ -157,6 +163,8 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
     return result?.fatal ? EXIT.failure : EXIT.ok;
   } finally {
     for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.off(sig, onSignal);
+    sizes.close();
+    stdout.off('resize', clearScreen);
     instance.unmount();
     restore();
   }

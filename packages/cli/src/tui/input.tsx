@@ -4,7 +4,7 @@
  * usual shell keys (Ctrl-A/E/U/K/W, Home/End). Keys the app handles (PageUp/PageDown, Esc,
  * Ctrl-C/D/N/P) are left to it.
  */
-import { Text, useInput } from 'ink';
+import { Text, useCursor, useInput } from 'ink';
 import { useReducer, useRef } from 'react';
 import { graphemes, width } from './wrap.js';
 
@@ -21,6 +21,8 @@ type Props = {
   leaving?: boolean;
   placeholder?: string;
   prompt?: string;
+  /** The screen row this line is on: the terminal's own cursor is put there (IME, screen readers). */
+  row?: number;
 };
 
 type Edit = { chars: string[]; cursor: number };
@@ -73,7 +75,9 @@ export function InputLine({
   leaving = false,
   placeholder = '',
   prompt = '› ',
+  row,
 }: Props) {
+  const { setCursorPosition } = useCursor();
   // The line lives in a ref: two reads can arrive before React re-renders (and re-subscribes
   // this handler), and the second must see what the first typed.
   const editRef = useRef<Edit>({ chars: [], cursor: 0 });
@@ -170,6 +174,7 @@ export function InputLine({
     end++;
   }
   const before = chars.slice(start, cursor).join('');
+  setCursorPosition(active && !leaving && row !== undefined ? { x: width(prompt) + width(before), y: row } : undefined);
   const at = cursor < end ? (chars[cursor] ?? ' ') : ' ';
   const after = chars.slice(cursor + 1, end).join('');
   if (leaving) return <Text dimColor>{prompt}leaving: delivering what is pending…</Text>;

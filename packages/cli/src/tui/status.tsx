@@ -81,13 +81,25 @@ export function fitParts(parts: Part[], cols: number): Part[] {
   return kept;
 }
 
-export function StatusBar({ model, width: cols, now }: { model: ChatModel; width: number; now: number }) {
+/** `nudge`: changing it changes the frame's bytes but not its look (see App: after a resize). */
+export function StatusBar({
+  model,
+  width: cols,
+  now,
+  nudge = 0,
+}: {
+  model: ChatModel;
+  width: number;
+  now: number;
+  nudge?: number;
+}) {
   const parts = fitParts(statusParts(model, now), cols);
   let left = cols - 1;
   return (
     <Box width={cols} height={1} overflow="hidden">
       <Text wrap="truncate-end" backgroundColor="blackBright" color="whiteBright">
-        {' '}
+        {/* The same blank either way; a different byte string, so ink rewrites the whole frame. */}
+        <Text bold={nudge % 2 === 1}> </Text>
         {parts.map((p, i) => {
           const sep = i > 0 ? SEP : '';
           const text = truncate(p.text, Math.max(0, left - sep.length));
