@@ -121,6 +121,8 @@ export function App({ session, size: fixed, sizes }: { session: Session; size?: 
       return;
     }
     if (key.escape) return void model.hideBanner();
+    // Ctrl-L: draw everything again on a clean screen (after another program wrote over it).
+    if (key.ctrl && input === 'l') return void write('\x1b[2J\x1b[H');
     if (key.pageUp) return setScroll((s) => Math.min(maxScroll(lines.length, height), s + Math.max(1, height - 2)));
     if (key.pageDown) return setScroll((s) => Math.max(0, s - Math.max(1, height - 2)));
     if (key.ctrl && input === 'n') return session.cycleRoom(1);

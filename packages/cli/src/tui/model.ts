@@ -59,6 +59,7 @@ export const KEY_HELP: [string, string][] = [
   ['Ctrl-N/Ctrl-P', 'next/previous room'],
   ['Tab', "complete a member's name"],
   ['Esc', 'close a QR code; hide the key-change warning'],
+  ['Ctrl-L', 'draw the screen again'],
   ['Ctrl-C, Ctrl-D', 'deliver what is pending, leave and exit (as /quit)'],
   ['members', '✓ verified (/verify NAME), · not verified, ! key changed, • you'],
 ];
