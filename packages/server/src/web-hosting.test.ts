@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PathMatcher } from './gate.js';
 import { loadWebBundle, startServer, silentLogger, webCsp, type RunningServer } from './index.js';
 import { rawExchange, withoutDate } from './testing/harness.js';
 
@@ -132,6 +133,15 @@ describe('web client hosting under the base path', () => {
       const res = withoutDate(await rawExchange(server.port, upgrade(`${base}/ws`, host, origin)));
       expect(res, `${host} ${origin}`).toBe(notFound);
     }
+  });
+
+  it('matches each asset path exactly, by index, and nothing near it', () => {
+    const m = new PathMatcher('/b', ['assets/a.js', 'assets/b.css']);
+    expect(m.lookup('/b/assets/a.js')).toEqual({ route: 'asset', asset: 0 });
+    expect(m.lookup('/b/assets/b.css')).toEqual({ route: 'asset', asset: 1 });
+    expect(m.lookup('/b/')).toEqual({ route: 'page', asset: -1 });
+    for (const t of ['/b/assets/a.js/', '/b/assets/A.js', '/assets/a.js', '/b/assets/', '/b/assets/a.js?x', '/b/assets/c.js'])
+      expect(m.lookup(t).route, t).toBe('none');
   });
 
   it('refuses a bundle that is not plain files', () => {
