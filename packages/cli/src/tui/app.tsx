@@ -110,7 +110,11 @@ export function App({ session, size: fixed, sizes }: { session: Session; size?: 
   }, [lines.length, room]);
 
   useInput((input, key) => {
-    if (key.ctrl && (input === 'c' || input === 'd')) return void session.quit();
+    if (key.ctrl && (input === 'c' || input === 'd')) {
+      // A second one while leaving takes too long: leave now.
+      if (model.quitting) return session.abort();
+      return void session.quit();
+    }
     if (model.overlay) {
       if (key.escape || key.return || input === 'q') model.closeOverlay();
       // OSC 52 with our own link (base64: nothing in it can be read as a control sequence).

@@ -148,7 +148,7 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
     const s = session;
     if (s && failure === undefined) await Promise.race([s.done, crash]);
     // A crashed UI still leaves cleanly: deliver, leave, close.
-    const result = s ? await s.quit() : undefined;
+    const result = s ? await Promise.race([s.done, s.quit()]) : undefined;
     closing = true;
     instance.unmount();
     await instance.waitUntilExit().catch(() => undefined);

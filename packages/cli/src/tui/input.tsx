@@ -177,7 +177,12 @@ export function InputLine({
   setCursorPosition(active && !leaving && row !== undefined ? { x: width(prompt) + width(before), y: row } : undefined);
   const at = cursor < end ? (chars[cursor] ?? ' ') : ' ';
   const after = chars.slice(cursor + 1, end).join('');
-  if (leaving) return <Text dimColor>{prompt}leaving: delivering what is pending…</Text>;
+  if (leaving)
+    return (
+      <Text dimColor wrap="truncate-end">
+        {prompt}leaving: delivering what is pending… (Ctrl-C again: leave at once)
+      </Text>
+    );
   return (
     <Text wrap="truncate-end">
       <Text color="cyan" bold>

@@ -65,3 +65,15 @@ describe('Session', () => {
     expect(client.lines).not.toContain('ignored after quit');
   });
 });
+
+describe('Session, leaving', () => {
+  it('a quit that hangs can be cut short (a second Ctrl-C)', async () => {
+    const client = new FakeClient();
+    client.quit = () => new Promise(() => undefined); // a relay that never answers
+    const s = new Session(client);
+    void s.quit();
+    expect(s.model.quitting).toBe(true);
+    s.abort();
+    expect(await s.done).toEqual({ delivered: false });
+  });
+});

@@ -111,6 +111,15 @@ export class Session {
     return this.#quit;
   }
 
+  /**
+   * Gives up on a quit that takes too long (a relay that is gone): the session is done at once,
+   * with what was not delivered reported as such. Only while quitting.
+   */
+  abort(): void {
+    if (!this.#quit) return;
+    this.#ended(this.#fatal ? { delivered: false, fatal: this.#fatal } : { delivered: false });
+  }
+
   #enqueue(fn: () => Promise<unknown>, origin: Origin): void {
     this.#chain = this.#chain.then(async () => {
       this.#origin = origin;
