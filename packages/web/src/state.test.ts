@@ -56,6 +56,19 @@ describe('state: rooms, messages and unread markers', () => {
     expect(unreadTotal(s)).toBe(0);
   });
 
+  it('messages that arrive while the tab is hidden count as unread, marked when it is shown', () => {
+    let s = run([
+      [joined(A, 'lobby'), A],
+      [{ type: 'ui-visibility', hidden: true }, A],
+      [msg(A, 'while away'), A],
+    ]);
+    expect(unreadTotal(s)).toBe(1);
+    s = reduce(s, { type: 'ui-visibility', hidden: false }, A, 3);
+    const a = s.rooms.get(A)!;
+    expect(unreadTotal(s)).toBe(0);
+    expect(a.lines[a.markerAt!]!.text).toBe('while away');
+  });
+
   it('join and leave notices; member lists per room', () => {
     const s = run([
       [joined(A, 'lobby'), A],

@@ -54,13 +54,17 @@ type KnownEvent = Exclude<ClientEvent | UiAction, { type: TimedEvent['type'] }>;
 export type UiAction =
   | { type: 'ui-dialog'; dialog: Dialog | undefined }
   | { type: 'ui-trusted'; room: string; name: string }
-  | { type: 'ui-invite'; room: string; link: string };
+  | { type: 'ui-invite'; room: string; link: string }
+  /** The tab was hidden or shown again: messages that arrive while hidden count as unread. */
+  | { type: 'ui-visibility'; hidden: boolean };
 
 export type ChatState = {
   me: { name: string; fingerprint: string | undefined };
   connection: ConnectionState;
   /** Whether the relay ever answered: if not, a password may be missing or wrong. */
   everConnected: boolean;
+  /** The tab is in the background. */
+  hidden: boolean;
   rooms: ReadonlyMap<string, RoomView>;
   current: string | undefined;
   dialog: Dialog | undefined;
@@ -75,6 +79,7 @@ export function initialState(name: string): ChatState {
     me: { name, fingerprint: undefined },
     connection: { state: 'connecting', attempt: 1 },
     everConnected: false,
+    hidden: false,
     rooms: new Map(),
     current: undefined,
     dialog: undefined,
@@ -152,7 +157,7 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
         d.push(r, { kind: 'notice', text: `${ev.gap} earlier message${ev.gap === 1 ? '' : 's'} from ${ev.from} did not arrive (dropped or delayed)`, ts: now, tone: 'warn' });
       const expiresAt = (ev as { expiresAt?: number }).expiresAt;
       d.push(r, { kind: 'message', id: ev.id, from: ev.from, fingerprint: ev.fingerprint, text: ev.text, ts: ev.ts, self: ev.self === true, action: ev.action === true, expiresAt });
-      if (ev.room !== current && ev.self !== true) r.unread += 1;
+      if ((ev.room !== current || d.s.hidden) && ev.self !== true) r.unread += 1;
       break;
     }
     case 'member-joined':
@@ -224,6 +229,11 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
     case 'ui-dialog':
       d.s = { ...d.s, dialog: ev.dialog };
       break;
+    case 'ui-visibility':
+      d.s = { ...d.s, hidden: ev.hidden };
+      // Back in the tab: the current room's unread lines get their marker, as on opening a room.
+      if (!ev.hidden && current !== undefined && d.rooms.has(current)) openRoom(d.room(current));
+      break;
     default: {
       const never: never = ev;
       throw new Error(`unhandled event ${JSON.stringify(never)}`);
@@ -252,14 +262,15 @@ function timed(d: Draft, ev: TimedEvent, now: number): void {
   }
 }
 
+function openRoom(r: RoomView): void {
+  r.markerAt = r.unread > 0 ? r.lines.length - r.unread : undefined;
+  r.unread = 0;
+}
+
 /** Follows the client's current room; opening a room clears its unread count and sets its marker. */
 function follow(d: Draft, current: string | undefined): ChatState {
   const cur = current !== undefined && d.rooms.has(current) ? current : undefined;
-  if (cur !== d.s.current && cur !== undefined) {
-    const r = d.room(cur);
-    r.markerAt = r.unread > 0 ? r.lines.length - r.unread : undefined;
-    r.unread = 0;
-  }
+  if (cur !== d.s.current && cur !== undefined && !d.s.hidden) openRoom(d.room(cur));
   d.s = { ...d.s, current: cur };
   return d.done();
 }

@@ -37,6 +37,13 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
     return () => window.removeEventListener('beforeunload', ask);
   }, [session, over]);
 
+  // A background tab counts what arrives as unread (the title shows it).
+  useEffect(() => {
+    const onVisibility = () => setState((old) => (old ? reduce(old, { type: 'ui-visibility', hidden: document.hidden }, old.current, Date.now()) : old));
+    document.addEventListener('visibilitychange', onVisibility);
+    return () => document.removeEventListener('visibilitychange', onVisibility);
+  }, []);
+
   const unread = state ? unreadTotal(state) : 0;
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) Safehouse` : 'Safehouse';
