@@ -5,7 +5,7 @@
  *   GET <base>     → 308 to <base>/         (only someone who knows the path can ask)
  *   GET <base>/    → the web client's index.html (web.ts), or a small page saying how to use the link
  *   GET <base>/assets/<file> → the web client's files, a list fixed at start-up (web.ts)
- *   GET <base>/ws  + a valid WebSocket handshake, with no Origin or our own → the relay
+ *   GET <base>/ws  + a valid WebSocket handshake, with no Origin, our own, or our scheme + its Host → the relay
  *
  * The `ws` library runs with `noServer: true`: the gate validates the handshake itself before
  * handing the socket over, so ws never writes one of its own 400/401/405 answers (an existence
