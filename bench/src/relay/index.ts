@@ -26,7 +26,7 @@ export const WINDOW = 16;
 export async function relayBench(quick: boolean): Promise<RelayBench> {
   const timing: Timing = quick
     ? { warmupMs: 300, measureMs: 700, pairs: 3 }
-    : { warmupMs: 500, measureMs: 2_000, pairs: 3 };
+    : { warmupMs: 500, measureMs: 2_000, pairs: 5 };
   const shapes = [
     { rooms: 1, members: 10 },
     { rooms: 1, members: 100 },

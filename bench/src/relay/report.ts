@@ -30,7 +30,10 @@ export function targets(b: RelayBench): Target[] {
       out.push({
         name: `${rooms}×${members} 256 B ≥ ${want}× baseline`,
         holds: s.ratio >= want,
-        detail: `${s.ratio.toFixed(2)}×${s.generatorBound ? ' (generator-bound)' : ''}`,
+        detail:
+          `${s.ratio.toFixed(2)}×${s.generatorBound ? ' (generator-bound)' : ''}` +
+          `${s.contended ? ` (${s.contended}/${s.runs.length} runs contended)` : ''}; ` +
+          `CPU per delivery ${(s.baseline.cpuUsPerDelivery / s.ours.cpuUsPerDelivery).toFixed(1)}× lower`,
       });
   }
   const lat = b.latency[0];
