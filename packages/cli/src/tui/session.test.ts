@@ -77,3 +77,31 @@ describe('Session, leaving', () => {
     expect(await s.done).toEqual({ delivered: false });
   });
 });
+
+describe('Session, before a member admits us', () => {
+  it('holds messages typed early and sends them once joined (commands go at once)', async () => {
+    const client = new FakeClient();
+    const s = new Session(client, undefined, { refreshMs: 1000 });
+    s.submit('typed early');
+    s.submit('/me waves early');
+    s.submit('/fingerprint');
+    await tick();
+    expect(client.lines).toEqual(['/fingerprint']);
+    client.emit({ type: 'joined', room: 'r1', roomName: 'lobby', name: 'alice', fingerprint: FP, direct: false });
+    await tick();
+    expect(client.lines).toEqual(['/fingerprint', 'typed early', '/me waves early']);
+    s.submit('later');
+    await tick();
+    expect(client.lines.at(-1)).toBe('later');
+  });
+
+  it('says so when the held messages will never be sent', async () => {
+    const client = new FakeClient();
+    const s = new Session(client);
+    s.submit('never');
+    client.emit({ type: 'fatal', code: 'E_JOIN_TIMEOUT', message: 'you are in no room any more' });
+    await tick();
+    expect(client.lines).toEqual([]);
+    expect(s.model.lobby.some((e) => e.kind === 'notice' && e.text.includes('1 held message was not sent'))).toBe(true);
+  });
+});

@@ -47,6 +47,8 @@ export class Session {
   #quit: Promise<QuitResult> | undefined;
   #fatal: (ClientEvent & { type: 'fatal' }) | undefined;
   readonly #off: () => void;
+  /** Messages typed before the first room was joined; undefined once it was (or never will be). */
+  #held: string[] | undefined = [];
   #ended!: (r: QuitResult) => void;
   /** Settles once the session has quit (by /quit, a key, or `quit()`). */
   readonly done = new Promise<QuitResult>((resolve) => (this.#ended = resolve));
@@ -73,8 +75,28 @@ export class Session {
       void this.quit();
       return;
     }
+    // Before a member has admitted us, messages wait (as with --json): typed early, not lost.
+    if (parsed.ok && (parsed.command.kind === 'say' || parsed.command.kind === 'me') && this.#held !== undefined) {
+      this.#held.push(line);
+      this.model.notice(`held until a member admits you (${this.#held.length} waiting)`, 'info');
+      this.model.changed();
+      return;
+    }
     const asked = parsed.ok ? ASKED[parsed.command.kind] : undefined;
     this.#enqueue(() => this.client.command(line), asked ? { asked } : {});
+  }
+
+  /** Sends what was held once the first room is joined; drops it (saying so) if none will be. */
+  #release(joined: boolean): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    this.#held = undefined;
+    if (joined) for (const line of held) this.#enqueue(() => this.client.command(line), {});
+    else if (held.length > 0)
+      this.model.notice(
+        `${held.length} held message${held.length === 1 ? ' was' : 's were'} not sent: you are in no room`,
+        'error',
+      );
   }
 
   /** Makes the next (`+1`) or previous (`-1`) room current. */
@@ -148,6 +170,7 @@ export class Session {
     }
     const quiet = origin.quiet === true && (ev.type === 'users' || ev.type === 'room-code');
     if (ev.type === 'fatal') this.#fatal = ev;
+    if (ev.type === 'joined' || ev.type === 'fatal') queueMicrotask(() => this.#release(ev.type === 'joined'));
     this.model.apply(ev, quiet ? { quiet } : origin.asked ? { asked: origin.asked } : {});
     // The client changes its current room as it joins, switches and leaves: follow it.
     queueMicrotask(() => {
