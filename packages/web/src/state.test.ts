@@ -89,9 +89,12 @@ describe('state: rooms, messages and unread markers', () => {
       [{ type: 'key-changed', room: A, roomName: 'lobby', name: 'carol', message: 'the key of carol changed' }, A],
     ]);
     expect(s.rooms.get(A)!.keyChanged).toEqual(['bob', 'carol']);
+    // Only looking at the number (/safety) answers nothing; marking verified does.
+    s = reduce(s, { type: 'safety-number', room: A, name: 'bob', safetyNumber: '123', verified: false }, A, 3);
+    expect(s.rooms.get(A)!.keyChanged).toEqual(['bob', 'carol']);
     s = reduce(s, { type: 'safety-number', room: A, name: 'bob', safetyNumber: '123', verified: true }, A, 3);
     expect(s.rooms.get(A)!.keyChanged).toEqual(['carol']);
-    expect(s.dialog).toEqual({ kind: 'safety', room: A, name: 'bob', safetyNumber: '123' });
+    expect(s.dialog).toEqual({ kind: 'safety', room: A, name: 'bob', safetyNumber: '123', verified: true });
     s = reduce(s, { type: 'ui-trusted', room: A, name: 'carol' }, A, 4);
     expect(s.rooms.get(A)!.keyChanged).toEqual([]);
   });

@@ -34,7 +34,7 @@ export type RoomView = {
 };
 
 export type Dialog =
-  | { kind: 'safety'; room: string; name: string; safetyNumber: string }
+  | { kind: 'safety'; room: string; name: string; safetyNumber: string; verified: boolean }
   | { kind: 'invite'; roomName: string; link: string }
   | { kind: 'code'; roomName: string; code: string; epoch: number }
   | { kind: 'verify-ask'; name: string }
@@ -196,9 +196,10 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
       d.s = { ...d.s, me: { name: ev.name, fingerprint: ev.fingerprint } };
       break;
     case 'safety-number': {
+      // Shown by /safety (to compare) or by /verify (then marked verified: the warning is answered).
       const r = d.room(ev.room);
-      r.keyChanged = r.keyChanged.filter((n) => n !== ev.name);
-      d.s = { ...d.s, dialog: { kind: 'safety', room: ev.room, name: ev.name, safetyNumber: ev.safetyNumber } };
+      if (ev.verified) r.keyChanged = r.keyChanged.filter((n) => n !== ev.name);
+      d.s = { ...d.s, dialog: { kind: 'safety', room: ev.room, name: ev.name, safetyNumber: ev.safetyNumber, verified: ev.verified } };
       break;
     }
     case 'ui-trusted': {

@@ -44,9 +44,13 @@ describe('client commands, direct messages and keys (real e2ee, in-memory relay)
 
   it('aChangedKeyIsAnnouncedAndAVerifiedOneBlocksSending', async () => {
     const [alice, bob] = await s.room(['alice', 'bob']);
+    // /safety only shows the number: bob is not verified by looking.
+    await alice!.client.command('/safety bob');
+    const shown = alice!.last('safety-number')!;
+    expect(shown).toMatchObject({ name: 'bob', verified: false });
     await alice!.client.command('/verify bob');
     const sn = alice!.last('safety-number')!;
-    expect(sn).toMatchObject({ name: 'bob', verified: true });
+    expect(sn).toMatchObject({ name: 'bob', verified: true, safetyNumber: shown.safetyNumber });
     await bob!.client.command('/verify alice');
     expect(bob!.last('safety-number')!.safetyNumber).toBe(sn.safetyNumber);
     // bob leaves; a new key under the name "bob" joins.

@@ -38,6 +38,7 @@ describe('parseCommand', () => {
     expect(cmd('/leave')).toEqual({ kind: 'leave' });
     expect(cmd('/fingerprint')).toEqual({ kind: 'fingerprint' });
     expect(cmd('/verify bob')).toEqual({ kind: 'verify', name: 'bob' });
+    expect(cmd('/safety bob')).toEqual({ kind: 'safety', name: 'bob' });
     expect(cmd('/trust bob')).toEqual({ kind: 'trust', name: 'bob' });
     expect(cmd('/code')).toEqual({ kind: 'code' });
     expect(cmd('/help')).toEqual({ kind: 'help' });
@@ -60,6 +61,7 @@ describe('parseCommand', () => {
       ['/switch', '/switch ROOM'],
       ['/leave now', '/leave'],
       ['/verify', '/verify NAME'],
+      ['/safety', '/safety NAME'],
       ['/trust a b', '/trust NAME'],
       ['/quit please', '/quit'],
       ['/help me', '/help'],
@@ -76,7 +78,7 @@ describe('parseCommand', () => {
     expect(err('/').code).toBe('E_UNKNOWN_COMMAND');
   });
   it('lists every command in the help', () => {
-    for (const c of ['/msg', '/me', '/users', '/room create', '/join', '/rooms', '/switch', '/leave', '/fingerprint', '/verify', '/trust', '/code', '/help', '/quit'])
+    for (const c of ['/msg', '/me', '/users', '/room create', '/join', '/rooms', '/switch', '/leave', '/fingerprint', '/safety', '/verify', '/trust', '/code', '/help', '/quit'])
       expect(COMMAND_HELP.some((h) => h.usage.startsWith(c))).toBe(true);
   });
 });

@@ -22,6 +22,7 @@ export type Command =
   | { kind: 'switch'; room: string }
   | { kind: 'leave' }
   | { kind: 'fingerprint' }
+  | { kind: 'safety'; name: string }
   | { kind: 'verify'; name: string }
   | { kind: 'trust'; name: string }
   | { kind: 'code' }
@@ -47,6 +48,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/switch ROOM', description: 'make ROOM (a name or an id) the current room' },
   { usage: '/leave', description: 'leave the current room' },
   { usage: '/fingerprint', description: 'show your own fingerprint' },
+  { usage: '/safety NAME', description: 'show the safety number you share with NAME, to compare before /verify' },
   { usage: '/verify NAME', description: "show the safety number you share with NAME, then mark NAME's key verified" },
   { usage: '/trust NAME', description: "accept NAME's changed key" },
   { usage: '/code', description: 'show the room code (all members see the same one)' },
@@ -116,10 +118,11 @@ export function parseCommand(line: string): ParseResult {
       if (ms === undefined) return usage('/ttl');
       return { ok: true, command: { kind: 'ttl', ms } };
     }
+    case '/safety':
     case '/verify':
     case '/trust': {
       if (arg === '' || /\s/.test(arg)) return usage(cmd);
-      return { ok: true, command: { kind: cmd === '/verify' ? 'verify' : 'trust', name: arg } };
+      return { ok: true, command: { kind: cmd === '/safety' ? 'safety' : cmd === '/verify' ? 'verify' : 'trust', name: arg } };
     }
     default:
       return {

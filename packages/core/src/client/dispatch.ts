@@ -134,6 +134,15 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
     case 'fingerprint':
       ctx.emit({ type: 'fingerprint', name: ctx.name, fingerprint: await ctx.fingerprint(ctx.identity.fingerprint) });
       return;
+    case 'safety': {
+      // Only shows the number (a UI asks "do they match?" before /verify); pins are untouched.
+      const found = findMember(cmd.name);
+      if (!found) return;
+      const { member, room } = found;
+      const number = await safetyNumber(ctx.identity.publicKey, member.publicKey);
+      ctx.emit({ type: 'safety-number', room: room.id, name: member.name, safetyNumber: number, verified: ctx.pins.isVerified(member.name) });
+      return;
+    }
     case 'verify': {
       const found = findMember(cmd.name);
       if (!found) return;

@@ -99,10 +99,10 @@ export function Dialogs({ dialog, onClose, run, canExport, exportIdentity }: Pro
       return (
         <Modal title={`Verify ${shown(dialog.name)}`} onClose={onClose}>
           <p>
-            You will see the safety number you share with {shown(dialog.name)}. Compare it with theirs in person or on a call you trust. Showing it marks{' '}
-            {shown(dialog.name)} as verified: if the numbers differ, someone is in between — tell the others and leave the room.
+            You will see the safety number you share with {shown(dialog.name)}. Compare it with the one {shown(dialog.name)} sees, in person or on a
+            call you trust (or scan their QR code).
           </p>
-          <button type="button" class="primary" onClick={() => run(`/verify ${dialog.name}`)}>
+          <button type="button" class="primary" onClick={() => run(`/safety ${dialog.name}`)}>
             Show safety number
           </button>
         </Modal>
@@ -112,7 +112,20 @@ export function Dialogs({ dialog, onClose, run, canExport, exportIdentity }: Pro
         <Modal title={`Safety number with ${shown(dialog.name)}`} onClose={onClose}>
           <p class="number">{dialog.safetyNumber}</p>
           <Qr text={dialog.safetyNumber} label={`QR code of the safety number with ${shown(dialog.name)}`} />
-          <p>Both of you see the same number. {shown(dialog.name)} is now marked verified; if their key changes, this room stops sending until you verify again.</p>
+          {dialog.verified ? (
+            <p role="status">
+              {shown(dialog.name)} is marked verified. If their key changes, this room holds your messages until you compare again.
+            </p>
+          ) : (
+            <>
+              <p>Both of you should see the same number. If it differs, someone is in between: do not trust this chat, tell the others, and leave.</p>
+              <div class="modal-choices">
+                <button type="button" class="primary" onClick={() => run(`/verify ${dialog.name}`)}>
+                  They match: mark verified
+                </button>
+              </div>
+            </>
+          )}
         </Modal>
       );
     case 'invite':
