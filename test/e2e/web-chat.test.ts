@@ -159,8 +159,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     expect(number).toMatch(/^[\d ]{40,}$/);
     await expect(alice.page.getByRole('img', { name: /QR code of the safety number/ }).count()).resolves.toBe(1);
     // carol sees the same number (the terminal's /safety); looking did not mark her verified.
-    carol!.send('/safety alice');
-    const theirs = await carol!.waitFor((e) => e.type === 'safety-number', 20_000, 'carol safety number');
+    carol.send('/safety alice');
+    const theirs = await carol.waitFor((e) => e.type === 'safety-number', 20_000, 'carol safety number');
     expect(theirs).toMatchObject({ safetyNumber: number, verified: false });
     await expect(alice.page.getByRole('alert').filter({ hasText: "carol's key changed" }).count()).resolves.toBe(1);
     await alice.page.getByRole('button', { name: 'They match: mark verified' }).click();
