@@ -238,6 +238,24 @@ describe('terminal UI, edge cases', () => {
   });
 });
 
+describe('new rooms', () => {
+  it('/room create shows the new room with its invite QR code, and the room list gains it', async () => {
+    const { client, type, frame } = await open();
+    client.onCommand = (line) => {
+      if (line !== '/room create ops') return;
+      client.emit({ type: 'joined', room: 'r2', roomName: 'ops', name: 'alice', fingerprint: FP, direct: false });
+      client.current = 'r2';
+      client.emit({ type: 'invite', room: 'r2', roomName: 'ops', link: 'http://127.0.0.1:8090/abc/#r=ops' });
+    };
+    await type('/room create ops\r');
+    expect(frame()).toContain('Invite to ops');
+    await type(KEY.esc);
+    expect(frame()).toContain('#ops');
+    expect(frame()).toContain('#lobby');
+    expect(frame()).toContain('you are in ops as alice');
+  });
+});
+
 describe('resizing', () => {
   it('lays itself out again for the new size (the store is read before ink redraws)', async () => {
     const { EventEmitter } = await import('node:events');
