@@ -93,6 +93,12 @@ describe('terminal UI', () => {
     expect(lines).toHaveLength(19);
     for (const l of lines) expect(width(l)).toBeLessThanOrEqual(40);
     expect(f).toContain('👋');
+    client.emit({ type: 'key-changed', room: 'r1', roomName: 'lobby', name: 'bob', message: 'bob has a new key' });
+    await tick();
+    const b = frame();
+    expect(b.replace(/\s+/g, ' ')).toContain('KEY CHANGED: bob (in lobby)');
+    expect(b.split('\n')).toHaveLength(19);
+    for (const l of b.split('\n')) expect(width(l)).toBeLessThanOrEqual(40);
   });
 
   it('sends what is typed to the client, with history on Up/Down', async () => {
