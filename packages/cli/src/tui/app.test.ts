@@ -4,7 +4,7 @@
  */
 import { render } from 'ink-testing-library';
 import { createElement } from 'react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App, type Size } from './app.js';
 import { FakeClient } from './fake-client.js';
 import { Session } from './session.js';
@@ -25,6 +25,15 @@ const KEY = {
 };
 
 let unmount: (() => void) | undefined;
+/** Waits (under load, a frame can lag the event that asked for it) until the screen shows `text`, or not. */
+const WAIT = { timeout: 3000, interval: 10 };
+const see = (frame: () => string, text: string | RegExp): Promise<void> =>
+  vi.waitFor(
+    () => void (typeof text === 'string' ? expect(frame()).toContain(text) : expect(frame()).toMatch(text)),
+    WAIT,
+  );
+const notSee = (frame: () => string, text: string): Promise<void> =>
+  vi.waitFor(() => void expect(frame()).not.toContain(text), WAIT);
 afterEach(() => unmount?.());
 
 async function open(size: Size = { columns: 100, rows: 30 }) {
@@ -68,7 +77,7 @@ describe('terminal UI', () => {
     say(client, 'alice', 'hi bob', { self: true });
     say(client, 'bob', 'waves', { action: true });
     client.emit({ type: 'room-code', room: 'r1', roomName: 'lobby', code: '1234 5678 9012 3456', epoch: 2 });
-    await tick();
+    await see(frame, 'code 1234 5678 9012 3456');
     const f = frame();
     expect(f).toContain('bob: hello alice');
     expect(f).toContain('alice: hi bob');
@@ -85,7 +94,7 @@ describe('terminal UI', () => {
   it('hides the side pane at 40×20 and keeps every line within 40 columns', async () => {
     const { client, frame } = await open({ columns: 40, rows: 20 });
     say(client, 'bob', '你好 مرحبا 👋 a long line with wide characters that has to wrap several times here');
-    await tick();
+    await see(frame, 'here');
     const f = frame();
     expect(f).not.toContain('Members');
     expect(f).toContain('#lobby');
@@ -94,7 +103,7 @@ describe('terminal UI', () => {
     for (const l of lines) expect(width(l)).toBeLessThanOrEqual(40);
     expect(f).toContain('👋');
     client.emit({ type: 'key-changed', room: 'r1', roomName: 'lobby', name: 'bob', message: 'bob has a new key' });
-    await tick();
+    await see(frame, 'KEY CHANGED');
     const b = frame();
     expect(b.replace(/\s+/g, ' ')).toContain('KEY CHANGED: bob (in lobby)');
     expect(b.split('\n')).toHaveLength(19);
@@ -107,17 +116,20 @@ describe('terminal UI', () => {
     await type(KEY.enter);
     await type('/me waves');
     await type(KEY.enter);
-    expect(client.lines.filter((l) => !['/users', '/code'].includes(l))).toEqual(['first line', '/me waves']);
+    await vi.waitFor(
+      () => expect(client.lines.filter((l) => !['/users', '/code'].includes(l))).toEqual(['first line', '/me waves']),
+      WAIT,
+    );
     await type(KEY.up);
     await type(KEY.up);
-    expect(frame()).toContain('› first line');
+    await see(frame, '› first line');
     await type(KEY.down);
-    expect(frame()).toContain('› /me waves');
+    await see(frame, '› /me waves');
     // Text and Enter in one read (a fast link): still one line sent.
     await type('x');
     await type(KEY.down);
     await type('together\r');
-    expect(client.lines.at(-1)).toBe('together');
+    await vi.waitFor(() => expect(client.lines.at(-1)).toBe('together'), WAIT);
   });
 
   it('Tab completes a member name', async () => {
@@ -125,31 +137,31 @@ describe('terminal UI', () => {
     await type('/verify b');
     await type(KEY.tab);
     await type(KEY.enter);
-    expect(client.lines).toContain('/verify bob ');
+    await vi.waitFor(() => expect(client.lines).toContain('/verify bob '), WAIT);
   });
 
   it('PageUp scrolls back, PageDown returns', async () => {
     const { client, type, frame } = await open({ columns: 80, rows: 24 });
     for (let i = 0; i < 60; i++) say(client, 'bob', `line ${i}`);
     await tick();
-    expect(frame()).toContain('line 59');
+    await see(frame, 'line 59');
     await type(KEY.pageUp);
-    expect(frame()).not.toContain('line 59');
-    expect(frame()).toMatch(/more lines below/);
+    await notSee(frame, 'line 59');
+    await see(frame, /more lines below/);
     await type(KEY.pageDown);
-    expect(frame()).toContain('line 59');
+    await see(frame, 'line 59');
   });
 
   it('a key change is a banner that cannot be missed; Esc hides it', async () => {
     const { client, type, frame } = await open();
     client.emit({ type: 'key-changed', room: 'r1', roomName: 'lobby', name: 'bob', message: 'bob has a new key' });
     await tick();
-    expect(frame()).toContain('KEY CHANGED: bob (in lobby) has a new key');
-    expect(frame()).toContain('! bob');
-    expect(frame()).toContain('! key changed: bob');
+    await see(frame, 'KEY CHANGED: bob (in lobby) has a new key');
+    await see(frame, '! bob');
+    await see(frame, '! key changed: bob');
     await type(KEY.esc);
-    expect(frame()).not.toContain('KEY CHANGED: bob (in lobby)');
-    expect(frame()).toContain('! bob');
+    await notSee(frame, 'KEY CHANGED: bob (in lobby)');
+    await see(frame, '! bob');
   });
 
   it('/invite shows the link with its QR code over the chat; Esc goes back', async () => {
@@ -161,15 +173,15 @@ describe('terminal UI', () => {
     };
     await type('/invite');
     await type(KEY.enter);
-    expect(frame()).toContain('Invite to lobby');
-    expect(frame()).toContain('█▀▀▀▀▀▀▀█');
+    await see(frame, 'Invite to lobby');
+    await see(frame, '█▀▀▀▀▀▀▀█');
     // c copies our own link with OSC 52 (base64: nothing in it is a control sequence).
     await type('c');
     expect(stdout.frames.some((f) => f.includes(`\x1b]52;c;${Buffer.from(link).toString('base64')}\x07`))).toBe(true);
-    expect(frame()).toContain('sent to the clipboard');
+    await see(frame, 'sent to the clipboard');
     await type(KEY.esc);
-    expect(frame()).not.toContain('Invite to lobby');
-    expect(frame()).toContain(link.slice(0, 40));
+    await notSee(frame, 'Invite to lobby');
+    await see(frame, link.slice(0, 40));
   });
 
   it('at 40×20: a fingerprint QR code fits; an invite QR code says how large the terminal must be', async () => {
@@ -185,12 +197,15 @@ describe('terminal UI', () => {
         });
     };
     await type('/fingerprint\r');
-    expect(frame()).toContain('Your fingerprint (alice)');
-    expect(frame()).toContain('█▀▀▀▀▀▀▀█');
-    expect(frame()).toContain('11111 22222 33333 44444');
+    await see(frame, 'Your fingerprint (alice)');
+    await see(frame, '█▀▀▀▀▀▀▀█');
+    await see(frame, '11111 22222 33333 44444');
     await type(KEY.esc);
     await type('/invite\r');
-    expect(frame().replace(/\s+/g, ' ')).toMatch(/The QR code needs a terminal of \d+×\d+; this one is 40×20/);
+    await vi.waitFor(
+      () => expect(frame().replace(/\s+/g, ' ')).toMatch(/The QR code needs a terminal of \d+×\d+; this one is 40×20/),
+      WAIT,
+    );
     for (const l of frame().split('\n')) expect(width(l)).toBeLessThanOrEqual(40);
   });
 
@@ -211,9 +226,9 @@ describe('terminal UI', () => {
     const { client, frame } = await open();
     say(client, 'bob', 'x\x1b[2J\x1b]0;pwned\x07\x1b]52;c;aGk=\x07');
     await tick();
-    expect(frame()).toContain('␛[2J␛]0;pwned␇');
-    expect(frame()).not.toContain('\x1b]');
-    expect(frame()).not.toContain('\x1b[2J');
+    await see(frame, '␛[2J␛]0;pwned␇');
+    await notSee(frame, '\x1b]');
+    await notSee(frame, '\x1b[2J');
   });
 });
 
@@ -223,6 +238,7 @@ describe('terminal UI, edge cases', () => {
     for (let i = 0; i < 60; i++) say(client, 'bob', `line ${i}`);
     await tick();
     await type(KEY.pageUp);
+    await see(frame, 'more lines below');
     const before = frame().split('\n').slice(0, 10).join('\n');
     say(client, 'bob', 'new while scrolled');
     await tick();
@@ -231,7 +247,7 @@ describe('terminal UI, edge cases', () => {
     const tiny = await open({ columns: 20, rows: 6 });
     say(tiny.client, 'bob', 'still here in a tiny terminal');
     await tick();
-    expect(tiny.frame()).toContain('terminal');
+    await see(tiny.frame, 'terminal');
   });
 
   it('after the last room is gone the status bar says what to do', async () => {
@@ -239,8 +255,8 @@ describe('terminal UI, edge cases', () => {
     client.emit({ type: 'left', room: 'r1', roomName: 'lobby', reason: 'timeout' });
     client.current = undefined;
     await tick();
-    expect(frame()).toContain('no room: /join LINK or /room create NAME');
-    expect(frame()).toContain('no member admitted you in time: lobby');
+    await see(frame, 'no room: /join LINK or /room create NAME');
+    await see(frame, 'no member admitted you in time: lobby');
   });
 });
 
@@ -254,11 +270,11 @@ describe('new rooms', () => {
       client.emit({ type: 'invite', room: 'r2', roomName: 'ops', link: 'http://127.0.0.1:8090/abc/#r=ops' });
     };
     await type('/room create ops\r');
-    expect(frame()).toContain('Invite to ops');
+    await see(frame, 'Invite to ops');
     await type(KEY.esc);
-    expect(frame()).toContain('#ops');
-    expect(frame()).toContain('#lobby');
-    expect(frame()).toContain('you are in ops as alice');
+    await see(frame, '#ops');
+    await see(frame, '#lobby');
+    await see(frame, 'you are in ops as alice');
   });
 });
 

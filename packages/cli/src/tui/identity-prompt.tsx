@@ -8,9 +8,8 @@ import { normalizeName } from '@safehouse/core/client';
 import type { Identity } from '@safehouse/core/e2ee';
 import { SafehouseError } from '@safehouse/core/protocol';
 import { Box, Text, useInput } from 'ink';
-import TextInput from 'ink-text-input';
 import { useEffect, useRef, useState } from 'react';
-import { isControl } from './input.js';
+import { InputLine, isControl } from './input.js';
 import { wrapText } from './wrap.js';
 
 export const MAX_PASSPHRASE_TRIES = 3;
@@ -66,7 +65,6 @@ export function Setup({ name: givenName, identity, width, onReady, onFail }: Pro
     givenName === undefined ? 'name' : identity?.passphrase !== undefined || !identity ? 'opening' : 'passphrase',
   );
   const [name, setName] = useState(givenName ?? '');
-  const [nameDraft, setNameDraft] = useState('');
   const [error, setError] = useState<string | undefined>();
   const first = useRef('');
   const tries = useRef(0);
@@ -103,14 +101,6 @@ export function Setup({ name: givenName, identity, width, onReady, onFail }: Pro
     if (!identity) return open('', chosen);
     if (identity.passphrase !== undefined) return open(identity.passphrase, chosen);
     setPhase('passphrase');
-  };
-
-  // ink-text-input takes a read that holds text and Enter as text: the line ends there.
-  const changeName = (value: string): void => {
-    const end = value.search(/[\r\n]/);
-    if (end < 0) return setNameDraft(value);
-    setNameDraft(value.slice(0, end));
-    submitName(value.slice(0, end));
   };
 
   const submitName = (raw: string): void => {
@@ -154,10 +144,7 @@ export function Setup({ name: givenName, identity, width, onReady, onFail }: Pro
       {phase === 'name' && (
         <>
           {say('Your display name (letters, digits, _ - .; others in the room see it):')}
-          <Box>
-            <Text color="cyan">› </Text>
-            <TextInput value={nameDraft} onChange={changeName} onSubmit={submitName} />
-          </Box>
+          <InputLine width={cols} onSubmit={submitName} />
         </>
       )}
       {(phase === 'passphrase' || phase === 'confirm') && identity && (
