@@ -61,6 +61,8 @@ type Room = {
 };
 type ClientSet = { spec: SetSpec; rooms: Room[]; clients: RawClient[] };
 
+/** Linux routes all of 127.0.0.0/8 to the loopback; elsewhere only 127.0.0.1 may be bound. */
+const MANY_SOURCES = process.platform === 'linux';
 const sets = new Map<string, ClientSet>();
 let setsMade = 0;
 let active: ClientSet | undefined;
@@ -140,7 +142,7 @@ async function connectSet(spec: SetSpec): Promise<void> {
     let seenFull = false;
     const target = spec.protocol === 'ours' ? spec.target : { port: spec.target.port, path: `${spec.target.path}${r}` };
     const a = Math.floor(i / spec.perAddress);
-    const local = `127.${20 + setIndex}.${Math.floor(a / 254) % 256}.${1 + (a % 254)}`;
+    const local = MANY_SOURCES ? `127.${20 + setIndex}.${Math.floor(a / 254) % 256}.${1 + (a % 254)}` : undefined;
     let helloSeen: () => void = () => undefined;
     const hello = new Promise<void>((resolve) => (helloSeen = resolve));
     const client = await RawClient.open(
