@@ -40,6 +40,15 @@ export class Histogram {
     return (((i - LINEAR) % SUB) + SUB) * 2 ** e;
   }
 
+  /** Adds the counts of another histogram (from another run). */
+  merge(counts: ArrayLike<number>): void {
+    for (let i = 0; i < SIZE; i++) {
+      const c = counts[i] ?? 0;
+      this.counts[i] = (this.counts[i] as number) + c;
+      this.total += c;
+    }
+  }
+
   reset(): void {
     this.counts.fill(0);
     this.total = 0;

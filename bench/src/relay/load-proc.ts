@@ -33,6 +33,8 @@ export type RunSpec = {
 export type LoadCommand =
   { cmd: 'connect'; spec: SetSpec } | { cmd: 'run'; spec: RunSpec } | { cmd: 'drop'; tag: string } | { cmd: 'exit' };
 export type RunResult = {
+  /** The latency histogram's counts (histogram.ts buckets), so that runs can be merged. */
+  hist: number[];
   deliveries: number;
   seconds: number;
   perSecond: number;
@@ -233,6 +235,7 @@ async function run(spec: RunSpec): Promise<void> {
       perSecond: deliveries / seconds,
       messagesPerSecond: (sent1 - sent0) / seconds,
       genCpu: (cpu.user + cpu.system) / 1e6 / seconds,
+      hist: Array.from(hist.counts),
       p50: hist.quantile(0.5),
       p99: hist.quantile(0.99),
       p999: hist.quantile(0.999),

@@ -7,6 +7,7 @@
 import type { Generator, Relay } from './procs.js';
 import { relayCpuUs } from './procs.js';
 import type { Protocol, RunResult } from './load-proc.js';
+import { Histogram } from './histogram.js';
 
 export type Scenario = { rooms: number; members: number; bytes: number };
 export type Mode = { mode: 'window'; window: number } | { mode: 'rate'; rate: number };
@@ -27,7 +28,8 @@ export type PairedResult = Scenario & {
   runs: Run[];
   ours: Summary;
   baseline: Summary;
-  /** Median over pairs of ours/baseline deliveries per second (saturation), or p99 (latency). */
+  /** Saturation: the median over pairs of ours/baseline deliveries per second. Latency: ours/baseline
+   *  p99 of all deliveries merged. */
   ratio: number;
   generatorBound: boolean;
   /** Runs (of 2 × pairs) that were contended (see Run). */
@@ -52,14 +54,21 @@ export function median(xs: number[]): number {
   return n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
 }
 
+/**
+ * Rates and CPU: the median over runs. Latency: the percentiles of all runs' deliveries merged,
+ * so that a stall of the shared machine weighs on a relay by how long it lasted, not by which
+ * run it fell in.
+ */
 function summarise(runs: Run[]): Summary {
   const m = (f: (r: Run) => number): number => median(runs.map(f));
+  const merged = new Histogram();
+  for (const r of runs) merged.merge(r.hist);
   return {
     perSecond: m((r) => r.perSecond),
     cpuUsPerDelivery: m((r) => r.cpuUsPerDelivery),
-    p50: m((r) => r.p50),
-    p99: m((r) => r.p99),
-    p999: m((r) => r.p999),
+    p50: merged.quantile(0.5),
+    p99: merged.quantile(0.99),
+    p999: merged.quantile(0.999),
     loss: Math.max(...runs.map((r) => r.loss)),
   };
 }
@@ -132,13 +141,16 @@ export async function paired(
     ratios.push(mode.mode === 'window' ? a.perSecond / b.perSecond : a.p99 / b.p99);
   }
   for (const relay of relays) gen.send({ cmd: 'drop', tag: `${tag}-${relay.kind}` });
+  const ours_ = summarise(runs.filter((r) => r.relay === 'ours'));
+  const base_ = summarise(runs.filter((r) => r.relay === 'baseline'));
+  for (const r of runs) r.hist = []; // merged above; not kept in the JSON
   return {
     ...sc,
     mode,
     runs,
-    ours: summarise(runs.filter((r) => r.relay === 'ours')),
-    baseline: summarise(runs.filter((r) => r.relay === 'baseline')),
-    ratio: median(ratios),
+    ours: ours_,
+    baseline: base_,
+    ratio: mode.mode === 'window' ? median(ratios) : ours_.p99 / base_.p99,
     generatorBound: runs.some((r) => r.generatorBound),
     contended: runs.filter((r) => r.contended).length,
   };
