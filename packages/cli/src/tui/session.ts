@@ -3,19 +3,12 @@
  * language one line at a time, feeds every event to the model, keeps the member list and the
  * room code fresh (by asking the client quietly), and leaves cleanly on quit.
  */
-import { parseCommand, type ClientEvent, type Listener } from '@safehouse/core/client';
+import { parseCommand, type ClientEvent, type SafehouseClient } from '@safehouse/core/client';
 import { SafehouseError } from '@safehouse/core/protocol';
 import { ChatModel, type Origin } from './model.js';
 
 /** The part of `SafehouseClient` the UI uses (tests pass a scripted one). */
-export interface ChatClient {
-  readonly name: string;
-  start(): Promise<void>;
-  command(line: string): Promise<void>;
-  quit(options?: { timeoutMs?: number }): Promise<{ delivered: boolean }>;
-  on(listener: Listener): () => void;
-  currentRoom(): string | undefined;
-}
+export type ChatClient = Pick<SafehouseClient, 'name' | 'start' | 'command' | 'quit' | 'on' | 'currentRoom'>;
 
 export type QuitResult = { delivered: boolean; fatal?: ClientEvent & { type: 'fatal' } };
 

@@ -2,6 +2,7 @@
  * Small byte helpers for our own e2ee encodings (join requests, authenticated data, proofs).
  * Every length prefix is a big-endian uint32: simple to read, no varint edge cases.
  */
+import { concat } from '../protocol/bytes.js';
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -19,17 +20,7 @@ export function fromUtf8(b: Uint8Array): string | undefined {
   }
 }
 
-export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concat };
 
 function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);

@@ -4,6 +4,7 @@
  * concatenation, hex and base64. Nothing here keeps a reference to a buffer it was given.
  */
 import { UsageError } from '../protocol/errors.js';
+import { concat } from '../protocol/bytes.js';
 
 /** Throws a labelled usage error unless `x` is a Uint8Array (of `length`, when given). */
 export function abytes(name: string, x: unknown, length?: number): Uint8Array {
@@ -46,17 +47,7 @@ export function describe(x: unknown): string {
   return typeof x;
 }
 
-export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concat };
 
 /** Byte equality. Every value compared here is public (nonces, hashes), so timing does not matter. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -127,9 +118,7 @@ export function fromBase64(text: string): Uint8Array | undefined {
   return out;
 }
 
-export function randomBytes(n: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(n));
-}
+export { randomBytes } from '../protocol/ids.js';
 
 /** Array.isArray without narrowing a typed readonly array to any[] (for argument checks). */
 export function isArray(x: unknown): boolean {
