@@ -53,7 +53,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     await alice.page.getByRole('button', { name: 'Show invite link' }).click();
     invite = await alice.page.getByLabel('Invite link', { exact: true }).inputValue();
     expect(invite).toMatch(/#r=[\w-]{22}&k=[\w-]+&f=[\w-]+/);
-    await expect(alice.page.locator('dialog svg.qr path').count()).resolves.toBe(1);
+    await expect.poll(() => alice.page.locator('dialog svg.qr path').count()).toBe(1);
     await alice.page.getByRole('button', { name: 'Close' }).click();
   });
 
@@ -83,7 +83,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     await expect(conversation(bob.page).locator('li.msg.self').getByText('hello from bob').count()).resolves.toBe(1);
     await expect(conversation(bob.page).locator('li.msg.self time').first().textContent()).resolves.toMatch(/^\d\d:\d\d$/);
     // The connection state is on screen; members are listed with their verification state.
-    await expect(alice.page.getByRole('status', { name: 'Connection: Connected' }).count()).resolves.toBe(1);
+    await expect.poll(() => alice.page.getByRole('status', { name: 'Connection: Connected' }).count()).toBe(1);
     await alice.page.locator('.member-list').getByText('carol').waitFor();
     await expect(alice.page.locator('.member-list .badge').allTextContents()).resolves.toEqual(expect.arrayContaining(['you', 'not verified']));
   });
@@ -157,12 +157,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web client in Chromium: two pages and a CLI mem
     await alice.page.getByRole('button', { name: 'Show safety number' }).click();
     const number = await alice.page.locator('dialog .number').textContent();
     expect(number).toMatch(/^[\d ]{40,}$/);
-    await expect(alice.page.getByRole('img', { name: /QR code of the safety number/ }).count()).resolves.toBe(1);
+    await expect.poll(() => alice.page.getByRole('img', { name: /QR code of the safety number/ }).count()).toBe(1);
     // carol sees the same number (the terminal's /safety); looking did not mark her verified.
     carol.send('/safety alice');
     const theirs = await carol.waitFor((e) => e.type === 'safety-number', 20_000, 'carol safety number');
     expect(theirs).toMatchObject({ safetyNumber: number, verified: false });
-    await expect(alice.page.getByRole('alert').filter({ hasText: "carol's key changed" }).count()).resolves.toBe(1);
+    await expect.poll(() => alice.page.getByRole('alert').filter({ hasText: "carol's key changed" }).count()).toBe(1);
     await alice.page.getByRole('button', { name: 'They match: mark verified' }).click();
     await alice.page.getByRole('dialog').getByText('carol is marked verified').waitFor();
     await alice.page.getByRole('button', { name: 'Close' }).click();

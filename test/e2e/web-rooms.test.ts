@@ -56,7 +56,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web client: rooms, invites, leaving, identity f
     await alice.page.getByRole('button', { name: 'Show invite link' }).click();
     const opsInvite = await alice.page.getByLabel('Invite link', { exact: true }).inputValue();
     expect(opsInvite).not.toBe(lobbyInvite);
-    await expect(alice.page.getByRole('img', { name: 'QR code of the invite link' }).count()).resolves.toBe(1);
+    const qr = alice.page.getByRole('img', { name: 'QR code of the invite link' });
+    await qr.waitFor(); // the dialog may still be settling on a loaded machine: wait, then count
+    await expect(qr.count()).resolves.toBe(1);
     await alice.page.getByRole('button', { name: 'Copy link' }).click();
     await alice.page.getByRole('button', { name: 'Copied' }).waitFor();
     await expect(alice.page.evaluate('navigator.clipboard.readText()')).resolves.toBe(opsInvite);
