@@ -173,7 +173,8 @@ export class Committer {
     } catch (e) {
       // A request the session refuses (bad KeyPackage, name in use): drop the intent, go on.
       for (const k of keys) this.#intents.delete(k);
-      if (joinId && e instanceof SafehouseError && e.code === 'E_NAME_TAKEN') this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_NAME_TAKEN' });
+      if (joinId && e instanceof SafehouseError && (e.code === 'E_NAME_TAKEN' || e.code === 'E_CLOCK_SKEW'))
+        this.#sendEnvelope(joinId, { kind: 'refused', code: e.code });
       if (!(e instanceof SafehouseError)) throw e;
       return this.pump();
     }

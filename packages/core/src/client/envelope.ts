@@ -1,7 +1,7 @@
 /**
  * Byte formats the client puts inside frames (docs/protocol.md):
  *   - the Welcome envelope, body of a `welcome` frame: tag 0x01 + MLS Welcome, or 0x02 + UTF-8
- *     refusal code (`E_NAME_TAKEN`, `E_NAME_INVALID`, `E_BANNED`);
+ *     refusal code (`E_NAME_TAKEN`, `E_NAME_INVALID`, `E_BANNED`, `E_CLOCK_SKEW`);
  *   - the application plaintext inside MLS: JSON `{t:"text",text}`, `{t:"me",text}`,
  *     `{t:"dm",to,room,secret}`, `{t:"ttl",ms}`.
  * Decoders return undefined for anything else: a peer's bytes are validated here, once.
@@ -13,7 +13,7 @@ import { LIMITS } from '../protocol/limits.js';
 export const WELCOME_TAG = 0x01;
 export const REFUSAL_TAG = 0x02;
 
-export type RefusalCode = 'E_NAME_TAKEN' | 'E_NAME_INVALID' | 'E_BANNED';
+export type RefusalCode = 'E_NAME_TAKEN' | 'E_NAME_INVALID' | 'E_BANNED' | 'E_CLOCK_SKEW';
 export type WelcomeEnvelope = { kind: 'welcome'; welcome: Uint8Array } | { kind: 'refused'; code: RefusalCode };
 
 const utf8 = new TextEncoder();
@@ -38,7 +38,7 @@ export function decodeWelcomeEnvelope(body: Uint8Array): WelcomeEnvelope | undef
   } catch {
     return undefined;
   }
-  return isErrorCode(code) && (code === 'E_NAME_TAKEN' || code === 'E_NAME_INVALID' || code === 'E_BANNED') ? { kind: 'refused', code } : undefined;
+  return isErrorCode(code) && (code === 'E_NAME_TAKEN' || code === 'E_NAME_INVALID' || code === 'E_BANNED' || code === 'E_CLOCK_SKEW') ? { kind: 'refused', code } : undefined;
 }
 
 const Text = v.pipe(

@@ -70,6 +70,13 @@ export class Joiner {
         room.close('refused');
         return;
       }
+      if (envelope.code === 'E_CLOCK_SKEW') {
+        const message =
+          "a member refused to admit you: your device's clock and theirs differ by more than a day; set the clock (date and time zone) and join again";
+        room.ctx.emit({ type: 'error', code: 'E_CLOCK_SKEW', message, room: room.id });
+        room.close('refused');
+        return;
+      }
       const why =
         envelope.code === 'E_NAME_TAKEN'
           ? `the name "${room.ctx.name}" is taken in this room, or looks like a member's name`

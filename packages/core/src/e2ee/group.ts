@@ -286,6 +286,16 @@ export class MlsGroupSession implements GroupSession {
         throw new CryptoError('E_INVITE_PROOF', 'the join request has no valid invite proof');
       if (this.members().some((m) => m.name === kp.name))
         throw new UsageError('E_NAME_TAKEN', 'a member of this room already has that name');
+      // RFC 9420 §7.2: a KeyPackage outside its lifetime is refused. Said apart from the other
+      // refusals because the usual cause is an honest joiner whose clock is a day or more off
+      // (KeyPackages live ±1 day around the joiner's clock, to bound replays of join requests).
+      const leaf = kp.keyPackage.leafNode;
+      const nowS = BigInt(Math.floor(Date.now() / 1000));
+      if ('lifetime' in leaf && (nowS < leaf.lifetime.notBefore || nowS > leaf.lifetime.notAfter))
+        throw new CryptoError(
+          'E_CLOCK_SKEW',
+          "the joiner's KeyPackage is outside its lifetime on this member's clock: one of the two clocks is off by more than a day",
+        );
       const proof = await makeProof('welcome', key, this.room, request.keyPackage);
       try {
         return await this.#commit([{ proposalType: 'add', add: { keyPackage: kp.keyPackage } }], proof);

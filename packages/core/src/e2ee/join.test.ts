@@ -150,7 +150,24 @@ describe('relayWithoutSecretCannotAddMember', () => {
     const kp = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: old.publicPackage });
     const req = e2ee.parseJoinRequest(encodeJoinRequest(room, 'bob', kp, await makeProof('join', secret, room, kp)))!;
     expect(await e2ee.verifyJoinProof(req, secret)).toBe(true);
-    await expect(a.add(req)).rejects.toMatchObject({ code: 'E_INVITE_PROOF' });
+    await expect(a.add(req)).rejects.toMatchObject({ code: 'E_CLOCK_SKEW' });
+  });
+
+  it('add refuses a KeyPackage from a clock more than a day ahead, with E_CLOCK_SKEW', async () => {
+    const { e2ee, a, secret, room } = await setup();
+    const cs = await loadSuite();
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const ahead = await generateKeyPackage(
+      basicCredential('bob'),
+      defaultCapabilities(),
+      { notBefore: now + 2n * 86400n, notAfter: now + 4n * 86400n },
+      [],
+      cs,
+    );
+    const kp = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: ahead.publicPackage });
+    const req = e2ee.parseJoinRequest(encodeJoinRequest(room, 'bob', kp, await makeProof('join', secret, room, kp)))!;
+    expect(await e2ee.verifyJoinProof(req, secret)).toBe(true);
+    await expect(a.add(req)).rejects.toMatchObject({ code: 'E_CLOCK_SKEW' });
   });
 
   it('add refuses a KeyPackage whose signature is broken', async () => {
