@@ -2,7 +2,7 @@
  * @safehouse/server: the gate and the blind relay, as a library (`safehouse serve` calls it).
  *
  *   const server = await startServer({ port: 0 });
- *   console.log(server.url);   // http://127.0.0.1:PORT/<secret base>/ — the CLI prints the link
+ *   server.url;                // http://127.0.0.1:PORT/<secret base>/ — the CLI prints the link
  *   await server.close();      // tells clients `closing`, closes with 1001, wipes state
  *
  * See README.md for what this package must never do.
