@@ -14,12 +14,8 @@ import { renderEvent } from './render.js';
 import { askSecret, obtainSecret } from './secrets.js';
 import { clientTimeOptions } from './roughtime/servers.js';
 import { wsTransport } from './transport/ws.js';
+import { PASSWORD_ENV } from './env.js';
 
-/**
- * The variable serve-ops.ts reads too (its `PASSWORD_ENV`). Not imported from there: that module
- * loads the relay's code, which a member's `join` must not wait for.
- */
-const PASSWORD_ENV = 'SAFEHOUSE_PASSWORD';
 
 export interface JoinOptions {
   /** `HOST:PORT:BASE64KEY` Roughtime servers (default: the link's, else the built-in list). */

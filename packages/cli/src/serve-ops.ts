@@ -13,6 +13,7 @@ import { Admin, type AdminEvent } from './admin/admin.js';
 import { parseAdminLine } from './admin/commands.js';
 import { askSecret, obtainSecret } from './secrets.js';
 import { parseSshTarget, SshTunnel } from './ssh-tunnel.js';
+import { ADMIN_PASSPHRASE_ENV, PASSWORD_ENV } from './env.js';
 
 export interface OpsOptions {
   json?: boolean;
@@ -37,8 +38,6 @@ export interface OpsOptions {
   sshKnownHosts?: string;
 }
 
-export const PASSWORD_ENV = 'SAFEHOUSE_PASSWORD';
-export const ADMIN_PASSPHRASE_ENV = 'SAFEHOUSE_ADMIN_KEY_PASSPHRASE';
 
 export type PreparedOps = {
   server: Partial<ServerOptions>;
