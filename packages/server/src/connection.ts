@@ -8,14 +8,14 @@
  * slow, abusive, server shutdown).
  */
 import { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
 import { PROTOCOL_VERSION, type ErrorCode } from '@safehouse/core/protocol';
 import type { ServerLimits } from './config.js';
 import type { Logger } from './logger.js';
-import { FloodGuard, type GuardSpec } from './limiter.js';
+import { fillGuard, takeFromGuard, type FloodGuard, type GuardSpec } from './limiter.js';
 import type { PendingJoin, Room } from './room.js';
 import { payloadOf, wireFrameOf, type WireFrame } from './wireFrame.js';
-import { OutQueue, type Flushable, type FlushScheduler } from './writer.js';
+import { OWNER, type PeerSocket, type SocketEvents } from './socket.js';
+import { discardQueue, enqueue, writeQueue, type Flushable, type FlushScheduler, type OutQueue } from './writer.js';
 
 /** Monotonic counters the relay and the gate share; `stats()` reports them. Counts only. */
 export type Counters = {
@@ -58,7 +58,10 @@ export const CLOSE = {
   tryAgainLater: 1013,
 } as const;
 
-export class Connection implements Flushable {
+/** WebSocket.OPEN */
+const OPEN = 1;
+
+export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard {
   state: ConnectionState = 'hello';
   /** The room this connection is subscribed to, while it is in one only (most are: no Set then)... */
   private room: Room | undefined;
@@ -66,34 +69,37 @@ export class Connection implements Flushable {
   private roomSet: Set<Room> | undefined;
   /** Join requests this connection sent that wait for a Welcome; made at the first (most never send one). */
   private joinSet: Set<PendingJoin> | undefined;
-  private readonly guard: FloodGuard;
   private helloTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private left = false;
   /** Resolves once the socket is gone; made only when someone waits (shutdown). */
-  private closed: Promise<void> | undefined;
-  /** Direct, batched writes to the underlying socket; undefined where ws must write (see writer.ts). */
-  private readonly out: OutQueue | undefined;
+  private closed: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** The underlying socket, written to directly in batches (writer.ts); undefined where ws must write. */
+  private readonly direct: Socket | undefined;
+  // The outgoing queue (writer.ts) and the flood guard (limiter.ts), as fields: no objects of their own.
+  outFirst: WireFrame | undefined = undefined;
+  outMore: (WireFrame | undefined)[] | undefined = undefined;
+  outCount = 0;
+  outBytes = 0;
+  guardFrames = 0;
+  guardBytes = 0;
+  guardRefusals = 0;
+  guardLast = 0;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: PeerSocket,
     readonly ip: string,
     private readonly hooks: ConnectionHooks,
   ) {
     const { limits } = hooks;
-    this.guard = new FloodGuard(hooks.guard);
+    fillGuard(this, hooks.guard);
     // ws keeps its socket in `_socket` (all of ws 8). Only a plain or TLS socket with no extension
     // negotiated carries our pre-built frames directly; anything else goes through ws.send.
     const socket = (ws as unknown as { _socket?: unknown })._socket;
-    this.out =
-      socket instanceof Socket && ws.extensions === '' ? new OutQueue(socket, ws, hooks.scheduler, this) : undefined;
-    // Shared listeners (below) find their connection through the socket: no closures per connection.
-    (ws as Owned)[OWNER] = this;
-    ws.on('message', onMessage);
-    ws.on('pong', onPong);
-    ws.on('error', onError);
-    ws.on('close', onClose);
+    this.direct = socket instanceof Socket && ws.extensions === '' ? socket : undefined;
+    // The socket calls this connection's methods directly (socket.ts): no listeners, no closures.
+    ws[OWNER] = this;
 
     this.helloTimer = setTimeout(onHelloTimeout, limits.helloTimeoutMs, this);
     this.helloTimer.unref();
@@ -113,6 +119,19 @@ export class Connection implements Flushable {
     this.hooks.onMessage(this, buf);
   }
 
+  /**
+   * ws: the peer sent a ping. It is charged to the flood guard like a frame: answered when the
+   * guard lets it through, ignored when refused, and a peer that keeps flooding is closed.
+   */
+  pinged(data: Buffer): void {
+    if (this.state !== 'hello' && this.state !== 'open') return;
+    const token = this.takeToken(data.length);
+    if (token === 'abuse') return this.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
+    if (token === 'refused') return;
+    this.ws.pong(data);
+    if (this.ws.bufferedAmount > this.hooks.limits.maxBufferedBytes) this.dropSlow();
+  }
+
   /** ws: the peer answered a ping. */
   ponged(): void {
     clearTimeout(this.pongTimer);
@@ -127,7 +146,7 @@ export class Connection implements Flushable {
       err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'E_FRAME_TOO_LARGE' : 'E_FRAME_MALFORMED';
     this.hooks.logger.warn('protocol-violation', { code });
     this.state = 'closing';
-    this.out?.discard();
+    discardQueue(this);
     this.leave();
     this.armGrace();
   }
@@ -135,12 +154,13 @@ export class Connection implements Flushable {
   /** ws: the socket is gone. */
   gone(): void {
     this.state = 'closed';
-    this.out?.discard();
+    discardQueue(this);
     clearTimeout(this.helloTimer);
     clearTimeout(this.pongTimer);
     clearTimeout(this.graceTimer);
     this.leave();
     this.hooks.onClosed(this);
+    this.closed?.resolve();
   }
 
   helloTimedOut(): void {
@@ -164,18 +184,18 @@ export class Connection implements Flushable {
     const { counters, limits } = this.hooks;
     counters.framesOut += 1;
     counters.bytesOut += frame.length;
-    const out = this.out;
-    if (!out) {
+    const direct = this.direct;
+    if (!direct) {
       this.ws.send(payloadOf(frame), SEND_OPTIONS);
       if (this.ws.bufferedAmount > limits.maxBufferedBytes) return this.dropSlow();
       return true;
     }
-    out.push(frame);
+    if (enqueue(this, frame)) this.hooks.scheduler.mark(this);
     // Past the bound (queued and refused together), the queue goes to the kernel at once; what
     // the kernel refuses is what judges the reader (here and in `flush`), as without batching.
-    if (out.pending > limits.maxBufferedBytes) {
-      out.flush();
-      if (out.refused > limits.maxBufferedBytes) return this.dropSlow();
+    if (this.outBytes + direct.writableLength > limits.maxBufferedBytes) {
+      writeQueue(this, direct, this.ws.readyState === OPEN);
+      if (direct.writableLength > limits.maxBufferedBytes) return this.dropSlow();
     }
     return true;
   }
@@ -183,10 +203,11 @@ export class Connection implements Flushable {
   /** End of the turn (the scheduler): what was queued goes to the kernel; a reader that leaves
    *  more than `maxBufferedBytes` with us is slow. Also called before anything ws writes itself. */
   flush(): void {
-    const out = this.out;
-    if (!out) return;
-    out.flush();
-    if (out.refused > this.hooks.limits.maxBufferedBytes && (this.state === 'open' || this.state === 'hello'))
+    const direct = this.direct;
+    if (!direct) return;
+    writeQueue(this, direct, this.ws.readyState === OPEN);
+    // What the kernel refused is what a slow reader makes us hold.
+    if (direct.writableLength > this.hooks.limits.maxBufferedBytes && (this.state === 'open' || this.state === 'hello'))
       this.dropSlow();
   }
 
@@ -195,7 +216,7 @@ export class Connection implements Flushable {
     this.hooks.counters.slowConsumers += 1;
     this.hooks.logger.warn('slow-consumer');
     this.state = 'closing';
-    this.out?.discard();
+    discardQueue(this);
     this.ws.close(CLOSE.tryAgainLater, 'E_SLOW_CONSUMER');
     this.armGrace();
     // The caller may be iterating over a room's subscribers: leave once it is done.
@@ -205,7 +226,7 @@ export class Connection implements Flushable {
 
   /** Bytes queued for this socket and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.out ? this.out.pending : this.ws.bufferedAmount;
+    return this.direct ? this.outBytes + this.direct.writableLength : this.ws.bufferedAmount;
   }
 
   /**
@@ -213,7 +234,7 @@ export class Connection implements Flushable {
    * flooding after being refused. A refused frame takes no token (limiter.ts).
    */
   takeToken(size: number): TokenResult {
-    const r = this.guard.take(size);
+    const r = takeFromGuard(this, this.hooks.guard, size);
     if (r !== 'ok') this.hooks.counters.rateLimited += 1;
     return r;
   }
@@ -275,7 +296,7 @@ export class Connection implements Flushable {
       this.hooks.counters.deadPeers += 1;
       this.hooks.logger.warn('dead-peer');
       this.state = 'closing';
-      this.out?.discard();
+      discardQueue(this);
       this.leave();
       this.ws.terminate();
     }, this.hooks.limits.pongTimeoutMs);
@@ -304,7 +325,11 @@ export class Connection implements Flushable {
   /** Server shutdown: `closing`, then close 1001; resolves once the socket is gone (at most the grace). */
   shutdown(closingFrame: WireFrame): Promise<void> {
     if (this.state === 'closed') return Promise.resolve();
-    this.closed ??= new Promise((resolve) => this.ws.once('close', () => resolve()));
+    if (!this.closed) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.closed = { promise, resolve };
+    }
     if (this.state === 'open' || this.state === 'hello') {
       this.send(closingFrame);
       this.flush();
@@ -313,13 +338,13 @@ export class Connection implements Flushable {
       this.ws.close(CLOSE.goingAway, 'E_SERVER_CLOSING');
     }
     this.armGrace();
-    return this.closed;
+    return this.closed.promise;
   }
 
   /** Destroys the socket now. */
   terminate(): void {
     this.state = 'closing';
-    this.out?.discard();
+    discardQueue(this);
     this.leave();
     this.ws.terminate();
   }
@@ -339,22 +364,6 @@ export class Connection implements Flushable {
 
 const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
 
-// ---- listeners shared by every connection (one set of functions, not four closures each) ----
-const OWNER = Symbol('connection');
-type Owned = WebSocket & { [OWNER]: Connection };
-
-function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-  (this as Owned)[OWNER].received(data, isBinary);
-}
-function onPong(this: WebSocket): void {
-  (this as Owned)[OWNER].ponged();
-}
-function onError(this: WebSocket, err: Error): void {
-  (this as Owned)[OWNER].errored(err);
-}
-function onClose(this: WebSocket): void {
-  (this as Owned)[OWNER].gone();
-}
 function onHelloTimeout(conn: Connection): void {
   conn.helloTimedOut();
 }

@@ -15,10 +15,9 @@
  *   the connection of the identity it removed. A handle goes stale when that member reconnects
  *   (the MLS removal is what really counts: it holds whatever the connection does).
  */
-import { EventEmitter } from 'node:events';
-import type { WebSocket } from 'ws';
 import type { Connection } from './connection.js';
 import type { Relay } from './relay.js';
+import { OWNER, type PeerSocket, type SocketEvents } from './socket.js';
 
 export type RoomPolicy = {
   /** Only the privileged connection may post application messages to this room. */
@@ -45,20 +44,20 @@ export interface ServerControl {
 }
 
 /**
- * The part of `ws.WebSocket` that `Connection` uses, carried in memory. Frames are delivered in
- * order on the microtask queue (never re-entering the relay), as copies.
+ * The part of `ws.WebSocket` that `Connection` uses (socket.ts), carried in memory. Frames are
+ * delivered in order on the microtask queue (never re-entering the relay), as copies.
  */
-class LocalSocket extends EventEmitter {
+class LocalSocket implements PeerSocket {
+  [OWNER]: SocketEvents | undefined = undefined;
   readonly extensions = '';
+  readonly readyState = 1;
   readonly bufferedAmount = 0;
   #closed = false;
 
   constructor(
     private readonly toClient: (bytes: Uint8Array) => void,
     private readonly onClosed: (code: number, reason: string) => void,
-  ) {
-    super();
-  }
+  ) {}
 
   send(data: Uint8Array): void {
     if (this.#closed) return;
@@ -67,15 +66,18 @@ class LocalSocket extends EventEmitter {
   }
 
   ping(): void {
-    if (!this.#closed) setImmediate(() => this.emit('pong'));
+    if (!this.#closed) setImmediate(() => this[OWNER]?.ponged());
   }
+
+  /** The in-process client never pings. */
+  pong(): void {}
 
   close(code = 1000, reason = ''): void {
     if (this.#closed) return;
     this.#closed = true;
     setImmediate(() => {
       this.onClosed(code, reason);
-      this.emit('close', code, Buffer.from(reason));
+      this[OWNER]?.gone();
     });
   }
 
@@ -87,7 +89,7 @@ class LocalSocket extends EventEmitter {
   deliver(bytes: Uint8Array): void {
     if (this.#closed) return;
     const buf = Buffer.from(bytes);
-    queueMicrotask(() => !this.#closed && this.emit('message', buf, true));
+    queueMicrotask(() => !this.#closed && this[OWNER]?.received(buf, true));
   }
 }
 
@@ -121,7 +123,7 @@ export function createControl(relay: Relay): ServerControl {
           handlers.onClose(code, reason);
         },
       );
-      const conn = relay.attach(socket as unknown as WebSocket, 'in-process');
+      const conn = relay.attach(socket, 'in-process');
       privileged = conn;
       setImmediate(() => open && handlers.onOpen());
       return {

@@ -26,6 +26,7 @@ import type { PasswordGate } from './password.js';
 import { TLS_MIN_VERSION } from './tls.js';
 import { sendPage, sendRedirect } from './page.js';
 import type { Relay } from './relay.js';
+import { RelaySocket } from './socket.js';
 import { isSameHostOrigin, sendWebAsset, sendWebIndex, type WebBundle } from './web.js';
 
 export type Route = 'redirect' | 'page' | 'ws' | 'asset' | 'none';
@@ -100,6 +101,10 @@ function forwardedFor(req: IncomingMessage): string | undefined {
   return isIP(last) ? last : undefined;
 }
 
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 /**
@@ -143,6 +148,8 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
 
   const wss = new WebSocketServer({
     noServer: true,
+    WebSocket: RelaySocket, // events straight to the connection, no listeners per socket (socket.ts)
+    autoPong: false, // the connection answers pings, charged to its flood guard
     perMessageDeflate: false, // THREATS A.10: no compression bombs, asserted by a test
     maxPayload: limits.maxFrameBytes, // THREATS A.1: ws refuses a bigger frame (1009) before buffering it
     clientTracking: false, // the relay tracks its connections
@@ -164,6 +171,15 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
     : createServer(httpOptions);
   server.maxConnections = limits.maxConnections + limits.maxSocketsPerIp;
 
+  // One shared listener for every socket (an idle connection's memory is mostly such per-socket
+  // bits, so none is made per socket). The address is Node's, read once and kept by the socket.
+  function onSocketClose(this: Socket): void {
+    const ip = normaliseIp(this.remoteAddress);
+    const left = (socketsPerIp.get(ip) ?? 1) - 1;
+    if (left > 0) socketsPerIp.set(ip, left);
+    else socketsPerIp.delete(ip);
+  }
+
   server.on('connection', (socket: Socket) => {
     const ip = normaliseIp(socket.remoteAddress);
     const n = (socketsPerIp.get(ip) ?? 0) + 1;
@@ -173,11 +189,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
       return;
     }
     socketsPerIp.set(ip, n);
-    socket.once('close', () => {
-      const left = (socketsPerIp.get(ip) ?? 1) - 1;
-      if (left > 0) socketsPerIp.set(ip, left);
-      else socketsPerIp.delete(ip);
-    });
+    socket.on('close', onSocketClose);
   });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -195,7 +207,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
   server.on('checkExpectation', onRequest);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const route = matcher.match(req.url);
     const ip = normaliseIp((opts.trustProxy ? forwardedFor(req) : undefined) ?? req.socket.remoteAddress);
     const origin = req.headers.origin;
@@ -211,11 +223,15 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
       writeNotFound(socket, req.method);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => relay.attach(ws, ip));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws has its own error listener on the socket from here on.
+      socket.removeListener('error', destroyOnError);
+      relay.attach(ws, ip);
+    });
   });
 
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     counters.refusedRequests += 1;
     writeNotFound(socket, req.method);
   });

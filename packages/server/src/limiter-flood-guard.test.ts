@@ -1,10 +1,10 @@
 /**
- * The flood guard (one object per connection) decides exactly as three separate token buckets
+ * The flood guard (four fields of each connection) decides exactly as three separate token buckets
  * did (frames, bytes, refusals), on any sequence of frame sizes and clock steps.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FloodGuard, TokenBucket } from './limiter.js';
+import { fillGuard, takeFromGuard, TokenBucket, type FloodGuard, type GuardSpec } from './limiter.js';
 
 describe('flood guard', () => {
   it('matches three token buckets on random traffic', () => {
@@ -16,12 +16,14 @@ describe('flood guard', () => {
         (steps, burst, rate) => {
           let now = 0;
           const clock = (): number => now;
-          const guard = new FloodGuard({
+          const spec: GuardSpec = {
             frames: { capacity: burst, perSecond: rate },
             bytes: { capacity: 20_000, perSecond: 20_000 },
             refusals: { capacity: 5, perSecond: rate / 5 },
             now: clock,
-          });
+          };
+          const guard: FloodGuard = { guardFrames: 0, guardBytes: 0, guardRefusals: 0, guardLast: 0 };
+          fillGuard(guard, spec);
           const frames = new TokenBucket(burst, rate, clock);
           const bytes = new TokenBucket(20_000, 20_000, clock);
           const refusals = new TokenBucket(5, rate / 5, clock);
@@ -35,7 +37,7 @@ describe('flood guard', () => {
               else frames.refund();
             }
             if (want === '') want = refusals.take() ? 'refused' : 'abuse';
-            expect(guard.take(size)).toBe(want);
+            expect(takeFromGuard(guard, spec, size)).toBe(want);
           }
         },
       ),

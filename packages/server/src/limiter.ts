@@ -51,47 +51,49 @@ export type GuardSpec = {
 };
 
 /**
- * One connection's three buckets in one small object (an idle connection costs memory, not
- * time): frames, bytes, and the refusals it is forgiven before it counts as abuse. They share
- * one clock reading per frame; refilling all three at every frame gives exactly what three
- * separate buckets would, since min(c, min(c, t + a) + b) = min(c, t + a + b) for a, b ≥ 0.
+ * One connection's three buckets: frames, bytes, and the refusals it is forgiven before it counts
+ * as abuse. They share one clock reading per frame; refilling all three at every frame gives
+ * exactly what three separate buckets would, since min(c, min(c, t + a) + b) = min(c, t + a + b)
+ * for a, b ≥ 0. They are four fields of the connection that owns them, not an object of their
+ * own: an idle connection costs memory, not time (writer.ts keeps its queue the same way).
  */
-export class FloodGuard {
-  private frames: number;
-  private bytes: number;
-  private refusals: number;
-  private last: number;
+export interface FloodGuard {
+  guardFrames: number;
+  guardBytes: number;
+  guardRefusals: number;
+  guardLast: number;
+}
 
-  constructor(private readonly spec: GuardSpec) {
-    this.frames = spec.frames.capacity;
-    this.bytes = spec.bytes.capacity;
-    this.refusals = spec.refusals.capacity;
-    this.last = spec.now();
-  }
+/** Full buckets, as of now. */
+export function fillGuard(g: FloodGuard, spec: GuardSpec): void {
+  g.guardFrames = spec.frames.capacity;
+  g.guardBytes = spec.bytes.capacity;
+  g.guardRefusals = spec.refusals.capacity;
+  g.guardLast = spec.now();
+}
 
-  /**
-   * Charges a frame of `size` bytes to the frame and byte buckets: 'ok', or 'refused' (it took
-   * nothing but one refusal), or 'abuse' once the refusals are spent (the peer keeps flooding).
-   */
-  take(size: number): GuardResult {
-    const { frames, bytes, refusals, now } = this.spec;
-    const t = now();
-    const elapsed = t - this.last;
-    if (elapsed > 0) {
-      this.frames = Math.min(frames.capacity, this.frames + (elapsed * frames.perSecond) / 1000);
-      this.bytes = Math.min(bytes.capacity, this.bytes + (elapsed * bytes.perSecond) / 1000);
-      this.refusals = Math.min(refusals.capacity, this.refusals + (elapsed * refusals.perSecond) / 1000);
-      this.last = t;
-    }
-    if (this.frames >= 1 && this.bytes >= size) {
-      this.frames -= 1;
-      this.bytes -= size;
-      return 'ok';
-    }
-    if (this.refusals >= 1) {
-      this.refusals -= 1;
-      return 'refused';
-    }
-    return 'abuse';
+/**
+ * Charges a frame of `size` bytes to the frame and byte buckets: 'ok', or 'refused' (it took
+ * nothing but one refusal), or 'abuse' once the refusals are spent (the peer keeps flooding).
+ */
+export function takeFromGuard(g: FloodGuard, spec: GuardSpec, size: number): GuardResult {
+  const { frames, bytes, refusals, now } = spec;
+  const t = now();
+  const elapsed = t - g.guardLast;
+  if (elapsed > 0) {
+    g.guardFrames = Math.min(frames.capacity, g.guardFrames + (elapsed * frames.perSecond) / 1000);
+    g.guardBytes = Math.min(bytes.capacity, g.guardBytes + (elapsed * bytes.perSecond) / 1000);
+    g.guardRefusals = Math.min(refusals.capacity, g.guardRefusals + (elapsed * refusals.perSecond) / 1000);
+    g.guardLast = t;
   }
+  if (g.guardFrames >= 1 && g.guardBytes >= size) {
+    g.guardFrames -= 1;
+    g.guardBytes -= size;
+    return 'ok';
+  }
+  if (g.guardRefusals >= 1) {
+    g.guardRefusals -= 1;
+    return 'refused';
+  }
+  return 'abuse';
 }

@@ -6,7 +6,6 @@
  * All state is soft and in memory: a restart loses it and clients rebuild it (`sub` carries the
  * epoch; clients resend what was not acked).
  */
-import type { WebSocket } from 'ws';
 import {
   decodeClientFrame,
   missingCaseError,
@@ -20,6 +19,7 @@ import type { ServerLimits } from './config.js';
 import type { Logger } from './logger.js';
 import type { RoughtimeForwarder } from './roughtime/forwarder.js';
 import { CLOSE, Connection, type ConnectionHooks, type Counters } from './connection.js';
+import type { PeerSocket } from './socket.js';
 import { monotonicMs } from './limiter.js';
 import { fastPub } from './fastPub.js';
 import { Room, type PendingJoin } from './room.js';
@@ -98,7 +98,7 @@ export class Relay {
   }
 
   /** Takes over an upgraded WebSocket. */
-  attach(ws: WebSocket, ip: string): Connection {
+  attach(ws: PeerSocket, ip: string): Connection {
     const conn = new Connection(ws, ip, this.hooks);
     this.connections.add(conn);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);

@@ -50,72 +50,61 @@ export class FlushScheduler {
 /** A socket that carried more frames than this in a turn is busy: it keeps its array. */
 const KEEP_MORE_AFTER = 8;
 
-/** WebSocket.OPEN */
-const OPEN = 1;
-
-/** The outgoing queue of one socket: the turn's first frame in a slot, more in an array whose
- *  slots are reused while the socket stays busy (no allocation per frame once warm) and which is
- *  let go after a turn of a few frames (an idle connection holds no array). */
-export class OutQueue {
-  private first: WireFrame | undefined;
-  private more: (WireFrame | undefined)[] | undefined;
-  private count = 0;
+/**
+ * The outgoing queue of one socket: the turn's first frame in a slot, more in an array whose
+ * slots are reused while the socket stays busy (no allocation per frame once warm) and which is
+ * let go after a turn of a few frames (an idle connection holds no array).
+ *
+ * The queue is four fields of its owner (the connection), worked on by the functions below,
+ * rather than an object of its own: the relay's memory is mostly idle connections, and an object
+ * per connection costs its header and the pointer to it.
+ */
+export interface OutQueue {
+  outFirst: WireFrame | undefined;
+  outMore: (WireFrame | undefined)[] | undefined;
+  outCount: number;
   /** Bytes queued here, not yet handed to the socket. */
-  bytes = 0;
+  outBytes: number;
+}
 
-  constructor(
-    private readonly socket: Socket,
-    private readonly ws: { readonly readyState: number },
-    private readonly scheduler: FlushScheduler,
-    /** Who the scheduler calls at the end of the turn (it flushes this queue, then judges the socket). */
-    private readonly owner: Flushable,
-  ) {}
+/** Queues `frame`; true if it is the first of the turn (the owner then asks the scheduler for a flush). */
+export function enqueue(q: OutQueue, frame: WireFrame): boolean {
+  const first = q.outCount === 0;
+  if (first) q.outFirst = frame;
+  else (q.outMore ??= [])[q.outCount - 1] = frame;
+  q.outCount += 1;
+  q.outBytes += frame.length;
+  return first;
+}
 
-  push(frame: WireFrame): void {
-    if (this.count === 0) {
-      this.scheduler.mark(this.owner);
-      this.first = frame;
-    } else (this.more ??= [])[this.count - 1] = frame;
-    this.count += 1;
-    this.bytes += frame.length;
-  }
-
-  /** Bytes queued here and in the socket's own buffer (what the kernel has not taken yet). */
-  get pending(): number {
-    return this.bytes + this.socket.writableLength;
-  }
-
-  /** Bytes the kernel refused so far: what a slow reader makes us hold once this queue is flushed. */
-  get refused(): number {
-    return this.socket.writableLength;
-  }
-
-  flush(): void {
-    const n = this.count;
-    if (n === 0) return;
-    const s = this.socket;
-    if (this.ws.readyState === OPEN && s.writable) {
-      if (n === 1) s.write(this.first as WireFrame);
-      else {
-        const more = this.more as WireFrame[];
-        s.cork();
-        s.write(this.first as WireFrame);
-        for (let i = 0; i < n - 1; i++) s.write(more[i] as WireFrame);
-        s.uncork();
-      }
+/**
+ * Hands what is queued to `socket` as one corked write, if `open` (ws still has the socket OPEN:
+ * nothing may follow a close frame), then empties the queue.
+ */
+export function writeQueue(q: OutQueue, socket: Socket, open: boolean): void {
+  const n = q.outCount;
+  if (n === 0) return;
+  if (open && socket.writable) {
+    if (n === 1) socket.write(q.outFirst as WireFrame);
+    else {
+      const more = q.outMore as WireFrame[];
+      socket.cork();
+      socket.write(q.outFirst as WireFrame);
+      for (let i = 0; i < n - 1; i++) socket.write(more[i] as WireFrame);
+      socket.uncork();
     }
-    this.discard();
   }
+  discardQueue(q);
+}
 
-  /** Forgets what is queued (the socket is closing: nothing may follow its close frame). */
-  discard(): void {
-    const n = this.count;
-    this.first = undefined;
-    if (this.more) {
-      if (n <= KEEP_MORE_AFTER) this.more = undefined;
-      else this.more.fill(undefined, 0, n - 1);
-    }
-    this.count = 0;
-    this.bytes = 0;
+/** Forgets what is queued (the socket is closing: nothing may follow its close frame). */
+export function discardQueue(q: OutQueue): void {
+  const n = q.outCount;
+  q.outFirst = undefined;
+  if (q.outMore) {
+    if (n <= KEEP_MORE_AFTER) q.outMore = undefined;
+    else q.outMore.fill(undefined, 0, n - 1);
   }
+  q.outCount = 0;
+  q.outBytes = 0;
 }
