@@ -118,7 +118,7 @@ export class Relay {
 
   /** The connection that sent the pending join request `joinId` to `roomId` (control.ts). */
   joinOwner(roomId: string, joinId: string): Connection | undefined {
-    return this.rooms.get(roomId)?.pendingJoins.get(joinId)?.owner;
+    return this.rooms.get(roomId)?.pendingJoin(joinId)?.owner;
   }
 
   stats(): RelayStats {
@@ -126,7 +126,7 @@ export class Relay {
     let pendingJoins = 0;
     for (const room of this.rooms.values()) {
       subscriptions += room.subscribers.size;
-      pendingJoins += room.pendingJoins.size;
+      pendingJoins += room.pendingJoinCount;
     }
     let bufferedBytes = 0;
     for (const conn of this.connections) bufferedBytes += conn.bufferedAmount;
@@ -231,7 +231,7 @@ export class Relay {
     room.learnEpoch(epoch);
     room.subscribers.add(conn);
     conn.addRoom(room);
-    for (const pending of room.pendingJoins.values()) if (pending.owner !== conn) conn.send(pending.frame);
+    for (const pending of room.pendingJoins()) if (pending.owner !== conn) conn.send(pending.frame);
     this.broadcastPresence(room);
   }
 
@@ -277,7 +277,7 @@ export class Relay {
     const refused = this.policy?.(conn, 'join', roomId);
     if (refused) return this.nack(conn, id, refused);
     let room = this.rooms.get(roomId);
-    const existing = room?.pendingJoins.get(id);
+    const existing = room?.pendingJoin(id);
     if (existing?.owner !== conn && conn.joinCount >= this.limits.maxPendingJoinsPerConnection)
       return this.nack(conn, id, 'E_RATE_LIMITED');
     if (existing) this.removePendingJoin(existing, false);
@@ -288,7 +288,7 @@ export class Relay {
     const timer = setTimeout(() => this.removePendingJoin(pending, true), this.limits.pendingJoinTtlMs);
     timer.unref();
     const pending: PendingJoin = { id, room, owner: conn, frame: frame({ v: V, t: 'join', room: roomId, id }, body), timer };
-    room.pendingJoins.set(id, pending);
+    room.addPendingJoin(pending);
     conn.addJoin(pending);
     for (const sub of room.subscribers) if (sub !== conn) sub.send(pending.frame);
     this.ack(conn, id);
@@ -299,7 +299,7 @@ export class Relay {
     if (refused) return this.nack(conn, header.id, refused);
     const room = this.rooms.get(header.room);
     if (!room?.subscribers.has(conn)) return this.nack(conn, header.id, 'E_NOT_SUBSCRIBED');
-    const pending = room.pendingJoins.get(header.to);
+    const pending = room.pendingJoin(header.to);
     if (!pending) return this.nack(conn, header.id, 'E_NO_SUCH_JOINER');
     pending.owner.send(frame({ v: V, t: 'welcome', room: room.id, id: header.id }, body));
     // Answered: later subscribers need not see it. A joiner that lost the Welcome asks again.
@@ -318,7 +318,7 @@ export class Relay {
 
   private removePendingJoin(pending: PendingJoin, dropRoom: boolean): void {
     clearTimeout(pending.timer);
-    if (pending.room.pendingJoins.get(pending.id) === pending) pending.room.pendingJoins.delete(pending.id);
+    pending.room.deletePendingJoin(pending);
     pending.owner.deleteJoin(pending);
     if (dropRoom) this.dropIfEmpty(pending.room);
   }

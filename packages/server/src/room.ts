@@ -26,9 +26,10 @@ export class Room {
   /** Per-room frame counter sent with every `msg`: a hint for gap detection, not trusted. */
   private seq = 0;
   readonly subscribers = new Set<Connection>();
-  readonly pendingJoins = new Map<string, PendingJoin>();
-  /** Accepted commit ids, oldest first, at most `recentCommits` of them. */
-  private readonly recentCommits: string[] = [];
+  /** Join requests waiting for a Welcome, by join id; made at the first (most rooms have none most of the time). */
+  private joins: Map<string, PendingJoin> | undefined;
+  /** Accepted commit ids, oldest first, at most `recentCommitsKept` of them; made at the first commit. */
+  private recentCommits: string[] | undefined;
 
   constructor(
     readonly id: string,
@@ -46,11 +47,12 @@ export class Room {
    * a resend and is acked again; anything older is stale.
    */
   decideCommit(id: string, epoch: number): CommitDecision {
-    if (this.recentCommits.includes(id)) return { kind: 'duplicate' };
+    if (this.recentCommits?.includes(id)) return { kind: 'duplicate' };
     if (epoch < this.epoch) return { kind: 'stale', epoch: this.epoch };
     this.epoch = epoch + 1;
-    this.recentCommits.push(id);
-    if (this.recentCommits.length > this.recentCommitsKept) this.recentCommits.shift();
+    const recent = (this.recentCommits ??= []);
+    recent.push(id);
+    if (recent.length > this.recentCommitsKept) recent.shift();
     return { kind: 'accepted', seq: this.nextSeq() };
   }
 
@@ -59,15 +61,38 @@ export class Room {
     return this.seq;
   }
 
+  pendingJoin(id: string): PendingJoin | undefined {
+    return this.joins?.get(id);
+  }
+
+  addPendingJoin(p: PendingJoin): void {
+    (this.joins ??= new Map()).set(p.id, p);
+  }
+
+  /** Removes `p` if it is still the request waiting under its id. */
+  deletePendingJoin(p: PendingJoin): void {
+    if (this.joins?.get(p.id) !== p) return;
+    this.joins.delete(p.id);
+    if (this.joins.size === 0) this.joins = undefined;
+  }
+
+  pendingJoins(): Iterable<PendingJoin> {
+    return this.joins?.values() ?? [];
+  }
+
+  get pendingJoinCount(): number {
+    return this.joins?.size ?? 0;
+  }
+
   isEmpty(): boolean {
-    return this.subscribers.size === 0 && this.pendingJoins.size === 0;
+    return this.subscribers.size === 0 && this.joins === undefined;
   }
 
   /** Forgets everything it holds (timers included). */
   wipe(): void {
-    for (const p of this.pendingJoins.values()) clearTimeout(p.timer);
-    this.pendingJoins.clear();
+    for (const p of this.pendingJoins()) clearTimeout(p.timer);
+    this.joins = undefined;
     this.subscribers.clear();
-    this.recentCommits.length = 0;
+    this.recentCommits = undefined;
   }
 }

@@ -41,8 +41,17 @@ export interface PeerSocket {
   terminate(): void;
 }
 
+/** No extension is ever negotiated (the gate turns compression off): one empty table for all. */
+const NO_EXTENSIONS = Object.freeze({});
+
 export class RelaySocket extends WebSocket implements PeerSocket {
   [OWNER]: SocketEvents | undefined = undefined;
+  /**
+   * ws makes an empty extension table per socket and hands it to the socket's frame reader and
+   * writer; set here, before ws hands it on, they share one (ws replaces it, never fills it, if an
+   * extension is negotiated).
+   */
+  protected _extensions: object = NO_EXTENSIONS;
 
   /** ws emits these five on a server socket (and 'open' before any owner is set). */
   override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
