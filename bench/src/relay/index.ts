@@ -52,7 +52,7 @@ export async function relayBench(quick: boolean): Promise<RelayBench> {
     // Many short alternations: a stall of the shared machine is as likely to hit either relay.
     const latTiming: Timing = quick
       ? { warmupMs: 200, measureMs: 400, pairs: 6 }
-      : { warmupMs: 300, measureMs: 600, pairs: 12 };
+      : { warmupMs: 300, measureMs: 600, pairs: 20 };
     const lat = await paired(
       gen,
       ours,
