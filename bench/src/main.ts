@@ -37,7 +37,11 @@ async function main(): Promise<void> {
     const r = await admitBench(e2ee, n);
     admits.push(r);
     console.log(
-      `admit ${String(n).padStart(3)} members: total ${r.totalMs.toFixed(0).padStart(7)} ms | committer ${r.committerMs.toFixed(0)} ms | welcomes ${r.welcomeMs.toFixed(0)} ms | others processing commits ${r.processMs.toFixed(0)} ms | a key update ${r.updateMs.toFixed(0)} ms, others processing it ${r.updateProcessMs.toFixed(0)} ms`,
+      `admit ${String(n).padStart(3)} members: total ${r.totalMs.toFixed(0).padStart(6)} ms | committer ${r.committerMs.toFixed(0)} ms | welcomes ${r.welcomeMs.toFixed(0)} ms | ` +
+        (r.observers > 0
+          ? `a member processing one commit ${r.processPerCommitMs.toFixed(1)} ms (${r.commitsProcessed} by ${r.observers} members) | `
+          : '') +
+        `a key update ${r.updateMs.toFixed(0)} ms, a member processing it ${r.updateProcessPerMemberMs.toFixed(1)} ms`,
     );
   }
   const msg = await messageBench(e2ee, quick ? 2000 : 10000);
