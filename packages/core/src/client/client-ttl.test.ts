@@ -88,6 +88,25 @@ describe('timed messages (client)', () => {
     expect(carol.last('time')).toMatchObject({ state: 'proven' });
   });
 
+  it('aLateJoinerLearnsTheRoomTimerAndItsOwnMessagesAreTimed', async () => {
+    const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
+    const bob = await s.joiner('bob', link, { timeSource: realTime() });
+    await until(() => bob.of('joined').length === 1 && alice.of('member-joined').length === 1, 'bob in');
+    await until(() => s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'bob subscribed');
+    await alice.client.command('/ttl 1h');
+    await until(() => bob.of('ttl').length === 1, 'the ttl event');
+    const carol = await s.joiner('carol', link, { timeSource: realTime() });
+    await until(() => carol.of('ttl').length === 1, 'the timer restated to carol', 10_000);
+    expect(carol.last('ttl')).toMatchObject({ ms: 3_600_000, self: false });
+    expect(carol.last('ttl')!.text).toContain('yours too');
+    // Those who knew it already show nothing more.
+    expect(alice.of('ttl')).toHaveLength(1);
+    expect(bob.of('ttl')).toHaveLength(1);
+    await carol.client.command('from the newcomer');
+    await until(() => alice.texts().includes('from the newcomer'), 'carol\'s message');
+    expect(alice.of('message').find((e) => e.text === 'from the newcomer')?.expiresAt).toBeGreaterThan(Date.now() + 3_500_000);
+  });
+
   it('sendingATimedMessageWithoutProvenTimeIsRefused', async () => {
     const t = realTime();
     const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: t });

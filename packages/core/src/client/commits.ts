@@ -128,7 +128,10 @@ export class Committer {
     if (!session || !room.isMember() || this.#stopped || this.#pending) return;
     const now = room.ctx.clock.now();
     if (this.#hold && room.presence < this.#hold.presence && now < this.#hold.until) return;
-    this.#hold = undefined;
+    if (this.#hold) {
+      this.#hold = undefined;
+      room.restateTtl(); // the joiner is subscribed now (or will not be soon): tell it the timer
+    }
     const members = session.members();
     const removes: RemoveIntent[] = [];
     for (const intent of [...this.#intents.values()].sort((a, b) => a.due - b.due)) {

@@ -56,8 +56,16 @@ const AppPayload = v.variant('t', [
   v.object({ t: v.literal('me'), text: Text, n: v.optional(Counter) }),
   /** An invitation to a direct-message room: `to` is the invitee's fingerprint, `secret` the room's invite secret. */
   v.object({ t: v.literal('dm'), to: B64Key, room: B64Id, secret: B64Key }),
-  /** The room's message timer, set by a member (`/ttl`): milliseconds, 0 = off. */
-  v.object({ t: v.literal('ttl'), ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(LIMITS.maxTtlMs)) }),
+  /**
+   * The room's message timer, set by a member (`/ttl`): milliseconds, 0 = off. `again`: not a
+   * change but the timer restated by the member who just admitted someone, so that the new
+   * member knows it (members who know it already show nothing).
+   */
+  v.object({
+    t: v.literal('ttl'),
+    ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(LIMITS.maxTtlMs)),
+    again: v.optional(v.literal(true)),
+  }),
 ]);
 export type AppPayload = v.InferOutput<typeof AppPayload>;
 

@@ -212,7 +212,8 @@ export class Room {
         return;
       }
       case 'ttl':
-        this.setTtl(payload.ms, sender.name, false);
+        if (payload.again === true && payload.ms === this.ttlMs) return; // restated for a newcomer: known here
+        this.setTtl(payload.ms, sender.name, false, payload.again === true);
         return;
       case 'dm':
         this.ctx.onDirectInvite(this.id, sender, payload);
@@ -323,7 +324,7 @@ export class Room {
       });
       result = { ok: true, id };
       if ((payload.t === 'text' || payload.t === 'me') && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me', expiresAt);
-      if (payload.t === 'ttl') this.setTtl(payload.ms, this.ctx.name, true);
+      if (payload.t === 'ttl' && payload.again !== true) this.setTtl(payload.ms, this.ctx.name, true);
     });
     return result;
   }
@@ -346,11 +347,23 @@ export class Room {
     });
   }
 
-  /** A member (or we) set the room's message timer: every member shows it, with the caveat. */
-  setTtl(ms: number, from: string, self: boolean): void {
+  /**
+   * A member (or we) set the room's message timer, or restated it for us as we joined
+   * (`again`): every member shows it, with the caveat.
+   */
+  setTtl(ms: number, from: string, self: boolean, again = false): void {
     this.ttlMs = ms;
     if (ms > 0) this.ctx.expiry.need();
-    this.ctx.emit({ type: 'ttl', room: this.id, roomName: this.roomName, from, ms, self, text: ttlText(ms, self ? 'you' : from, this.roomName) });
+    this.ctx.emit({ type: 'ttl', room: this.id, roomName: this.roomName, from, ms, self, text: ttlText(ms, self ? 'you' : from, this.roomName, again) });
+  }
+
+  /**
+   * After admitting someone (once the joiner subscribed, or the wait for it ran out): a timer in
+   * force is restated, so that the newcomer's own messages disappear like everyone else's.
+   * Not awaited: it is queued behind the work that calls it.
+   */
+  restateTtl(): void {
+    if (this.ttlMs > 0 && this.isMember()) void this.send({ t: 'ttl', ms: this.ttlMs, again: true });
   }
 
   /**

@@ -17,7 +17,9 @@ export function formatTtl(ms: number): string {
 
 export const COPY_CAVEAT = 'A recipient can always copy what it was shown.';
 
-export function ttlText(ms: number, who: string, roomName: string): string {
+export function ttlText(ms: number, who: string, roomName: string, again = false): string {
   if (ms === 0) return `${who} turned off disappearing messages in ${roomName}`;
+  if (again)
+    return `Messages in ${roomName} disappear ${formatTtl(ms)} after they are sent (the room's timer, as ${who} says), judged on time proven by Roughtime; yours too. ${COPY_CAVEAT}`;
   return `${who} set messages in ${roomName} to disappear ${formatTtl(ms)} after they are sent, judged on time proven by Roughtime. ${COPY_CAVEAT}`;
 }
