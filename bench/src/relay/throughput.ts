@@ -57,7 +57,7 @@ export function median(xs: number[]): number {
 /**
  * Rates and CPU: the median over runs. Latency: the percentiles of all runs' deliveries merged,
  * so that a stall of the shared machine weighs on a relay by how long it lasted, not by which
- * run it fell in.
+ * run it fell in. (The pair's ratio, `paired`, is the other reading: the median over pairs.)
  */
 function summarise(runs: Run[]): Summary {
   const m = (f: (r: Run) => number): number => median(runs.map(f));

@@ -127,7 +127,7 @@ export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard
     if (this.state !== 'hello' && this.state !== 'open') return;
     const token = this.takeToken(data.length);
     if (token === 'abuse') return this.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
-    if (token === 'refused') return;
+    if (token === 'refused' || this.ws.readyState !== OPEN) return;
     this.ws.pong(data);
     if (this.ws.bufferedAmount > this.hooks.limits.maxBufferedBytes) this.dropSlow();
   }

@@ -53,7 +53,10 @@ export class RelaySocket extends WebSocket implements PeerSocket {
    */
   protected _extensions: object = NO_EXTENSIONS;
 
-  /** ws emits these five on a server socket (and 'open' before any owner is set). */
+  /**
+   * ws emits these five on a server socket (and 'open' before any owner is set). Listeners added
+   * with `on` never fire: nothing may rely on them (the gate keeps ws's `clientTracking` off).
+   */
   override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
     const owner = this[OWNER];
     if (owner === undefined) return false;

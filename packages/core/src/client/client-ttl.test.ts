@@ -99,12 +99,36 @@ describe('timed messages (client)', () => {
     await until(() => carol.of('ttl').length === 1, 'the timer restated to carol', 10_000);
     expect(carol.last('ttl')).toMatchObject({ ms: 3_600_000, self: false });
     expect(carol.last('ttl')!.text).toContain('yours too');
-    // Those who knew it already show nothing more.
-    expect(alice.of('ttl')).toHaveLength(1);
-    expect(bob.of('ttl')).toHaveLength(1);
     await carol.client.command('from the newcomer');
-    await until(() => alice.texts().includes('from the newcomer'), 'carol\'s message');
+    await until(() => alice.texts().includes('from the newcomer') && bob.texts().includes('from the newcomer'), 'carol\'s message');
     expect(alice.of('message').find((e) => e.text === 'from the newcomer')?.expiresAt).toBeGreaterThan(Date.now() + 3_500_000);
+    // Bob received the restatement before carol's message (the relay keeps a room's order) and showed nothing.
+    expect(bob.of('ttl')).toHaveLength(1);
+  });
+
+  it('aRestatementNeverChangesTheTimerOfAMemberWhoKnowsIt', async () => {
+    const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
+    const aliceConn = [...s.relay.conns][0];
+    const bob = await s.joiner('bob', link, { timeSource: realTime() });
+    await until(() => bob.of('joined').length === 1 && s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'bob in');
+    await alice.client.command('/ttl 1h');
+    await until(() => bob.of('ttl').length === 1, 'the ttl event');
+    // Bob turns the timer off, and the relay keeps that from alice: her view (1h) is stale when
+    // she admits carol and restates it.
+    let hidden = 0;
+    s.relay.filter = (c, h) => {
+      if (c === aliceConn && h.t === 'msg' && h.kind === 'app') return (hidden += 1), false;
+      return true;
+    };
+    await bob.client.command('/ttl off');
+    await until(() => hidden === 1, 'bob\'s change kept from alice');
+    s.relay.filter = () => true;
+    const carol = await s.joiner('carol', link, { timeSource: realTime() });
+    await until(() => carol.of('ttl').length === 1, 'the restatement');
+    await carol.client.command('after the restatement');
+    await until(() => bob.texts().includes('after the restatement'), 'carol\'s message at bob');
+    expect(bob.of('ttl').map((e) => e.ms)).toEqual([3_600_000, 0]);
+    expect(bob.client.currentRoom()).toBeDefined();
   });
 
   it('sendingATimedMessageWithoutProvenTimeIsRefused', async () => {

@@ -50,6 +50,12 @@ export class Room {
   rejected = 0;
   /** The room's message timer (`/ttl`), ms; 0 = messages do not expire. */
   ttlMs = 0;
+  /**
+   * Whether this member knows the timer: it made the room, or has applied a `ttl` since it
+   * joined. A restatement (`again`) is for members who do not: one the relay held back must not
+   * undo a change made since.
+   */
+  #ttlKnown: boolean;
   readonly #commits: Committer;
   readonly #joiner: Joiner | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -63,6 +69,7 @@ export class Room {
     this.secret = secret;
     this.direct = direct;
     this.state = ticket ? 'joining' : 'member';
+    this.#ttlKnown = ticket === undefined;
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
   }
@@ -212,7 +219,7 @@ export class Room {
         return;
       }
       case 'ttl':
-        if (payload.again === true && payload.ms === this.ttlMs) return; // restated for a newcomer: known here
+        if (payload.again === true && this.#ttlKnown) return; // restated for a newcomer: known here
         this.setTtl(payload.ms, sender.name, false, payload.again === true);
         return;
       case 'dm':
@@ -353,6 +360,7 @@ export class Room {
    */
   setTtl(ms: number, from: string, self: boolean, again = false): void {
     this.ttlMs = ms;
+    this.#ttlKnown = true;
     if (ms > 0) this.ctx.expiry.need();
     this.ctx.emit({ type: 'ttl', room: this.id, roomName: this.roomName, from, ms, self, text: ttlText(ms, self ? 'you' : from, this.roomName, again) });
   }
