@@ -7,8 +7,8 @@
  *   lowest leaf acts at once, the others only if the joiner is still not in by then.
  * - A Remove proposal (someone leaving) becomes an intent likewise, ranked without the leavers.
  * - One commit at a time: `pub kind:commit`; on `ack` → `confirm`, then the Welcome goes to the
- *   joiner (`welcome` frame, envelope 0x01) and is remembered, so the same KeyPackage asking
- *   again gets the same Welcome; on `nack E_STALE_EPOCH` → `discard`: another commit won the
+ *   joiner (`welcome` frame, envelope 0x01, or 0x03 with the room's timer as a note) and is
+ *   remembered, so the same KeyPackage asking again gets the same Welcome; on `nack E_STALE_EPOCH` → `discard`: another commit won the
  *   epoch, and the intent is tried again if still needed once that commit is processed.
  * - A refused name gets envelope 0x02 + code instead of a commit.
  * All of it runs inside the room's queue.
@@ -31,8 +31,8 @@ export class Committer {
   readonly #room: Room;
   readonly #intents = new Map<string, Intent>();
   readonly #timers = new Set<TimerId>();
-  /** Welcomes this member sent, by KeyPackage: a joiner that lost its Welcome gets it again. */
-  readonly #welcomes = new Map<string, Uint8Array>();
+  /** Welcome envelopes this member sent, by KeyPackage: a joiner that lost its Welcome gets it again. */
+  readonly #welcomes = new Map<string, WelcomeEnvelope>();
   #pending: Pending | undefined;
   #stopped = false;
   /**
@@ -96,7 +96,7 @@ export class Committer {
     const kp = toBase64Url(request.keyPackage);
     const welcome = this.#welcomes.get(kp);
     if (welcome) {
-      this.#sendEnvelope(joinId, { kind: 'welcome', welcome });
+      this.#sendEnvelope(joinId, welcome);
       return;
     }
     const now = clock.now();
@@ -128,10 +128,7 @@ export class Committer {
     if (!session || !room.isMember() || this.#stopped || this.#pending) return;
     const now = room.ctx.clock.now();
     if (this.#hold && room.presence < this.#hold.presence && now < this.#hold.until) return;
-    if (this.#hold) {
-      this.#hold = undefined;
-      room.restateTtl(); // the joiner is subscribed now (or will not be soon): tell it the timer
-    }
+    this.#hold = undefined;
     const members = session.members();
     const removes: RemoveIntent[] = [];
     for (const intent of [...this.#intents.values()].sort((a, b) => a.due - b.due)) {
@@ -224,13 +221,17 @@ export class Committer {
       this.#later(room.ctx.timing.joinerSubscribeMs);
     }
     if (p.joinId && p.commit.welcome) {
+      // With the Welcome, a note in the new epoch: the room's timer, so that the newcomer's own
+      // messages are timed from its first one (room.ts `welcomeNote`).
+      const note = await room.welcomeNote();
+      const envelope: WelcomeEnvelope = { kind: 'welcome', welcome: p.commit.welcome, ...(note ? { note } : {}) };
       if (p.kp) {
-        this.#welcomes.set(p.kp, p.commit.welcome);
+        this.#welcomes.set(p.kp, envelope);
         // A Welcome carries the ratchet tree (up to ~60 KiB): keep the latest few only. A joiner
         // asks again within the relay's 120 s join lifetime, long before 16 others joined.
         for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);
       }
-      this.#sendEnvelope(p.joinId, { kind: 'welcome', welcome: p.commit.welcome });
+      this.#sendEnvelope(p.joinId, envelope);
     }
     await room.onOwnCommit(p.commit.added, p.commit.removed);
     await room.afterEpochChange();

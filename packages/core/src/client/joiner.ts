@@ -93,7 +93,7 @@ export class Joiner {
     this.#done = true;
     this.#timer?.cancel();
     this.#pending = undefined;
-    await room.becameMember(outcome.session);
+    await room.becameMember(outcome.session, envelope.note);
   }
 
   #timeout(): void {

@@ -366,12 +366,22 @@ export class Room {
   }
 
   /**
-   * After admitting someone (once the joiner subscribed, or the wait for it ran out): a timer in
-   * force is restated, so that the newcomer's own messages disappear like everyone else's.
-   * Not awaited: it is queued behind the work that calls it.
+   * The note an admitter sends with a Welcome (envelope 0x03): a timer in force, restated as an
+   * MLS message of the epoch the Welcome opens, so that the newcomer times its own messages from
+   * the first. Only the newcomer gets it; a relay can drop it, not forge or alter it.
    */
-  restateTtl(): void {
-    if (this.ttlMs > 0 && this.isMember()) void this.send({ t: 'ttl', ms: this.ttlMs, again: true });
+  async welcomeNote(): Promise<Uint8Array | undefined> {
+    const session = this.session;
+    if (!session || this.ttlMs <= 0) return undefined;
+    return session.encrypt(encodeAppPayload({ t: 'ttl', ms: this.ttlMs, again: true }), { room: this.id, id: randomId() });
+  }
+
+  /** The timer in the admitter's note, if it is one (an MLS message of the epoch we joined). */
+  async #readNote(note: Uint8Array): Promise<{ ms: number; from: string } | undefined> {
+    const r = await this.session?.receive(note);
+    if (r?.kind !== 'message') return undefined;
+    const payload = decodeAppPayload(r.plaintext);
+    return payload?.t === 'ttl' ? { ms: payload.ms, from: r.sender.name } : undefined;
   }
 
   /**
@@ -419,10 +429,16 @@ export class Room {
     this.ctx.onRoomGone(this.id, reason);
   }
 
-  /** Called by the joiner once the Welcome made this device a member. */
-  async becameMember(session: GroupSession): Promise<void> {
+  /** Called by the joiner once the Welcome made this device a member; `note` came with it. */
+  async becameMember(session: GroupSession, note?: Uint8Array): Promise<void> {
     this.session = session;
     this.state = 'member';
+    // The timer is in force before anything can be sent; it is shown once `joined` is.
+    const timer = note ? await this.#readNote(note) : undefined;
+    if (timer) {
+      this.ttlMs = timer.ms;
+      this.#ttlKnown = true;
+    }
     this.subscribe();
     for (const m of session.members()) await this.observe(m);
     this.ctx.emit({
@@ -433,6 +449,7 @@ export class Room {
       fingerprint: await this.ctx.fingerprint(this.ctx.identity.fingerprint),
       direct: this.direct !== undefined,
     });
+    if (timer) this.setTtl(timer.ms, timer.from, false, true);
     this.ctx.onMembersChanged(this.id);
   }
 }
