@@ -151,6 +151,9 @@ describe('state: rooms, messages and unread markers', () => {
     const ttl = { type: 'ttl', room: A, roomName: 'lobby', from: 'bob', ms: 60_000, self: false, text: 'bob set messages to disappear after 1 min' } as unknown as ClientEvent;
     s = reduce(s, ttl, A, 11);
     expect(s.rooms.get(A)!.lines.at(-1)!.text).toBe('bob set messages to disappear after 1 min');
+    expect(s.rooms.get(A)!.ttlMs).toBe(60_000);
+    s = reduce(s, { ...ttl, ms: 0, text: 'bob turned off disappearing messages in lobby' } as unknown as ClientEvent, A, 12);
+    expect(s.rooms.get(A)!.ttlMs).toBe(0);
   });
 
   it('room ids are map keys, not object keys: "__proto__" is just a room', () => {

@@ -31,6 +31,8 @@ export type RoomView = {
   invite: string | undefined;
   /** Members whose key changed and who were neither verified again nor trusted. */
   keyChanged: string[];
+  /** The room's message timer (`/ttl`), ms; 0 = off. Shown beside the room's name. */
+  ttlMs: number;
 };
 
 export type Dialog =
@@ -48,7 +50,7 @@ export type Dialog =
 type TimedEvent =
   | { type: 'expired'; id: string; room: string }
   | { type: 'time'; state: string; message: string }
-  | { type: 'ttl'; room: string; roomName: string; text: string };
+  | { type: 'ttl'; room: string; roomName: string; ms: number; text: string };
 type KnownEvent = Exclude<ClientEvent | UiAction, { type: TimedEvent['type'] }>;
 
 export type UiAction =
@@ -90,7 +92,7 @@ export function initialState(name: string): ChatState {
 }
 
 function emptyRoom(id: string, name: string, direct: boolean): RoomView {
-  return { id, name, direct, joined: false, lines: [], unread: 0, markerAt: undefined, members: [], invite: undefined, keyChanged: [] };
+  return { id, name, direct, joined: false, lines: [], unread: 0, markerAt: undefined, members: [], invite: undefined, keyChanged: [], ttlMs: 0 };
 }
 
 /** A copy of the state in which rooms and lines can be changed without touching the old one. */
@@ -254,8 +256,11 @@ function timed(d: Draft, ev: TimedEvent, now: number): void {
     }
     case 'time':
       return d.notice(undefined, ev.message, now, ev.state === 'proven' ? 'info' : 'warn');
-    case 'ttl':
-      return d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: ev.text, ts: now, tone: 'info' });
+    case 'ttl': {
+      const r = d.room(ev.room, ev.roomName);
+      r.ttlMs = ev.ms;
+      return d.push(r, { kind: 'notice', text: ev.text, ts: now, tone: 'info' });
+    }
     default: {
       const never: never = ev;
       throw new Error(`unhandled event ${JSON.stringify(never)}`);

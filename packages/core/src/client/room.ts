@@ -316,7 +316,7 @@ export class Room {
     const timed = (payload.t === 'text' || payload.t === 'me') && this.ttlMs > 0;
     const expiresAt = timed ? await this.ctx.expiry.expiresAt(this.ttlMs) : undefined;
     if (timed && expiresAt === undefined)
-      return { ok: false, code: 'E_TIME_UNPROVEN', message: 'not sent: this room has a message timer and time cannot be proven by Roughtime right now (see the time event); try again, or /ttl off' };
+      return { ok: false, code: 'E_TIME_UNPROVEN', message: 'not sent: this room has a message timer, and the time cannot be proven right now (too few Roughtime servers answered); try again later, or turn the timer off with /ttl off' };
     let result: SendResult = { ok: false, code: 'E_NO_ROOM', message: 'you are no longer a member of this room' };
     await this.enqueue(async () => {
       const session = this.session;

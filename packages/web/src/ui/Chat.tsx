@@ -3,6 +3,7 @@
  * (on a phone, rooms and members open as panels from the header). Buttons send the same
  * commands a user can type (/switch, /verify, /trust, /code, /leave, /msg ...).
  */
+import { formatTtl } from '@safehouse/core/client';
 import { useState } from 'preact/hooks';
 import type { Session } from '../session.js';
 import type { ChatState, UiAction } from '../state.js';
@@ -39,6 +40,11 @@ export function Chat({ state, session, dispatch }: Props) {
         </button>
         <h1 class="room-title">{title}</h1>
         <ConnectionPill connection={state.connection} />
+        {room !== undefined && room.ttlMs > 0 && (
+          <span class="pill warn" role="status" title="New messages in this room disappear after this time; a recipient can always copy what it was shown.">
+            timer {formatTtl(room.ttlMs)}
+          </span>
+        )}
         <div class="room-actions">
           {room?.invite !== undefined && (
             <button type="button" onClick={() => dispatch({ type: 'ui-dialog', dialog: { kind: 'invite', roomName: room.name, link: room.invite ?? '' } })}>
