@@ -132,8 +132,16 @@ export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard
     if (this.ws.bufferedAmount > this.hooks.limits.maxBufferedBytes) this.dropSlow();
   }
 
-  /** ws: the peer answered a ping. */
-  ponged(): void {
+  /**
+   * ws: a pong. The answer to our ping clears the liveness check; an unsolicited one (RFC 6455
+   * allows them as a heartbeat) is charged to the flood guard like a frame.
+   */
+  ponged(data: Buffer): void {
+    if (this.pongTimer === undefined) {
+      if (this.state !== 'hello' && this.state !== 'open') return;
+      if (this.takeToken(data.length) === 'abuse') this.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
+      return;
+    }
     clearTimeout(this.pongTimer);
     this.pongTimer = undefined;
   }

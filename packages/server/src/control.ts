@@ -66,7 +66,7 @@ class LocalSocket implements PeerSocket {
   }
 
   ping(): void {
-    if (!this.#closed) setImmediate(() => this[OWNER]?.ponged());
+    if (!this.#closed) setImmediate(() => this[OWNER]?.ponged(Buffer.alloc(0)));
   }
 
   /** The in-process client never pings. */

@@ -115,4 +115,12 @@ describe('pings from a peer (RFC 6455 §5.5.2), charged to the same buckets', ()
     other.send({ v: 1, t: 'ping' });
     await other.next('pong');
   });
+
+  it('unsolicited pongs are charged too: a pong flood is closed with E_RATE_LIMITED and 1008', async () => {
+    server = await startTestServer({ ratePerSecond: 10, rateBurst: 20, abuseAllowance: 50 });
+    const flooder = await client(server);
+    for (let i = 0; i < 500 && flooder.ws.readyState === flooder.ws.OPEN; i++) flooder.ws.pong(Buffer.alloc(100));
+    expect((await flooder.next('error')).header.code).toBe('E_RATE_LIMITED');
+    expect((await flooder.closed).code).toBe(1008);
+  });
 });

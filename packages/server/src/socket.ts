@@ -20,8 +20,8 @@ export interface SocketEvents {
   received(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void;
   /** The peer sent a ping; the connection decides whether to answer. */
   pinged(data: Buffer): void;
-  /** The peer answered our ping. */
-  ponged(): void;
+  /** The peer sent a pong (the answer to our ping, or unsolicited). */
+  ponged(data: Buffer): void;
   /** A protocol error: the socket has already chosen a close code and is closing. */
   errored(err: Error & { code?: string }): void;
   /** The socket is gone. */
@@ -68,7 +68,7 @@ export class RelaySocket extends WebSocket implements PeerSocket {
         owner.pinged(a as Buffer);
         return true;
       case 'pong':
-        owner.ponged();
+        owner.ponged(a as Buffer);
         return true;
       case 'error':
         owner.errored(a as Error & { code?: string });
