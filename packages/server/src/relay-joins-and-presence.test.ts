@@ -5,8 +5,8 @@
  * die with their connection, and presence counts follow sub, unsub and disconnects.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { randomId } from '@safehouse/core/protocol';
-import { TestClient, startTestServer, until, type TestServer } from './testing/harness.js';
+import { encodeFrame, randomId, type ClientHeader } from '@safehouse/core/protocol';
+import { TestClient, maskedFrame, rawWebSocket, startTestServer, until, type TestServer } from './testing/harness.js';
 import type { ServerLimits } from './config.js';
 
 let server: TestServer | undefined;
@@ -129,6 +129,23 @@ describe('presence', () => {
     expect(s.stats()).toMatchObject({ rooms: 1, subscriptions: 1 });
     a.send({ v: 1, t: 'unsub', room });
     await until(() => s.stats().rooms === 0, 5_000, 'the empty room to be deleted');
+  });
+
+  it('changes within one turn make one presence frame per member, with the final count', async () => {
+    const s = await start();
+    const room = randomId();
+    const a = await client();
+    await a.sub(room);
+    const { socket } = await rawWebSocket(s.port, `${s.basePath}/ws`);
+    const f = (h: ClientHeader): Buffer => maskedFrame(0x2, encodeFrame(h));
+    const sub: ClientHeader = { v: 1, t: 'sub', room, epoch: 0 };
+    const unsub: ClientHeader = { v: 1, t: 'unsub', room };
+    // One write: the relay reads these frames in one turn (a room filling up in a burst).
+    socket.write(Buffer.concat([f({ v: 1, t: 'hello', session: randomId() }), f(sub), f(unsub), f(sub), f(unsub), f(sub)]));
+    expect((await a.next('presence')).header.count).toBe(2);
+    expect(await a.nothing('presence', 300)).toBe(true);
+    socket.destroy();
+    expect((await a.next('presence')).header.count).toBe(1);
   });
 
   it('a connection may subscribe to at most maxRoomsPerConnection rooms (nack names the room)', async () => {

@@ -55,6 +55,9 @@ export class Relay {
   private readonly connections = new Set<Connection>();
   private readonly perIp = new Map<string, number>();
   private readonly scheduler = new FlushScheduler();
+  /** Rooms whose subscribers changed this turn (`broadcastPresence`). */
+  private readonly presenceDue = new Set<Room>();
+  private readonly presenceSender = { flush: (): void => this.sendPresence() };
   /** What every connection calls back: one object for all (an idle connection costs memory). */
   private readonly hooks: ConnectionHooks;
   private readonly helloFrame: WireFrame;
@@ -309,11 +312,26 @@ export class Relay {
 
   // ---- leaving -----------------------------------------------------------------------------
 
+  /**
+   * A room's subscribers changed: its members hear the new count once, at the end of the turn,
+   * however many joined or left in it (a room of N filling up in one burst costs N frames, not
+   * N²/2).
+   */
   private broadcastPresence(room: Room): void {
     // On shutdown every client gets `closing`, not a countdown of presence frames.
-    if (room.subscribers.size === 0 || this.closing) return;
-    const out = frame({ v: V, t: 'presence', room: room.id, count: room.subscribers.size });
-    for (const sub of room.subscribers) sub.send(out);
+    if (this.closing) return;
+    if (this.presenceDue.size === 0) this.scheduler.markEarly(this.presenceSender);
+    this.presenceDue.add(room);
+  }
+
+  private sendPresence(): void {
+    const rooms = [...this.presenceDue];
+    this.presenceDue.clear();
+    for (const room of rooms) {
+      if (room.subscribers.size === 0 || this.closing) continue;
+      const out = frame({ v: V, t: 'presence', room: room.id, count: room.subscribers.size });
+      for (const sub of room.subscribers) sub.send(out);
+    }
   }
 
   private removePendingJoin(pending: PendingJoin, dropRoom: boolean): void {

@@ -19,13 +19,23 @@ export interface Flushable {
   flush(): void;
 }
 
-/** Runs `flush()` once, at the end of the current turn, for every queue marked in it. */
+/**
+ * Runs `flush()` once, at the end of the current turn, for every queue marked in it; first the
+ * ones marked `early` (work that queues frames of its own, such as the relay's presence counts,
+ * so that those frames leave in the same turn).
+ */
 export class FlushScheduler {
   private dirty: Flushable[] = [];
   private spare: Flushable[] = [];
+  private early: Flushable[] = [];
   private scheduled = false;
   private readonly run = (): void => {
     this.scheduled = false;
+    if (this.early.length > 0) {
+      const early = this.early;
+      this.early = [];
+      for (const e of early) e.flush();
+    }
     const list = this.dirty;
     this.dirty = this.spare;
     for (let i = 0; i < list.length; i++) (list[i] as Flushable).flush();
@@ -35,6 +45,16 @@ export class FlushScheduler {
 
   mark(q: Flushable): void {
     this.dirty.push(q);
+    this.schedule();
+  }
+
+  /** Like `mark`, but flushed before every queue marked with `mark`. */
+  markEarly(q: Flushable): void {
+    this.early.push(q);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.run);
