@@ -108,6 +108,31 @@ describe('timed messages (client)', () => {
     expect(bob.of('ttl')).toHaveLength(1);
   });
 
+  it('aTimerSetWhileTheNewcomerIsOnItsWayReachesIt', async () => {
+    const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
+    const bob = await s.joiner('bob', link, { timeSource: realTime() });
+    await until(() => bob.of('joined').length === 1 && s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'bob in');
+    // The relay holds carol's Welcome (made with no timer in force) while alice sets one.
+    let held: (() => void) | undefined;
+    s.relay.filter = (c, h, body) => {
+      if (h.t !== 'welcome' || held) return true;
+      const copy = body.slice();
+      held = () => s.relay.send(c, h, copy);
+      return false;
+    };
+    const carol = s.joiner('carol', link, { timeSource: realTime() });
+    await until(() => held !== undefined, 'the Welcome held');
+    await alice.client.command('/ttl 1h');
+    await until(() => bob.of('ttl').length === 1, 'bob sees the timer');
+    s.relay.filter = () => true;
+    held!();
+    const c = await carol;
+    await until(() => c.of('joined').length === 1, 'carol in');
+    await until(() => c.of('ttl').length === 1, 'the timer restated to carol', 10_000);
+    expect(c.last('ttl')).toMatchObject({ ms: 3_600_000 });
+    expect(bob.of('ttl')).toHaveLength(1); // bob knew it: the restatement is nothing to him
+  });
+
   it('aRestatementNeverChangesTheTimerOfAMemberWhoKnowsIt', async () => {
     // A restatement travels only in a Welcome envelope, to the newcomer; a member that knows the
     // timer would ignore one anyway (room.ts), so a stale view of the admitter's changes no one else's.

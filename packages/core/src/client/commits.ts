@@ -15,6 +15,7 @@
  */
 import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
 import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
+import { LIMITS } from '../protocol/limits.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { TimerId } from './clock.js';
 import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
@@ -25,6 +26,8 @@ type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinI
 type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 16;
+/** Room left in a frame for its length prefix and the `welcome` header. */
+const FRAME_HEADER_ROOM = 512;
 type Pending = { commit: PendingCommit; keys: string[]; joinId?: string; kp?: string };
 
 export class Committer {
@@ -40,7 +43,7 @@ export class Committer {
    * `joinerSubscribeMs` passed: a commit made before the joiner subscribes never reaches it, and
    * it would be stuck in the old epoch.
    */
-  #hold: { presence: number; until: number } | undefined;
+  #hold: { presence: number; until: number; noteMs: number } | undefined;
 
   constructor(room: Room) {
     this.#room = room;
@@ -128,6 +131,8 @@ export class Committer {
     if (!session || !room.isMember() || this.#stopped || this.#pending) return;
     const now = room.ctx.clock.now();
     if (this.#hold && room.presence < this.#hold.presence && now < this.#hold.until) return;
+    // The timer changed while the newcomer was on its way: its Welcome's note is stale.
+    if (this.#hold && this.#hold.noteMs !== room.ttlMs) room.restateTtl();
     this.#hold = undefined;
     const members = session.members();
     const removes: RemoveIntent[] = [];
@@ -215,16 +220,19 @@ export class Committer {
       return this.pump();
     }
     for (const k of p.keys) this.#intents.delete(k);
+    // With the Welcome, a note in the new epoch: the room's timer, so that the newcomer's own
+    // messages are timed from its first one (room.ts `welcomeNote`); left out if the envelope
+    // would not fit in a frame (the restatement after the hold covers it).
+    const noteMs = room.ttlMs;
+    const note = p.joinId && p.commit.welcome ? await room.welcomeNote() : undefined;
+    const fits = note !== undefined && p.commit.welcome !== undefined && 5 + p.commit.welcome.length + note.length + FRAME_HEADER_ROOM <= LIMITS.maxFrameBytes;
     if (p.commit.added.length > 0) {
       const until = room.ctx.clock.now() + room.ctx.timing.joinerSubscribeMs;
-      this.#hold = { presence: room.presence + p.commit.added.length, until };
+      this.#hold = { presence: room.presence + p.commit.added.length, until, noteMs: fits ? noteMs : 0 };
       this.#later(room.ctx.timing.joinerSubscribeMs);
     }
     if (p.joinId && p.commit.welcome) {
-      // With the Welcome, a note in the new epoch: the room's timer, so that the newcomer's own
-      // messages are timed from its first one (room.ts `welcomeNote`).
-      const note = await room.welcomeNote();
-      const envelope: WelcomeEnvelope = { kind: 'welcome', welcome: p.commit.welcome, ...(note ? { note } : {}) };
+      const envelope: WelcomeEnvelope = { kind: 'welcome', welcome: p.commit.welcome, ...(note && fits ? { note } : {}) };
       if (p.kp) {
         this.#welcomes.set(p.kp, envelope);
         // A Welcome carries the ratchet tree (up to ~60 KiB): keep the latest few only. A joiner

@@ -51,11 +51,12 @@ export class Room {
   /** The room's message timer (`/ttl`), ms; 0 = messages do not expire. */
   ttlMs = 0;
   /**
-   * Whether this member knows the timer: it made the room, or has applied a `ttl` since it
-   * joined. A restatement (`again`) is for members who do not: one the relay held back must not
+   * Where this member's view of the timer comes from: `known` (it made the room, or applied a
+   * `ttl` message since it joined), `note` (only the note in its Welcome envelope) or `none`.
+   * A restatement (`again`) is for members that do not know: one the relay held back must not
    * undo a change made since.
    */
-  #ttlKnown: boolean;
+  #ttlSource: 'known' | 'note' | 'none';
   readonly #commits: Committer;
   readonly #joiner: Joiner | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -69,7 +70,7 @@ export class Room {
     this.secret = secret;
     this.direct = direct;
     this.state = ticket ? 'joining' : 'member';
-    this.#ttlKnown = ticket === undefined;
+    this.#ttlSource = ticket === undefined ? 'known' : 'none';
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
   }
@@ -219,7 +220,7 @@ export class Room {
         return;
       }
       case 'ttl':
-        if (payload.again === true && this.#ttlKnown) return; // restated for a newcomer: known here
+        if (payload.again === true && this.#ttlSource === 'known') return; // restated for a newcomer: known here
         this.setTtl(payload.ms, sender.name, false, payload.again === true);
         return;
       case 'dm':
@@ -358,9 +359,9 @@ export class Room {
    * A member (or we) set the room's message timer, or restated it for us as we joined
    * (`again`): every member shows it, with the caveat.
    */
-  setTtl(ms: number, from: string, self: boolean, again = false): void {
+  setTtl(ms: number, from: string, self: boolean, again = false, source: 'known' | 'note' = 'known'): void {
     this.ttlMs = ms;
-    this.#ttlKnown = true;
+    this.#ttlSource = source;
     if (ms > 0) this.ctx.expiry.need();
     this.ctx.emit({ type: 'ttl', room: this.id, roomName: this.roomName, from, ms, self, text: ttlText(ms, self ? 'you' : from, this.roomName, again) });
   }
@@ -368,7 +369,8 @@ export class Room {
   /**
    * The note an admitter sends with a Welcome (envelope 0x03): a timer in force, restated as an
    * MLS message of the epoch the Welcome opens, so that the newcomer times its own messages from
-   * the first. Only the newcomer gets it; a relay can drop it, not forge or alter it.
+   * the first. Only the newcomer gets it; a relay can drop it, or put another genuine message
+   * of that epoch in its place (shown like any message), but not forge or alter it.
    */
   async welcomeNote(): Promise<Uint8Array | undefined> {
     const session = this.session;
@@ -376,12 +378,13 @@ export class Room {
     return session.encrypt(encodeAppPayload({ t: 'ttl', ms: this.ttlMs, again: true }), { room: this.id, id: randomId() });
   }
 
-  /** The timer in the admitter's note, if it is one (an MLS message of the epoch we joined). */
-  async #readNote(note: Uint8Array): Promise<{ ms: number; from: string } | undefined> {
-    const r = await this.session?.receive(note);
-    if (r?.kind !== 'message') return undefined;
-    const payload = decodeAppPayload(r.plaintext);
-    return payload?.t === 'ttl' ? { ms: payload.ms, from: r.sender.name } : undefined;
+  /**
+   * After admitting someone (once it subscribed, or the wait for it ran out): if the timer
+   * changed since the note went out with its Welcome, the room hears it restated (members who
+   * know the timer ignore it; the newcomer, who may have missed the change, applies it).
+   */
+  restateTtl(): void {
+    if (this.isMember()) void this.send({ t: 'ttl', ms: this.ttlMs, again: true });
   }
 
   /**
@@ -433,11 +436,16 @@ export class Room {
   async becameMember(session: GroupSession, note?: Uint8Array): Promise<void> {
     this.session = session;
     this.state = 'member';
-    // The timer is in force before anything can be sent; it is shown once `joined` is.
-    const timer = note ? await this.#readNote(note) : undefined;
+    // The note: only an application message of this epoch is processed (a commit or proposal
+    // spliced in by the relay is refused unprocessed). The timer is in force before anything can
+    // be sent; it is shown once `joined` is.
+    const r = note ? await session.receive(note, { applicationOnly: true }) : undefined;
+    const noted = r?.kind === 'message' ? r : undefined;
+    const payload = noted ? decodeAppPayload(noted.plaintext) : undefined;
+    const timer = noted && payload?.t === 'ttl' ? { ms: payload.ms, from: noted.sender.name } : undefined;
     if (timer) {
       this.ttlMs = timer.ms;
-      this.#ttlKnown = true;
+      this.#ttlSource = 'note';
     }
     this.subscribe();
     for (const m of session.members()) await this.observe(m);
@@ -449,7 +457,9 @@ export class Room {
       fingerprint: await this.ctx.fingerprint(this.ctx.identity.fingerprint),
       direct: this.direct !== undefined,
     });
-    if (timer) this.setTtl(timer.ms, timer.from, false, true);
+    if (timer) this.setTtl(timer.ms, timer.from, false, true, 'note');
+    // Another member's genuine message put in the note's place: shown, not lost.
+    else if (noted) await this.#onMessage(noted.aad.id, noted.sender, noted.plaintext, noted.aad.expiresAt, 'app');
     this.ctx.onMembersChanged(this.id);
   }
 }

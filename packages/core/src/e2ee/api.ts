@@ -86,8 +86,12 @@ export interface GroupSession {
   /** RFC 9420 §8.7 epoch_authenticator, for the room code all members compare. */
   epochAuthenticator(): Uint8Array;
   encrypt(plaintext: Uint8Array, aad: AppAad): Promise<Uint8Array>;
-  /** Processes one MLS message from the relay (`msg` frame body). Never throws on bad input. */
-  receive(body: Uint8Array): Promise<ReceiveResult>;
+  /**
+   * Processes one MLS message from the relay (`msg` frame body). Never throws on bad input.
+   * `applicationOnly`: anything but an application message is rejected before it is processed
+   * (it changes nothing), for bytes that can only be one (the note in a Welcome envelope).
+   */
+  receive(body: Uint8Array, options?: { applicationOnly?: boolean }): Promise<ReceiveResult>;
   /**
    * Commit adding a joiner (checked with `verifyJoinProof` before). The join proof is checked
    * again here, under `secret` or else the secret `verifyJoinProof` of the same E2ee accepted

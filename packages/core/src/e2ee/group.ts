@@ -154,10 +154,10 @@ export class MlsGroupSession implements GroupSession {
     });
   }
 
-  receive(body: Uint8Array): Promise<ReceiveResult> {
+  receive(body: Uint8Array, options: { applicationOnly?: boolean } = {}): Promise<ReceiveResult> {
     return this.#exclusive(async () => {
       try {
-        return await this.#receive(body);
+        return await this.#receive(body, options.applicationOnly === true);
       } catch {
         // Never which check failed: one opaque result.
         return { kind: 'rejected' } as const;
@@ -165,11 +165,11 @@ export class MlsGroupSession implements GroupSession {
     });
   }
 
-  async #receive(body: Uint8Array): Promise<ReceiveResult> {
+  async #receive(body: Uint8Array, applicationOnly: boolean): Promise<ReceiveResult> {
     const s = this.#state;
     if (s === undefined || s.groupActiveState.kind !== 'active') return { kind: 'rejected' };
     const pm = decodePrivateMessage(body);
-    if (pm === undefined) return { kind: 'rejected' };
+    if (pm === undefined || (applicationOnly && pm.contentType !== 'application')) return { kind: 'rejected' };
     if (
       this.#ownCommits.some((c) => bytesEqual(c, body)) ||
       [...this.#pending.keys()].some((p) => bytesEqual(p.commit, body))

@@ -97,6 +97,22 @@ describe('e2ee scenarios', () => {
     expect(got.kind === 'message' && got.aad).toEqual(aad);
   });
 
+  it('applicationOnlyRefusesACommitUnprocessed (the note in a Welcome envelope)', async () => {
+    const r = await roomOf(3);
+    const [a, b, c] = r.sessions as [GroupSession, GroupSession, GroupSession];
+    const update = await a.update();
+    await a.confirm(update);
+    // Offered where only an application message may be, the commit changes nothing...
+    expect((await b.receive(update.commit, { applicationOnly: true })).kind).toBe('rejected');
+    expect(b.epoch()).toBe(2);
+    // ...and is processed normally afterwards.
+    expect((await b.receive(update.commit)).kind).toBe('commit');
+    expect(b.epoch()).toBe(3);
+    const note = await send(a, 'note');
+    expect(text(await b.receive(note, { applicationOnly: true }))).toBe('note');
+    expect((await c.receive(update.commit)).kind).toBe('commit');
+  });
+
   it('commitReportsAddedAndRemovedMembers', async () => {
     const r = await roomOf(3);
     const [a, b, c] = r.sessions as [GroupSession, GroupSession, GroupSession];
