@@ -148,6 +148,20 @@ describe('presence', () => {
     expect((await a.next('presence')).header.count).toBe(1);
   });
 
+  it('a rise that a leave takes back within the turn is still told: the peak, then the count', async () => {
+    const s = await start();
+    const room = randomId();
+    const a = await client();
+    await a.sub(room);
+    const { socket } = await rawWebSocket(s.port, `${s.basePath}/ws`);
+    const f = (h: ClientHeader): Buffer => maskedFrame(0x2, encodeFrame(h));
+    socket.write(Buffer.concat([f({ v: 1, t: 'hello', session: randomId() }), f({ v: 1, t: 'sub', room, epoch: 0 }), f({ v: 1, t: 'unsub', room })]));
+    expect((await a.next('presence')).header.count).toBe(2);
+    expect((await a.next('presence')).header.count).toBe(1);
+    expect(await a.nothing('presence', 300)).toBe(true);
+    socket.destroy();
+  });
+
   it('a connection may subscribe to at most maxRoomsPerConnection rooms (nack names the room)', async () => {
     await start({ maxRoomsPerConnection: 2 });
     const a = await client();

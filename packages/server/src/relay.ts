@@ -315,23 +315,43 @@ export class Relay {
   /**
    * A room's subscribers changed: its members hear the new count once, at the end of the turn,
    * however many joined or left in it (a room of N filling up in one burst costs N frames, not
-   * N²/2).
+   * N²/2). A rise hidden by a leave in the same turn (or a leave hidden by a join) is still
+   * told, the low and the high before the final count: clients act on a count that grew (a
+   * joiner subscribed, a member is back).
    */
   private broadcastPresence(room: Room): void {
     // On shutdown every client gets `closing`, not a countdown of presence frames.
     if (this.closing) return;
     if (this.presenceDue.size === 0) this.scheduler.markEarly(this.presenceSender);
-    this.presenceDue.add(room);
+    const n = room.subscribers.size;
+    if (this.presenceDue.has(room)) {
+      room.presenceLow = Math.min(room.presenceLow, n);
+      room.presencePeak = Math.max(room.presencePeak, n);
+    } else {
+      room.presenceLow = n;
+      room.presencePeak = n;
+      this.presenceDue.add(room);
+    }
   }
 
   private sendPresence(): void {
     const rooms = [...this.presenceDue];
     this.presenceDue.clear();
     for (const room of rooms) {
-      if (room.subscribers.size === 0 || this.closing) continue;
-      const out = frame({ v: V, t: 'presence', room: room.id, count: room.subscribers.size });
-      for (const sub of room.subscribers) sub.send(out);
+      const count = room.subscribers.size;
+      if (count === 0) room.presenceSent = 0; // no one to tell (the room may live on, for a pending join)
+      if (count === 0 || this.closing) continue;
+      let heard = room.presenceSent;
+      if (room.presenceLow < heard && room.presenceLow < count) this.tellPresence(room, (heard = room.presenceLow));
+      if (room.presencePeak > heard && room.presencePeak > count) this.tellPresence(room, room.presencePeak);
+      this.tellPresence(room, count);
+      room.presenceSent = count;
     }
+  }
+
+  private tellPresence(room: Room, count: number): void {
+    const out = frame({ v: V, t: 'presence', room: room.id, count });
+    for (const sub of room.subscribers) sub.send(out);
   }
 
   private removePendingJoin(pending: PendingJoin, dropRoom: boolean): void {

@@ -26,6 +26,10 @@ export class Room {
   /** Per-room frame counter sent with every `msg`: a hint for gap detection, not trusted. */
   private seq = 0;
   readonly subscribers = new Set<Connection>();
+  /** The subscriber count members last heard (`presence`), and the lowest and highest since (relay.ts). */
+  presenceSent = 0;
+  presenceLow = 0;
+  presencePeak = 0;
   /** Join requests waiting for a Welcome, by join id; made at the first (most rooms have none most of the time). */
   private joins: Map<string, PendingJoin> | undefined;
   /** Accepted commit ids, oldest first, at most `recentCommitsKept` of them; made at the first commit. */
