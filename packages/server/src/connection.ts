@@ -125,9 +125,7 @@ export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard
    */
   pinged(data: Buffer): void {
     if (this.state !== 'hello' && this.state !== 'open') return;
-    const token = this.takeToken(data.length);
-    if (token === 'abuse') return this.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
-    if (token === 'refused' || this.ws.readyState !== OPEN) return;
+    if (this.takeToken(data.length) !== 'ok' || this.ws.readyState !== OPEN) return;
     this.ws.pong(data);
     if (this.ws.bufferedAmount > this.hooks.limits.maxBufferedBytes) this.dropSlow();
   }
@@ -138,8 +136,7 @@ export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard
    */
   ponged(data: Buffer): void {
     if (this.pongTimer === undefined) {
-      if (this.state !== 'hello' && this.state !== 'open') return;
-      if (this.takeToken(data.length) === 'abuse') this.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
+      if (this.state === 'hello' || this.state === 'open') this.takeToken(data.length);
       return;
     }
     clearTimeout(this.pongTimer);
@@ -238,12 +235,14 @@ export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard
   }
 
   /**
-   * Charges a frame of `size` bytes to the frame and byte buckets. 'abuse' means the peer keeps
-   * flooding after being refused. A refused frame takes no token (limiter.ts).
+   * Charges a frame of `size` bytes to the frame and byte buckets. A refused frame takes no
+   * token (limiter.ts). 'abuse' means the peer keeps flooding after being refused: the
+   * connection is then closed here (`error E_RATE_LIMITED`, 1008), whatever the frame was.
    */
   takeToken(size: number): TokenResult {
     const r = takeFromGuard(this, this.hooks.guard, size);
     if (r !== 'ok') this.hooks.counters.rateLimited += 1;
+    if (r === 'abuse') this.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
     return r;
   }
 

@@ -4,6 +4,7 @@
  * Welcome for a gone joiner is nacked E_NO_SUCH_JOINER, pending joins are bounded, expire and
  * die with their connection, and presence counts follow sub, unsub and disconnects.
  */
+import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeFrame, randomId, type ClientHeader } from '@safehouse/core/protocol';
 import { TestClient, maskedFrame, rawWebSocket, startTestServer, until, type TestServer } from './testing/harness.js';
@@ -131,17 +132,22 @@ describe('presence', () => {
     await until(() => s.stats().rooms === 0, 5_000, 'the empty room to be deleted');
   });
 
-  it('changes within one turn make one presence frame per member, with the final count', async () => {
+  /** A member `a` in a room, and a second connection that says `hello` then `steps` in one write:
+   *  the relay reads them in one turn (a room filling up in a burst). */
+  async function burst(steps: ('sub' | 'unsub')[]): Promise<{ a: TestClient; socket: Socket }> {
     const s = await start();
     const room = randomId();
     const a = await client();
     await a.sub(room);
     const { socket } = await rawWebSocket(s.port, `${s.basePath}/ws`);
     const f = (h: ClientHeader): Buffer => maskedFrame(0x2, encodeFrame(h));
-    const sub: ClientHeader = { v: 1, t: 'sub', room, epoch: 0 };
-    const unsub: ClientHeader = { v: 1, t: 'unsub', room };
-    // One write: the relay reads these frames in one turn (a room filling up in a burst).
-    socket.write(Buffer.concat([f({ v: 1, t: 'hello', session: randomId() }), f(sub), f(unsub), f(sub), f(unsub), f(sub)]));
+    const frames = steps.map((t) => f(t === 'sub' ? { v: 1, t, room, epoch: 0 } : { v: 1, t, room }));
+    socket.write(Buffer.concat([f({ v: 1, t: 'hello', session: randomId() }), ...frames]));
+    return { a, socket };
+  }
+
+  it('changes within one turn make one presence frame per member, with the final count', async () => {
+    const { a, socket } = await burst(['sub', 'unsub', 'sub', 'unsub', 'sub']);
     expect((await a.next('presence')).header.count).toBe(2);
     expect(await a.nothing('presence', 300)).toBe(true);
     socket.destroy();
@@ -149,13 +155,7 @@ describe('presence', () => {
   });
 
   it('a rise that a leave takes back within the turn is still told: the peak, then the count', async () => {
-    const s = await start();
-    const room = randomId();
-    const a = await client();
-    await a.sub(room);
-    const { socket } = await rawWebSocket(s.port, `${s.basePath}/ws`);
-    const f = (h: ClientHeader): Buffer => maskedFrame(0x2, encodeFrame(h));
-    socket.write(Buffer.concat([f({ v: 1, t: 'hello', session: randomId() }), f({ v: 1, t: 'sub', room, epoch: 0 }), f({ v: 1, t: 'unsub', room })]));
+    const { a, socket } = await burst(['sub', 'unsub']);
     expect((await a.next('presence')).header.count).toBe(2);
     expect((await a.next('presence')).header.count).toBe(1);
     expect(await a.nothing('presence', 300)).toBe(true);

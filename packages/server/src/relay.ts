@@ -157,10 +157,10 @@ export class Relay {
       // other frame, and any frame the fast path does not recognise, takes the full decoder.
       const pub = fastPub(data, this.limits.maxFrameBytes);
       if (pub) {
-        const token = conn.takeToken(data.length);
+        const token = conn.takeToken(data.length); // 'abuse' closes the connection
         if (token === 'ok') return this.publish(conn, pub.room, pub.id, pub.kind, pub.epoch, pub.exp, data.subarray(pub.bodyStart));
-        if (token === 'abuse') return conn.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
-        return this.nack(conn, pub.id, 'E_RATE_LIMITED');
+        if (token === 'refused') this.nack(conn, pub.id, 'E_RATE_LIMITED');
+        return;
       }
     }
     const decoded = decodeClientFrame(data, this.limits.maxFrameBytes);
@@ -178,11 +178,11 @@ export class Relay {
       conn.send(this.helloFrame);
       return;
     }
-    const token = conn.takeToken(data.length);
+    const token = conn.takeToken(data.length); // 'abuse' closes the connection
     if (token !== 'ok') {
-      if (token === 'abuse') return conn.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
       // Frames that expect an answer get a nack; sub/unsub/ping are dropped.
-      if (header.t === 'pub' || header.t === 'join' || header.t === 'welcome') this.nack(conn, header.id, 'E_RATE_LIMITED');
+      if (token === 'refused' && (header.t === 'pub' || header.t === 'join' || header.t === 'welcome'))
+        this.nack(conn, header.id, 'E_RATE_LIMITED');
       return;
     }
     this.handle(conn, header, body);
@@ -323,35 +323,19 @@ export class Relay {
     // On shutdown every client gets `closing`, not a countdown of presence frames.
     if (this.closing) return;
     if (this.presenceDue.size === 0) this.scheduler.markEarly(this.presenceSender);
-    const n = room.subscribers.size;
-    if (this.presenceDue.has(room)) {
-      room.presenceLow = Math.min(room.presenceLow, n);
-      room.presencePeak = Math.max(room.presencePeak, n);
-    } else {
-      room.presenceLow = n;
-      room.presencePeak = n;
-      this.presenceDue.add(room);
-    }
+    room.notePresence(!this.presenceDue.has(room));
+    this.presenceDue.add(room);
   }
 
   private sendPresence(): void {
     const rooms = [...this.presenceDue];
     this.presenceDue.clear();
-    for (const room of rooms) {
-      const count = room.subscribers.size;
-      if (count === 0) room.presenceSent = 0; // no one to tell (the room may live on, for a pending join)
-      if (count === 0 || this.closing) continue;
-      let heard = room.presenceSent;
-      if (room.presenceLow < heard && room.presenceLow < count) this.tellPresence(room, (heard = room.presenceLow));
-      if (room.presencePeak > heard && room.presencePeak > count) this.tellPresence(room, room.presencePeak);
-      this.tellPresence(room, count);
-      room.presenceSent = count;
-    }
-  }
-
-  private tellPresence(room: Room, count: number): void {
-    const out = frame({ v: V, t: 'presence', room: room.id, count });
-    for (const sub of room.subscribers) sub.send(out);
+    if (this.closing) return;
+    for (const room of rooms)
+      for (const count of room.presenceToTell()) {
+        const out = frame({ v: V, t: 'presence', room: room.id, count });
+        for (const sub of room.subscribers) sub.send(out);
+      }
   }
 
   private removePendingJoin(pending: PendingJoin, dropRoom: boolean): void {

@@ -26,10 +26,10 @@ export class Room {
   /** Per-room frame counter sent with every `msg`: a hint for gap detection, not trusted. */
   private seq = 0;
   readonly subscribers = new Set<Connection>();
-  /** The subscriber count members last heard (`presence`), and the lowest and highest since (relay.ts). */
-  presenceSent = 0;
-  presenceLow = 0;
-  presencePeak = 0;
+  /** The subscriber count members last heard (`presence`), and the lowest and highest since. */
+  private presenceSent = 0;
+  private presenceLow = 0;
+  private presencePeak = 0;
   /** Join requests waiting for a Welcome, by join id; made at the first (most rooms have none most of the time). */
   private joins: Map<string, PendingJoin> | undefined;
   /** Accepted commit ids, oldest first, at most `recentCommitsKept` of them; made at the first commit. */
@@ -86,6 +86,30 @@ export class Room {
 
   get pendingJoinCount(): number {
     return this.joins?.size ?? 0;
+  }
+
+  /** The subscribers changed; `firstThisTurn`: the first change since members were last told. */
+  notePresence(firstThisTurn: boolean): void {
+    const n = this.subscribers.size;
+    this.presenceLow = firstThisTurn ? n : Math.min(this.presenceLow, n);
+    this.presencePeak = firstThisTurn ? n : Math.max(this.presencePeak, n);
+  }
+
+  /**
+   * The counts to tell members now, in order: a low and a high that changes since they were last
+   * told hid (a join taken back by a leave, or the reverse), then the count. None if no one is left.
+   */
+  presenceToTell(): number[] {
+    const count = this.subscribers.size;
+    const heard = this.presenceSent;
+    this.presenceSent = count;
+    if (count === 0) return [];
+    const out: number[] = [];
+    if (this.presenceLow < heard && this.presenceLow < count) out.push(this.presenceLow);
+    const above = out.length > 0 ? this.presenceLow : heard;
+    if (this.presencePeak > above && this.presencePeak > count) out.push(this.presencePeak);
+    out.push(count);
+    return out;
   }
 
   isEmpty(): boolean {

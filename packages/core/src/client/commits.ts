@@ -8,8 +8,9 @@
  * - A Remove proposal (someone leaving) becomes an intent likewise, ranked without the leavers.
  * - One commit at a time: `pub kind:commit`; on `ack` → `confirm`, then the Welcome goes to the
  *   joiner (`welcome` frame, envelope 0x01, or 0x03 with the room's timer as a note) and is
- *   remembered, so the same KeyPackage asking again gets the same Welcome; on `nack E_STALE_EPOCH` → `discard`: another commit won the
- *   epoch, and the intent is tried again if still needed once that commit is processed.
+ *   remembered, so the same KeyPackage asking again gets the same Welcome; on `nack
+ *   E_STALE_EPOCH` → `discard`: another commit won the epoch, and the intent is tried again if
+ *   still needed once that commit is processed.
  * - A refused name gets envelope 0x02 + code instead of a commit.
  * All of it runs inside the room's queue.
  */
@@ -34,8 +35,8 @@ export class Committer {
   readonly #room: Room;
   readonly #intents = new Map<string, Intent>();
   readonly #timers = new Set<TimerId>();
-  /** Welcome envelopes this member sent, by KeyPackage: a joiner that lost its Welcome gets it again. */
-  readonly #welcomes = new Map<string, WelcomeEnvelope>();
+  /** Welcome envelopes (encoded) this member sent, by KeyPackage: a joiner that lost its Welcome gets it again. */
+  readonly #welcomes = new Map<string, Uint8Array>();
   #pending: Pending | undefined;
   #stopped = false;
   /**
@@ -99,7 +100,7 @@ export class Committer {
     const kp = toBase64Url(request.keyPackage);
     const welcome = this.#welcomes.get(kp);
     if (welcome) {
-      this.#sendEnvelope(joinId, welcome);
+      this.#sendBody(joinId, welcome);
       return;
     }
     const now = clock.now();
@@ -223,33 +224,38 @@ export class Committer {
     // With the Welcome, a note in the new epoch: the room's timer, so that the newcomer's own
     // messages are timed from its first one (room.ts `welcomeNote`); left out if the envelope
     // would not fit in a frame (the restatement after the hold covers it).
-    const noteMs = room.ttlMs;
-    const note = p.joinId && p.commit.welcome ? await room.welcomeNote() : undefined;
-    const fits = note !== undefined && p.commit.welcome !== undefined && 5 + p.commit.welcome.length + note.length + FRAME_HEADER_ROOM <= LIMITS.maxFrameBytes;
+    const welcome = p.joinId ? p.commit.welcome : undefined;
+    const note = welcome ? await room.welcomeNote() : undefined;
+    const withNote = welcome && note ? encodeWelcomeEnvelope({ kind: 'welcome', welcome, note }) : undefined;
+    const noted = withNote !== undefined && withNote.length + FRAME_HEADER_ROOM <= LIMITS.maxFrameBytes;
+    const body = noted ? withNote : welcome ? encodeWelcomeEnvelope({ kind: 'welcome', welcome }) : undefined;
     if (p.commit.added.length > 0) {
       const until = room.ctx.clock.now() + room.ctx.timing.joinerSubscribeMs;
-      this.#hold = { presence: room.presence + p.commit.added.length, until, noteMs: fits ? noteMs : 0 };
+      this.#hold = { presence: room.presence + p.commit.added.length, until, noteMs: noted ? room.ttlMs : 0 };
       this.#later(room.ctx.timing.joinerSubscribeMs);
     }
-    if (p.joinId && p.commit.welcome) {
-      const envelope: WelcomeEnvelope = { kind: 'welcome', welcome: p.commit.welcome, ...(note && fits ? { note } : {}) };
+    if (p.joinId && body) {
       if (p.kp) {
-        this.#welcomes.set(p.kp, envelope);
+        this.#welcomes.set(p.kp, body);
         // A Welcome carries the ratchet tree (up to ~60 KiB): keep the latest few only. A joiner
         // asks again within the relay's 120 s join lifetime, long before 16 others joined.
         for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);
       }
-      this.#sendEnvelope(p.joinId, envelope);
+      this.#sendBody(p.joinId, body);
     }
     await room.onOwnCommit(p.commit.added, p.commit.removed);
     await room.afterEpochChange();
   }
 
   #sendEnvelope(joinId: string, envelope: WelcomeEnvelope): void {
+    this.#sendBody(joinId, encodeWelcomeEnvelope(envelope));
+  }
+
+  #sendBody(joinId: string, body: Uint8Array): void {
     const room = this.#room;
     room.ctx.outbox.add({
       header: { v: 1, t: 'welcome', room: room.id, id: randomId(), to: joinId },
-      body: encodeWelcomeEnvelope(envelope),
+      body,
     });
   }
 }

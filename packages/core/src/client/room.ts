@@ -51,12 +51,11 @@ export class Room {
   /** The room's message timer (`/ttl`), ms; 0 = messages do not expire. */
   ttlMs = 0;
   /**
-   * Where this member's view of the timer comes from: `known` (it made the room, or applied a
-   * `ttl` message since it joined), `note` (only the note in its Welcome envelope) or `none`.
-   * A restatement (`again`) is for members that do not know: one the relay held back must not
-   * undo a change made since.
+   * Whether this member knows the timer: it made the room, or applied a `ttl` message since it
+   * joined (the note in its Welcome envelope does not count). A restatement (`again`) is for
+   * members that do not know: one the relay held back must not undo a change made since.
    */
-  #ttlSource: 'known' | 'note' | 'none';
+  #ttlKnown: boolean;
   readonly #commits: Committer;
   readonly #joiner: Joiner | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -70,7 +69,7 @@ export class Room {
     this.secret = secret;
     this.direct = direct;
     this.state = ticket ? 'joining' : 'member';
-    this.#ttlSource = ticket === undefined ? 'known' : 'none';
+    this.#ttlKnown = ticket === undefined;
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
   }
@@ -220,8 +219,8 @@ export class Room {
         return;
       }
       case 'ttl':
-        if (payload.again === true && this.#ttlSource === 'known') return; // restated for a newcomer: known here
-        this.setTtl(payload.ms, sender.name, false, payload.again === true);
+        if (payload.again === true && this.#ttlKnown) return; // restated for a newcomer: known here
+        this.setTtl(payload.ms, sender.name, { again: payload.again === true });
         return;
       case 'dm':
         this.ctx.onDirectInvite(this.id, sender, payload);
@@ -332,7 +331,7 @@ export class Room {
       });
       result = { ok: true, id };
       if ((payload.t === 'text' || payload.t === 'me') && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me', expiresAt);
-      if (payload.t === 'ttl' && payload.again !== true) this.setTtl(payload.ms, this.ctx.name, true);
+      if (payload.t === 'ttl' && payload.again !== true) this.setTtl(payload.ms, this.ctx.name, { self: true });
     });
     return result;
   }
@@ -359,9 +358,9 @@ export class Room {
    * A member (or we) set the room's message timer, or restated it for us as we joined
    * (`again`): every member shows it, with the caveat.
    */
-  setTtl(ms: number, from: string, self: boolean, again = false, source: 'known' | 'note' = 'known'): void {
+  setTtl(ms: number, from: string, { self = false, again = false, fromNote = false } = {}): void {
     this.ttlMs = ms;
-    this.#ttlSource = source;
+    this.#ttlKnown = !fromNote;
     if (ms > 0) this.ctx.expiry.need();
     this.ctx.emit({ type: 'ttl', room: this.id, roomName: this.roomName, from, ms, self, text: ttlText(ms, self ? 'you' : from, this.roomName, again) });
   }
@@ -443,10 +442,7 @@ export class Room {
     const noted = r?.kind === 'message' ? r : undefined;
     const payload = noted ? decodeAppPayload(noted.plaintext) : undefined;
     const timer = noted && payload?.t === 'ttl' ? { ms: payload.ms, from: noted.sender.name } : undefined;
-    if (timer) {
-      this.ttlMs = timer.ms;
-      this.#ttlSource = 'note';
-    }
+    if (timer) this.ttlMs = timer.ms;
     this.subscribe();
     for (const m of session.members()) await this.observe(m);
     this.ctx.emit({
@@ -457,7 +453,7 @@ export class Room {
       fingerprint: await this.ctx.fingerprint(this.ctx.identity.fingerprint),
       direct: this.direct !== undefined,
     });
-    if (timer) this.setTtl(timer.ms, timer.from, false, true, 'note');
+    if (timer) this.setTtl(timer.ms, timer.from, { again: true, fromNote: true });
     // Another member's genuine message put in the note's place: shown, not lost.
     else if (noted) await this.#onMessage(noted.aad.id, noted.sender, noted.plaintext, noted.aad.expiresAt, 'app');
     this.ctx.onMembersChanged(this.id);
