@@ -9,7 +9,7 @@
 import { randomId } from '@safehouse/core/protocol';
 import { Histogram } from './histogram.js';
 import { RawClient, type Target } from './rawclient.js';
-import { protocolFrame, PubTemplate } from './wire.js';
+import { protocolFrame, PubTemplate, signedSub } from './wire.js';
 
 export type Protocol = 'ours' | 'baseline';
 export type SetSpec = {
@@ -145,8 +145,8 @@ async function connectSet(spec: SetSpec): Promise<void> {
     const target = spec.protocol === 'ours' ? spec.target : { port: spec.target.port, path: `${spec.target.path}${r}` };
     const a = Math.floor(i / spec.perAddress);
     const local = MANY_SOURCES ? `127.${20 + setIndex}.${Math.floor(a / 254) % 256}.${1 + (a % 254)}` : undefined;
-    let helloSeen: () => void = () => undefined;
-    const hello = new Promise<void>((resolve) => (helloSeen = resolve));
+    let helloSeen: (nonce: string) => void = () => undefined;
+    const hello = new Promise<string>((resolve) => (helloSeen = resolve));
     const client = await RawClient.open(
       target,
       {
@@ -157,8 +157,9 @@ async function connectSet(spec: SetSpec): Promise<void> {
           const h = JSON.parse(payload.subarray(2, 2 + payload.readUInt16BE(0)).toString()) as {
             t: string;
             count?: number;
+            nonce?: string;
           };
-          if (h.t === 'hello') helloSeen();
+          if (h.t === 'hello') helloSeen(h.nonce ?? '');
           if (h.t === 'presence' && h.count === spec.members) {
             seenFull = true;
             presence += 1;
@@ -171,8 +172,7 @@ async function connectSet(spec: SetSpec): Promise<void> {
     (set.rooms[r] as Room).members[m] = client;
     if (spec.protocol === 'ours') {
       client.write(protocolFrame({ v: 1, t: 'hello', session: randomId() }));
-      await hello;
-      client.write(protocolFrame({ v: 1, t: 'sub', room: roomIds[r] as string, epoch: 0 }));
+      client.write(signedSub(await hello, roomIds[r] as string));
     }
   };
   // Rooms are filled in order, a bounded number of handshakes at a time.

@@ -10,7 +10,8 @@
  *
  *   0 u32 MAGIC | 4 u32 room index | 8 u32 unused | 12 u32 unused | 16 f64 send time (ms)
  */
-import { encodeFrame, type ClientHeader } from '@safehouse/core/protocol';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { encodeFrame, subStatement, toBase64Url, type ClientHeader } from '@safehouse/core/protocol';
 
 export const MAGIC = 0x53484231; // "SHB1"
 export const TRACK_BYTES = 24;
@@ -35,6 +36,22 @@ export function clientFrame(opcode: number, payload: Uint8Array): Buffer {
 }
 
 /** A client frame carrying a Safehouse frame. */
+/**
+ * A `sub` proving epoch 0 of `room` (docs/protocol.md "Membership authority"): one Ed25519 key
+ * per room, as the members of an MLS epoch share one; signed over this connection's nonce.
+ */
+const roomKeys = new Map<string, { text: string; privateKey: KeyObject }>();
+export function signedSub(nonce: string, room: string): Buffer {
+  let k = roomKeys.get(room);
+  if (!k) {
+    const pair = generateKeyPairSync('ed25519');
+    k = { text: toBase64Url(pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)), privateKey: pair.privateKey };
+    roomKeys.set(room, k);
+  }
+  const sig = toBase64Url(sign(null, subStatement(nonce, room, 0), k.privateKey));
+  return protocolFrame({ v: 1, t: 'sub', room, epoch: 0, key: k.text, sig });
+}
+
 export function protocolFrame(header: ClientHeader, body?: Uint8Array): Buffer {
   return clientFrame(0x2, encodeFrame(header, body));
 }

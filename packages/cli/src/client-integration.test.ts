@@ -4,51 +4,9 @@
  * reaches only its target; a member who left receives nothing more; the relay is closed and
  * started again on the same port and base path, and no message is lost or shown twice.
  */
-import { appendFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type ClientEvent, type SafehouseClient } from '@safehouse/core/client';
 import { silentLogger, startServer, type RunningServer } from '@safehouse/server';
-import { createWsTransport } from './transport/ws.js';
-
-type Ev<T extends ClientEvent['type']> = Extract<ClientEvent, { type: T }>;
-
-class Member {
-  readonly events: ClientEvent[] = [];
-  readonly client: SafehouseClient;
-  constructor(
-    readonly name: string,
-    link: string,
-  ) {
-    this.client = createClient({
-      transport: createWsTransport(),
-      name,
-      link,
-      // Faster than the protocol's defaults so the test runs in seconds; same logic.
-      timing: { rankDelayMs: 300, joinTimeoutMs: 20_000 },
-      connection: { backoffBaseMs: 100, backoffCapMs: 500 },
-    });
-    this.client.on((e) => this.events.push(e));
-    if (process.env.DEBUG_EVENTS) this.client.on((e) => appendFileSync(process.env.DEBUG_EVENTS!, `${Date.now() % 100000} ${name} ${JSON.stringify(e)}\n`));
-  }
-  of<T extends ClientEvent['type']>(type: T): Ev<T>[] {
-    return this.events.filter((e): e is Ev<T> => e.type === type);
-  }
-  /** Texts received from others (not our own echoes), in order. */
-  received(): Ev<'message'>[] {
-    return this.of('message').filter((m) => !m.self);
-  }
-  texts(): string[] {
-    return this.received().map((m) => m.text);
-  }
-}
-
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { Member, until } from './testing/members.js';
 
 const servers: RunningServer[] = [];
 const members: Member[] = [];

@@ -43,6 +43,21 @@ export type ServerLimits = {
   pendingJoinTtlMs: number;
   /** Commit ids remembered per room, so that a resent commit is acked again. Default 16. */
   recentCommitsPerRoom: number;
+  /** Accepted commits kept per room (in memory only) for members that missed them while away:
+   *  a `sub` proving an epoch still in this log gets the commits since. Default 64. */
+  commitLogEntries: number;
+  /** ...and their bytes at most, per room. Default 1 MiB (a commit with an UpdatePath in a room
+   *  of 200 is about 20 KiB). */
+  commitLogBytes: number;
+  /** After a commit, each subscriber must prove the new epoch (`sub` with its relay key) within
+   *  this time, or it is unsubscribed (a removed member stops receiving). Default 15 s. */
+  reproveGraceMs: number;
+  /** A room nobody is subscribed to keeps its commit log this long for members coming back.
+   *  Default 10 min. */
+  emptyRoomKeepMs: number;
+  /** Rival versions of one room (subscribers proving different relay keys, as after a relay
+   *  restart) the relay keeps apart at once. Default 64. */
+  maxCohortsPerRoom: number;
   /** The relay sends a WebSocket ping this often (docs/protocol.md, THREATS A.6). Default 20 s. */
   pingIntervalMs: number;
   /** ...and terminates a connection whose pong has not come within this time. Default 20 s. */
@@ -75,6 +90,11 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxPendingJoinsPerConnection: LIMITS.maxPendingJoinsPerConnection,
   pendingJoinTtlMs: 120_000,
   recentCommitsPerRoom: 16,
+  commitLogEntries: 64,
+  commitLogBytes: 1024 * 1024,
+  reproveGraceMs: 15_000,
+  emptyRoomKeepMs: 600_000,
+  maxCohortsPerRoom: 64,
   pingIntervalMs: 20_000,
   pongTimeoutMs: 20_000,
   helloTimeoutMs: 10_000,
@@ -204,6 +224,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxPendingJoinsPerConnection: checkLimit('maxPendingJoinsPerConnection', merged.maxPendingJoinsPerConnection, 1, 10_000),
     pendingJoinTtlMs: checkLimit('pendingJoinTtlMs', merged.pendingJoinTtlMs, 1, day),
     recentCommitsPerRoom: checkLimit('recentCommitsPerRoom', merged.recentCommitsPerRoom, 1, 10_000),
+    commitLogEntries: checkLimit('commitLogEntries', merged.commitLogEntries, 1, 100_000),
+    commitLogBytes: checkLimit('commitLogBytes', merged.commitLogBytes, LIMITS.maxFrameBytes, 1 << 30),
+    reproveGraceMs: checkLimit('reproveGraceMs', merged.reproveGraceMs, 10, day),
+    emptyRoomKeepMs: checkLimit('emptyRoomKeepMs', merged.emptyRoomKeepMs, 0, day),
+    maxCohortsPerRoom: checkLimit('maxCohortsPerRoom', merged.maxCohortsPerRoom, 1, 100_000),
     pingIntervalMs: checkLimit('pingIntervalMs', merged.pingIntervalMs, 10, day),
     pongTimeoutMs: checkLimit('pongTimeoutMs', merged.pongTimeoutMs, 10, day),
     helloTimeoutMs: checkLimit('helloTimeoutMs', merged.helloTimeoutMs, 10, day),

@@ -12,7 +12,7 @@ import { PROTOCOL_VERSION, type ErrorCode } from '@safehouse/core/protocol';
 import type { ServerLimits } from './config.js';
 import type { Logger } from './logger.js';
 import { fillGuard, takeFromGuard, type FloodGuard, type GuardSpec } from './limiter.js';
-import type { PendingJoin, Room } from './room.js';
+import type { Cohort, PendingJoin } from './room.js';
 import { payloadOf, wireFrameOf, type WireFrame } from './wireFrame.js';
 import { OWNER, type PeerSocket, type SocketEvents } from './socket.js';
 import { discardQueue, enqueue, writeQueue, type Flushable, type FlushScheduler, type OutQueue } from './writer.js';
@@ -63,10 +63,10 @@ const OPEN = 1;
 
 export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard {
   state: ConnectionState = 'hello';
-  /** The room this connection is subscribed to, while it is in one only (most are: no Set then)... */
-  private room: Room | undefined;
-  /** ...or every room it is in, once it is in two or more. */
-  private roomSet: Set<Room> | undefined;
+  /** The room (cohort) this connection is subscribed to, while it is in one only (most are: no Set then)... */
+  private room: Cohort | undefined;
+  /** ...or every one it is in, once it is in two or more. At most one cohort per room id. */
+  private roomSet: Set<Cohort> | undefined;
   /** Join requests this connection sent that wait for a Welcome; made at the first (most never send one). */
   private joinSet: Set<PendingJoin> | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
@@ -91,6 +91,8 @@ export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard
     private readonly ws: PeerSocket,
     readonly ip: string,
     private readonly hooks: ConnectionHooks,
+    /** Numbers the connection within this relay process; its nonce derives from it (auth.ts). */
+    readonly serial: number,
   ) {
     const { limits } = hooks;
     fillGuard(this, hooks.guard);
@@ -251,7 +253,14 @@ export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard
     return this.roomSet ? this.roomSet.size : this.room ? 1 : 0;
   }
 
-  addRoom(room: Room): void {
+  /** The cohort of room `id` this connection is subscribed to, if any. */
+  cohortOf(id: string): Cohort | undefined {
+    if (this.room) return this.room.id === id ? this.room : undefined;
+    if (this.roomSet) for (const c of this.roomSet) if (c.id === id) return c;
+    return undefined;
+  }
+
+  addRoom(room: Cohort): void {
     if (this.roomSet) this.roomSet.add(room);
     else if (!this.room || this.room === room) this.room = room;
     else {
@@ -260,13 +269,13 @@ export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard
     }
   }
 
-  deleteRoom(room: Room): void {
+  deleteRoom(room: Cohort): void {
     if (this.roomSet) this.roomSet.delete(room);
     else if (this.room === room) this.room = undefined;
   }
 
   /** A copy of the rooms (safe to leave them while iterating). */
-  roomList(): Room[] {
+  roomList(): Cohort[] {
     return this.roomSet ? [...this.roomSet] : this.room ? [this.room] : [];
   }
 

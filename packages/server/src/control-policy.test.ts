@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRelayFrame, encodeFrame, randomId, type ClientHeader, type RelayHeader } from '@safehouse/core/protocol';
-import { startTestServer, TestClient, until, type TestServer } from './testing/harness.js';
+import { startTestServer, subHeader, TestClient, until, type TestServer } from './testing/harness.js';
 import type { PrivilegedConnection } from './control.js';
 
 let server: TestServer | undefined;
@@ -18,6 +18,7 @@ afterEach(async () => {
 async function privileged(s: TestServer): Promise<{
   conn: PrivilegedConnection;
   frames: RelayHeader[];
+  nonce: string;
   send: (h: ClientHeader, body?: Uint8Array) => void;
   closed: () => boolean;
 }> {
@@ -37,7 +38,8 @@ async function privileged(s: TestServer): Promise<{
   const send = (h: ClientHeader, body?: Uint8Array): void => conn.send(encodeFrame(h, body));
   send({ v: 1, t: 'hello', session: randomId() });
   await until(() => frames.some((f) => f.t === 'hello'), 2_000, 'hello');
-  return { conn, frames, send, closed: () => closed };
+  const hello = frames.find((f) => f.t === 'hello');
+  return { conn, frames, send, closed: () => closed, nonce: hello?.t === 'hello' ? hello.nonce : '' };
 }
 
 describe('control channel', () => {
@@ -45,7 +47,7 @@ describe('control channel', () => {
     server = await startTestServer();
     const admin = await privileged(server);
     const room = randomId();
-    admin.send({ v: 1, t: 'sub', room, epoch: 0 });
+    admin.send(subHeader(admin.nonce, room));
     const member = await TestClient.connect(server);
     await member.sub(room);
     admin.send({ v: 1, t: 'pub', room, id: randomId(), kind: 'app', epoch: 0 }, new Uint8Array([1, 2, 3]));
@@ -63,7 +65,7 @@ describe('control channel', () => {
     const admin = await privileged(server);
     const room = randomId();
     const other = randomId();
-    admin.send({ v: 1, t: 'sub', room, epoch: 0 });
+    admin.send(subHeader(admin.nonce, room));
     server.control.setPolicy({ announceRoom: room });
     const member = await TestClient.connect(server);
     await member.sub(room);
@@ -72,7 +74,7 @@ describe('control channel', () => {
     member.send({ v: 1, t: 'pub', room, id: app, kind: 'app', epoch: 0 }, new Uint8Array([1]));
     expect((await member.next('nack', (h) => h.id === app)).header.code).toBe('E_FORBIDDEN');
     const commit = randomId();
-    member.send({ v: 1, t: 'pub', room, id: commit, kind: 'commit', epoch: 0 }, new Uint8Array([1]));
+    member.commit(room, commit, 0, new Uint8Array([1]));
     await member.next('ack', (h) => h.id === commit);
     const elsewhere = randomId();
     member.send({ v: 1, t: 'pub', room: other, id: elsewhere, kind: 'app', epoch: 0 }, new Uint8Array([1]));
@@ -88,7 +90,7 @@ describe('control channel', () => {
     const admin = await privileged(server);
     const withAdmin = randomId();
     const without = randomId();
-    admin.send({ v: 1, t: 'sub', room: withAdmin, epoch: 0 });
+    admin.send(subHeader(admin.nonce, withAdmin));
     server.control.setPolicy({ confine: true });
     const a = await TestClient.connect(server);
     await a.sub(withAdmin);
@@ -110,7 +112,7 @@ describe('control channel', () => {
     server = await startTestServer();
     const admin = await privileged(server);
     const room = randomId();
-    admin.send({ v: 1, t: 'sub', room, epoch: 0 });
+    admin.send(subHeader(admin.nonce, room));
     const joiner = await TestClient.connect(server);
     const bystander = await TestClient.connect(server);
     const joinId = randomId();

@@ -28,7 +28,8 @@ const AFTER_ROOM = ascii('","id":"');
 const AFTER_ID = ascii('","kind":"');
 const AFTER_KIND = ascii('","epoch":');
 const EXP = ascii(',"exp":');
-const KINDS: readonly (readonly [PubKind, Uint8Array])[] = (['app', 'commit', 'proposal'] as const).map(
+// Not `commit`: a commit carries its proof of membership (`next`, `sig`) and takes the full decoder.
+const KINDS: readonly (readonly [PubKind, Uint8Array])[] = (['app', 'proposal'] as const).map(
   (k) => [k, ascii(k)] as const,
 );
 const ID = LIMITS.idChars;

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomId } from '@safehouse/core/protocol';
-import { TestClient, startTestServer, type TestServer } from './testing/harness.js';
+import { TestClient, commitHeader, startTestServer, type TestServer } from './testing/harness.js';
 
 let server: TestServer;
 const clients: TestClient[] = [];
@@ -32,9 +32,9 @@ describe('commit ordering', () => {
     await c.sub(room, 3);
     const first = randomId();
     const second = randomId();
-    a.send({ v: 1, t: 'pub', room, id: first, kind: 'commit', epoch: 3 }, new Uint8Array([1]));
+    a.commit(room, first, 3, new Uint8Array([1]));
     expect((await a.next('ack')).header.id).toBe(first);
-    b.send({ v: 1, t: 'pub', room, id: second, kind: 'commit', epoch: 3 }, new Uint8Array([2]));
+    b.commit(room, second, 3, new Uint8Array([2]));
     const nack = await b.next('nack');
     expect(nack.header).toEqual({ v: 1, t: 'nack', id: second, code: 'E_STALE_EPOCH', epoch: 4 });
     // Only the winner was fanned out.
@@ -50,26 +50,30 @@ describe('commit ordering', () => {
     await a.sub(room, 0);
     await b.sub(room, 0);
     const id = randomId();
-    a.send({ v: 1, t: 'pub', room, id, kind: 'commit', epoch: 0 }, new Uint8Array([7]));
+    a.commit(room, id, 0, new Uint8Array([7]));
     await a.next('ack');
-    a.send({ v: 1, t: 'pub', room, id, kind: 'commit', epoch: 0 }, new Uint8Array([7]));
+    a.commit(room, id, 0, new Uint8Array([7]));
     expect((await a.next('ack')).header.id).toBe(id);
     await b.next('msg');
     expect(await b.nothing('msg')).toBe(true);
   });
 
-  it('the next epoch accepts a commit; a sub reporting a higher epoch raises the room epoch', async () => {
+  it('each accepted commit opens the next epoch under the key it announced; only exactly that epoch is accepted', async () => {
     const room = randomId();
     const [a, b] = [await client(), await client()];
     await a.sub(room, 0);
-    a.send({ v: 1, t: 'pub', room, id: randomId(), kind: 'commit', epoch: 0 });
+    await b.sub(room, 0);
+    a.commit(room, randomId(), 0, new Uint8Array([1]));
     await a.next('ack');
-    a.send({ v: 1, t: 'pub', room, id: randomId(), kind: 'commit', epoch: 1 });
+    expect((await b.next('msg')).header.next).toBe(commitHeader(room, randomId(), 0, new Uint8Array([1])).next);
+    a.commit(room, randomId(), 1, new Uint8Array([2]));
     await a.next('ack');
-    await b.sub(room, 9); // a member ahead of what this relay saw (e.g. after a relay restart)
-    const stale = randomId();
-    a.send({ v: 1, t: 'pub', room, id: stale, kind: 'commit', epoch: 2 });
-    expect((await a.next('nack')).header).toMatchObject({ id: stale, code: 'E_STALE_EPOCH', epoch: 9 });
+    // Neither an epoch passed nor one ahead of the relay's is accepted.
+    for (const epoch of [1, 3]) {
+      const id = randomId();
+      a.commit(room, id, epoch, new Uint8Array([3]));
+      expect((await a.next('nack')).header).toMatchObject({ id, code: 'E_STALE_EPOCH', epoch: 2 });
+    }
   });
 
   it('app messages are fanned out without ordering, with a per-room seq, never echoed', async () => {

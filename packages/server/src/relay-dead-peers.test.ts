@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame, randomId } from '@safehouse/core/protocol';
-import { TestClient, maskedFrame, rawWebSocket, serverFrames, sleep, startTestServer, until, type TestServer } from './testing/harness.js';
+import { TestClient, maskedFrame, rawHello, rawWebSocket, serverFrames, sleep, startTestServer, subHeader, until, type TestServer } from './testing/harness.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -21,8 +21,8 @@ describe('dead peers', () => {
     await alive.sub(room);
 
     const { socket, data } = await rawWebSocket(server.port, `${server.basePath}/ws`);
-    socket.write(maskedFrame(0x2, encodeFrame({ v: 1, t: 'hello', session: randomId() })));
-    socket.write(maskedFrame(0x2, encodeFrame({ v: 1, t: 'sub', room, epoch: 0 })));
+    const nonce = await rawHello(socket, data);
+    socket.write(maskedFrame(0x2, encodeFrame(subHeader(nonce, room))));
     expect((await alive.next('presence', (h) => h.count === 2)).header.count).toBe(2);
     const started = Date.now();
 

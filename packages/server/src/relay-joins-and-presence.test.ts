@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeFrame, randomId, type ClientHeader } from '@safehouse/core/protocol';
-import { TestClient, maskedFrame, rawWebSocket, startTestServer, until, type TestServer } from './testing/harness.js';
+import { TestClient, maskedFrame, rawHello, rawWebSocket, startTestServer, subHeader, until, type TestServer } from './testing/harness.js';
 import type { ServerLimits } from './config.js';
 
 let server: TestServer | undefined;
@@ -45,7 +45,7 @@ describe('joins and welcomes', () => {
     expect(seen.header).toEqual({ v: 1, t: 'join', room, id: joinId });
     expect([...seen.body]).toEqual([1, 2, 3]);
 
-    late.send({ v: 1, t: 'sub', room, epoch: 1 });
+    late.send(late.subHeader(room, 1));
     const pending = await late.next('join');
     expect(pending.header.id).toBe(joinId);
     expect([...pending.body]).toEqual([1, 2, 3]);
@@ -59,10 +59,15 @@ describe('joins and welcomes', () => {
     expect(await bystander.nothing('welcome')).toBe(true);
     expect(await late.nothing('welcome', 0)).toBe(true);
 
-    // Answered: a second Welcome for the same request finds no joiner.
+    // A first answer may be a forgery (a rival cohort): a second one still reaches the joiner...
     const again = randomId();
     late.send({ v: 1, t: 'welcome', room, id: again, to: joinId }, bytes(1));
-    expect((await late.next('nack')).header).toEqual({ v: 1, t: 'nack', id: again, code: 'E_NO_SUCH_JOINER' });
+    expect((await joiner.next('welcome')).header.id).toBe(again);
+    // ...until the joiner subscribes to the room: then it was admitted, and the request is gone.
+    await joiner.sub(room, 1);
+    const after = randomId();
+    late.send({ v: 1, t: 'welcome', room, id: after, to: joinId }, bytes(1));
+    expect((await late.next('nack', (h) => h.id === after)).header).toEqual({ v: 1, t: 'nack', id: after, code: 'E_NO_SUCH_JOINER' });
   });
 
   it('a Welcome for a joiner that disconnected is nacked E_NO_SUCH_JOINER', async () => {
@@ -115,12 +120,12 @@ describe('presence', () => {
     const s = await start();
     const room = randomId();
     const [a, b, c] = [await client(), await client(), await client()];
-    a.send({ v: 1, t: 'sub', room, epoch: 0 });
+    a.send(a.subHeader(room));
     expect((await a.next('presence')).header).toEqual({ v: 1, t: 'presence', room, count: 1 });
-    b.send({ v: 1, t: 'sub', room, epoch: 0 });
+    b.send(b.subHeader(room));
     expect((await a.next('presence')).header.count).toBe(2);
     expect((await b.next('presence')).header.count).toBe(2);
-    c.send({ v: 1, t: 'sub', room, epoch: 0 });
+    c.send(c.subHeader(room));
     for (const x of [a, b, c]) expect((await x.next('presence')).header.count).toBe(3);
     c.send({ v: 1, t: 'unsub', room });
     for (const x of [a, b]) expect((await x.next('presence')).header.count).toBe(2);
@@ -139,10 +144,11 @@ describe('presence', () => {
     const room = randomId();
     const a = await client();
     await a.sub(room);
-    const { socket } = await rawWebSocket(s.port, `${s.basePath}/ws`);
+    const { socket, data } = await rawWebSocket(s.port, `${s.basePath}/ws`);
+    const nonce = await rawHello(socket, data);
     const f = (h: ClientHeader): Buffer => maskedFrame(0x2, encodeFrame(h));
-    const frames = steps.map((t) => f(t === 'sub' ? { v: 1, t, room, epoch: 0 } : { v: 1, t, room }));
-    socket.write(Buffer.concat([f({ v: 1, t: 'hello', session: randomId() }), ...frames]));
+    const frames = steps.map((t) => f(t === 'sub' ? subHeader(nonce, room) : { v: 1, t, room }));
+    socket.write(Buffer.concat(frames));
     return { a, socket };
   }
 
@@ -169,10 +175,11 @@ describe('presence', () => {
     const kept = randomId();
     await a.sub(kept);
     const third = randomId();
-    a.send({ v: 1, t: 'sub', room: third, epoch: 0 });
+    a.send(a.subHeader(third));
     expect((await a.next('nack')).header).toEqual({ v: 1, t: 'nack', id: third, code: 'E_ROOM_LIMIT' });
-    // Re-subscribing to a room it is in is not a new room.
-    await a.sub(kept);
+    // Re-subscribing to a room it is in (proving its epoch again) is not a new room.
+    a.send(a.subHeader(kept));
+    expect(await a.nothing('nack')).toBe(true);
   });
 
   it('ping is answered with pong', async () => {

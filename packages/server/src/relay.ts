@@ -22,8 +22,9 @@ import { CLOSE, Connection, type ConnectionHooks, type Counters } from './connec
 import type { PeerSocket } from './socket.js';
 import { monotonicMs } from './limiter.js';
 import { fastPub } from './fastPub.js';
-import { Room, type PendingJoin } from './room.js';
-import { ackFrame, msgFrame, wireFrameOf as frame, type WireFrame } from './wireFrame.js';
+import { Cohort, Room, type PendingJoin } from './room.js';
+import { Nonces, epochKey, verifyCommit, verifySub } from './auth.js';
+import { ackFrame, msgFrame, wireFrameOf as frame } from './wireFrame.js';
 import { FlushScheduler } from './writer.js';
 
 export type RelayStats = Counters & {
@@ -56,14 +57,17 @@ export class Relay {
   private readonly perIp = new Map<string, number>();
   private readonly scheduler = new FlushScheduler();
   /** Rooms whose subscribers changed this turn (`broadcastPresence`). */
-  private readonly presenceDue = new Set<Room>();
+  private readonly presenceDue = new Set<Cohort>();
   private readonly presenceSender = { flush: (): void => this.sendPresence() };
   /** What every connection calls back: one object for all (an idle connection costs memory). */
   private readonly hooks: ConnectionHooks;
-  private readonly helloFrame: WireFrame;
+  /** Per-connection nonces that `sub` proofs sign (auth.ts). */
+  private readonly nonces = new Nonces();
+  private serial = 0;
   private readonly pongFrame = frame({ v: V, t: 'pong' });
   private readonly closingFrame = frame({ v: V, t: 'closing' });
   private readonly pingTimer: NodeJS.Timeout;
+  private readonly sweepTimer: NodeJS.Timeout;
   private closing = false;
 
   constructor(
@@ -87,11 +91,13 @@ export class Relay {
       onLeave: (c) => this.leave(c),
       onClosed: (c) => this.closed(c),
     };
-    this.helloFrame = frame({ v: V, t: 'hello', relay: this.id, maxFrame: limits.maxFrameBytes });
     this.pingTimer = setInterval(() => {
       for (const conn of this.connections) conn.ping();
     }, limits.pingIntervalMs);
     this.pingTimer.unref();
+    // Owed proofs are checked a few times per grace: a removed member stops receiving soon after it.
+    this.sweepTimer = setInterval(() => this.sweep(), Math.max(10, Math.min(5_000, Math.floor(limits.reproveGraceMs / 3))));
+    this.sweepTimer.unref();
   }
 
   /** Whether one more WebSocket from `ip` may be accepted (THREATS A.7). Checked before the upgrade. */
@@ -102,7 +108,7 @@ export class Relay {
 
   /** Takes over an upgraded WebSocket. */
   attach(ws: PeerSocket, ip: string): Connection {
-    const conn = new Connection(ws, ip, this.hooks);
+    const conn = new Connection(ws, ip, this.hooks, ++this.serial);
     this.connections.add(conn);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     return conn;
@@ -116,7 +122,12 @@ export class Relay {
 
   /** Whether `conn` is subscribed to the room `roomId` (control.ts). */
   isSubscribed(conn: Connection, roomId: string): boolean {
-    return this.rooms.get(roomId)?.subscribers.has(conn) === true;
+    return conn.cohortOf(roomId) !== undefined;
+  }
+
+  /** The nonce a `sub` on `conn` signs (sent in the relay's `hello`). */
+  nonceOf(conn: Connection): string {
+    return this.nonces.of(conn.serial);
   }
 
   /** The connection that sent the pending join request `joinId` to `roomId` (control.ts). */
@@ -128,7 +139,7 @@ export class Relay {
     let subscriptions = 0;
     let pendingJoins = 0;
     for (const room of this.rooms.values()) {
-      subscriptions += room.subscribers.size;
+      subscriptions += room.subscriberCount;
       pendingJoins += room.pendingJoinCount;
     }
     let bufferedBytes = 0;
@@ -140,6 +151,7 @@ export class Relay {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.pingTimer);
+    clearInterval(this.sweepTimer);
     this.roughtime?.close();
     this.scheduler.flushNow();
     await Promise.all([...this.connections].map((c) => c.shutdown(this.closingFrame)));
@@ -175,7 +187,7 @@ export class Relay {
       if (header.t !== 'hello') return conn.fail('E_HEADER_INVALID', CLOSE.policyViolation, true);
       conn.takeToken(data.length);
       conn.open();
-      conn.send(this.helloFrame);
+      conn.send(frame({ v: V, t: 'hello', relay: this.id, maxFrame: this.limits.maxFrameBytes, nonce: this.nonceOf(conn) }));
       return;
     }
     const token = conn.takeToken(data.length); // 'abuse' closes the connection
@@ -193,10 +205,11 @@ export class Relay {
       case 'hello':
         return conn.fail('E_HEADER_INVALID', CLOSE.policyViolation, true); // only once
       case 'sub':
-        return this.subscribe(conn, header.room, header.epoch);
+        return this.subscribe(conn, header);
       case 'unsub':
         return this.unsubscribe(conn, header.room);
       case 'pub':
+        if (header.kind === 'commit') return this.commit(conn, header, body);
         return this.publish(conn, header.room, header.id, header.kind, header.epoch, header.exp, body);
       case 'join':
         return this.join(conn, header.room, header.id, body);
@@ -221,29 +234,77 @@ export class Relay {
     conn.send(ackFrame(id));
   }
 
-  private subscribe(conn: Connection, roomId: string, epoch: number): void {
-    let room = this.rooms.get(roomId);
-    if (!room?.subscribers.has(conn) && conn.roomCount >= this.limits.maxRoomsPerConnection) {
-      // `sub` has no id of its own: the nack names the room.
-      return this.nack(conn, roomId, 'E_ROOM_LIMIT');
+  /**
+   * `sub {room, epoch, key, sig}` (docs/protocol.md "Membership authority"). The proof is checked
+   * against the key the relay holds for that epoch, never against the claim alone:
+   * - the cohort whose current epoch and key these are: subscribed (or its owed proof settled);
+   * - a cohort whose log holds that epoch under that key: the member missed commits; it is sent
+   *   them, then `nack E_STALE_EPOCH` (it subscribes again once it has processed them). One that
+   *   is subscribed already and working through them only has its grace renewed;
+   * - neither: a claim the relay cannot check (a fresh relay, or a rival of the room's members).
+   *   It gets a cohort of its own, so it can never push members out of theirs.
+   */
+  private subscribe(conn: Connection, h: Extract<ClientHeader, { t: 'sub' }>): void {
+    const now = Date.now();
+    const current = conn.cohortOf(h.room);
+    if (!current && conn.roomCount >= this.limits.maxRoomsPerConnection) return this.nack(conn, h.room, 'E_ROOM_LIMIT');
+    const room = this.rooms.get(h.room);
+    let same: Cohort | undefined;
+    let behind: { cohort: Cohort; at: number } | undefined;
+    for (const c of room?.cohorts ?? []) {
+      if (c.epoch === h.epoch && c.key.text === h.key) same = c;
+      else if (!behind) {
+        const at = c.logged(h.epoch, h.key);
+        if (at >= 0) behind = { cohort: c, at };
+      }
     }
-    if (!room) {
-      room = new Room(roomId, this.limits.recentCommitsPerRoom);
-      this.rooms.set(roomId, room);
+    const key = same?.key ?? epochKey(h.key);
+    if (!key || !verifySub(key, this.nonceOf(conn), h.room, h.epoch, h.sig)) return this.nack(conn, h.room, 'E_NOT_MEMBER');
+    if (same) return this.enter(conn, same, current, h.epoch, now);
+    if (behind) {
+      if (current === behind.cohort) return behind.cohort.proved(conn, h.epoch, now, this.limits.reproveGraceMs);
+      for (const f of behind.cohort.logFrom(behind.at)) conn.send(f);
+      return this.nack(conn, h.room, 'E_STALE_EPOCH', behind.cohort.epoch);
     }
-    room.learnEpoch(epoch);
-    room.subscribers.add(conn);
-    conn.addRoom(room);
-    for (const pending of room.pendingJoins()) if (pending.owner !== conn) conn.send(pending.frame);
-    this.broadcastPresence(room);
+    const r = room ?? this.newRoom(h.room);
+    if (r.cohorts.length >= this.limits.maxCohortsPerRoom) {
+      r.prune(now, 0);
+      if (r.cohorts.length >= this.limits.maxCohortsPerRoom) return this.nack(conn, h.room, 'E_ROOM_LIMIT');
+    }
+    const cohort = new Cohort(r, h.epoch, key);
+    r.cohorts.push(cohort);
+    this.enter(conn, cohort, current, h.epoch, now);
+  }
+
+  /** `conn` proved `cohort`'s current epoch: it is a subscriber of that cohort (and of no other of the room). */
+  private enter(conn: Connection, cohort: Cohort, current: Cohort | undefined, epoch: number, now: number): void {
+    if (current === cohort) return cohort.proved(conn, epoch, now, this.limits.reproveGraceMs);
+    if (current) this.exit(conn, current, now);
+    cohort.subscribers.add(conn);
+    conn.addRoom(cohort);
+    // A joiner that subscribes was admitted: its join requests for the room are answered.
+    for (const pending of conn.pendingJoins()) if (pending.room === cohort.room) this.removePendingJoin(pending, false);
+    for (const pending of cohort.room.pendingJoins()) if (pending.owner !== conn) conn.send(pending.frame);
+    this.broadcastPresence(cohort);
+  }
+
+  private exit(conn: Connection, cohort: Cohort, now: number): void {
+    if (!cohort.remove(conn, now)) return;
+    conn.deleteRoom(cohort);
+    this.broadcastPresence(cohort);
+  }
+
+  private newRoom(id: string): Room {
+    const room = new Room(id);
+    this.rooms.set(id, room);
+    return room;
   }
 
   private unsubscribe(conn: Connection, roomId: string): void {
-    const room = this.rooms.get(roomId);
-    if (!room?.subscribers.delete(conn)) return;
-    conn.deleteRoom(room);
-    this.broadcastPresence(room);
-    this.dropIfEmpty(room);
+    const cohort = conn.cohortOf(roomId);
+    if (!cohort) return;
+    this.exit(conn, cohort, Date.now());
+    this.dropIfEmpty(cohort.room);
   }
 
   private publish(
@@ -259,54 +320,87 @@ export class Relay {
     if (exp !== undefined && exp <= Date.now()) return this.nack(conn, id, 'E_EXPIRED');
     const refused = this.policy?.(conn, 'pub', roomId, kind);
     if (refused) return this.nack(conn, id, refused);
-    const room = this.rooms.get(roomId);
-    if (!room?.subscribers.has(conn)) return this.nack(conn, id, 'E_NOT_SUBSCRIBED');
-    let seq: number;
-    if (kind === 'commit') {
-      const decision = room.decideCommit(id, epoch);
-      if (decision.kind === 'duplicate') return this.ack(conn, id);
-      if (decision.kind === 'stale') return this.nack(conn, id, 'E_STALE_EPOCH', decision.epoch);
-      seq = decision.seq;
-    } else {
-      seq = room.nextSeq();
-    }
+    const cohort = conn.cohortOf(roomId);
+    if (!cohort) return this.nack(conn, id, 'E_NOT_SUBSCRIBED');
+    // A commit takes `commit` (it must prove the epoch); fastPub never returns one.
+    if (kind === 'commit') return this.nack(conn, id, 'E_NOT_MEMBER');
     // Framed once, body copied once: every other subscriber is handed the very same bytes.
-    const out = msgFrame(room.id, id, kind, epoch, seq, exp, body);
-    for (const sub of room.subscribers) if (sub !== conn) sub.send(out);
+    const out = msgFrame(roomId, id, kind, epoch, cohort.nextSeq(), exp, body);
+    for (const sub of cohort.subscribers) if (sub !== conn) sub.send(out);
     this.ack(conn, id);
+  }
+
+  /**
+   * RFC 9420 §14, the delivery service's one duty: per room, the first commit for the current
+   * epoch wins. It must come from a subscriber, be for exactly the epoch the relay holds, and be
+   * signed by that epoch's relay key; it names the next epoch's key, which the relay then holds.
+   */
+  private commit(conn: Connection, h: Extract<ClientHeader, { t: 'pub' }>, body: Uint8Array): void {
+    const refused = this.policy?.(conn, 'pub', h.room, h.kind);
+    if (refused) return this.nack(conn, h.id, refused);
+    const cohort = conn.cohortOf(h.room);
+    if (!cohort) return this.nack(conn, h.id, 'E_NOT_SUBSCRIBED');
+    const decision = cohort.decideCommit(h.id, h.epoch);
+    if (decision.kind === 'duplicate') return this.ack(conn, h.id);
+    if (decision.kind === 'stale') return this.nack(conn, h.id, 'E_STALE_EPOCH', decision.epoch);
+    const next = h.next === undefined ? undefined : epochKey(h.next);
+    if (!next || h.sig === undefined || !verifyCommit(cohort.key, h.room, h.epoch, body, next.text, h.sig))
+      return this.nack(conn, h.id, 'E_NOT_MEMBER');
+    const out = frame({ v: V, t: 'msg', room: h.room, id: h.id, kind: 'commit', epoch: h.epoch, seq: cohort.nextSeq(), next: next.text }, body);
+    const now = Date.now();
+    const { limits } = this;
+    cohort.accept(h.id, next, out, limits.recentCommitsPerRoom, { entries: limits.commitLogEntries, bytes: limits.commitLogBytes }, now, limits.reproveGraceMs);
+    for (const sub of cohort.subscribers) if (sub !== conn) sub.send(out);
+    this.ack(conn, h.id);
+  }
+
+  /**
+   * Subscribers that did not prove the epoch a commit opened within the grace are unsubscribed
+   * and told (`nack E_STALE_EPOCH` named by the room): a removed member stops receiving; an
+   * honest member that fell behind catches up from the log when it subscribes again.
+   */
+  private sweep(): void {
+    const now = Date.now();
+    for (const room of [...this.rooms.values()]) {
+      for (const cohort of [...room.cohorts])
+        for (const conn of cohort.overdue(now)) {
+          this.exit(conn, cohort, now);
+          this.nack(conn, room.id, 'E_STALE_EPOCH', cohort.epoch);
+        }
+      room.prune(now, this.limits.emptyRoomKeepMs);
+      this.dropIfEmpty(room);
+    }
   }
 
   private join(conn: Connection, roomId: string, id: string, body: Uint8Array): void {
     const refused = this.policy?.(conn, 'join', roomId);
     if (refused) return this.nack(conn, id, refused);
-    let room = this.rooms.get(roomId);
-    const existing = room?.pendingJoin(id);
+    const existing = this.rooms.get(roomId)?.pendingJoin(id);
     if (existing?.owner !== conn && conn.joinCount >= this.limits.maxPendingJoinsPerConnection)
       return this.nack(conn, id, 'E_RATE_LIMITED');
     if (existing) this.removePendingJoin(existing, false);
-    if (!room) {
-      room = new Room(roomId, this.limits.recentCommitsPerRoom);
-      this.rooms.set(roomId, room);
-    }
+    const room = this.rooms.get(roomId) ?? this.newRoom(roomId);
     const timer = setTimeout(() => this.removePendingJoin(pending, true), this.limits.pendingJoinTtlMs);
     timer.unref();
     const pending: PendingJoin = { id, room, owner: conn, frame: frame({ v: V, t: 'join', room: roomId, id }, body), timer };
     room.addPendingJoin(pending);
     conn.addJoin(pending);
-    for (const sub of room.subscribers) if (sub !== conn) sub.send(pending.frame);
+    for (const cohort of room.cohorts) for (const sub of cohort.subscribers) if (sub !== conn) sub.send(pending.frame);
     this.ack(conn, id);
   }
 
   private welcome(conn: Connection, header: Extract<ClientHeader, { t: 'welcome' }>, body: Uint8Array): void {
     const refused = this.policy?.(conn, 'welcome', header.room);
     if (refused) return this.nack(conn, header.id, refused);
-    const room = this.rooms.get(header.room);
-    if (!room?.subscribers.has(conn)) return this.nack(conn, header.id, 'E_NOT_SUBSCRIBED');
+    // Only a subscriber (one that proved membership) may answer a join request, Welcome or refusal.
+    const cohort = conn.cohortOf(header.room);
+    if (!cohort) return this.nack(conn, header.id, 'E_NOT_SUBSCRIBED');
+    const room = cohort.room;
     const pending = room.pendingJoin(header.to);
     if (!pending) return this.nack(conn, header.id, 'E_NO_SUCH_JOINER');
     pending.owner.send(frame({ v: V, t: 'welcome', room: room.id, id: header.id }, body));
-    // Answered: later subscribers need not see it. A joiner that lost the Welcome asks again.
-    this.removePendingJoin(pending, true);
+    // The request stays until its owner subscribes (it was admitted), leaves, or it expires: a
+    // first answer may be a forgery from a rival cohort, and the genuine Welcome must still pass.
     this.ack(conn, header.id);
   }
 
@@ -319,7 +413,7 @@ export class Relay {
    * told, the low and the high before the final count: clients act on a count that grew (a
    * joiner subscribed, a member is back).
    */
-  private broadcastPresence(room: Room): void {
+  private broadcastPresence(room: Cohort): void {
     // On shutdown every client gets `closing`, not a countdown of presence frames.
     if (this.closing) return;
     if (this.presenceDue.size === 0) this.scheduler.markEarly(this.presenceSender);
@@ -346,6 +440,7 @@ export class Relay {
   }
 
   private dropIfEmpty(room: Room): void {
+    room.prune(Date.now(), this.limits.emptyRoomKeepMs);
     if (room.isEmpty() && this.rooms.get(room.id) === room) {
       room.wipe();
       this.rooms.delete(room.id);
@@ -362,15 +457,16 @@ export class Relay {
 
   /** The connection is going: out of every room, its join requests dropped, presence updated. */
   private leave(conn: Connection): void {
-    const rooms = conn.roomList();
-    const touched = new Set(rooms);
+    const cohorts = conn.roomList();
+    const touched = new Set(cohorts.map((c) => c.room));
     for (const pending of conn.pendingJoins()) {
       touched.add(pending.room);
       this.removePendingJoin(pending, false);
     }
-    for (const room of rooms) {
-      room.subscribers.delete(conn);
-      this.broadcastPresence(room);
+    const now = Date.now();
+    for (const cohort of cohorts) {
+      cohort.remove(conn, now);
+      this.broadcastPresence(cohort);
     }
     conn.clearRooms();
     for (const room of touched) this.dropIfEmpty(room);

@@ -1,9 +1,13 @@
 /**
- * One room as the relay sees it: a random id, the connections subscribed to it, the MLS epoch
- * it has learnt, the last few accepted commit ids and the join requests waiting for a Welcome.
- * No names, no keys, no messages: soft state that a restart loses and clients rebuild.
+ * One room as the relay sees it: a random id, the join requests waiting for a Welcome, and its
+ * cohorts. A cohort is the set of connections that proved the same epoch and relay key
+ * (docs/protocol.md "Membership authority"); a room normally has one. Rival claims (after a
+ * relay restart, when the relay has no key to check a claim against, or a removed member with
+ * its old state) each get a cohort of their own: nobody can push honest members out of theirs.
+ * No names, no keys of members, no messages: soft state that a restart loses and clients rebuild.
  */
 import type { Connection } from './connection.js';
+import type { EpochKey } from './auth.js';
 import type { WireFrame } from './wireFrame.js';
 
 export type PendingJoin = {
@@ -16,76 +20,136 @@ export type PendingJoin = {
 };
 
 export type CommitDecision =
-  | { kind: 'accepted'; seq: number }
+  | { kind: 'accept' }
   | { kind: 'duplicate' }
   | { kind: 'stale'; epoch: number };
 
-export class Room {
-  /** The epoch a commit must be for; the highest any subscriber reported, or one past the last commit. */
-  epoch = 0;
-  /** Per-room frame counter sent with every `msg`: a hint for gap detection, not trusted. */
-  private seq = 0;
+/** An accepted commit, kept so that a member that was away can catch up. */
+type LogEntry = {
+  /** The epoch the commit was for, and the relay key of that epoch. */
+  readonly epoch: number;
+  readonly key: string;
+  /** The `msg` frame every subscriber got. */
+  readonly frame: WireFrame;
+};
+
+/** What a subscriber still owes after a commit: a proof of epoch `need` or later, by `until`. */
+type Owed = { need: number; until: number };
+
+export type LogLimits = { entries: number; bytes: number };
+
+export class Cohort {
+  /** The current epoch, and its relay key (the only key a commit or `sub` is checked against). */
+  epoch: number;
+  key: EpochKey;
   readonly subscribers = new Set<Connection>();
+  /** Subscribers that have not yet proven the current epoch (after a commit); made at the first commit. */
+  owed: Map<Connection, Owed> | undefined;
+  /** When the cohort was last left empty (for `emptyRoomKeepMs`). */
+  emptySince = 0;
+  /** Per-cohort frame counter sent with every `msg`: a hint for gap detection, not trusted. */
+  private seq = 0;
   /** The subscriber count members last heard (`presence`), and the lowest and highest since. */
   private presenceSent = 0;
   private presenceLow = 0;
   private presencePeak = 0;
-  /** Join requests waiting for a Welcome, by join id; made at the first (most rooms have none most of the time). */
-  private joins: Map<string, PendingJoin> | undefined;
-  /** Accepted commit ids, oldest first, at most `recentCommitsKept` of them; made at the first commit. */
+  /** Accepted commit ids, oldest first, at most `recentCommitsKept`; made at the first commit. */
   private recentCommits: string[] | undefined;
+  /** Accepted commits, oldest first, within the log limits; made at the first commit. */
+  private log: LogEntry[] | undefined;
+  private logBytes = 0;
 
   constructor(
-    readonly id: string,
-    private readonly recentCommitsKept: number,
-  ) {}
+    readonly room: Room,
+    epoch: number,
+    key: EpochKey,
+  ) {
+    this.epoch = epoch;
+    this.key = key;
+  }
 
-  /** A subscriber reports its epoch: the room learns the highest (a restarted relay relearns it). */
-  learnEpoch(epoch: number): void {
-    if (epoch > this.epoch) this.epoch = epoch;
+  get id(): string {
+    return this.room.id;
   }
 
   /**
-   * RFC 9420 §14: the delivery service orders commits, the first for an epoch wins. A commit for
-   * `epoch ≥ room epoch` is accepted and moves the room to `epoch + 1`; an id accepted before is
-   * a resend and is acked again; anything older is stale.
+   * RFC 9420 §14: the delivery service orders commits. Exactly the current epoch is accepted: an
+   * epoch the relay did not open itself can never be reached by a claim. An id accepted before
+   * is a resend and is acked again.
    */
   decideCommit(id: string, epoch: number): CommitDecision {
     if (this.recentCommits?.includes(id)) return { kind: 'duplicate' };
-    if (epoch < this.epoch) return { kind: 'stale', epoch: this.epoch };
-    this.epoch = epoch + 1;
+    if (epoch !== this.epoch) return { kind: 'stale', epoch: this.epoch };
+    return { kind: 'accept' };
+  }
+
+  /**
+   * Records an accepted commit: the cohort moves to the next epoch and its announced key, every
+   * subscriber now owes a proof of it within `graceMs`, and the commit is logged for those away.
+   */
+  accept(id: string, next: EpochKey, frame: WireFrame, recentKept: number, limits: LogLimits, now: number, graceMs: number): void {
     const recent = (this.recentCommits ??= []);
     recent.push(id);
-    if (recent.length > this.recentCommitsKept) recent.shift();
-    return { kind: 'accepted', seq: this.nextSeq() };
+    if (recent.length > recentKept) recent.shift();
+    const log = (this.log ??= []);
+    log.push({ epoch: this.epoch, key: this.key.text, frame });
+    this.logBytes += frame.length;
+    while (log.length > limits.entries || (this.logBytes > limits.bytes && log.length > 1)) this.logBytes -= log.shift()?.frame.length ?? 0;
+    this.epoch += 1;
+    this.key = next;
+    const owed = (this.owed ??= new Map());
+    for (const sub of this.subscribers) if (!owed.has(sub)) owed.set(sub, { need: this.epoch, until: now + graceMs });
+  }
+
+  /** Where the log holds the commit for `epoch` under relay key `key`, or -1. */
+  logged(epoch: number, key: string): number {
+    const log = this.log;
+    if (!log) return -1;
+    for (let i = 0; i < log.length; i++) if (log[i]?.epoch === epoch && log[i]?.key === key) return i;
+    return -1;
+  }
+
+  /** The logged commits from index `from` on, in order. */
+  logFrom(from: number): WireFrame[] {
+    return (this.log ?? []).slice(from).map((e) => e.frame);
+  }
+
+  /**
+   * `conn` proved epoch `epoch` (current, or a logged one while it works through the commits
+   * it was sent): it owes nothing once it proved the current one, and gets a new grace for each
+   * epoch it moves on.
+   */
+  proved(conn: Connection, epoch: number, now: number, graceMs: number): void {
+    const owed = this.owed?.get(conn);
+    if (!owed) return;
+    if (epoch >= this.epoch) this.owed?.delete(conn);
+    else if (epoch >= owed.need) this.owed?.set(conn, { need: epoch + 1, until: now + graceMs });
+  }
+
+  /** Subscribers whose grace ran out. */
+  overdue(now: number): Connection[] {
+    const out: Connection[] = [];
+    if (this.owed) for (const [conn, o] of this.owed) if (o.until <= now) out.push(conn);
+    return out;
+  }
+
+  /** The next time a grace runs out, if any. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    if (this.owed) for (const o of this.owed.values()) if (next === undefined || o.until < next) next = o.until;
+    return next;
+  }
+
+  remove(conn: Connection, now: number): boolean {
+    if (!this.subscribers.delete(conn)) return false;
+    this.owed?.delete(conn);
+    if (this.subscribers.size === 0) this.emptySince = now;
+    return true;
   }
 
   nextSeq(): number {
     this.seq += 1;
     return this.seq;
-  }
-
-  pendingJoin(id: string): PendingJoin | undefined {
-    return this.joins?.get(id);
-  }
-
-  addPendingJoin(p: PendingJoin): void {
-    (this.joins ??= new Map()).set(p.id, p);
-  }
-
-  /** Removes `p` if it is still the request waiting under its id. */
-  deletePendingJoin(p: PendingJoin): void {
-    if (this.joins?.get(p.id) !== p) return;
-    this.joins.delete(p.id);
-    if (this.joins.size === 0) this.joins = undefined;
-  }
-
-  pendingJoins(): Iterable<PendingJoin> {
-    return this.joins?.values() ?? [];
-  }
-
-  get pendingJoinCount(): number {
-    return this.joins?.size ?? 0;
   }
 
   /** The subscribers changed; `firstThisTurn`: the first change since members were last told. */
@@ -112,15 +176,77 @@ export class Room {
     return out;
   }
 
+  /** An empty cohort worth keeping: its log can still bring a returning member up to date. */
+  keepsLog(now: number, keepMs: number): boolean {
+    return this.log !== undefined && now - this.emptySince < keepMs;
+  }
+
+  wipe(): void {
+    this.subscribers.clear();
+    this.owed = undefined;
+    this.recentCommits = undefined;
+    this.log = undefined;
+    this.logBytes = 0;
+  }
+}
+
+export class Room {
+  /** Usually one; rival claims each have their own (see the file comment). */
+  readonly cohorts: Cohort[] = [];
+  /** Join requests waiting for a Welcome, by join id; made at the first (most rooms have none most of the time). */
+  private joins: Map<string, PendingJoin> | undefined;
+
+  constructor(readonly id: string) {}
+
+  pendingJoin(id: string): PendingJoin | undefined {
+    return this.joins?.get(id);
+  }
+
+  addPendingJoin(p: PendingJoin): void {
+    (this.joins ??= new Map()).set(p.id, p);
+  }
+
+  /** Removes `p` if it is still the request waiting under its id. */
+  deletePendingJoin(p: PendingJoin): void {
+    if (this.joins?.get(p.id) !== p) return;
+    this.joins.delete(p.id);
+    if (this.joins.size === 0) this.joins = undefined;
+  }
+
+  pendingJoins(): Iterable<PendingJoin> {
+    return this.joins?.values() ?? [];
+  }
+
+  get pendingJoinCount(): number {
+    return this.joins?.size ?? 0;
+  }
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const c of this.cohorts) n += c.subscribers.size;
+    return n;
+  }
+
+  /** Drops cohorts with no subscribers and no log worth keeping. */
+  prune(now: number, keepMs: number): void {
+    for (let i = this.cohorts.length - 1; i >= 0; i--) {
+      const c = this.cohorts[i];
+      if (c && c.subscribers.size === 0 && !c.keepsLog(now, keepMs)) {
+        c.wipe();
+        this.cohorts.splice(i, 1);
+      }
+    }
+  }
+
   isEmpty(): boolean {
-    return this.subscribers.size === 0 && this.joins === undefined;
+    return this.cohorts.length === 0 && this.joins === undefined;
   }
 
   /** Forgets everything it holds (timers included). */
   wipe(): void {
     for (const p of this.pendingJoins()) clearTimeout(p.timer);
     this.joins = undefined;
-    this.subscribers.clear();
-    this.recentCommits = undefined;
+    for (const c of this.cohorts) c.wipe();
+    this.cohorts.length = 0;
   }
 }

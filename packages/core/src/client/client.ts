@@ -15,7 +15,7 @@ import { formatInvite, parseInvite, type Invite, type RoomInvite, type TimeServe
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseCommand } from './commands.js';
-import { Connection, type ConnectionOptions, type InboundHeader } from './connection.js';
+import { Connection, type ConnectionOptions, type InboundHeader, type ReadyInfo } from './connection.js';
 import { TIMING_DEFAULTS, type JoinCandidate, type RoomContext, type Timing } from './context.js';
 import { DirectMessages } from './direct.js';
 import { ExpiryKeeper, type TimeSource } from './expiry.js';
@@ -103,6 +103,8 @@ class Client implements SafehouseClient, CommandHost {
   #lastError: ErrorCode | undefined;
   /** When the relay last came back with a new instance id. */
   #restartedAt: number | undefined;
+  /** While rooms prove their epochs after a (re)connect, published frames wait (the relay would refuse them). */
+  #subscribing = true;
   #state: 'new' | 'started' | 'quitting' | 'closed' = 'new';
 
   constructor(o: ClientOptions) {
@@ -123,12 +125,13 @@ class Client implements SafehouseClient, CommandHost {
       clock: this.#clock,
       ...(o.random ? { random: o.random } : {}),
       onState: (s) => this.#emitter.emit({ type: 'connection', ...s }),
-      onReady: ({ restarted }) => this.#onReady(restarted),
+      onReady: (info) => void this.#onReady(info),
       onFrame: (h, body) => this.#onFrame(h, body),
     });
     this.#outbox = new Outbox({
       clock: this.#clock,
       send: (h, body) => {
+        if (this.#subscribing) return false; // kept; sent once the rooms are subscribed
         try {
           return this.#conn.send(h, body);
         } catch (e) {
@@ -282,6 +285,8 @@ class Client implements SafehouseClient, CommandHost {
       timing: { ...TIMING_DEFAULTS, ...this.#o.timing },
       expiry: this.#expiry,
       send: (h) => this.#conn.send(h),
+      nonce: () => this.#conn.nonce,
+      random: this.#o.random ?? Math.random,
       emit: (e) => {
         if (e.type === 'error') this.#lastError = e.code;
         // A timed message goes through the keeper: shown, hidden or dropped on proven time.
@@ -310,10 +315,14 @@ class Client implements SafehouseClient, CommandHost {
     };
   }
 
-  #onReady(restarted: boolean): void {
+  async #onReady({ restarted, nonce }: ReadyInfo): Promise<void> {
     if (restarted) this.#restartedAt = this.#clock.now();
     // Order matters: `sub` before anything published to the room, then the outbox, then joins.
-    for (const room of this.rooms.values()) room.subscribe();
+    // A `sub` signs this connection's nonce, which takes a moment: published frames wait for it.
+    this.#subscribing = true;
+    await Promise.all([...this.rooms.values()].map((room) => room.subscribe()));
+    if (this.#conn.nonce !== nonce) return; // reconnected meanwhile: that connection's turn
+    this.#subscribing = false;
     this.#outbox.resend(restarted);
     for (const room of this.rooms.values()) room.rejoin();
   }
@@ -325,7 +334,9 @@ class Client implements SafehouseClient, CommandHost {
         return;
       case 'nack':
         if (this.#relayTime.onNack(h.id, h.code)) return;
-        this.#outbox.nack(h.id, h.code, h.epoch);
+        if (this.#outbox.nack(h.id, h.code, h.epoch)) return;
+        // A `sub` has no id of its own: its refusal names the room.
+        this.rooms.get(h.id)?.onSubRefused(h.code, h.epoch);
         return;
       case 'msg':
         this.rooms.get(h.room)?.onMsg(h, body);

@@ -18,6 +18,7 @@ import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
 import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
+import { commitStatement } from '../protocol/relayAuth.js';
 import type { TimerId } from './clock.js';
 import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
 import { checkNameAvailable, normalizeName } from './names.js';
@@ -45,6 +46,13 @@ export class Committer {
    * it would be stuck in the old epoch.
    */
   #hold: { presence: number; until: number; noteMs: number } | undefined;
+  /**
+   * Our commits refused at one epoch while no commit for it came: the relay or someone is
+   * interfering (or we fell behind). We back off instead of re-committing at once, and say so.
+   */
+  #stale = { epoch: -1, count: 0, until: 0 };
+  /** Wakes `pump` when the backoff ends (a timer may fire a little early: it is set again then). */
+  #staleTimer: TimerId | undefined;
 
   constructor(room: Room) {
     this.#room = room;
@@ -70,6 +78,17 @@ export class Committer {
       .filter((l) => !except.has(l))
       .sort((a, b) => a - b)
       .indexOf(me);
+  }
+
+  #wakeAt(at: number): void {
+    this.#staleTimer?.cancel();
+    const t = this.#room.ctx.clock.setTimeout(() => {
+      this.#timers.delete(t);
+      if (this.#staleTimer === t) this.#staleTimer = undefined;
+      void this.#room.enqueue(() => this.pump());
+    }, Math.max(1, at - this.#room.ctx.clock.now()));
+    this.#staleTimer = t;
+    this.#timers.add(t);
   }
 
   /** Runs `pump` in the room's queue after `ms`. */
@@ -131,6 +150,8 @@ export class Committer {
     const session = room.session;
     if (!session || !room.isMember() || this.#stopped || this.#pending) return;
     const now = room.ctx.clock.now();
+    if (this.#stale.epoch !== session.epoch()) this.#stale = { epoch: session.epoch(), count: 0, until: 0 };
+    if (now < this.#stale.until) return this.#wakeAt(this.#stale.until);
     if (this.#hold && room.presence < this.#hold.presence && now < this.#hold.until) return;
     // The timer changed while the newcomer was on its way: its Welcome's note is stale.
     if (this.#hold && this.#hold.noteMs !== room.ttlMs) room.restateTtl();
@@ -165,6 +186,29 @@ export class Committer {
       );
   }
 
+  /**
+   * Refused at our epoch, and no commit for it came: we fell behind (the relay's log brings us
+   * up when we subscribe again), or the relay or someone is interfering. Back off (doubling,
+   * jittered), ask to catch up, and after a few tries say so: never re-commit in a tight loop.
+   */
+  #refusedWithoutCommit(code: 'E_STALE_EPOCH' | 'E_NOT_MEMBER'): void {
+    const room = this.#room;
+    const { clock, timing } = room.ctx;
+    const st = this.#stale;
+    st.count += 1;
+    const delay = Math.min(timing.staleBackoffCapMs, timing.staleBackoffMs * 2 ** (st.count - 1)) * (0.5 + room.ctx.random() / 2);
+    st.until = clock.now() + delay;
+    this.#wakeAt(st.until);
+    void room.subscribe();
+    if (st.count === 3)
+      room.ctx.emit({
+        type: 'error',
+        code,
+        message: `the relay keeps refusing this device's changes to ${room.roomName} (${code}) and no other change arrived: it may be interfering, or this device fell behind; retrying with backoff`,
+        room: room.id,
+      });
+  }
+
   #checkName(name: string, members: readonly Member[]): 'E_NAME_INVALID' | 'E_NAME_TAKEN' | undefined {
     const n = normalizeName(name);
     if (!n.ok || n.name !== name) return 'E_NAME_INVALID';
@@ -187,8 +231,15 @@ export class Committer {
     const pending: Pending = { commit, keys, ...(joinId ? { joinId } : {}), ...(kp ? { kp } : {}) };
     this.#pending = pending;
     const id = randomId();
+    // The proof of membership the relay checks (docs/protocol.md "Membership authority"): signed
+    // by this epoch's relay key, over the commit and the relay key of the epoch it opens.
+    const key = await room.session!.relayKey();
+    const next = toBase64Url(commit.nextRelayKey);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', commit.commit));
+    const sig = toBase64Url(await key.sign(commitStatement(room.id, commit.epoch, digest, next)));
+    if (this.#pending !== pending) return; // stopped meanwhile
     room.ctx.outbox.add({
-      header: { v: 1, t: 'pub', room: room.id, id, kind: 'commit', epoch: commit.epoch },
+      header: { v: 1, t: 'pub', room: room.id, id, kind: 'commit', epoch: commit.epoch, next, sig },
       body: commit.commit,
       onAck: () => void room.enqueue(() => this.#settle(pending, true)),
       onNack: (code) => void room.enqueue(() => this.#settle(pending, false, code)),
@@ -203,9 +254,12 @@ export class Committer {
     if (!accepted) {
       session.discard(p.commit);
       // E_STALE_EPOCH: another commit won the epoch; it reaches us as a `msg` (already did, as
-      // the relay sent it first), and `pump` tries again the intents still needed. Any other
-      // refusal (rate limit, not subscribed): try again later, not in a tight loop.
-      if (code === 'E_STALE_EPOCH') return this.pump();
+      // the relay sent it first), and `pump` tries again the intents still needed.
+      if (code === 'E_STALE_EPOCH' || code === 'E_NOT_MEMBER') {
+        if (session.epoch() !== p.commit.epoch) return this.pump();
+        return this.#refusedWithoutCommit(code);
+      }
+      // Any other refusal (rate limit, not subscribed): try again later, not in a tight loop.
       const due = room.ctx.clock.now() + room.ctx.timing.rankDelayMs;
       for (const k of p.keys) {
         const intent = this.#intents.get(k);

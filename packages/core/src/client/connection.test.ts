@@ -49,7 +49,7 @@ function setup(random = () => 0.5) {
   const handshake = (sock: Sock, relay: string) => {
     sock.handlers.onOpen();
     expect(sock.sent[0]?.t).toBe('hello');
-    sock.handlers.onFrame(relayFrame({ v: 1, t: 'hello', relay, maxFrame: 65536 }));
+    sock.handlers.onFrame(relayFrame({ v: 1, t: 'hello', relay, maxFrame: 65536, nonce: randomId() }));
   };
   return { clock, socks, states, ready, frames, conn, handshake };
 }
@@ -80,20 +80,20 @@ describe('Connection', () => {
     t.handshake(t.socks[0]!, relayA);
     expect(t.conn.isReady()).toBe(true);
     expect(t.conn.relayId).toBe(relayA);
-    expect(t.ready).toEqual([{ relay: relayA, restarted: false, first: true }]);
+    expect(t.ready).toEqual([{ relay: relayA, restarted: false, first: true, nonce: expect.any(String) }]);
 
     t.socks[0]!.handlers.onClose(1006, '');
     expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 0, delayMs: 250 });
     t.clock.advance(250);
     t.handshake(t.socks[1]!, relayA);
-    expect(t.ready[1]).toEqual({ relay: relayA, restarted: false, first: false });
+    expect(t.ready[1]).toEqual({ relay: relayA, restarted: false, first: false, nonce: expect.any(String) });
 
     t.socks[1]!.handlers.onClose(1001, 'going away');
     const s = t.states.at(-1)!;
     t.clock.advance(s.state === 'reconnecting' ? s.delayMs : NaN);
     const relayB = randomId();
     t.handshake(t.socks[2]!, relayB);
-    expect(t.ready[2]).toEqual({ relay: relayB, restarted: true, first: false });
+    expect(t.ready[2]).toEqual({ relay: relayB, restarted: true, first: false, nonce: expect.any(String) });
     expect(t.states.at(-1)).toEqual({ state: 'connected', restarted: true });
   });
 
@@ -147,7 +147,7 @@ describe('Connection', () => {
     t.clock.advance(10_000);
     expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting' });
     // the old socket speaks late: ignored
-    t.socks[0]!.handlers.onFrame(relayFrame({ v: 1, t: 'hello', relay: randomId(), maxFrame: 65536 }));
+    t.socks[0]!.handlers.onFrame(relayFrame({ v: 1, t: 'hello', relay: randomId(), maxFrame: 65536, nonce: randomId() }));
     expect(t.ready).toHaveLength(0);
     t.clock.advance(250);
     t.handshake(t.socks[1]!, randomId());

@@ -46,7 +46,8 @@ export function backoffDelay(
 /** Frames the connection passes on (everything but `hello` and `pong`, which it handles). */
 export type InboundHeader = Exclude<RelayHeader, { t: 'hello' } | { t: 'pong' }>;
 
-export type ReadyInfo = { relay: string; restarted: boolean; first: boolean };
+/** `nonce`: this connection's, signed by every `sub` (docs/protocol.md "Membership authority"). */
+export type ReadyInfo = { relay: string; restarted: boolean; first: boolean; nonce: string };
 
 export type ConnectionOptions = {
   transport: Transport;
@@ -79,6 +80,7 @@ export class Connection {
   #attempt = 0;
   #readyAt: number | undefined;
   #relay: string | undefined;
+  #nonce: string | undefined;
   #maxFrame: number = LIMITS.maxFrameBytes;
   #timers: { ping?: TimerId; pong?: TimerId; hello?: TimerId; retry?: TimerId } = {};
   /** Frames that failed to decode, since start. */
@@ -88,6 +90,11 @@ export class Connection {
     this.#o = options;
     this.#session = options.session ?? randomId();
     this.#random = options.random ?? Math.random;
+  }
+
+  /** The nonce of the current connection (from the relay's `hello`); undefined while not ready. */
+  get nonce(): string | undefined {
+    return this.#phase === 'ready' ? this.#nonce : undefined;
   }
 
   /** The relay's instance id from its last `hello`. */
@@ -160,12 +167,13 @@ export class Connection {
       const restarted = this.#relay !== undefined && this.#relay !== h.relay;
       const first = this.#relay === undefined;
       this.#relay = h.relay;
+      this.#nonce = h.nonce;
       this.#maxFrame = Math.min(LIMITS.maxFrameBytes, Math.max(1024, h.maxFrame));
       this.#phase = 'ready';
       this.#readyAt = this.#o.clock.now();
       this.#schedulePing();
       this.#o.onState({ state: 'connected', restarted });
-      this.#o.onReady({ relay: h.relay, restarted, first });
+      this.#o.onReady({ relay: h.relay, restarted, first, nonce: h.nonce });
       return;
     }
     if (this.#phase !== 'ready') return; // nothing but hello counts before the handshake

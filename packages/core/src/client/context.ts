@@ -17,6 +17,8 @@ export const TIMING_DEFAULTS = {
   rankDelayMs: 2_000,
   /** A joiner gives up when no member admitted it within this time. */
   joinTimeoutMs: 60_000,
+  /** A refusal (not authenticated) ends a join only if no Welcome came within this time after it. */
+  refusalGraceMs: 3_000,
   /** How long leaving waits for the relay to take the leave proposal. */
   leaveTimeoutMs: 5_000,
   /** Messages for an epoch not reached yet, kept per room. */
@@ -25,6 +27,15 @@ export const TIMING_DEFAULTS = {
   joinerSubscribeMs: 5_000,
   /** A join request not acted on within this time is dropped (the relay drops it after 120 s). */
   joinRequestTtlMs: 120_000,
+  /**
+   * A commit (or a `sub`) refused as stale when no newer commit came is a fault or an attack:
+   * the next try waits this long, doubling (with jitter) up to `staleBackoffCapMs`.
+   */
+  staleBackoffMs: 500,
+  /** A message of an earlier epoch from a member removed since is shown only this long after
+   *  the removal (one sent before it, resent after a reconnect); later, it is refused. */
+  inFlightGraceMs: 1_000,
+  staleBackoffCapMs: 30_000,
 } as const;
 export type Timing = { -readonly [K in keyof typeof TIMING_DEFAULTS]: number };
 
@@ -43,6 +54,10 @@ export interface RoomContext {
   readonly expiry: ExpiryKeeper;
   /** Sends `sub`/`unsub` now if connected (they are sent again after every reconnect). */
   send(header: Extract<ClientHeader, { t: 'sub' } | { t: 'unsub' }>): boolean;
+  /** The current connection's nonce (a `sub` signs it); undefined while not connected. */
+  nonce(): string | undefined;
+  /** For backoff jitter. */
+  random(): number;
   emit(event: ClientEvent): void;
   /** An admission policy (a server's admin): a code refuses the joiner with it. Default: admit. */
   admit?(candidate: JoinCandidate): RefusalCode | undefined;

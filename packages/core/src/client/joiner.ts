@@ -2,15 +2,17 @@
  * The joiner's side of a join (docs/protocol.md "Joining a room"): make a KeyPackage and the
  * invite proof, send `join`, wait for a Welcome envelope, join from it (refusing a group the
  * link's inviter is not in), then subscribe. The `join` is sent again after every reconnect (the
- * relay forgets pending joins of a dropped connection) under the same join id. A refusal
- * (envelope 0x02) or no Welcome within `joinTimeoutMs` ends the attempt with a clear error.
+ * relay forgets pending joins of a dropped connection) under the same join id. No Welcome
+ * within `joinTimeoutMs` ends the attempt with a clear error. A refusal (envelope 0x02) is not
+ * authenticated (anyone who knows the room id can send one from a cohort of its own), so it
+ * is advisory: it ends the attempt only if no Welcome comes within `refusalGraceMs` after it.
  * A Welcome that does not open (forged by a relay, or for a KeyPackage of ours it cannot match)
  * is ignored: the genuine one may still come.
  */
 import type { Fingerprint, PendingJoin } from '../e2ee/api.js';
 import { randomId } from '../protocol/ids.js';
 import type { TimerId } from './clock.js';
-import { decodeWelcomeEnvelope } from './envelope.js';
+import { decodeWelcomeEnvelope, type RefusalCode } from './envelope.js';
 import type { Room } from './room.js';
 
 export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprint };
@@ -22,6 +24,8 @@ export class Joiner {
   #pending: PendingJoin | undefined;
   #timer: TimerId | undefined;
   #retry: TimerId | undefined;
+  /** A refusal waiting out its grace (a genuine Welcome may still come). */
+  #refusal: TimerId | undefined;
   #done = false;
 
   constructor(room: Room, ticket: JoinTicket) {
@@ -65,24 +69,12 @@ export class Joiner {
     const envelope = decodeWelcomeEnvelope(body);
     if (!envelope) return;
     if (envelope.kind === 'refused') {
-      if (envelope.code === 'E_BANNED') {
-        room.ctx.emit({ type: 'error', code: 'E_BANNED', message: 'a member refused to admit you: this identity or name is banned from this server', room: room.id });
-        room.close('refused');
-        return;
-      }
-      if (envelope.code === 'E_CLOCK_SKEW') {
-        const message =
-          "a member refused to admit you: your device's clock and theirs differ by more than a day; set the clock (date and time zone) and join again";
-        room.ctx.emit({ type: 'error', code: 'E_CLOCK_SKEW', message, room: room.id });
-        room.close('refused');
-        return;
-      }
-      const why =
-        envelope.code === 'E_NAME_TAKEN'
-          ? `the name "${room.ctx.name}" is taken in this room, or looks like a member's name`
-          : `the name "${room.ctx.name}" is not allowed in this room`;
-      room.ctx.emit({ type: 'error', code: envelope.code, message: `a member refused to admit you: ${why}; join again with another name`, room: room.id });
-      room.close('refused');
+      // The first refusal starts the grace; one forged by a link holder loses to the Welcome.
+      if (this.#refusal === undefined)
+        this.#refusal = room.ctx.clock.setTimeout(
+          () => void room.enqueue(() => Promise.resolve(this.#refused(envelope.code))),
+          room.ctx.timing.refusalGraceMs,
+        );
       return;
     }
     const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, this.#ticket.inviter);
@@ -92,8 +84,22 @@ export class Joiner {
     }
     this.#done = true;
     this.#timer?.cancel();
+    this.#refusal?.cancel();
     this.#pending = undefined;
     await room.becameMember(outcome.session, envelope.note);
+  }
+
+  #refused(code: RefusalCode): void {
+    if (this.#done) return;
+    const room = this.#room;
+    const why = {
+      E_BANNED: 'a member refused to admit you: this identity or name is banned from this server',
+      E_CLOCK_SKEW: "a member refused to admit you: your device's clock and theirs differ by more than a day; set the clock (date and time zone) and join again",
+      E_NAME_TAKEN: `a member refused to admit you: the name "${room.ctx.name}" is taken in this room, or looks like a member's name; join again with another name`,
+      E_NAME_INVALID: `a member refused to admit you: the name "${room.ctx.name}" is not allowed in this room; join again with another name`,
+    }[code];
+    room.ctx.emit({ type: 'error', code, message: why, room: room.id });
+    room.close('refused');
   }
 
   #timeout(): void {
@@ -114,6 +120,7 @@ export class Joiner {
     this.#done = true;
     this.#timer?.cancel();
     this.#retry?.cancel();
+    this.#refusal?.cancel();
     this.#pending?.dispose();
     this.#pending = undefined;
   }

@@ -13,6 +13,8 @@ import type { GroupSession, Member } from '../e2ee/api.js';
 import type { RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
+import { subStatement } from '../protocol/relayAuth.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { Committer } from './commits.js';
 import { GapTracker } from './gaps.js';
@@ -61,6 +63,10 @@ export class Room {
   #queue: Promise<void> = Promise.resolve();
   #future: Array<{ header: MsgHeader; body: Uint8Array; epoch: number }> = [];
   readonly #gaps = new GapTracker();
+  /** Members removed within `inFlightGraceMs`, by fingerprint (base64url): when. */
+  readonly #removedAt = new Map<string, number>();
+  /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
+  #subRefusals = { epoch: -1, count: 0, timer: undefined as { cancel(): void } | undefined };
 
   private constructor(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct: DirectPeer | undefined, ticket?: JoinTicket) {
     this.ctx = ctx;
@@ -78,7 +84,7 @@ export class Room {
   static async create(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct?: DirectPeer): Promise<Room> {
     const room = new Room(ctx, id, roomName, secret, direct);
     room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id);
-    room.subscribe();
+    await room.subscribe();
     return room;
   }
 
@@ -129,8 +135,53 @@ export class Room {
     if (this.state === 'joining') this.#joiner?.resend();
   }
 
-  subscribe(): void {
-    if (this.session && this.state === 'member') this.ctx.send({ v: 1, t: 'sub', room: this.id, epoch: this.session.epoch() });
+  /**
+   * Proves the current epoch to the relay (docs/protocol.md "Membership authority"): `sub` with
+   * the epoch's relay key and its signature over this connection's nonce. Sent after every
+   * (re)connect and after every epoch change; one overtaken by a newer epoch or connection is
+   * dropped (the newer one follows).
+   */
+  async subscribe(): Promise<void> {
+    const session = this.session;
+    const nonce = this.ctx.nonce();
+    if (!session || this.state !== 'member' || nonce === undefined) return;
+    const key = await session.relayKey();
+    const sig = await key.sign(subStatement(nonce, this.id, key.epoch));
+    if (this.session !== session || this.state !== 'member' || this.ctx.nonce() !== nonce || session.epoch() !== key.epoch) return;
+    this.ctx.send({ v: 1, t: 'sub', room: this.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig) });
+  }
+
+  /**
+   * The relay refused our `sub`: E_STALE_EPOCH (we are behind: the commits we missed came just
+   * before, from its log, or we did not prove the last epoch in time) or E_NOT_MEMBER (our proof
+   * did not verify: a newer connection's nonce, or a relay that lies). Subscribe again once the
+   * commits in the queue are processed, backing off while nothing changes; a device that stays
+   * refused says so once.
+   */
+  onSubRefused(code: ErrorCode, epoch: number | undefined): void {
+    if (code !== 'E_STALE_EPOCH' && code !== 'E_NOT_MEMBER') return;
+    void this.enqueue(async () => {
+      const session = this.session;
+      if (!session || this.state !== 'member') return;
+      const r = this.#subRefusals;
+      if (r.epoch !== session.epoch()) {
+        r.epoch = session.epoch();
+        r.count = 0;
+      }
+      r.count += 1;
+      if (r.count === 4)
+        this.ctx.emit({
+          type: 'error',
+          code,
+          message: `this device cannot catch up with ${this.roomName}: the relay refuses its proof of membership (epoch ${session.epoch()}${epoch === undefined ? '' : `, the room is at ${epoch}`}); it keeps trying, but you may have been removed, or the relay may be interfering`,
+          room: this.id,
+        });
+      const { staleBackoffMs, staleBackoffCapMs } = this.ctx.timing;
+      const delay = r.count === 1 ? 0 : Math.min(staleBackoffCapMs, staleBackoffMs * 2 ** (r.count - 2)) * (0.5 + this.ctx.random() / 2);
+      r.timer?.cancel();
+      r.timer = this.ctx.clock.setTimeout(() => void this.subscribe(), delay);
+      await Promise.resolve();
+    });
   }
 
   /** The relay says how many connections are subscribed (a joiner that subscribed shows here). */
@@ -162,6 +213,10 @@ export class Room {
     const r = await session.receive(body);
     switch (r.kind) {
       case 'message':
+        if (r.epoch < session.epoch() && !this.#stillSending(r.sender)) {
+          this.rejected++; // a removed member writing on in an epoch it was removed from
+          return;
+        }
         return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt, header.kind);
       case 'commit':
         await this.#onMembership(r.added, r.removed, r.updated);
@@ -234,6 +289,7 @@ export class Room {
   async afterEpochChange(): Promise<void> {
     const session = this.session;
     if (!session) return;
+    await this.subscribe();
     // Retry what waited for this epoch, in arrival order; the rest keeps waiting.
     const epoch = session.epoch();
     const ready = this.#future.filter((f) => f.epoch <= epoch);
@@ -242,8 +298,24 @@ export class Room {
     await this.#commits.pump();
   }
 
+  /**
+   * A message of an earlier epoch counts only from a sender that is still a member (by its
+   * key), or one removed less than `inFlightGraceMs` ago: a message it sent before the commit
+   * may come after it (a resend after a reconnect). Otherwise a member that ignores its own
+   * removal could go on posting with the old epoch's keys (docs/protocol.md "Leaving").
+   */
+  #stillSending(sender: Member): boolean {
+    const fp = toBase64Url(sender.fingerprint);
+    if (this.members().some((m) => toBase64Url(m.fingerprint) === fp)) return true;
+    const at = this.#removedAt.get(fp);
+    return at !== undefined && this.ctx.clock.now() - at < this.ctx.timing.inFlightGraceMs;
+  }
+
   /** Pins and events for a change of membership. */
   async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[]): Promise<void> {
+    const now = this.ctx.clock.now();
+    for (const [fp, at] of this.#removedAt) if (now - at >= this.ctx.timing.inFlightGraceMs) this.#removedAt.delete(fp);
+    for (const m of removed) this.#removedAt.set(toBase64Url(m.fingerprint), now);
     for (const m of removed) this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name });
     for (const m of added) {
       await this.observe(m);
@@ -420,6 +492,7 @@ export class Room {
     if (this.state === 'left') return;
     const wasMember = this.state === 'member';
     this.state = 'left';
+    this.#subRefusals.timer?.cancel();
     this.#commits.stop();
     this.#joiner?.stop();
     if (wasMember) this.ctx.send({ v: 1, t: 'unsub', room: this.id });
@@ -443,7 +516,7 @@ export class Room {
     const payload = noted ? decodeAppPayload(noted.plaintext) : undefined;
     const timer = noted && payload?.t === 'ttl' ? { ms: payload.ms, from: noted.sender.name } : undefined;
     if (timer) this.ttlMs = timer.ms;
-    this.subscribe();
+    await this.subscribe();
     for (const m of session.members()) await this.observe(m);
     this.ctx.emit({
       type: 'joined',

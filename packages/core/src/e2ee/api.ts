@@ -62,10 +62,21 @@ export interface PendingCommit {
   readonly welcome?: Uint8Array; // MLS Welcome for added members, if any
   readonly added: readonly Member[];
   readonly removed: readonly Member[];
+  /** The relay key (Ed25519 public key) of the epoch this commit opens: the relay learns it from the `pub`. */
+  readonly nextRelayKey: Uint8Array;
+}
+
+/** The relay key of one epoch (relayKey.ts): proves membership of that epoch to the relay. */
+export interface RelayKey {
+  readonly epoch: number;
+  /** Ed25519 public key, 32 bytes. */
+  readonly publicKey: Uint8Array;
+  sign(statement: Uint8Array): Promise<Uint8Array>;
 }
 
 export type ReceiveResult =
-  | { kind: 'message'; sender: Member; aad: AppAad; plaintext: Uint8Array }
+  /** `epoch`: the epoch it was sent in (older than the current one for a message in flight). */
+  | { kind: 'message'; sender: Member; aad: AppAad; plaintext: Uint8Array; epoch: number }
   | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; updated: readonly Member[] }
   /** A Remove proposal (e.g. a member leaving); an online member should commit it. */
   | { kind: 'proposal'; removes: readonly Member[] }
@@ -85,6 +96,8 @@ export interface GroupSession {
   members(): readonly Member[];
   /** RFC 9420 §8.7 epoch_authenticator, for the room code all members compare. */
   epochAuthenticator(): Uint8Array;
+  /** The relay key of the current epoch (docs/protocol.md "Membership authority"). */
+  relayKey(): Promise<RelayKey>;
   encrypt(plaintext: Uint8Array, aad: AppAad): Promise<Uint8Array>;
   /**
    * Processes one MLS message from the relay (`msg` frame body). Never throws on bad input.

@@ -25,7 +25,7 @@ import {
 } from 'ts-mls';
 import { allSecretTreeValues } from 'ts-mls/secretTree.js';
 import { CryptoError, UsageError } from '../protocol/errors.js';
-import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult } from './api.js';
+import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey } from './api.js';
 import { decodeAad, encodeAad } from './aad.js';
 import { bytesEqual, utf8, wipe } from './bytes.js';
 import { IdWindow } from './dedup.js';
@@ -33,6 +33,7 @@ import { decodePrivateMessage, inspect } from './inbound.js';
 import { decodeKeyPackage } from './keyPackage.js';
 import { diffMembers, memberAt, membersOf, removedLeaves } from './members.js';
 import { WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
+import { relaySigner } from './relayKey.js';
 
 /** Where `add` finds the invite secret of a request that `verifyJoinProof` accepted. */
 export interface VerifiedRequests {
@@ -42,6 +43,7 @@ export interface VerifiedRequests {
 interface Pending {
   readonly state: ClientState;
   readonly consumed: Uint8Array[];
+  readonly relayKey: RelayKey;
 }
 
 /** Plaintext sizes are padded up to a bucket (THREATS: padding to size buckets is in scope). */
@@ -77,6 +79,8 @@ export class MlsGroupSession implements GroupSession {
   /** Our own commits, as sent: the relay may echo them back to us. */
   readonly #ownCommits: Uint8Array[] = [];
   readonly #seen = new IdWindow();
+  /** The current epoch's relay key, made at first use. */
+  #relayKey: Promise<RelayKey> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   readonly #secrets: VerifiedRequests;
@@ -126,6 +130,23 @@ export class MlsGroupSession implements GroupSession {
   /** RFC 9420 §8.7: a secret all members of this epoch share, to compare out of band. */
   epochAuthenticator(): Uint8Array {
     return this.#current().keySchedule.epochAuthenticator.slice();
+  }
+
+  relayKey(): Promise<RelayKey> {
+    const s = this.#current();
+    const epoch = Number(s.groupContext.epoch);
+    const cached = this.#relayKey;
+    if (cached !== undefined) {
+      // The cache follows the epoch: a key made for another epoch is made again.
+      return cached.then((k) => (k.epoch === epoch ? k : this.#makeRelayKey(s)));
+    }
+    return this.#makeRelayKey(s);
+  }
+
+  #makeRelayKey(s: ClientState): Promise<RelayKey> {
+    const made = relaySigner(s.keySchedule.exporterSecret, this.room, Number(s.groupContext.epoch), this.#cs);
+    if (this.#state === s) this.#relayKey = made;
+    return made;
   }
 
   encrypt(plaintext: Uint8Array, aad: AppAad): Promise<Uint8Array> {
@@ -203,7 +224,7 @@ export class MlsGroupSession implements GroupSession {
       // are checked only once the message proved genuine, so garbage is never a 'duplicate').
       if (this.#seen.has(aad.id)) return { kind: 'duplicate' };
       this.#seen.add(aad.id);
-      return { kind: 'message', sender, aad, plaintext: r.message };
+      return { kind: 'message', sender, aad, plaintext: r.message, epoch: Number(pm.epoch) };
     }
     if (pm.contentType === 'proposal') {
       this.#state = r.newState;
@@ -253,6 +274,7 @@ export class MlsGroupSession implements GroupSession {
       ...extraProposals.map((proposal) => ({ proposal, senderLeafIndex: s.privatePath.leafIndex })),
     ];
     const changes = diffMembers(this.members(), membersOf(r.newState.ratchetTree), removedLeaves(all));
+    const relayKey = await relaySigner(r.newState.keySchedule.exporterSecret, this.room, Number(r.newState.groupContext.epoch), this.#cs);
     const pending: PendingCommit = {
       epoch: Number(s.groupContext.epoch),
       commit: encodeMlsMessage(r.commit),
@@ -261,8 +283,9 @@ export class MlsGroupSession implements GroupSession {
         : {}),
       added: changes.added,
       removed: changes.removed,
+      nextRelayKey: relayKey.publicKey,
     };
-    this.#pending.set(pending, { state: r.newState, consumed: r.consumed });
+    this.#pending.set(pending, { state: r.newState, consumed: r.consumed, relayKey });
     return pending;
   }
 
@@ -360,6 +383,7 @@ export class MlsGroupSession implements GroupSession {
       const old = history.get(s.groupContext.epoch);
       if (old !== undefined) history.set(s.groupContext.epoch, { ...old, secretTree: s.secretTree });
       this.#state = { ...p.state, historicalReceiverData: history };
+      this.#relayKey = Promise.resolve(p.relayKey);
       p.consumed.forEach(wipe);
       this.#ownCommits.push(pending.commit.slice());
       if (this.#ownCommits.length > RECENT_OWN_COMMITS) this.#ownCommits.shift();
@@ -382,6 +406,7 @@ export class MlsGroupSession implements GroupSession {
     this.#state = undefined;
     this.#pending.clear();
     this.#members = undefined;
+    this.#relayKey = undefined;
     if (s === undefined) return;
     wipe(s.signaturePrivateKey);
     for (const k of Object.values(s.privatePath.privateKeys)) wipe(k);

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   E_ROOM_LIMIT: 'relay',
   E_NOT_SUBSCRIBED: 'relay',
   E_STALE_EPOCH: 'relay',
+  E_NOT_MEMBER: 'relay',
   E_NO_SUCH_JOINER: 'relay',
   E_SERVER_CLOSING: 'relay',
   E_SLOW_CONSUMER: 'relay',

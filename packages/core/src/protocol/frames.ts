@@ -15,6 +15,9 @@ const Id = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/, 'expected a 22-char
 const Uint = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
 const Code = v.custom<ErrorCode>(isErrorCode, 'expected a known error code');
 const V = v.literal(PROTOCOL_VERSION);
+/** A relay key (Ed25519 public key) and a signature by one, base64url (relayAuth.ts). */
+const RelayKey = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/, 'expected a 43-character base64url key'));
+const RelaySig = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{86}$/, 'expected an 86-character base64url signature'));
 
 /** What a published frame carries: an MLS application message, a commit, or a proposal. */
 /** `dm`: an application message that carries a direct-message invitation (docs/protocol.md): a
@@ -27,13 +30,26 @@ const Kind = v.picklist(PUB_KINDS);
 export const ClientHeader = v.variant('t', [
   /** First frame of a connection. `session` is random per client process (not an identity). */
   v.strictObject({ v: V, t: v.literal('hello'), session: Id }),
-  /** Subscribe to a room's fan-out as a member at MLS `epoch` (lets a restarted relay relearn it). */
-  v.strictObject({ v: V, t: v.literal('sub'), room: Id, epoch: Uint }),
+  /** Subscribe to a room's fan-out as a member of MLS `epoch`: `sig` by the epoch's relay key
+   *  `key` over `subStatement(nonce, room, epoch)` (relayAuth.ts). */
+  v.strictObject({ v: V, t: v.literal('sub'), room: Id, epoch: Uint, key: RelayKey, sig: RelaySig }),
   v.strictObject({ v: V, t: v.literal('unsub'), room: Id }),
   /** Publish to a room; body is an MLS message. Commits are ordered per room by `epoch`. `exp`:
    *  an unauthenticated expiry hint (Unix ms) so the relay drops expired ciphertext (nack
    *  E_EXPIRED); the expiry that counts is inside MLS (AppAad.expiresAt). */
-  v.strictObject({ v: V, t: v.literal('pub'), room: Id, id: Id, kind: Kind, epoch: Uint, exp: v.optional(Uint) }),
+  /** A commit (`kind: 'commit'`) must carry `next`, the relay key of the epoch it opens, and `sig`
+   *  by the current epoch's relay key over `commitStatement` (relayAuth.ts). */
+  v.strictObject({
+    v: V,
+    t: v.literal('pub'),
+    room: Id,
+    id: Id,
+    kind: Kind,
+    epoch: Uint,
+    exp: v.optional(Uint),
+    next: v.optional(RelayKey),
+    sig: v.optional(RelaySig),
+  }),
   /** Ask to join a room; body is a join request (KeyPackage and invite proof). */
   v.strictObject({ v: V, t: v.literal('join'), room: Id, id: Id }),
   /** Deliver a Welcome to the connection that sent join request `to`. */
@@ -47,11 +63,23 @@ export type ClientHeader = v.InferOutput<typeof ClientHeader>;
 // ---- relay → client -------------------------------------------------------------------------
 export const RelayHeader = v.variant('t', [
   /** `relay` is random per relay process: a new value tells clients the relay restarted. */
-  v.strictObject({ v: V, t: v.literal('hello'), relay: Id, maxFrame: Uint }),
+  /** `nonce` is random per connection: `sub` signs it, so a proof is good on this connection only. */
+  v.strictObject({ v: V, t: v.literal('hello'), relay: Id, maxFrame: Uint, nonce: Id }),
   v.strictObject({ v: V, t: v.literal('ack'), id: Id }),
   v.strictObject({ v: V, t: v.literal('nack'), id: Id, code: Code, epoch: v.optional(Uint) }),
   /** A published frame, fanned out. `seq` is the relay's per-room counter: a hint, not trusted. */
-  v.strictObject({ v: V, t: v.literal('msg'), room: Id, id: Id, kind: Kind, epoch: Uint, seq: Uint, exp: v.optional(Uint) }),
+  /** A commit carries `next`, the relay key it announced for the epoch it opens. */
+  v.strictObject({
+    v: V,
+    t: v.literal('msg'),
+    room: Id,
+    id: Id,
+    kind: Kind,
+    epoch: Uint,
+    seq: Uint,
+    exp: v.optional(Uint),
+    next: v.optional(RelayKey),
+  }),
   v.strictObject({ v: V, t: v.literal('join'), room: Id, id: Id }),
   v.strictObject({ v: V, t: v.literal('welcome'), room: Id, id: Id }),
   /** How many connections are subscribed to a room. */

@@ -5,3 +5,4 @@ export * from './ids.js';
 export * from './link.js';
 export * from './link-time.js';
 export * from './password.js';
+export * from './relayAuth.js';

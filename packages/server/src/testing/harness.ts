@@ -4,12 +4,15 @@
  * Every wait has a deadline, so a failing test fails instead of hanging.
  */
 import { connect, type Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { WebSocket } from 'ws';
 import {
+  commitStatement,
   decodeRelayFrame,
   encodeFrame,
   randomId,
+  subStatement,
+  toBase64Url,
   type ClientHeader,
   type RelayHeader,
 } from '@safehouse/core/protocol';
@@ -66,10 +69,45 @@ export async function until(check: () => boolean, ms: number, what: string): Pro
 
 export type Received = { header: RelayHeader; body: Uint8Array };
 
+/**
+ * Relay keys for tests (docs/protocol.md "Membership authority"): one Ed25519 pair per room and
+ * epoch, shared by every TestClient of the process, as members of one MLS epoch share theirs.
+ * `epochKey(room, epoch, 'rival')` gives another pair for the same epoch (a forger's).
+ */
+const epochKeys = new Map<string, { text: string; privateKey: KeyObject }>();
+export function epochKey(room: string, epoch: number, variant = ''): { text: string; privateKey: KeyObject } {
+  const id = `${room}:${epoch}:${variant}`;
+  let k = epochKeys.get(id);
+  if (!k) {
+    const pair = generateKeyPairSync('ed25519');
+    const raw = pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+    k = { text: toBase64Url(raw), privateKey: pair.privateKey };
+    epochKeys.set(id, k);
+  }
+  return k;
+}
+
+/** A `sub` header proving `epoch` of `room` on the connection whose nonce is `nonce`. */
+export function subHeader(nonce: string, room: string, epoch = 0, variant = ''): Extract<ClientHeader, { t: 'sub' }> {
+  const k = epochKey(room, epoch, variant);
+  const sig = toBase64Url(sign(null, subStatement(nonce, room, epoch), k.privateKey));
+  return { v: 1, t: 'sub', room, epoch, key: k.text, sig };
+}
+
+/** A commit `pub` header for `body` at `epoch`, signed by that epoch's key, announcing the next epoch's. */
+export function commitHeader(room: string, id: string, epoch: number, body: Uint8Array, variant = ''): Extract<ClientHeader, { t: 'pub' }> {
+  const next = epochKey(room, epoch + 1, variant).text;
+  const digest = createHash('sha256').update(body).digest();
+  const sig = toBase64Url(sign(null, commitStatement(room, epoch, digest, next), epochKey(room, epoch, variant).privateKey));
+  return { v: 1, t: 'pub', room, id, kind: 'commit', epoch, next, sig };
+}
+
 /** A protocol client: sends frames, queues decoded relay frames, records how it was closed. */
 export class TestClient {
   readonly frames: Received[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** This connection's nonce, from the relay's `hello` (after `connect`). */
+  nonce = '';
   private waiters: (() => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
@@ -105,7 +143,7 @@ export class TestClient {
   static async connect(server: RunningServer, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<TestClient> {
     const client = await TestClient.open(wsUrl(server), options);
     client.send({ v: 1, t: 'hello', session: randomId() });
-    await client.next('hello');
+    client.nonce = (await client.next('hello')).header.nonce;
     return client;
   }
 
@@ -117,10 +155,19 @@ export class TestClient {
     this.ws.send(data);
   }
 
-  /** Subscribes and waits for the presence that answers it. */
-  async sub(room: string, epoch = 0): Promise<void> {
-    this.send({ v: 1, t: 'sub', room, epoch });
+  /** Subscribes (proving `epoch` with the test key for it) and waits for the presence that answers it. */
+  async sub(room: string, epoch = 0, variant = ''): Promise<void> {
+    this.send(this.subHeader(room, epoch, variant));
     await this.next('presence', (h) => h.room === room);
+  }
+
+  subHeader(room: string, epoch = 0, variant = ''): Extract<ClientHeader, { t: 'sub' }> {
+    return subHeader(this.nonce, room, epoch, variant);
+  }
+
+  /** Publishes `body` as a commit at `epoch`, with a valid proof of that epoch. */
+  commit(room: string, id: string, epoch: number, body: Uint8Array, variant = ''): void {
+    this.send(commitHeader(room, id, epoch, body, variant), body);
   }
 
   /** Removes and returns the first queued frame of kind `t` matching `where`, waiting up to `ms`. */
@@ -270,4 +317,22 @@ export async function rawCloseCode(socket: Socket, data: Buffer[], ms = 5_000): 
     await within(new Promise<void>((resolve) => socket.once('close', () => resolve())), ms, 'the server to close the socket');
   const close = serverFrames(data).find((f) => f.opcode === 0x8);
   return close && close.payload.length >= 2 ? close.payload.readUInt16BE(0) : undefined;
+}
+
+/** Says `hello` on a raw WebSocket (from `rawWebSocket`) and resolves with the relay's nonce. */
+export async function rawHello(socket: Socket, data: Buffer[]): Promise<string> {
+  socket.write(maskedFrame(0x2, encodeFrame({ v: 1, t: 'hello', session: randomId() })));
+  let nonce: string | undefined;
+  await until(
+    () => {
+      for (const f of serverFrames(data)) {
+        const d = decodeRelayFrame(new Uint8Array(f.payload));
+        if (d.ok && d.header.t === 'hello') nonce = d.header.nonce;
+      }
+      return nonce !== undefined;
+    },
+    5_000,
+    "the relay's hello",
+  );
+  return nonce ?? '';
 }

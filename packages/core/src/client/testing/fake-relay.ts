@@ -95,7 +95,7 @@ export class FakeRelay {
     if (!conn.ready) {
       if (h.t !== 'hello') throw new Error('frame before hello');
       conn.ready = true;
-      this.send(conn, { v: 1, t: 'hello', relay: this.relayId, maxFrame: 65536 });
+      this.send(conn, { v: 1, t: 'hello', relay: this.relayId, maxFrame: 65536, nonce: randomId() });
       return;
     }
     switch (h.t) {
@@ -106,6 +106,7 @@ export class FakeRelay {
       case 'sub': {
         const room = this.#room(h.room);
         room.epoch = Math.max(room.epoch, h.epoch);
+        if (room.subs.has(conn)) return; // proving a new epoch: nothing to send again
         room.subs.add(conn);
         conn.rooms.add(h.room);
         for (const [id, p] of room.joins) this.send(conn, { v: 1, t: 'join', room: h.room, id }, p.body);
@@ -127,7 +128,7 @@ export class FakeRelay {
           room.commits.add(h.id);
         }
         const seq = ++room.seq;
-        for (const c of room.subs) if (c !== conn) this.send(c, { v: 1, t: 'msg', room: h.room, id: h.id, kind: h.kind, epoch: h.epoch, seq, ...(h.exp === undefined ? {} : { exp: h.exp }) }, r.body);
+        for (const c of room.subs) if (c !== conn) this.send(c, { v: 1, t: 'msg', room: h.room, id: h.id, kind: h.kind, epoch: h.epoch, seq, ...(h.exp === undefined ? {} : { exp: h.exp }), ...(h.next === undefined ? {} : { next: h.next }) }, r.body);
         return this.send(conn, { v: 1, t: 'ack', id: h.id });
       }
       case 'join': {

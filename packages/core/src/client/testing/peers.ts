@@ -14,7 +14,7 @@ export const BASE = 'http://127.0.0.1:8090/secretbase/';
 
 /** Short delays so scenarios run in milliseconds; the logic is the same as with the defaults. */
 export const FAST: Partial<ClientOptions> = {
-  timing: { rankDelayMs: 150, joinTimeoutMs: 5_000, leaveTimeoutMs: 1_000 },
+  timing: { rankDelayMs: 150, joinTimeoutMs: 5_000, leaveTimeoutMs: 1_000, refusalGraceMs: 300 },
   connection: { backoffBaseMs: 10, backoffCapMs: 50 },
 };
 

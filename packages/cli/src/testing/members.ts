@@ -1,0 +1,141 @@
+/**
+ * Test support (not built, not shipped): real clients (the real e2ee, the `ws` transport) on the
+ * real relay, and a transport that lets a test stand between one client and the relay, as a
+ * malicious relay or network would, seeing and changing that client's frames only. Every wait
+ * has a deadline, so a failing test fails instead of hanging.
+ */
+import { appendFileSync } from 'node:fs';
+import { createClient, type ClientEvent, type ClientOptions, type SafehouseClient } from '@safehouse/core/client';
+import { decodeClientFrame, decodeRelayFrame, type ClientHeader, type RelayHeader } from '@safehouse/core/protocol';
+import type { Transport } from '@safehouse/core/client';
+import { silentLogger, startServer, type RunningServer, type ServerOptions } from '@safehouse/server';
+import { createWsTransport } from '../transport/ws.js';
+
+export type Ev<T extends ClientEvent['type']> = Extract<ClientEvent, { type: T }>;
+
+/** What a hook decides for one frame: pass it, drop it, or pass these bytes instead (or as well). */
+export type Verdict = 'pass' | 'drop' | { replace: Uint8Array[] };
+
+export type Interceptor = {
+  /** Relay → client. */
+  inbound?: (header: RelayHeader, bytes: Uint8Array, inject: (bytes: Uint8Array) => void) => Verdict;
+  /** Client → relay. */
+  outbound?: (header: ClientHeader, bytes: Uint8Array, inject: (bytes: Uint8Array) => void) => Verdict;
+};
+
+/** `inner`, with `hooks` between the client and the relay (frames that do not decode pass as they are). */
+export function interceptTransport(inner: Transport, hooks: Interceptor): Transport {
+  return {
+    open(url, handlers) {
+      const toClient = (bytes: Uint8Array): void => handlers.onFrame(bytes);
+      const apply = (v: Verdict, bytes: Uint8Array, deliver: (b: Uint8Array) => void): void => {
+        if (v === 'pass') deliver(bytes);
+        else if (v !== 'drop') for (const b of v.replace) deliver(b);
+      };
+      const conn = inner.open(url, {
+        onOpen: () => handlers.onOpen(),
+        onClose: (code, reason) => handlers.onClose(code, reason),
+        onFrame: (bytes) => {
+          const d = decodeRelayFrame(bytes);
+          if (!d.ok || !hooks.inbound) return toClient(bytes);
+          apply(hooks.inbound(d.header, bytes, toClient), bytes, toClient);
+        },
+      });
+      const toRelay = (bytes: Uint8Array): void => conn.send(bytes);
+      return {
+        send: (bytes) => {
+          const d = decodeClientFrame(bytes);
+          if (!d.ok || !hooks.outbound) return toRelay(bytes);
+          apply(hooks.outbound(d.header, bytes, toClient), bytes, toRelay);
+        },
+        close: (code, reason) => conn.close(code, reason),
+      };
+    },
+  };
+}
+
+export class Member {
+  readonly events: ClientEvent[] = [];
+  readonly client: SafehouseClient;
+  constructor(
+    readonly name: string,
+    link: string,
+    options: { interceptor?: Interceptor } & Partial<ClientOptions> = {},
+  ) {
+    const { interceptor, ...extra } = options;
+    const ws = createWsTransport();
+    this.client = createClient({
+      transport: interceptor ? interceptTransport(ws, interceptor) : ws,
+      name,
+      link,
+      // Faster than the protocol's defaults so the test runs in seconds; same logic.
+      timing: { rankDelayMs: 300, joinTimeoutMs: 20_000, refusalGraceMs: 1_000, ...extra.timing },
+      connection: { backoffBaseMs: 100, backoffCapMs: 500, ...extra.connection },
+      ...extra,
+    });
+    this.client.on((e) => this.events.push(e));
+    if (process.env.DEBUG_EVENTS) this.client.on((e) => appendFileSync(process.env.DEBUG_EVENTS!, `${Date.now() % 100000} ${name} ${JSON.stringify(e)}\n`));
+  }
+  of<T extends ClientEvent['type']>(type: T): Ev<T>[] {
+    return this.events.filter((e): e is Ev<T> => e.type === type);
+  }
+  /** Texts received from others (not our own echoes), in order. */
+  received(): Ev<'message'>[] {
+    return this.of('message').filter((m) => !m.self);
+  }
+  texts(): string[] {
+    return this.received().map((m) => m.text);
+  }
+}
+
+export async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Servers and members a test made; `end()` quits and closes them all. */
+export class World {
+  readonly servers: RunningServer[] = [];
+  readonly members: Member[] = [];
+
+  async server(options: ServerOptions = {}): Promise<RunningServer> {
+    const s = await startServer({ port: 0, logger: silentLogger, ...options });
+    this.servers.push(s);
+    return s;
+  }
+
+  async member(name: string, link: string, options: ConstructorParameters<typeof Member>[2] = {}): Promise<Member> {
+    const m = new Member(name, link, options);
+    this.members.push(m);
+    await m.client.start();
+    return m;
+  }
+
+  /**
+   * A room with these members on `server`, joined one after the other; each admitted and seen by
+   * all before the next (one commit at a time). `options[name]` configures one member.
+   */
+  async room(server: RunningServer, names: string[], options: Record<string, ConstructorParameters<typeof Member>[2]> = {}): Promise<{ link: string; all: Member[] }> {
+    const first = await this.member(names[0]!, server.url, options[names[0]!]);
+    await until(() => first.of('invite').length === 1, 'an invite link');
+    const link = first.of('invite')[0]!.link;
+    const all = [first];
+    for (const name of names.slice(1)) {
+      const m = await this.member(name, link, options[name]);
+      all.push(m);
+      await until(() => m.of('joined').length === 1, `${name} to join`);
+      await until(() => all.every((o) => o === m || o.of('member-joined').some((e) => e.name === name)), `the others to see ${name}`);
+    }
+    return { link, all };
+  }
+
+  async end(): Promise<void> {
+    await Promise.all(this.members.splice(0).map((m) => m.client.quit({ timeoutMs: 500 })));
+    await Promise.all(this.servers.splice(0).map((s) => s.close()));
+  }
+}
