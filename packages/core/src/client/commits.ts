@@ -27,10 +27,13 @@ import { bytesEqual, type Room } from './room.js';
 type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest };
 type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array };
 type Intent = AddIntent | RemoveIntent;
-const MAX_KEPT_WELCOMES = 16;
+const MAX_KEPT_WELCOMES = 64;
 /** Room left in a frame for its length prefix and the `welcome` header. */
 const FRAME_HEADER_ROOM = 512;
-type Pending = { commit: PendingCommit; keys: string[]; joinId?: string; kp?: string };
+/** A commit waiting for the relay's verdict, the intents it serves, and the joiners it admits. */
+type Pending = { commit: PendingCommit; keys: string[]; joins: Array<{ joinId: string; kp: string }> };
+/** Joiners admitted by one commit at most (the Welcome carries the tree and a proof each). */
+const MAX_BATCH = 32;
 
 export class Committer {
   readonly #room: Room;
@@ -40,6 +43,8 @@ export class Committer {
   readonly #welcomes = new Map<string, Uint8Array>();
   #pending: Pending | undefined;
   #stopped = false;
+  /** After a batch was refused as a whole: admit one joiner per commit until one succeeds. */
+  #solo = false;
   /**
    * After an Add, the next commit waits until the joiner has subscribed (presence grew) or
    * `joinerSubscribeMs` passed: a commit made before the joiner subscribes never reaches it, and
@@ -123,7 +128,8 @@ export class Committer {
       return;
     }
     const now = clock.now();
-    this.#schedule({ kind: 'add', key: `add:${kp}`, due: now + timing.rankDelayMs * this.#rank(), expires: now + timing.joinRequestTtlMs, joinId, request });
+    const due = now + timing.batchWindowMs + timing.rankDelayMs * this.#rank();
+    this.#schedule({ kind: 'add', key: `add:${kp}`, due, expires: now + timing.joinRequestTtlMs, joinId, request });
     // A newer request for the same KeyPackage (the joiner reconnected) replaces the join id.
     const existing = this.#intents.get(`add:${kp}`);
     if (existing?.kind === 'add') existing.joinId = joinId;
@@ -152,12 +158,17 @@ export class Committer {
     const now = room.ctx.clock.now();
     if (this.#stale.epoch !== session.epoch()) this.#stale = { epoch: session.epoch(), count: 0, until: 0 };
     if (now < this.#stale.until) return this.#wakeAt(this.#stale.until);
-    if (this.#hold && room.presence < this.#hold.presence && now < this.#hold.until) return;
-    // The timer changed while the newcomer was on its way: its Welcome's note is stale.
-    if (this.#hold && this.#hold.noteMs !== room.ttlMs) room.restateTtl();
-    this.#hold = undefined;
+    // Once the newcomers subscribed (or the wait ran out): if the timer changed while they were
+    // on their way, their Welcome's note is stale. Nothing waits for them: a newcomer whose
+    // epoch the room has left catches up from the relay's log when it subscribes.
+    if (this.#hold && (room.presence >= this.#hold.presence || now >= this.#hold.until)) {
+      if (this.#hold.noteMs !== room.ttlMs) room.restateTtl();
+      this.#hold = undefined;
+    }
     const members = session.members();
     const removes: RemoveIntent[] = [];
+    const adds: AddIntent[] = [];
+    const names = members.map((m) => m.name);
     for (const intent of [...this.#intents.values()].sort((a, b) => a.due - b.due)) {
       if (intent.kind === 'remove') {
         const still = members.some((m) => m.leaf === intent.leaf && bytesEqual(m.fingerprint, intent.fingerprint));
@@ -169,20 +180,30 @@ export class Committer {
         this.#intents.delete(intent.key);
         continue;
       }
-      if (intent.due > now || removes.length > 0) continue;
-      const refusal = this.#checkName(intent.request.name, members);
+      if (intent.due > now || adds.length >= (this.#solo ? 1 : MAX_BATCH)) continue;
+      // The name against the members and the joiners already in this batch.
+      const refusal = this.#checkName(intent.request.name, names) ?? (await session.checkJoin(intent.request, room.secret));
       if (refusal) {
         this.#intents.delete(intent.key);
-        this.#sendEnvelope(intent.joinId, { kind: 'refused', code: refusal });
+        if (refusal !== 'E_INVITE_PROOF') this.#sendEnvelope(intent.joinId, { kind: 'refused', code: refusal });
         continue;
       }
-      await this.#commit(() => session.add(intent.request, room.secret), [intent.key], intent.joinId, intent.key.slice(4));
-      return;
+      adds.push(intent);
+      names.push(intent.request.name);
     }
+    // Removals first (a kick or a leave must not wait behind a crowd of joiners); then every
+    // joiner that is due, in one commit (RFC 9420 §12.4: a commit may carry many Adds).
     if (removes.length > 0)
-      await this.#commit(
+      return this.#commit(
         () => session.remove(removes.map((r) => r.leaf)),
         removes.map((r) => r.key),
+        [],
+      );
+    if (adds.length > 0)
+      return this.#commit(
+        () => session.add(adds.map((a) => a.request), room.secret),
+        adds.map((a) => a.key),
+        adds.map((a) => ({ joinId: a.joinId, kp: a.key.slice(4) })),
       );
   }
 
@@ -209,26 +230,30 @@ export class Committer {
       });
   }
 
-  #checkName(name: string, members: readonly Member[]): 'E_NAME_INVALID' | 'E_NAME_TAKEN' | undefined {
+  #checkName(name: string, taken: readonly string[]): 'E_NAME_INVALID' | 'E_NAME_TAKEN' | undefined {
     const n = normalizeName(name);
     if (!n.ok || n.name !== name) return 'E_NAME_INVALID';
-    return checkNameAvailable(name, members.map((m) => m.name)).ok ? undefined : 'E_NAME_TAKEN';
+    return checkNameAvailable(name, taken).ok ? undefined : 'E_NAME_TAKEN';
   }
 
-  async #commit(make: () => Promise<PendingCommit>, keys: string[], joinId?: string, kp?: string): Promise<void> {
+  async #commit(make: () => Promise<PendingCommit>, keys: string[], joins: Pending['joins']): Promise<void> {
     const room = this.#room;
     let commit: PendingCommit;
     try {
       commit = await make();
     } catch (e) {
-      // A request the session refuses (bad KeyPackage, name in use): drop the intent, go on.
-      for (const k of keys) this.#intents.delete(k);
-      if (joinId && e instanceof SafehouseError && (e.code === 'E_NAME_TAKEN' || e.code === 'E_CLOCK_SKEW'))
-        this.#sendEnvelope(joinId, { kind: 'refused', code: e.code });
       if (!(e instanceof SafehouseError)) throw e;
+      // A batch the session refused as a whole (ts-mls found a KeyPackage invalid): try the
+      // joiners one by one, to find which. A single request refused: drop it and go on.
+      if (joins.length > 1) this.#solo = true;
+      else {
+        for (const k of keys) this.#intents.delete(k);
+        const only = joins[0];
+        if (only && (e.code === 'E_NAME_TAKEN' || e.code === 'E_CLOCK_SKEW')) this.#sendEnvelope(only.joinId, { kind: 'refused', code: e.code });
+      }
       return this.pump();
     }
-    const pending: Pending = { commit, keys, ...(joinId ? { joinId } : {}), ...(kp ? { kp } : {}) };
+    const pending: Pending = { commit, keys, joins };
     this.#pending = pending;
     const id = randomId();
     // The proof of membership the relay checks (docs/protocol.md "Membership authority"): signed
@@ -275,10 +300,12 @@ export class Committer {
       return this.pump();
     }
     for (const k of p.keys) this.#intents.delete(k);
-    // With the Welcome, a note in the new epoch: the room's timer, so that the newcomer's own
-    // messages are timed from its first one (room.ts `welcomeNote`); left out if the envelope
-    // would not fit in a frame (the restatement after the hold covers it).
-    const welcome = p.joinId ? p.commit.welcome : undefined;
+    this.#solo = false;
+    // With the Welcome, a note in the new epoch: the room's timer, so that the newcomers' own
+    // messages are timed from their first one (room.ts `welcomeNote`); left out if the envelope
+    // would not fit in a frame (the restatement after the hold covers it). One Welcome admits
+    // the whole batch: each joiner gets the same envelope.
+    const welcome = p.joins.length > 0 ? p.commit.welcome : undefined;
     const note = welcome ? await room.welcomeNote() : undefined;
     const withNote = welcome && note ? encodeWelcomeEnvelope({ kind: 'welcome', welcome, note }) : undefined;
     const noted = withNote !== undefined && withNote.length + FRAME_HEADER_ROOM <= LIMITS.maxFrameBytes;
@@ -288,15 +315,14 @@ export class Committer {
       this.#hold = { presence: room.presence + p.commit.added.length, until, noteMs: noted ? room.ttlMs : 0 };
       this.#later(room.ctx.timing.joinerSubscribeMs);
     }
-    if (p.joinId && body) {
-      if (p.kp) {
-        this.#welcomes.set(p.kp, body);
+    if (body)
+      for (const j of p.joins) {
+        this.#welcomes.set(j.kp, body);
         // A Welcome carries the ratchet tree (up to ~60 KiB): keep the latest few only. A joiner
-        // asks again within the relay's 120 s join lifetime, long before 16 others joined.
+        // asks again within the relay's 120 s join lifetime, long before 64 others joined (a batch shares one body).
         for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);
+        this.#sendBody(j.joinId, body);
       }
-      this.#sendBody(p.joinId, body);
-    }
     await room.onOwnCommit(p.commit.added, p.commit.removed);
     await room.afterEpochChange();
   }

@@ -15,6 +15,9 @@ import type { Outbox } from './outbox.js';
 export const TIMING_DEFAULTS = {
   /** Members act on a join request or a leave proposal in leaf order, this much apart. */
   rankDelayMs: 2_000,
+  /** A join request waits this long before it is admitted, so that joiners arriving together
+   *  are admitted together (one commit for a crowd, not one each). */
+  batchWindowMs: 300,
   /** A joiner gives up when no member admitted it within this time. */
   joinTimeoutMs: 60_000,
   /** A refusal (not authenticated) ends a join only if no Welcome came within this time after it. */

@@ -106,13 +106,19 @@ export interface GroupSession {
    */
   receive(body: Uint8Array, options?: { applicationOnly?: boolean }): Promise<ReceiveResult>;
   /**
-   * Commit adding a joiner (checked with `verifyJoinProof` before). The join proof is checked
-   * again here, under `secret` or else the secret `verifyJoinProof` of the same E2ee accepted
-   * this very request object with; the Welcome carries a proof under it too, which the joiner
-   * checks. Throws E_INVITE_PROOF without one, E_NAME_TAKEN when the name is in use.
-   * (ts-mls 1.6.4 sends an add-only commit without UpdatePath, as RFC 9420 §12.4 allows.)
+   * Whether `add` would admit this joiner now: undefined, or the refusal (E_INVITE_PROOF for a
+   * request without a valid proof under `secret` (or the secret `verifyJoinProof` accepted it
+   * with) or a malformed KeyPackage, E_NAME_TAKEN when a member has that name, E_CLOCK_SKEW when
+   * the KeyPackage is outside its lifetime on this device's clock). Never throws.
    */
-  add(request: JoinRequest, secret?: Uint8Array): Promise<PendingCommit>;
+  checkJoin(request: JoinRequest, secret?: Uint8Array): Promise<'E_INVITE_PROOF' | 'E_NAME_TAKEN' | 'E_CLOCK_SKEW' | undefined>;
+  /**
+   * Commit adding one or several joiners (each checked as `checkJoin` does; the first refusal
+   * throws with its code, and nothing is committed). The Welcome carries a proof under the
+   * invite secret for each joiner, which each checks. Two joiners of one batch may not share a
+   * name. (ts-mls 1.6.4 sends an add-only commit without UpdatePath, as RFC 9420 §12.4 allows.)
+   */
+  add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array): Promise<PendingCommit>;
   /** Commit removing members (kick, or committing a leave proposal). With UpdatePath. */
   remove(leaves: readonly number[]): Promise<PendingCommit>;
   /** Commit that only refreshes this member's keys (post-compromise security). */

@@ -22,7 +22,7 @@ import { decodeJoinRequest, encodeJoinRequest } from './joinRequest.js';
 import { encodeKeyPackage } from './keyPackage.js';
 import { MlsGroupSession } from './group.js';
 import type { PinStore } from './pins.js';
-import { INVITE_SECRET_BYTES, WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
+import { INVITE_SECRET_BYTES, WELCOME_PROOF_EXTENSION, checkProof, checkProofIn, makeProof } from './proof.js';
 import { clientConfig, loadSuite, suiteFor } from './suite.js';
 
 export interface E2eeOptions {
@@ -162,7 +162,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
         const proof = extensions.find((e) => e.extensionType === WELCOME_PROOF_EXTENSION);
         if (
           proof === undefined ||
-          !(await checkProof('welcome', secret, pending.room, keyPackageBytes, proof.extensionData))
+          !(await checkProofIn('welcome', secret, pending.room, keyPackageBytes, proof.extensionData))
         ) {
           return badWelcome('the Welcome does not prove knowledge of the invite secret');
         }

@@ -27,12 +27,12 @@ import { allSecretTreeValues } from 'ts-mls/secretTree.js';
 import { CryptoError, UsageError } from '../protocol/errors.js';
 import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey } from './api.js';
 import { decodeAad, encodeAad } from './aad.js';
-import { bytesEqual, utf8, wipe } from './bytes.js';
+import { bytesEqual, concat, utf8, wipe } from './bytes.js';
 import { IdWindow } from './dedup.js';
 import { decodePrivateMessage, inspect } from './inbound.js';
 import { decodeKeyPackage } from './keyPackage.js';
 import { diffMembers, memberAt, membersOf, removedLeaves } from './members.js';
-import { WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
+import { MAX_PROOFS, WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
 import { relaySigner } from './relayKey.js';
 
 /** Where `add` finds the invite secret of a request that `verifyJoinProof` accepted. */
@@ -290,41 +290,60 @@ export class MlsGroupSession implements GroupSession {
   }
 
   /**
-   * The invite secret comes from `secret`, or else from the `verifyJoinProof` call of the same
-   * E2ee instance that accepted this very request object. Either way the join proof is checked
-   * again here: no member is ever added without it.
+   * The reasons a joiner cannot be admitted now, checked before any commit. The invite secret
+   * comes from `secret`, or else from the `verifyJoinProof` call of the same E2ee instance that
+   * accepted this very request object; the join proof is checked again here either way.
    */
-  add(request: JoinRequest, secret?: Uint8Array): Promise<PendingCommit> {
+  async #refusal(request: JoinRequest, secret: Uint8Array | undefined): Promise<{ code: 'E_USAGE' | 'E_INVITE_PROOF' | 'E_NAME_TAKEN' | 'E_CLOCK_SKEW'; message: string } | { kp: NonNullable<ReturnType<typeof decodeKeyPackage>>; key: Uint8Array }> {
+    const key = secret ?? this.#secrets.secretFor(request);
+    if (key === undefined) return { code: 'E_INVITE_PROOF', message: 'add needs a join request accepted by verifyJoinProof (or its invite secret)' };
+    const kp = decodeKeyPackage(request.keyPackage);
+    if (request.room !== this.room || kp === undefined) return { code: 'E_USAGE', message: 'the join request is not for this room or its KeyPackage is malformed' };
+    if (!(await checkProof('join', key, this.room, request.keyPackage, request.proof))) return { code: 'E_INVITE_PROOF', message: 'the join request has no valid invite proof' };
+    if (this.members().some((m) => m.name === kp.name)) return { code: 'E_NAME_TAKEN', message: 'a member of this room already has that name' };
+    // RFC 9420 §7.2: a KeyPackage outside its lifetime is refused. Said apart from the other
+    // refusals because the usual cause is an honest joiner whose clock is a day or more off
+    // (KeyPackages live ±1 day around the joiner's clock, to bound replays of join requests).
+    const leaf = kp.keyPackage.leafNode;
+    const nowS = BigInt(Math.floor(Date.now() / 1000));
+    if ('lifetime' in leaf && (nowS < leaf.lifetime.notBefore || nowS > leaf.lifetime.notAfter))
+      return {
+        code: 'E_CLOCK_SKEW',
+        message: "the joiner's KeyPackage is outside its lifetime on this member's clock: one of the two clocks is off by more than a day",
+      };
+    return { kp, key };
+  }
+
+  async checkJoin(request: JoinRequest, secret?: Uint8Array): Promise<'E_INVITE_PROOF' | 'E_NAME_TAKEN' | 'E_CLOCK_SKEW' | undefined> {
+    try {
+      const r = await this.#refusal(request, secret);
+      if (!('code' in r)) return undefined;
+      return r.code === 'E_USAGE' ? 'E_INVITE_PROOF' : r.code;
+    } catch {
+      return 'E_INVITE_PROOF';
+    }
+  }
+
+  add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array): Promise<PendingCommit> {
     return this.#exclusive(async () => {
-      const key = secret ?? this.#secrets.secretFor(request);
-      if (key === undefined)
-        throw new UsageError(
-          'E_INVITE_PROOF',
-          'add needs a join request accepted by verifyJoinProof (or its invite secret)',
-        );
-      const kp = decodeKeyPackage(request.keyPackage);
-      if (request.room !== this.room || kp === undefined)
-        throw new UsageError('E_USAGE', 'the join request is not for this room or its KeyPackage is malformed');
-      if (!(await checkProof('join', key, this.room, request.keyPackage, request.proof)))
-        throw new CryptoError('E_INVITE_PROOF', 'the join request has no valid invite proof');
-      if (this.members().some((m) => m.name === kp.name))
-        throw new UsageError('E_NAME_TAKEN', 'a member of this room already has that name');
-      // RFC 9420 §7.2: a KeyPackage outside its lifetime is refused. Said apart from the other
-      // refusals because the usual cause is an honest joiner whose clock is a day or more off
-      // (KeyPackages live ±1 day around the joiner's clock, to bound replays of join requests).
-      const leaf = kp.keyPackage.leafNode;
-      const nowS = BigInt(Math.floor(Date.now() / 1000));
-      if ('lifetime' in leaf && (nowS < leaf.lifetime.notBefore || nowS > leaf.lifetime.notAfter))
-        throw new CryptoError(
-          'E_CLOCK_SKEW',
-          "the joiner's KeyPackage is outside its lifetime on this member's clock: one of the two clocks is off by more than a day",
-        );
-      const proof = await makeProof('welcome', key, this.room, request.keyPackage);
+      const batch: readonly JoinRequest[] = Array.isArray(requests) ? requests : [requests as JoinRequest];
+      if (batch.length === 0 || batch.length > MAX_PROOFS) throw new UsageError('E_USAGE', `add expected 1 to ${MAX_PROOFS} join requests`);
+      const proposals: Proposal[] = [];
+      const proofs: Uint8Array[] = [];
+      const names = new Set<string>();
+      for (const request of batch) {
+        const r = await this.#refusal(request, secret);
+        if ('code' in r) throw r.code === 'E_NAME_TAKEN' || r.code === 'E_USAGE' ? new UsageError(r.code, r.message) : new CryptoError(r.code, r.message);
+        if (names.has(r.kp.name)) throw new UsageError('E_NAME_TAKEN', 'two joiners of one batch have the same name');
+        names.add(r.kp.name);
+        proposals.push({ proposalType: 'add', add: { keyPackage: r.kp.keyPackage } });
+        proofs.push(await makeProof('welcome', r.key, this.room, request.keyPackage));
+      }
       try {
-        return await this.#commit([{ proposalType: 'add', add: { keyPackage: kp.keyPackage } }], proof);
+        return await this.#commit(proposals, concat(...proofs));
       } catch (cause) {
-        // ts-mls validates the KeyPackage (signature, keys, lifetime, RFC 9420 §10.1) here.
-        throw new CryptoError('E_INVITE_PROOF', 'the KeyPackage in the join request is not valid', { cause });
+        // ts-mls validates the KeyPackages (signature, keys, lifetime, RFC 9420 §10.1) here.
+        throw new CryptoError('E_INVITE_PROOF', 'a KeyPackage in the join requests is not valid', { cause });
       }
     });
   }

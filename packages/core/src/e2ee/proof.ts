@@ -81,3 +81,26 @@ export async function checkProof(
 
 /** GroupInfo extension carrying the welcome proof (RFC 9420 §17.3: 0xF000-0xFFFF is private use). */
 export const WELCOME_PROOF_EXTENSION = 0xf5a1;
+
+/** Most joiners one Welcome may carry proofs for (one commit admits a batch of joiners). */
+export const MAX_PROOFS = 256;
+
+/**
+ * A Welcome admitting several joiners at once carries one Welcome proof per joiner, 32 bytes
+ * each, concatenated: true if one of them is the proof for this KeyPackage. Never throws.
+ */
+export async function checkProofIn(
+  kind: ProofKind,
+  secret: Uint8Array,
+  room: string,
+  keyPackage: Uint8Array,
+  proofs: Uint8Array,
+): Promise<boolean> {
+  if (!(proofs instanceof Uint8Array) || proofs.length === 0 || proofs.length % PROOF_BYTES !== 0) return false;
+  if (proofs.length / PROOF_BYTES > MAX_PROOFS) return false;
+  let found = false;
+  // Every entry is checked (no early exit), so the time says nothing about where ours is.
+  for (let at = 0; at < proofs.length; at += PROOF_BYTES)
+    if (await checkProof(kind, secret, room, keyPackage, proofs.subarray(at, at + PROOF_BYTES))) found = true;
+  return found;
+}
