@@ -113,19 +113,28 @@ describe('admin console', () => {
     expect(alice.events.some((e) => e.text === 'after the kick')).toBe(false);
   });
 
-  it('/ban removes the member and refuses its name (and look-alikes) until the server stops', async () => {
+  it('/ban removes the member, changes the link (the old one admits nobody), and refuses its name (and look-alikes) until the server stops', async () => {
     server.send('/ban carol');
-    await server.waitFor((e) => e.type === 'banned' && e.name === 'carol', 10_000, 'banned');
+    await server.waitFor((e) => e.type === 'banned' && e.name === 'carol', 20_000, 'banned');
     await carol.waitFor((e) => e.type === 'left' && e.reason === 'removed', 20_000, 'carol removed');
+    const changed = await server.waitFor((e) => e.type === 'invite-changed', 20_000, 'the new link');
+    const fresh = String(changed.link);
+    expect(fresh).not.toBe(link);
+    // Banned under any look-alike name, even with the new link.
     for (const name of ['carol', 'CAROL', 'car0l']) {
-      const again = startJoin(link, name);
+      const again = startJoin(fresh, name);
       extra.push(again);
       await again.waitFor((e) => e.type === 'error' && e.code === 'E_BANNED', 30_000, `${name} refused as banned`);
       expect(again.events.some((e) => e.type === 'joined')).toBe(false);
     }
-    const dave = startJoin(link, 'dave');
+    // The old link (which carol kept) admits nobody, under any name.
+    const stranger = startJoin(link, 'erin');
+    extra.push(stranger);
+    await stranger.waitFor((e) => e.type === 'error' && e.code === 'E_LINK_REVOKED', 30_000, 'the old link refused');
+    expect(stranger.events.some((e) => e.type === 'joined')).toBe(false);
+    const dave = startJoin(fresh, 'dave');
     extra.push(dave);
-    await dave.waitFor((e) => e.type === 'joined', 30_000, 'dave still admitted');
+    await dave.waitFor((e) => e.type === 'joined', 30_000, 'dave admitted with the new link');
   });
 
   it('/quit tells every client the server is closing, and exits 0', async () => {

@@ -208,3 +208,66 @@ describe('issue 11: floods from honest clients', () => {
     expect(alice.of('error').some((e) => e.code === 'E_STALE_EPOCH')).toBe(true);
   });
 });
+
+/** The room objects inside a client, as a modified client would reach them (for attacks only). */
+type Internals = { rooms: Map<string, { removeMember(m: unknown): Promise<boolean>; others(): Array<{ name: string }> }> };
+
+describe('issue 5: any member can remove any other', () => {
+  it('aMemberWhoIsNotAnAdminCannotRemoveAnother: every member refuses the commit, the victim stays, and the room goes on', async () => {
+    const server = await world.server();
+    const { link, all } = await world.room(server, ['alice', 'bob', 'carol']);
+    const [alice, bob, carol] = all as [Member, Member, Member];
+    // An honest client does not even try (only the creator, alice, is an admin here)...
+    expect(bob.client.remove((m) => m.name === 'carol')).toEqual([]);
+    // ...a modified one commits the removal anyway.
+    const room = (bob.client as unknown as Internals).rooms.get(roomOf(link))!;
+    void room.removeMember(room.others().find((m) => m.name === 'carol'));
+    await until(() => [alice, carol].every((m) => m.of('error').some((e) => e.code === 'E_FORBIDDEN')), 'the refusal at alice and carol');
+    expect(alice.of('error').find((e) => e.code === 'E_FORBIDDEN')?.message).toMatch(/bob tried to change/);
+    // carol is still in, and alice and carol read each other (they went on together).
+    await marker(alice, carol);
+    await marker(carol, alice);
+    expect(carol.of('left')).toHaveLength(0);
+    expect(alice.of('member-left').filter((e) => e.name === 'carol')).toEqual([]);
+  });
+
+  it('aKickIsReportedAsARemovalByItsAuthor, only once it landed', async () => {
+    const server = await world.server();
+    const { all } = await world.room(server, ['alice', 'bob', 'carol']);
+    const [alice, bob, carol] = all as [Member, Member, Member];
+    const [picked] = alice.client.remove((m) => m.name === 'carol');
+    expect(await picked!.landed).toBe(true);
+    await until(() => bob.of('member-left').some((e) => e.name === 'carol'), 'bob to see it');
+    expect(bob.of('member-left').find((e) => e.name === 'carol')).toMatchObject({ by: 'alice' });
+    expect(alice.of('member-left').find((e) => e.name === 'carol')).toMatchObject({ by: 'alice' });
+    await until(() => carol.of('left').length === 1, 'carol told');
+    expect(carol.of('left')[0]).toMatchObject({ reason: 'removed', by: 'alice' });
+    // A member who leaves by itself is shown as leaving, not as removed.
+    await bob.client.command('/leave');
+    await until(() => alice.of('member-left').some((e) => e.name === 'bob'), 'bob gone');
+    expect(alice.of('member-left').find((e) => e.name === 'bob')?.by).toBeUndefined();
+  });
+});
+
+describe('issue 6: kick and ban never changed the invite secret', () => {
+  it('aBanChangesTheLink: the banned member cannot come back under a new key and name with the link it kept', async () => {
+    const server = await world.server();
+    const { link, all } = await world.room(server, ['alice', 'bob', 'carol']);
+    const [alice, bob] = all as [Member, Member, Member];
+    const [picked] = alice.client.remove((m) => m.name === 'carol', { ban: true });
+    expect(await picked!.landed).toBe(true);
+    // Every remaining member gets the new link.
+    await until(() => alice.of('invite').length === 2 && bob.of('invite').length === 1, 'the new link at alice and bob');
+    const fresh = alice.of('invite')[1]!.link;
+    expect(bob.of('invite')[0]!.link.split('&f=')[0]).toBe(fresh.split('&f=')[0]); // same room and secret
+    expect(fresh.split('&f=')[0]).not.toBe(link.split('&f=')[0]);
+    // carol, under a new identity and name, with the link she kept: refused, told why.
+    const back = await world.member('caroline', link);
+    await until(() => back.of('error').some((e) => e.code === 'E_LINK_REVOKED'), 'the old link refused', 20_000);
+    expect(back.of('joined')).toHaveLength(0);
+    // The new link works.
+    const dave = await world.member('dave', fresh);
+    await until(() => dave.of('joined').length === 1, 'dave admitted with the new link');
+    await marker(dave, bob);
+  });
+});

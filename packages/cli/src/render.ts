@@ -28,7 +28,7 @@ export function renderEvent(ev: ClientEvent): string {
     case 'member-joined':
       return `-- ${s(ev.name)} joined ${s(ev.roomName)}`;
     case 'member-left':
-      return `-- ${s(ev.name)} left ${s(ev.roomName)}`;
+      return ev.by === undefined ? `-- ${s(ev.name)} left ${s(ev.roomName)}` : `-- ${s(ev.name)} was removed from ${s(ev.roomName)} by ${s(ev.by)}`;
     case 'users':
       return [`-- members of ${s(ev.roomName)}:`, ...ev.users.map((u) => `   ${s(u.name)}${u.self ? ' (you)' : ''}  ${u.verified ? 'verified' : 'not verified'}  ${u.fingerprint}`)].join('\n');
     case 'key-changed':
@@ -61,7 +61,7 @@ export function renderEvent(ev: ClientEvent): string {
     case 'switched':
       return `-- now in ${s(ev.roomName)}`;
     case 'left':
-      return `-- left ${s(ev.roomName)} (${ev.reason})`;
+      return `-- left ${s(ev.roomName)} (${ev.reason}${ev.by === undefined ? '' : ` by ${s(ev.by)}`})`;
     case 'help':
       return ev.text;
     case 'info':

@@ -30,6 +30,7 @@ export interface OpsOptions {
   tlsKey?: string;
   tlsSelfSigned?: boolean;
   trustProxy?: boolean;
+  maxConnectionsPerIp?: string;
   publicUrl?: string;
   sshReverse?: string;
   sshKey?: string;
@@ -74,6 +75,12 @@ export async function prepareOps(o: OpsOptions, host: string): Promise<PreparedO
   }
   if (o.sshStrictHostKeyChecking !== undefined && !['yes', 'accept-new', 'no'].includes(o.sshStrictHostKeyChecking))
     throw new UsageError('E_USAGE', '--ssh-strict-host-key-checking expects yes, accept-new or no');
+  const perIp = o.maxConnectionsPerIp;
+  if (perIp !== undefined && (!/^\d{1,7}$/.test(perIp) || Number(perIp) > 1_000_000))
+    throw new UsageError(
+      'E_USAGE',
+      `--max-connections-per-ip expects a number from 0 (no per-address cap) to 1000000, got ${JSON.stringify(perIp)}`,
+    );
 
   const password = await obtainSecret({
     file: o.passwordFile,
@@ -110,6 +117,7 @@ export async function prepareOps(o: OpsOptions, host: string): Promise<PreparedO
       ...(password !== undefined ? { password } : {}),
       ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
       ...(o.trustProxy ? { trustProxy: true } : {}),
+      ...(perIp !== undefined ? { limits: { maxConnectionsPerIp: Number(perIp) } } : {}),
       ...(o.publicUrl !== undefined ? { allowedOrigins: [o.publicUrl] } : {}),
     },
     pin: tls?.fingerprint,
@@ -290,6 +298,10 @@ export function addOpsOptions<T extends { option(flags: string, description: str
     .option('--tls-key <file>', "the certificate's private key (PEM)")
     .option('--tls-self-signed', 'serve HTTPS/WSS with a certificate generated in memory; the link pins it (c=)')
     .option('--trust-proxy', 'behind a reverse proxy: count clients by X-Forwarded-For')
+    .option(
+      '--max-connections-per-ip <n>',
+      'connections from one client address (default 256; 0: no per-address cap); loopback (a tunnel, a proxy) is never counted',
+    )
     .option(
       '--public-url <origin>',
       'scheme://host[:port] members use (a reverse proxy), for the printed link and the Origin check',

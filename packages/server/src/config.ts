@@ -28,9 +28,16 @@ export type ServerLimits = {
   /** Bytes queued for one socket beyond which it is a slow consumer and is dropped (close 1013,
    *  THREATS A.9). Default 1 MiB: ~16 full frames, well above what a reading client ever lags. */
   maxBufferedBytes: number;
-  /** WebSocket connections from one IP address (THREATS A.7). Default 32. */
+  /** WebSocket connections from one client address (THREATS A.7), counted only where an address
+   *  means people (gate.ts `sourceOf`): not from loopback, where one address is an SSH tunnel, a
+   *  local reverse proxy or this machine's own users. 0: no per-address cap (`maxConnections`
+   *  still holds). Default 256: an office or a campus behind one NAT address is one room of
+   *  people, and 256 sockets cost a few MiB; one source still cannot take the relay for itself. */
   maxConnectionsPerIp: number;
-  /** TCP sockets from one IP address, HTTP included: bounds slowloris (A.5). Default 64. */
+  /** TCP sockets from one client address not (yet) carrying a member: HTTP requests and
+   *  WebSocket handshakes in progress. Bounds slowloris (A.5). A socket leaves this count when it
+   *  becomes a member (`maxConnectionsPerIp` counts it from then on); not applied where addresses
+   *  are not counted (loopback, or behind `trustProxy`: every socket comes from the proxy). Default 64. */
   maxSocketsPerIp: number;
   /** WebSocket connections in all. Default 19,500: below a 20,000 file-descriptor limit, leaving
    *  room for the listening socket, HTTP requests and the process's own files. */
@@ -83,7 +90,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   bytesBurst: 4 * 1024 * 1024,
   abuseAllowance: 100,
   maxBufferedBytes: 1024 * 1024,
-  maxConnectionsPerIp: 32,
+  maxConnectionsPerIp: 256,
   maxSocketsPerIp: 64,
   maxConnections: 19_500,
   maxRoomsPerConnection: LIMITS.maxRoomsPerConnection,
@@ -119,10 +126,15 @@ export type ServerOptions = {
    *  request with no `Origin` (non-browser clients). Default none. */
   allowedOrigins?: readonly string[];
   /** Set when a reverse proxy forwards to this server (the hidden-path set-up): the per-address
-   *  connection cap then counts the client address the proxy appended to `X-Forwarded-For`, and
-   *  TCP sockets are not capped per address (they all come from the proxy). Default false: the
-   *  header is ignored, since any client could send one. */
+   *  connection cap then counts the client address the proxy appended to `X-Forwarded-For` (not
+   *  a loopback one: see `countLoopback`), and TCP sockets are not capped per address (they all
+   *  come from the proxy). Default false: the header is ignored, since any client could send one. */
   trustProxy?: boolean;
+  /** Count loopback client addresses (127.0.0.0/8, ::1) against the per-address caps like any
+   *  other. Default false: on loopback an address is an SSH tunnel, a reverse proxy without
+   *  `trustProxy`, or this machine's own users, so many people share it and only `maxConnections`
+   *  bounds it. True is for tests, which play many sources with 127.0.0.N (THREATS A.7). */
+  countLoopback?: boolean;
   /** Joining requires this password (password.ts: a subprotocol at the WebSocket upgrade; a
    *  missing or wrong one gets the standard 404). Never logged. Default none. */
   password?: string;
@@ -140,6 +152,7 @@ export type ResolvedOptions = {
   basePath: string;
   allowedOrigins: readonly string[];
   trustProxy: boolean;
+  countLoopback: boolean;
   password: string | undefined;
   tls: { cert: string; key: string } | undefined;
   limits: Readonly<ServerLimits>;
@@ -217,7 +230,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     bytesBurst: checkLimit('bytesBurst', merged.bytesBurst, LIMITS.maxFrameBytes, 1 << 30),
     abuseAllowance: checkLimit('abuseAllowance', merged.abuseAllowance, 1, 10_000_000),
     maxBufferedBytes: checkLimit('maxBufferedBytes', merged.maxBufferedBytes, LIMITS.maxFrameBytes, 1 << 30),
-    maxConnectionsPerIp: checkLimit('maxConnectionsPerIp', merged.maxConnectionsPerIp, 1, 1_000_000),
+    maxConnectionsPerIp: checkLimit('maxConnectionsPerIp', merged.maxConnectionsPerIp, 0, 1_000_000),
     maxSocketsPerIp: checkLimit('maxSocketsPerIp', merged.maxSocketsPerIp, 1, 1_000_000),
     maxConnections: checkLimit('maxConnections', merged.maxConnections, 1, 1_000_000),
     maxRoomsPerConnection: checkLimit('maxRoomsPerConnection', merged.maxRoomsPerConnection, 1, 100_000),
@@ -246,6 +259,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     basePath,
     allowedOrigins,
     trustProxy: options.trustProxy === true,
+    countLoopback: options.countLoopback === true,
     password,
     tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
     limits: Object.freeze(limits),

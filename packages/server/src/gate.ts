@@ -12,6 +12,10 @@
  * oracle). The request path is compared in constant time: HMACs under a per-process random key,
  * compared with `timingSafeEqual`, so the time taken does not depend on how much of the secret
  * path a prober guessed (B.13).
+ *
+ * Connection caps (A.5, A.7) count a client address only where it stands for people (`sourceOf`),
+ * and are looked at only once a request is authorised: past one, an authorised client is told
+ * why (`error E_TOO_MANY_CONNECTIONS`, close 1013); everyone else still gets the 404.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -19,14 +23,15 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { ResolvedOptions } from './config.js';
-import type { Counters } from './connection.js';
+import { encodeFrame, PROTOCOL_VERSION } from '@safehouse/core/protocol';
+import { isLoopbackHost, type ResolvedOptions } from './config.js';
+import { CLOSE, type Counters } from './connection.js';
 import { sendNotFound, writeNotFound } from './notFound.js';
 import type { PasswordGate } from './password.js';
 import { TLS_MIN_VERSION } from './tls.js';
 import { sendPage, sendRedirect } from './page.js';
 import type { Relay } from './relay.js';
-import { RelaySocket } from './socket.js';
+import { RelaySocket, type PeerSocket } from './socket.js';
 import { isSameHostOrigin, sendWebAsset, sendWebIndex, type WebBundle } from './web.js';
 
 export type Route = 'redirect' | 'page' | 'ws' | 'asset' | 'none';
@@ -101,9 +106,43 @@ function forwardedFor(req: IncomingMessage): string | undefined {
   return isIP(last) ? last : undefined;
 }
 
+/** Where a WebSocket comes from, as the per-address caps and the password back-off see it. */
+export type Source = {
+  /** The key it is counted under (`normaliseIp`). */
+  readonly ip: string;
+  /** Whether that address stands for people to count against `maxConnectionsPerIp`. */
+  readonly counted: boolean;
+};
+
+/**
+ * The client address is the one a trusted reverse proxy appended to `X-Forwarded-For`
+ * (`trustProxy`), else the socket's peer. It is counted per address unless it is loopback
+ * (127.0.0.0/8, ::1): a loopback peer is an SSH tunnel, a reverse proxy without `trustProxy`,
+ * or this machine's own users — one address for everyone behind it — so counting it would cap a
+ * room, not a person (only `maxConnections` bounds it). `countLoopback` (tests) counts it anyway.
+ */
+export function sourceOf(req: IncomingMessage, opts: Pick<ResolvedOptions, 'trustProxy' | 'countLoopback'>): Source {
+  const addr = (opts.trustProxy ? forwardedFor(req) : undefined) ?? req.socket.remoteAddress;
+  return { ip: normaliseIp(addr), counted: opts.countLoopback || addr === undefined || !isLoopbackHost(addr) };
+}
+
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+}
+
+/** What a client refused by a connection cap is sent before the close (docs/errors.md). */
+const TOO_MANY_CONNECTIONS = encodeFrame({ v: PROTOCOL_VERSION, t: 'error', code: 'E_TOO_MANY_CONNECTIONS' });
+const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
 
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
@@ -142,7 +181,11 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
   const assets = web ? [...web.assets.values()] : [];
   const matcher = new PathMatcher(basePath, web ? [...web.assets.keys()] : []);
   const origins = new Set<string>(opts.allowedOrigins);
+  // THREATS A.5: TCP sockets per peer address, and those of them that are members (relay.ts
+  // counts members against `maxConnectionsPerIp`); the socket cap bounds the difference, the
+  // sockets that are not (yet) members. Only where the peer address is counted (`capsSockets`).
   const socketsPerIp = new Map<string, number>();
+  const membersPerIp = new Map<string, number>();
   let stopping = false;
   let closed: Promise<void> = Promise.resolve();
 
@@ -171,19 +214,33 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
     : createServer(httpOptions);
   server.maxConnections = limits.maxConnections + limits.maxSocketsPerIp;
 
+  /**
+   * Whether sockets from this peer are capped per address: not behind a trusted proxy (every
+   * socket comes from the proxy) and not from loopback (a tunnel, a proxy, this machine: see
+   * `sourceOf`). Decided on the socket's own address, the same way at open and at close.
+   */
+  const capsSockets = (remoteAddress: string | undefined): boolean =>
+    !opts.trustProxy && (opts.countLoopback || remoteAddress === undefined || !isLoopbackHost(remoteAddress));
+
   // One shared listener for every socket (an idle connection's memory is mostly such per-socket
   // bits, so none is made per socket). The address is Node's, read once and kept by the socket.
-  function onSocketClose(this: Socket): void {
-    const ip = normaliseIp(this.remoteAddress);
-    const left = (socketsPerIp.get(ip) ?? 1) - 1;
-    if (left > 0) socketsPerIp.set(ip, left);
-    else socketsPerIp.delete(ip);
+  function onSocketClose(this: Duplex & { remoteAddress?: string }): void {
+    decrement(socketsPerIp, normaliseIp(this.remoteAddress));
+  }
+  function onMemberClose(this: Duplex & { remoteAddress?: string }): void {
+    decrement(membersPerIp, normaliseIp(this.remoteAddress));
   }
 
   server.on('connection', (socket: Socket) => {
+    if (stopping) {
+      counters.refusedRequests += 1;
+      socket.destroy();
+      return;
+    }
+    if (!capsSockets(socket.remoteAddress)) return;
     const ip = normaliseIp(socket.remoteAddress);
     const n = (socketsPerIp.get(ip) ?? 0) + 1;
-    if ((n > limits.maxSocketsPerIp && !opts.trustProxy) || stopping) {
+    if (n - (membersPerIp.get(ip) ?? 0) > limits.maxSocketsPerIp) {
       counters.refusedRequests += 1;
       socket.destroy();
       return;
@@ -191,6 +248,20 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
     socketsPerIp.set(ip, n);
     socket.on('close', onSocketClose);
   });
+
+  /**
+   * THREATS A.7, for a client that passed every check but a connection cap: it holds the link
+   * (and the password), so it is told why — `error E_TOO_MANY_CONNECTIONS`, then close 1013 (try
+   * again later), and its client retries with back-off. Never reached by an unauthorised request,
+   * which gets the 404 before any cap is looked at (B.12). The socket stays counted against the
+   * socket cap until it is gone (at most `closeGraceMs` if the peer never answers the close).
+   */
+  const refuseBusy = (ws: PeerSocket): void => {
+    counters.refusedRequests += 1;
+    ws.send(TOO_MANY_CONNECTIONS, SEND_OPTIONS);
+    ws.close(CLOSE.tryAgainLater, 'E_TOO_MANY_CONNECTIONS');
+    setTimeout(() => ws.terminate(), limits.closeGraceMs).unref();
+  };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const { route, asset } = matcher.lookup(req.url);
@@ -209,24 +280,32 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroyOnError);
     const route = matcher.match(req.url);
-    const ip = normaliseIp((opts.trustProxy ? forwardedFor(req) : undefined) ?? req.socket.remoteAddress);
+    const source = sourceOf(req, opts);
     const origin = req.headers.origin;
-    const ok =
+    // Everything that makes a request authorised, and nothing else: a refusal here is the 404.
+    const authorised =
       !stopping &&
       route === 'ws' &&
       isWebSocketHandshake(req, password !== undefined) &&
       (origin === undefined || origins.has(origin) || isSameHostOrigin(origin, req, opts.tls !== undefined)) && // THREATS A.11
-      relay.canAdmit(ip) && // THREATS A.7: the per-IP and total caps
-      (password === undefined || password.check(ip, req.headers['sec-websocket-protocol'])); // last: only a handshake that got this far counts as a try
-    if (!ok) {
+      (password === undefined || password.check(source.ip, req.headers['sec-websocket-protocol'])); // last: only a handshake that got this far counts as a try
+    if (!authorised) {
       counters.refusedRequests += 1;
       writeNotFound(socket, req.method);
       return;
     }
+    // The caps are looked at only now (B.12: a prober never learns that one is full), in the
+    // same turn as the member is attached (ws completes the handshake synchronously).
     wss.handleUpgrade(req, socket, head, (ws) => {
       // ws has its own error listener on the socket from here on.
       socket.removeListener('error', destroyOnError);
-      relay.attach(ws, ip);
+      if (!relay.canAdmit(source.ip, source.counted)) return refuseBusy(ws); // THREATS A.7: the per-address and total caps
+      const peer = req.socket;
+      if (capsSockets(peer.remoteAddress)) {
+        increment(membersPerIp, normaliseIp(peer.remoteAddress));
+        peer.on('close', onMemberClose);
+      }
+      relay.attach(ws, source.ip);
     });
   });
 
@@ -263,6 +342,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
       password?.wipe();
       origins.clear();
       socketsPerIp.clear();
+      membersPerIp.clear();
     },
   };
 }

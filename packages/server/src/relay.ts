@@ -100,13 +100,19 @@ export class Relay {
     this.sweepTimer.unref();
   }
 
-  /** Whether one more WebSocket from `ip` may be accepted (THREATS A.7). Checked before the upgrade. */
-  canAdmit(ip: string): boolean {
+  /**
+   * Whether one more WebSocket from `ip` may be accepted (THREATS A.7), checked by the gate once
+   * the request is known to be authorised. Every connection counts against `maxConnections`;
+   * against `maxConnectionsPerIp` (0: none) only where `counted` — where an address stands for
+   * people, not for a tunnel or a proxy everyone shares (gate.ts `sourceOf`).
+   */
+  canAdmit(ip: string, counted = true): boolean {
     if (this.closing || this.connections.size >= this.limits.maxConnections) return false;
-    return (this.perIp.get(ip) ?? 0) < this.limits.maxConnectionsPerIp;
+    const cap = this.limits.maxConnectionsPerIp;
+    return !counted || cap === 0 || (this.perIp.get(ip) ?? 0) < cap;
   }
 
-  /** Takes over an upgraded WebSocket. */
+  /** Takes over an upgraded WebSocket. Each is tallied under its address; `canAdmit` says whether that tally caps it. */
   attach(ws: PeerSocket, ip: string): Connection {
     const conn = new Connection(ws, ip, this.hooks, ++this.serial);
     this.connections.add(conn);
@@ -241,8 +247,9 @@ export class Relay {
    * - a cohort whose log holds that epoch under that key: the member missed commits; it is sent
    *   them, then `nack E_STALE_EPOCH` (it subscribes again once it has processed them). One that
    *   is subscribed already and working through them only has its grace renewed;
-   * - neither: a claim the relay cannot check (a fresh relay, or a rival of the room's members).
-   *   It gets a cohort of its own, so it can never push members out of theirs.
+   * - neither (or a logged epoch with `fork`): a claim the relay cannot check (a fresh relay, a
+   *   rival of the room's members, members leaving a commit they refused). It gets a cohort of
+   *   its own, so it can never push members out of theirs.
    */
   private subscribe(conn: Connection, h: Extract<ClientHeader, { t: 'sub' }>): void {
     const now = Date.now();
@@ -261,7 +268,9 @@ export class Relay {
     const key = same?.key ?? epochKey(h.key);
     if (!key || !verifySub(key, this.nonceOf(conn), h.room, h.epoch, h.sig)) return this.nack(conn, h.room, 'E_NOT_MEMBER');
     if (same) return this.enter(conn, same, current, h.epoch, now);
-    if (behind) {
+    // `fork`: members of a logged epoch refused the commit that followed it (it broke the room's
+    // policy): they go on from that epoch in a cohort of their own. Only they hold its key.
+    if (behind && h.fork !== true) {
       if (current === behind.cohort) return behind.cohort.proved(conn, h.epoch, now, this.limits.reproveGraceMs);
       for (const f of behind.cohort.logFrom(behind.at)) conn.send(f);
       return this.nack(conn, h.room, 'E_STALE_EPOCH', behind.cohort.epoch);

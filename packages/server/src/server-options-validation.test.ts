@@ -25,6 +25,7 @@ const bad: [string, unknown, string][] = [
   ['origin without scheme', { allowedOrigins: ['a.example'] }, 'E_USAGE'],
   ['frame limit above the protocol', { limits: { maxFrameBytes: LIMITS.maxFrameBytes + 1 } }, 'E_USAGE'],
   ['rate zero', { limits: { ratePerSecond: 0 } }, 'E_USAGE'],
+  ['per-address cap negative', { limits: { maxConnectionsPerIp: -1 } }, 'E_USAGE'],
   ['burst string', { limits: { rateBurst: '200' } }, 'E_USAGE'],
   ['buffer below one frame', { limits: { maxBufferedBytes: 1000 } }, 'E_USAGE'],
   ['headers timeout above 10 s', { limits: { headersTimeoutMs: 60_000 } }, 'E_USAGE'],
@@ -38,7 +39,7 @@ describe('server options', () => {
 
   it('fills in the documented defaults', () => {
     const o = resolveOptions({});
-    expect(o).toMatchObject({ host: '127.0.0.1', port: 8090, trustProxy: false, allowedOrigins: [] });
+    expect(o).toMatchObject({ host: '127.0.0.1', port: 8090, trustProxy: false, countLoopback: false, allowedOrigins: [] });
     expect(o.basePath).toMatch(/^\/[A-Za-z0-9_-]{22}$/);
     expect(o.limits).toEqual(DEFAULT_LIMITS);
     expect(DEFAULT_LIMITS).toMatchObject({
@@ -46,7 +47,7 @@ describe('server options', () => {
       ratePerSecond: 50,
       rateBurst: 200,
       maxBufferedBytes: 1024 * 1024,
-      maxConnectionsPerIp: 32,
+      maxConnectionsPerIp: 256,
       maxConnections: 19_500,
       pingIntervalMs: 20_000,
       pongTimeoutMs: 20_000,

@@ -166,7 +166,7 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
       d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: `${ev.name} joined`, ts: now, tone: 'info' });
       break;
     case 'member-left':
-      d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: `${ev.name} left`, ts: now, tone: 'info' });
+      d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: ev.by === undefined ? `${ev.name} left` : `${ev.name} was removed by ${ev.by}`, ts: now, tone: 'info' });
       break;
     case 'users':
       d.room(ev.room, ev.roomName).members = ev.users;
@@ -220,7 +220,7 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
       break;
     case 'left':
       d.rooms.delete(ev.room);
-      d.notice(undefined, `Left ${ev.roomName}: ${LEFT_BECAUSE[ev.reason]}`, now, ev.reason === 'left' ? 'info' : 'warn');
+      d.notice(undefined, `Left ${ev.roomName}: ${LEFT_BECAUSE[ev.reason]}${ev.by === undefined ? '' : ` by ${ev.by}`}`, now, ev.reason === 'left' ? 'info' : 'warn');
       break;
     case 'help':
       d.s = { ...d.s, dialog: { kind: 'help', text: ev.text } };

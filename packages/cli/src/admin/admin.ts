@@ -191,7 +191,8 @@ export class Admin {
   async #kick(raw: string, ban: boolean): Promise<void> {
     const n = normalizeName(raw);
     const name = n.ok ? n.name : raw;
-    const picked = this.#client.remove((m) => m.name === name);
+    // A ban also changes each room's invite secret in the same commit: the old link admits nobody.
+    const picked = this.#client.remove((m) => m.name === name, { ban });
     const keys = new Set(picked.map((p) => toBase64Url(p.fingerprint)));
     const known = this.#keys.get(name);
     if (known) keys.add(known);
@@ -202,7 +203,15 @@ export class Admin {
       return this.#error('E_UNKNOWN_MEMBER', `no member called "${name}" in your rooms; /users lists them`);
     }
     this.#moving.delete(name);
-    const rooms = new Set(picked.map((p) => p.room)).size;
+    // Reported only once each removal landed: accepted by the relay and applied here.
+    const landed = await Promise.all(
+      picked.map((p) => Promise.race([p.landed, new Promise<boolean>((r) => setTimeout(() => r(false), KICK_SETTLE_MS * 4))])),
+    );
+    const rooms = new Set(picked.filter((_, i) => landed[i]).map((p) => p.room)).size;
+    const failed = new Set(picked.filter((_, i) => !landed[i]).map((p) => p.room)).size;
+    if (failed > 0)
+      this.#error('E_STALE_EPOCH', `the removal of ${name} did not land in ${failed} room${failed === 1 ? '' : 's'} (the relay did not take it in time); try again`);
+    if (picked.length > 0 && rooms === 0) return;
     this.#o.out(
       { type: ban ? 'banned' : 'kicked', name, rooms },
       `-- ${ban ? 'banned' : 'kicked'} ${name} (removed from ${rooms} room${rooms === 1 ? '' : 's'})`,
@@ -276,8 +285,16 @@ export class Admin {
   }
 
   #onEvent(ev: ClientEvent): void {
-    // The default room's link is printed by serve; the connection is in-process.
-    if (ev.type === 'invite' || ev.type === 'connection') return;
+    if (ev.type === 'connection') return;
+    // The default room's first link is printed by serve; a later one is a ban's new link.
+    if (ev.type === 'invite') {
+      if (ev.room !== this.#room || ev.link === this.#invite) return;
+      this.#invite = ev.link;
+      return this.#o.out(
+        { type: 'invite-changed', link: ev.link },
+        `-- the invite link changed (the old one admits nobody now); share this one:\n   ${ev.link}`,
+      );
+    }
     if (ev.type === 'member-joined') this.#joined(ev.room, ev.name, ev.fingerprint);
     else if (ev.type === 'member-left') {
       const r = this.#roster.get(ev.name);

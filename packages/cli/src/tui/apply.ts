@@ -92,7 +92,8 @@ export function applyEvent(m: ChatModel, ev: ClientEvent, origin: Origin): void 
       const room = m.rooms.get(ev.room);
       const name = s(ev.name);
       room?.members.delete(name);
-      m.notice(`← ${name} left ${room?.name ?? s(ev.roomName)}`, 'leave', ev.room);
+      const where = room?.name ?? s(ev.roomName);
+      m.notice(ev.by === undefined ? `← ${name} left ${where}` : `← ${name} was removed from ${where} by ${s(ev.by)}`, 'leave', ev.room);
       return;
     }
     case 'users': {
@@ -195,7 +196,7 @@ export function applyEvent(m: ChatModel, ev: ClientEvent, origin: Origin): void 
         refused: 'a member refused to admit you',
         timeout: 'no member admitted you in time',
       }[ev.reason];
-      m.notice(`${why}: ${name}`, ev.reason === 'left' ? 'info' : 'error');
+      m.notice(`${why}${ev.by === undefined ? '' : ` by ${s(ev.by)}`}: ${name}`, ev.reason === 'left' ? 'info' : 'error');
       return;
     }
     case 'help':

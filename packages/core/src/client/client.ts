@@ -15,7 +15,7 @@ import { formatInvite, parseInvite, type Invite, type RoomInvite, type TimeServe
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseCommand } from './commands.js';
-import { Connection, type ConnectionOptions, type InboundHeader, type ReadyInfo } from './connection.js';
+import { Connection, refusalReason, type ConnectionOptions, type InboundHeader, type ReadyInfo } from './connection.js';
 import { TIMING_DEFAULTS, type JoinCandidate, type RoomContext, type Timing } from './context.js';
 import { DirectMessages } from './direct.js';
 import { ExpiryKeeper, type TimeSource } from './expiry.js';
@@ -73,9 +73,15 @@ export interface SafehouseClient {
   currentRoom(): string | undefined;
   /**
    * Removes, by commits, every other member that `match` picks in the rooms this client is a
-   * member of (a server admin's `/kick`). Returns who was picked, and where.
+   * member of (a server admin's `/kick`; with `ban`, each commit also changes the room's invite
+   * secret, so the old link admits nobody). Returns who was picked, and where; `landed`
+   * resolves true once that removal was accepted by the relay and applied, false if it failed.
+   * Only a room's admins (its creator) may remove others: other members refuse the commit.
    */
-  remove(match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean): Array<{ room: string; name: string; fingerprint: Uint8Array }>;
+  remove(
+    match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean,
+    options?: { ban?: boolean },
+  ): Array<{ room: string; name: string; fingerprint: Uint8Array; landed: Promise<boolean> }>;
 }
 
 /** Throws `UsageError` (E_NAME_INVALID, E_BAD_LINK) for a bad name or link: check before. */
@@ -163,14 +169,16 @@ class Client implements SafehouseClient, CommandHost {
     return this.#current;
   }
 
-  remove(match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean): Array<{ room: string; name: string; fingerprint: Uint8Array }> {
-    const picked: Array<{ room: string; name: string; fingerprint: Uint8Array }> = [];
+  remove(
+    match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean,
+    options: { ban?: boolean } = {},
+  ): Array<{ room: string; name: string; fingerprint: Uint8Array; landed: Promise<boolean> }> {
+    const picked: Array<{ room: string; name: string; fingerprint: Uint8Array; landed: Promise<boolean> }> = [];
     for (const room of this.rooms.values()) {
-      if (!room.isMember()) continue;
+      if (!room.isMember() || !room.isAdmin()) continue; // other members would refuse the commit
       for (const m of room.others()) {
         if (!match({ name: m.name, fingerprint: m.fingerprint }, room.id)) continue;
-        room.removeMember(m);
-        picked.push({ room: room.id, name: m.name, fingerprint: m.fingerprint });
+        picked.push({ room: room.id, name: m.name, fingerprint: m.fingerprint, landed: room.removeMember(m, options) });
       }
     }
     return picked;
@@ -302,6 +310,10 @@ class Client implements SafehouseClient, CommandHost {
       ...(this.#o.admit ? { admit: this.#o.admit } : {}),
       onDirectInvite: (room, sender, invite) => this.direct.onInvite(room, sender, invite),
       onMembersChanged: (room) => this.direct.flush(room),
+      onInviteChanged: (id) => {
+        const room = this.rooms.get(id);
+        if (room && !room.direct) this.#emitter.emit({ type: 'invite', room: id, roomName: room.roomName, link: this.inviteLink(room) });
+      },
       onRoomGone: (id, reason) => {
         this.rooms.delete(id);
         this.direct.forget(id);
@@ -358,7 +370,14 @@ class Client implements SafehouseClient, CommandHost {
         return;
       }
       case 'error':
-        this.#emitter.emit({ type: 'error', code: h.code, message: `the relay ended the connection (${h.code}); reconnecting` });
+        this.#emitter.emit({
+          type: 'error',
+          code: h.code,
+          message:
+            h.code === 'E_TOO_MANY_CONNECTIONS'
+              ? `${refusalReason(h.code)}; retrying until a place frees`
+              : `the relay ended the connection (${h.code}); reconnecting`,
+        });
         return;
       case 'rt':
         this.#relayTime.onReply(h.id, body);

@@ -17,7 +17,7 @@
 import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
 import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
-import { randomId, toBase64Url } from '../protocol/ids.js';
+import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { commitStatement } from '../protocol/relayAuth.js';
 import type { TimerId } from './clock.js';
 import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
@@ -25,7 +25,8 @@ import { checkNameAvailable, normalizeName } from './names.js';
 import { bytesEqual, type Room } from './room.js';
 
 type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest };
-type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array };
+/** `ban`: the commit also changes the room's invite secret; `done`: told whether the removal landed. */
+type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; done?: Array<(landed: boolean) => void> };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 64;
 /** Room left in a frame for its length prefix and the `welcome` header. */
@@ -65,6 +66,7 @@ export class Committer {
 
   stop(): void {
     this.#stopped = true;
+    for (const i of this.#intents.values()) if (i.kind === 'remove') this.#settleRemoval(i, false);
     for (const t of this.#timers) t.cancel();
     this.#timers.clear();
     this.#intents.clear();
@@ -118,7 +120,12 @@ export class Committer {
     const request = e2ee.parseJoinRequest(body);
     if (!request || request.room !== room.id) return;
     if (room.direct && !bytesEqual(request.fingerprint, room.direct.fingerprint)) return;
-    if (!(await e2ee.verifyJoinProof(request, room.secret))) return;
+    if (!(await e2ee.verifyJoinProof(request, room.secret))) {
+      // A link from before a ban: the joiner learns the link changed (else: not for us, silence).
+      for (const old of room.oldSecrets())
+        if (await e2ee.verifyJoinProof(request, old)) return this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
+      return;
+    }
     const refusal = room.ctx.admit?.({ room: room.id, joinId, name: request.name, fingerprint: request.fingerprint });
     if (refusal) return this.#sendEnvelope(joinId, { kind: 'refused', code: refusal });
     const kp = toBase64Url(request.keyPackage);
@@ -143,11 +150,33 @@ export class Committer {
     for (const m of removes) this.#schedule({ kind: 'remove', key: `remove:${m.leaf}`, due, leaf: m.leaf, fingerprint: m.fingerprint });
   }
 
-  /** Removes `m` from the room at once (an admin's kick): a commit with an UpdatePath, like a leave. */
-  removeNow(m: Member): void {
+  /**
+   * Removes `m` from the room at once (an admin's kick): a commit with an UpdatePath, like a
+   * leave; with `ban`, the same commit changes the room's invite secret. Resolves true once the
+   * relay accepted the commit and it was applied here (or `m` is gone already), false if it
+   * could not be done (this device left the room meanwhile).
+   */
+  removeNow(m: Member, options: { ban?: boolean } = {}): Promise<boolean> {
     const room = this.#room;
-    if (!room.isMember() || this.#stopped) return;
-    this.#schedule({ kind: 'remove', key: `remove:${m.leaf}`, due: room.ctx.clock.now(), leaf: m.leaf, fingerprint: m.fingerprint });
+    if (!room.isMember() || this.#stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const key = `remove:${m.leaf}`;
+      const existing = this.#intents.get(key);
+      if (existing?.kind === 'remove' && bytesEqual(existing.fingerprint, m.fingerprint)) {
+        existing.due = Math.min(existing.due, room.ctx.clock.now());
+        existing.ban = existing.ban === true || options.ban === true;
+        (existing.done ??= []).push(resolve);
+        this.#later(0);
+        return;
+      }
+      this.#intents.delete(key);
+      this.#schedule({ kind: 'remove', key, due: room.ctx.clock.now(), leaf: m.leaf, fingerprint: m.fingerprint, ...(options.ban ? { ban: true } : {}), done: [resolve] });
+    });
+  }
+
+  #settleRemoval(intent: RemoveIntent, landed: boolean): void {
+    for (const f of intent.done ?? []) f(landed);
+    intent.done = undefined;
   }
 
   /** Acts on the intents that are due and still needed; one commit at a time. */
@@ -172,7 +201,10 @@ export class Committer {
     for (const intent of [...this.#intents.values()].sort((a, b) => a.due - b.due)) {
       if (intent.kind === 'remove') {
         const still = members.some((m) => m.leaf === intent.leaf && bytesEqual(m.fingerprint, intent.fingerprint));
-        if (!still || intent.leaf === session.myLeaf()) this.#intents.delete(intent.key);
+        if (!still || intent.leaf === session.myLeaf()) {
+          this.#intents.delete(intent.key);
+          this.#settleRemoval(intent, !still); // gone already (another commit removed it): done
+        }
         else if (intent.due <= now) removes.push(intent);
         continue;
       }
@@ -193,12 +225,14 @@ export class Committer {
     }
     // Removals first (a kick or a leave must not wait behind a crowd of joiners); then every
     // joiner that is due, in one commit (RFC 9420 §12.4: a commit may carry many Adds).
-    if (removes.length > 0)
+    if (removes.length > 0) {
+      const ban = removes.some((r) => r.ban === true);
       return this.#commit(
-        () => session.remove(removes.map((r) => r.leaf)),
+        () => session.remove(removes.map((r) => r.leaf), ban ? { newSecret: randomBytes(32) } : {}),
         removes.map((r) => r.key),
         [],
       );
+    }
     if (adds.length > 0)
       return this.#commit(
         () => session.add(adds.map((a) => a.request), room.secret),
@@ -247,7 +281,11 @@ export class Committer {
       // joiners one by one, to find which. A single request refused: drop it and go on.
       if (joins.length > 1) this.#solo = true;
       else {
-        for (const k of keys) this.#intents.delete(k);
+        for (const k of keys) {
+          const intent = this.#intents.get(k);
+          if (intent?.kind === 'remove') this.#settleRemoval(intent, false);
+          this.#intents.delete(k);
+        }
         const only = joins[0];
         if (only && (e.code === 'E_NAME_TAKEN' || e.code === 'E_CLOCK_SKEW')) this.#sendEnvelope(only.joinId, { kind: 'refused', code: e.code });
       }
@@ -299,7 +337,11 @@ export class Committer {
       // The epoch moved on under the commit (we processed another one first): it is void.
       return this.pump();
     }
-    for (const k of p.keys) this.#intents.delete(k);
+    for (const k of p.keys) {
+      const intent = this.#intents.get(k);
+      if (intent?.kind === 'remove') this.#settleRemoval(intent, true);
+      this.#intents.delete(k);
+    }
     this.#solo = false;
     // With the Welcome, a note in the new epoch: the room's timer, so that the newcomers' own
     // messages are timed from their first one (room.ts `welcomeNote`); left out if the envelope
@@ -323,7 +365,7 @@ export class Committer {
         for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);
         this.#sendBody(j.joinId, body);
       }
-    await room.onOwnCommit(p.commit.added, p.commit.removed);
+    await room.onOwnCommit(p.commit.added, p.commit.removed, p.commit.left, p.commit.policyChanged);
     await room.afterEpochChange();
   }
 

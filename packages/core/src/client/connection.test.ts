@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, encodeFrame, type ClientHeader, type RelayHeader } from '../protocol/frames.js';
 import { randomId } from '../protocol/ids.js';
 import { createManualClock } from './clock.js';
-import { backoffDelay, Connection, type InboundHeader, type ReadyInfo } from './connection.js';
+import { backoffDelay, Connection, refusalReason, type InboundHeader, type ReadyInfo } from './connection.js';
 import type { ConnectionState } from './events.js';
 import type { Transport, TransportHandlers } from './transport.js';
 
@@ -157,6 +157,37 @@ describe('Connection', () => {
     const room = randomId();
     t.socks[1]!.handlers.onFrame(relayFrame({ v: 1, t: 'presence', room, count: 2 }));
     expect(t.frames).toEqual([{ v: 1, t: 'presence', room, count: 2 }]);
+  });
+
+  it('a relay at a connection cap: the reason is told once, then every retry carries it, until a connection is ready', () => {
+    const t = setup();
+    t.conn.start();
+    const refuse = (sock: Sock): void => {
+      sock.handlers.onOpen();
+      sock.handlers.onFrame(relayFrame({ v: 1, t: 'error', code: 'E_TOO_MANY_CONNECTIONS' }));
+      sock.handlers.onClose(1013, 'E_TOO_MANY_CONNECTIONS');
+    };
+    for (let i = 0; i < 3; i++) {
+      refuse(t.socks[i]!);
+      const s = t.states.at(-1)!;
+      expect(s).toMatchObject({ state: 'reconnecting', attempt: i, reason: refusalReason('E_TOO_MANY_CONNECTIONS') });
+      if (s.state === 'reconnecting') t.clock.advance(s.delayMs);
+    }
+    expect(refusalReason('E_TOO_MANY_CONNECTIONS')).toMatch(/connection limit.*E_TOO_MANY_CONNECTIONS/);
+    // The error frame reached the client once, not at every retry; backoff grew as for a drop.
+    expect(t.frames).toEqual([{ v: 1, t: 'error', code: 'E_TOO_MANY_CONNECTIONS' }]);
+    // Let in: the next refusal (another run) is told again; a plain drop says what it was.
+    t.handshake(t.socks[3]!, randomId());
+    t.socks[3]!.handlers.onClose(1006, '');
+    expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting', reason: 'connection closed (1006)' });
+    t.clock.advance(60_000);
+    refuse(t.socks[4]!);
+    expect(t.frames).toHaveLength(2);
+    // Before its hello, the relay's other frames still count for nothing.
+    t.clock.advance(60_000);
+    t.socks[5]!.handlers.onOpen();
+    t.socks[5]!.handlers.onFrame(relayFrame({ v: 1, t: 'presence', room: randomId(), count: 1 }));
+    expect(t.frames).toHaveLength(2);
   });
 
   it('close() goes offline for good', () => {

@@ -10,8 +10,13 @@
  *   WebSocket pings, and a half-open TCP connection may never report its death).
  * - Reconnect after `backoffDelay(n)`: full jitter over 0.5 s × 2^n, capped at 15 s; n starts
  *   over once a connection stayed up 10 s.
+ * - A relay that refuses the connection after the handshake (a connection cap: `error
+ *   E_TOO_MANY_CONNECTIONS`, then close 1013) is retried like a drop; the reason is in the
+ *   `reconnecting` state, and the `error` frame is passed on once per run of refusals, so a UI
+ *   says why without repeating it at every retry.
  * Frames from a connection that was already dropped are ignored (each open has a generation).
  */
+import type { ErrorCode } from '../protocol/errors.js';
 import type { ClientHeader, RelayHeader } from '../protocol/frames.js';
 import { decodeRelayFrame, encodeFrame } from '../protocol/frames.js';
 import { randomId } from '../protocol/ids.js';
@@ -41,6 +46,13 @@ export function backoffDelay(
 ): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
+}
+
+/** Why the relay refused a connection, for the `reconnecting` state (the code is in it too). */
+export function refusalReason(code: ErrorCode): string {
+  if (code === 'E_TOO_MANY_CONNECTIONS')
+    return 'the relay is at its connection limit, for your address or in all (E_TOO_MANY_CONNECTIONS)';
+  return `the relay refused the connection (${code})`;
 }
 
 /** Frames the connection passes on (everything but `hello` and `pong`, which it handles). */
@@ -83,6 +95,10 @@ export class Connection {
   #nonce: string | undefined;
   #maxFrame: number = LIMITS.maxFrameBytes;
   #timers: { ping?: TimerId; pong?: TimerId; hello?: TimerId; retry?: TimerId } = {};
+  /** The code of an `error` the relay sent on the current connection before its `hello`: it refused us. */
+  #refused: ErrorCode | undefined;
+  /** The refusal last passed on to `onFrame`; forgotten once a connection is ready. */
+  #told: ErrorCode | undefined;
   /** Frames that failed to decode, since start. */
   garbage = 0;
 
@@ -135,6 +151,7 @@ export class Connection {
   #open(): void {
     const gen = ++this.#gen;
     this.#phase = 'connecting';
+    this.#refused = undefined;
     this.#o.onState({ state: 'connecting', attempt: this.#attempt });
     const live = () => gen === this.#gen;
     this.#conn = this.#o.transport.open(this.#o.url, {
@@ -142,13 +159,14 @@ export class Connection {
         if (!live()) return;
         this.#phase = 'handshake';
         this.#conn?.send(encodeFrame({ v: 1, t: 'hello', session: this.#session }));
-        this.#timers.hello = this.#o.clock.setTimeout(() => live() && this.#drop('the relay did not answer hello'), this.#o.helloTimeoutMs ?? CONNECTION_DEFAULTS.helloTimeoutMs);
+        this.#timers.hello = this.#o.clock.setTimeout(() => live() && this.#drop(this.#refused ? refusalReason(this.#refused) : 'the relay did not answer hello'), this.#o.helloTimeoutMs ?? CONNECTION_DEFAULTS.helloTimeoutMs);
       },
       onFrame: (bytes) => {
         if (live()) this.#onBytes(bytes);
       },
       onClose: (code, reason) => {
-        if (live()) this.#drop(`connection closed (${code}${reason ? ` ${reason}` : ''})`, false);
+        if (!live()) return;
+        this.#drop(this.#refused ? refusalReason(this.#refused) : `connection closed (${code}${reason ? ` ${reason}` : ''})`, false);
       },
     });
   }
@@ -170,13 +188,23 @@ export class Connection {
       this.#nonce = h.nonce;
       this.#maxFrame = Math.min(LIMITS.maxFrameBytes, Math.max(1024, h.maxFrame));
       this.#phase = 'ready';
+      this.#told = undefined;
       this.#readyAt = this.#o.clock.now();
       this.#schedulePing();
       this.#o.onState({ state: 'connected', restarted });
       this.#o.onReady({ relay: h.relay, restarted, first, nonce: h.nonce });
       return;
     }
-    if (this.#phase !== 'ready') return; // nothing but hello counts before the handshake
+    if (h.t === 'error' && this.#phase === 'handshake') {
+      // The relay refuses this connection (it closes it next): say why once, not at every retry.
+      this.#refused = h.code;
+      if (this.#told !== h.code) {
+        this.#told = h.code;
+        this.#o.onFrame(h, r.body);
+      }
+      return;
+    }
+    if (this.#phase !== 'ready') return; // nothing else counts before the handshake
     if (h.t === 'pong') {
       this.#timers.pong?.cancel();
       this.#timers.pong = undefined;

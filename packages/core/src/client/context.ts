@@ -70,6 +70,8 @@ export interface RoomContext {
   onDirectInvite(room: string, sender: Member, invite: Extract<AppPayload, { t: 'dm' }>): void;
   /** The room became usable (joined) or a member came in: queued direct messages may go. */
   onMembersChanged(room: string): void;
+  /** The room's invite secret changed (a ban): the UI gets the new link. */
+  onInviteChanged(room: string): void;
   /** The room is gone (left, removed, refused, timed out): forget it. */
   onRoomGone(room: string, reason: 'left' | 'removed' | 'refused' | 'timeout'): void;
 }

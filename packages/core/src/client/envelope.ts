@@ -3,7 +3,7 @@
  *   - the Welcome envelope, body of a `welcome` frame: tag 0x01 + MLS Welcome; 0x03 + u32 length
  *     + MLS Welcome + a note from the admitter (an MLS application message of the epoch the
  *     Welcome opens: the room's timer); or 0x02 + UTF-8 refusal code (`E_NAME_TAKEN`,
- *     `E_NAME_INVALID`, `E_BANNED`, `E_CLOCK_SKEW`);
+ *     `E_NAME_INVALID`, `E_BANNED`, `E_CLOCK_SKEW`, `E_LINK_REVOKED`);
  *   - the application plaintext inside MLS: JSON `{t:"text",text}`, `{t:"me",text}`,
  *     `{t:"dm",to,room,secret}`, `{t:"ttl",ms}`.
  * Decoders return undefined for anything else: a peer's bytes are validated here, once.
@@ -16,7 +16,7 @@ export const WELCOME_TAG = 0x01;
 export const REFUSAL_TAG = 0x02;
 export const WELCOME_NOTE_TAG = 0x03;
 
-export type RefusalCode = 'E_NAME_TAKEN' | 'E_NAME_INVALID' | 'E_BANNED' | 'E_CLOCK_SKEW';
+export type RefusalCode = 'E_NAME_TAKEN' | 'E_NAME_INVALID' | 'E_BANNED' | 'E_CLOCK_SKEW' | 'E_LINK_REVOKED';
 export type WelcomeEnvelope = { kind: 'welcome'; welcome: Uint8Array; note?: Uint8Array } | { kind: 'refused'; code: RefusalCode };
 
 const utf8 = new TextEncoder();
@@ -55,7 +55,7 @@ export function decodeWelcomeEnvelope(body: Uint8Array): WelcomeEnvelope | undef
   } catch {
     return undefined;
   }
-  return isErrorCode(code) && (code === 'E_NAME_TAKEN' || code === 'E_NAME_INVALID' || code === 'E_BANNED' || code === 'E_CLOCK_SKEW') ? { kind: 'refused', code } : undefined;
+  return isErrorCode(code) && (code === 'E_NAME_TAKEN' || code === 'E_NAME_INVALID' || code === 'E_BANNED' || code === 'E_CLOCK_SKEW' || code === 'E_LINK_REVOKED') ? { kind: 'refused', code } : undefined;
 }
 
 const Text = v.pipe(

@@ -41,7 +41,8 @@ export type ClientEvent =
       expiresAt?: number;
     }
   | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string }
-  | { type: 'member-left'; room: string; roomName: string; name: string }
+  /** `by`: who removed the member (absent when it left by itself). */
+  | { type: 'member-left'; room: string; roomName: string; name: string; by?: string }
   | { type: 'users'; room: string; roomName: string; users: UserInfo[] }
   | { type: 'invite'; room: string; roomName: string; link: string }
   | { type: 'key-changed'; room: string; roomName: string; name: string; message: string }
@@ -57,7 +58,8 @@ export type ClientEvent =
   | { type: 'room-code'; room: string; roomName: string; code: string; epoch: number }
   | { type: 'rooms'; rooms: RoomInfo[] }
   | { type: 'switched'; room: string; roomName: string }
-  | { type: 'left'; room: string; roomName: string; reason: 'left' | 'removed' | 'refused' | 'timeout' }
+  /** `by`: for `removed`, the member who removed us. */
+  | { type: 'left'; room: string; roomName: string; reason: 'left' | 'removed' | 'refused' | 'timeout'; by?: string }
   | { type: 'help'; commands: CommandHelp[]; text: string }
   | { type: 'info'; message: string; room?: string }
   /** A timed message's expiry passed on proven time: remove it from the screen and from memory. */

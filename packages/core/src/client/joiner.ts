@@ -97,6 +97,7 @@ export class Joiner {
       E_CLOCK_SKEW: "a member refused to admit you: your device's clock and theirs differ by more than a day; set the clock (date and time zone) and join again",
       E_NAME_TAKEN: `a member refused to admit you: the name "${room.ctx.name}" is taken in this room, or looks like a member's name; join again with another name`,
       E_NAME_INVALID: `a member refused to admit you: the name "${room.ctx.name}" is not allowed in this room; join again with another name`,
+      E_LINK_REVOKED: 'a member refused to admit you: this link is no longer valid (the room changed its link); ask a member for the new one',
     }[code];
     room.ctx.emit({ type: 'error', code, message: why, room: room.id });
     room.close('refused');

@@ -41,7 +41,8 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export class Room {
   readonly id: string;
   readonly ctx: RoomContext;
-  readonly secret: Uint8Array;
+  /** The invite secret of the link this device was given or made (the room's policy may have moved on: `secret`). */
+  readonly #linkSecret: Uint8Array;
   readonly direct: DirectPeer | undefined;
   roomName: string;
   state: RoomState;
@@ -63,6 +64,10 @@ export class Room {
   #queue: Promise<void> = Promise.resolve();
   #future: Array<{ header: MsgHeader; body: Uint8Array; epoch: number }> = [];
   readonly #gaps = new GapTracker();
+  /** The epoch at which this device refused a commit (the room's policy forbids it): its `sub`s ask the relay to fork the room there. */
+  #forkAt: number | undefined;
+  /** The invite secrets this room used while this device was in it, oldest first (a joiner with an old link is told). */
+  readonly #secrets: Uint8Array[] = [];
   /** Members removed within `inFlightGraceMs`, by fingerprint (base64url): when. */
   readonly #removedAt = new Map<string, number>();
   /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
@@ -72,7 +77,7 @@ export class Room {
     this.ctx = ctx;
     this.id = id;
     this.roomName = roomName;
-    this.secret = secret;
+    this.#linkSecret = secret;
     this.direct = direct;
     this.state = ticket ? 'joining' : 'member';
     this.#ttlKnown = ticket === undefined;
@@ -83,7 +88,8 @@ export class Room {
   /** Creates a new room with this device as its only member. */
   static async create(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct?: DirectPeer): Promise<Room> {
     const room = new Room(ctx, id, roomName, secret, direct);
-    room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id);
+    room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id, { secret });
+    room.#secrets.push(room.secret);
     await room.subscribe();
     return room;
   }
@@ -107,6 +113,22 @@ export class Room {
     return run;
   }
 
+  /** The invite secret join proofs are checked against: the room policy's (a ban changes it), else the link's. */
+  get secret(): Uint8Array {
+    return this.session?.policy()?.secret ?? this.#linkSecret;
+  }
+
+  /** Secrets this room used before (a ban changed them): a proof under one is from an old link. */
+  oldSecrets(): readonly Uint8Array[] {
+    return this.#secrets.filter((s) => !bytesEqual(s, this.secret));
+  }
+
+  /** Whether this device may remove others here (the room's policy names it an admin; a room without one: yes). */
+  isAdmin(): boolean {
+    const policy = this.session?.policy();
+    return policy === undefined || policy.admins.some((a) => bytesEqual(a, this.ctx.identity.fingerprint));
+  }
+
   isMember(): boolean {
     return this.state === 'member' && this.session !== undefined;
   }
@@ -123,9 +145,13 @@ export class Room {
     return s.members().filter((m) => m.leaf !== me);
   }
 
-  /** Removes another member by a commit (a server admin's `/kick`). */
-  removeMember(m: Member): void {
-    if (m.leaf !== this.session?.myLeaf()) this.#commits.removeNow(m);
+  /**
+   * Removes another member by a commit (a server admin's `/kick`; `ban` also changes the
+   * invite secret). Resolves true once the removal landed (accepted by the relay, applied here).
+   */
+  removeMember(m: Member, options: { ban?: boolean } = {}): Promise<boolean> {
+    if (m.leaf === this.session?.myLeaf()) return Promise.resolve(false);
+    return this.#commits.removeNow(m, options);
   }
 
   // ---- relay → room ------------------------------------------------------------------------
@@ -148,7 +174,8 @@ export class Room {
     const key = await session.relayKey();
     const sig = await key.sign(subStatement(nonce, this.id, key.epoch));
     if (this.session !== session || this.state !== 'member' || this.ctx.nonce() !== nonce || session.epoch() !== key.epoch) return;
-    this.ctx.send({ v: 1, t: 'sub', room: this.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig) });
+    const fork = this.#forkAt === key.epoch ? { fork: true as const } : {};
+    this.ctx.send({ v: 1, t: 'sub', room: this.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig), ...fork });
   }
 
   /**
@@ -219,14 +246,27 @@ export class Room {
         }
         return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt, header.kind);
       case 'commit':
-        await this.#onMembership(r.added, r.removed, r.updated);
+        await this.#onMembership(r.added, r.removed, r.updated, { left: r.left, by: r.by?.name });
+        if (r.policyChanged) this.#onPolicyChanged(r.by?.name);
         await this.afterEpochChange();
+        return;
+      case 'refused':
+        // Every member refuses it alike; the relay took it, so together we go on from the epoch
+        // before it, in a fork of the room that only members of that epoch can open.
+        this.ctx.emit({
+          type: 'error',
+          code: 'E_FORBIDDEN',
+          message: `${r.by?.name ?? 'a member'} tried to change ${this.roomName} without the right to (only its admins may remove others); the change was refused`,
+          room: this.id,
+        });
+        this.#forkAt = r.epoch;
+        await this.subscribe();
         return;
       case 'proposal':
         this.#commits.onRemoveProposal(r.removes);
         return;
       case 'removed':
-        this.close('removed');
+        this.close('removed', r.by?.name);
         return;
       case 'duplicate':
         return;
@@ -311,12 +351,26 @@ export class Room {
     return at !== undefined && this.ctx.clock.now() - at < this.ctx.timing.inFlightGraceMs;
   }
 
-  /** Pins and events for a change of membership. */
-  async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[]): Promise<void> {
+  /** A ban changed the room's invite secret: old links admit nobody; ours is new. */
+  #onPolicyChanged(by: string | undefined): void {
+    const known = this.#secrets.at(-1);
+    if (known && !bytesEqual(known, this.secret)) {
+      this.#secrets.push(this.secret);
+      if (this.#secrets.length > 8) this.#secrets.shift();
+    }
+    this.ctx.onInviteChanged(this.id);
+    this.ctx.emit({ type: 'info', message: `the invite link of ${this.roomName} changed${by ? ` (${by} banned someone)` : ''}: old links no longer admit anyone; /invite shows the new one`, room: this.id });
+  }
+
+  /** Pins and events for a change of membership; `by` removed the members not in `left`. */
+  async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[], how: { left: readonly Member[]; by: string | undefined }): Promise<void> {
     const now = this.ctx.clock.now();
     for (const [fp, at] of this.#removedAt) if (now - at >= this.ctx.timing.inFlightGraceMs) this.#removedAt.delete(fp);
     for (const m of removed) this.#removedAt.set(toBase64Url(m.fingerprint), now);
-    for (const m of removed) this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name });
+    for (const m of removed) {
+      const left = how.left.some((l) => l.leaf === m.leaf) || how.by === undefined;
+      this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name, ...(left ? {} : { by: how.by }) });
+    }
     for (const m of added) {
       await this.observe(m);
       const fingerprint = await this.ctx.fingerprint(m.fingerprint);
@@ -341,9 +395,10 @@ export class Room {
     this.ctx.emit({ type: 'error', code, message: `warning: a member was admitted under a name that ${why}; tell members apart by fingerprint (${fingerprint}), see /users`, room: this.id });
   }
 
-  /** Called by the committer once our own commit is confirmed. */
-  onOwnCommit(added: readonly Member[], removed: readonly Member[]): Promise<void> {
-    return this.#onMembership(added, removed, []);
+  /** Called by the committer once our own commit is confirmed; `left`: the removed who asked to leave. */
+  async onOwnCommit(added: readonly Member[], removed: readonly Member[], left: readonly Member[], policyChanged: boolean): Promise<void> {
+    await this.#onMembership(added, removed, [], { left, by: this.ctx.name });
+    if (policyChanged) this.#onPolicyChanged(this.ctx.name);
   }
 
   /** Records a member's key (TOFU); a changed key is announced loudly. */
@@ -488,7 +543,7 @@ export class Room {
   }
 
   /** Ends the room here: unsubscribes, wipes its secrets, tells the client. Idempotent. */
-  close(reason: 'left' | 'removed' | 'refused' | 'timeout'): void {
+  close(reason: 'left' | 'removed' | 'refused' | 'timeout', by?: string): void {
     if (this.state === 'left') return;
     const wasMember = this.state === 'member';
     this.state = 'left';
@@ -500,7 +555,7 @@ export class Room {
     this.session?.dispose();
     this.session = undefined;
     this.#future = [];
-    this.ctx.emit({ type: 'left', room: this.id, roomName: this.roomName, reason });
+    this.ctx.emit({ type: 'left', room: this.id, roomName: this.roomName, reason, ...(by === undefined ? {} : { by }) });
     this.ctx.onRoomGone(this.id, reason);
   }
 
@@ -508,6 +563,7 @@ export class Room {
   async becameMember(session: GroupSession, note?: Uint8Array): Promise<void> {
     this.session = session;
     this.state = 'member';
+    this.#secrets.push(this.secret);
     // The note: only an application message of this epoch is processed (a commit or proposal
     // spliced in by the relay is refused unprocessed). The timer is in force before anything can
     // be sent; it is shown once `joined` is.

@@ -62,6 +62,10 @@ export interface PendingCommit {
   readonly welcome?: Uint8Array; // MLS Welcome for added members, if any
   readonly added: readonly Member[];
   readonly removed: readonly Member[];
+  /** Those of `removed` who asked to leave (their own Remove proposal). */
+  readonly left: readonly Member[];
+  /** Whether it changes the room's policy (a ban's new invite secret). */
+  readonly policyChanged: boolean;
   /** The relay key (Ed25519 public key) of the epoch this commit opens: the relay learns it from the `pub`. */
   readonly nextRelayKey: Uint8Array;
 }
@@ -77,11 +81,17 @@ export interface RelayKey {
 export type ReceiveResult =
   /** `epoch`: the epoch it was sent in (older than the current one for a message in flight). */
   | { kind: 'message'; sender: Member; aad: AppAad; plaintext: Uint8Array; epoch: number }
-  | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; updated: readonly Member[] }
+  /** `removed` includes `left`: those who asked to leave; the others were removed by `by`. */
+  | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; left: readonly Member[]; updated: readonly Member[]; by: Member | undefined; policyChanged: boolean }
   /** A Remove proposal (e.g. a member leaving); an online member should commit it. */
   | { kind: 'proposal'; removes: readonly Member[] }
-  /** This member was removed by the commit: the session can no longer send or read. */
-  | { kind: 'removed' }
+  /** This member was removed by the commit: the session can no longer send or read. `by`: the committer. */
+  | { kind: 'removed'; by: Member | undefined }
+  /**
+   * A commit the room's policy forbids (a member who is not an admin removing another, or
+   * changing the policy): not applied. Every member refuses it alike; `by` is its committer.
+   */
+  | { kind: 'refused'; epoch: number; by: Member | undefined }
   /** Already seen (by message id, or an MLS generation already consumed). */
   | { kind: 'duplicate' }
   /** For an epoch we have not reached yet: keep and retry after the next commit. */
@@ -119,8 +129,13 @@ export interface GroupSession {
    * name. (ts-mls 1.6.4 sends an add-only commit without UpdatePath, as RFC 9420 §12.4 allows.)
    */
   add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array): Promise<PendingCommit>;
-  /** Commit removing members (kick, or committing a leave proposal). With UpdatePath. */
-  remove(leaves: readonly number[]): Promise<PendingCommit>;
+  /**
+   * Commit removing members (kick, or committing a leave proposal). With UpdatePath. With
+   * `newSecret` (a ban), the same commit changes the room's invite secret (policy.ts).
+   */
+  remove(leaves: readonly number[], options?: { newSecret?: Uint8Array }): Promise<PendingCommit>;
+  /** The room's policy (admins, invite secret), if the group has one. */
+  policy(): { readonly secret: Uint8Array; readonly admins: readonly Fingerprint[] } | undefined;
   /** Commit that only refreshes this member's keys (post-compromise security). */
   update(): Promise<PendingCommit>;
   /** A proposal that removes this member, for leaving (a member cannot commit its own removal). */
@@ -142,8 +157,12 @@ export interface E2ee {
    * (needed for `exportIdentity`, the passphrase-encrypted identity file).
    */
   createIdentity(options?: { exportable?: boolean }): Promise<Identity>;
-  /** Creates a one-member group for `room` with this identity and display name. */
-  createGroup(identity: Identity, name: string, room: string): Promise<GroupSession>;
+  /**
+   * Creates a one-member group for `room` with this identity and display name. With `secret`
+   * (the room's invite secret) the group carries the room's policy (policy.ts): this identity
+   * is its admin, the only one who may remove others.
+   */
+  createGroup(identity: Identity, name: string, room: string, options?: { secret?: Uint8Array }): Promise<GroupSession>;
   /** Makes a KeyPackage and the invite proof under `secret` (from the link fragment). */
   createJoinRequest(identity: Identity, name: string, room: string, secret: Uint8Array): Promise<PendingJoin>;
   /** Decodes a join request body; undefined for anything malformed. */

@@ -21,6 +21,7 @@ import { PendingJoinImpl, pendingParts } from './pendingJoin.js';
 import { decodeJoinRequest, encodeJoinRequest } from './joinRequest.js';
 import { encodeKeyPackage } from './keyPackage.js';
 import { MlsGroupSession } from './group.js';
+import { POLICY_EXTENSION, encodePolicy } from './policy.js';
 import type { PinStore } from './pins.js';
 import { INVITE_SECRET_BYTES, WELCOME_PROOF_EXTENSION, checkProof, checkProofIn, makeProof } from './proof.js';
 import { clientConfig, loadSuite, suiteFor } from './suite.js';
@@ -73,7 +74,8 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
     // is the device identity, so the credential binds the name to it.
     return generateKeyPackageWithKey(
       basicCredential(name),
-      defaultCapabilities(),
+      // Every member supports the room-policy extension (RFC 9420 §12.1.7 requires it of all).
+      { ...defaultCapabilities(), extensions: [...defaultCapabilities().extensions, POLICY_EXTENSION] },
       keyPackageLifetime(),
       [],
       { signKey: identityHandle(identity), publicKey: identity.publicKey },
@@ -86,14 +88,19 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       return Identities.generate(options);
     },
 
-    async createGroup(identity: Identity, name: string, room: string): Promise<GroupSession> {
+    async createGroup(identity: Identity, name: string, room: string, options: { secret?: Uint8Array } = {}): Promise<GroupSession> {
       const id = asDeviceIdentity(identity);
       checkName(name);
       checkRoom(room);
+      const { secret } = options;
+      if (secret !== undefined && (!(secret instanceof Uint8Array) || secret.length !== INVITE_SECRET_BYTES))
+        throw new UsageError('E_USAGE', `"secret" expected Uint8Array of length ${INVITE_SECRET_BYTES}`);
       const cs = suiteFor(await base(), id);
       const kp = await keyPackageFor(id, name, cs);
       wipe(kp.privatePackage.initPrivateKey); // a creator's KeyPackage is never used for a Welcome
-      const state = await mlsCreateGroup(utf8(room), kp.publicPackage, kp.privatePackage, [], cs, clientConfig());
+      // The room's policy: the creator is its admin; the invite secret is the link's.
+      const extensions = secret ? [{ extensionType: POLICY_EXTENSION, extensionData: encodePolicy({ secret, admins: [identity.fingerprint] }) }] : [];
+      const state = await mlsCreateGroup(utf8(room), kp.publicPackage, kp.privatePackage, extensions, cs, clientConfig());
       return new MlsGroupSession(room, state, cs, secrets);
     },
 

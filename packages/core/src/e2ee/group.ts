@@ -34,6 +34,7 @@ import { decodeKeyPackage } from './keyPackage.js';
 import { diffMembers, memberAt, membersOf, removedLeaves } from './members.js';
 import { MAX_PROOFS, WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
 import { relaySigner } from './relayKey.js';
+import { POLICY_EXTENSION, decodePolicy, encodePolicy, isAdmin, type RoomPolicy } from './policy.js';
 
 /** Where `add` finds the invite secret of a request that `verifyJoinProof` accepted. */
 export interface VerifiedRequests {
@@ -67,6 +68,29 @@ const RECENT_OWN_COMMITS = 4;
 /** A Remove proposal by the member it removes: a leave (RFC 9420 §12.1.3). */
 function isLeave(p: ProposalWithSender): boolean {
   return p.proposal.proposalType === 'remove' && p.senderLeafIndex === p.proposal.remove.removed;
+}
+
+/**
+ * The room's policy (policy.ts), applied to what a commit or proposal carries: a member may
+ * remove itself (leave); removing another member, or changing the group context, takes an
+ * admin. Without a policy (groups made without one) nothing is restricted.
+ */
+function allowedByPolicy(policy: RoomPolicy | undefined, proposals: readonly ProposalWithSender[], tree: ClientState['ratchetTree']): boolean {
+  if (!policy) return true;
+  const admin = (leaf: number | undefined) => {
+    const m = leaf === undefined ? undefined : memberAt(tree, leaf);
+    return m !== undefined && isAdmin(policy, m.fingerprint);
+  };
+  for (const p of proposals) {
+    const t = p.proposal.proposalType;
+    if (t === 'remove' && p.senderLeafIndex !== p.proposal.remove.removed && !admin(p.senderLeafIndex)) return false;
+    if (t === 'group_context_extensions') {
+      if (!admin(p.senderLeafIndex)) return false;
+      const ext = p.proposal.groupContextExtensions.extensions.find((e) => e.extensionType === POLICY_EXTENSION);
+      if (!ext || !decodePolicy(ext.extensionData)) return false; // the policy is never dropped or malformed
+    }
+  }
+  return true;
 }
 
 export class MlsGroupSession implements GroupSession {
@@ -125,6 +149,11 @@ export class MlsGroupSession implements GroupSession {
     const s = this.#current();
     if (this.#members?.tree !== s.ratchetTree) this.#members = { tree: s.ratchetTree, list: membersOf(s.ratchetTree) };
     return this.#members.list;
+  }
+
+  policy(): RoomPolicy | undefined {
+    const ext = this.#current().groupContext.extensions.find((e) => e.extensionType === POLICY_EXTENSION);
+    return ext ? decodePolicy(ext.extensionData) : undefined;
   }
 
   /** RFC 9420 §8.7: a secret all members of this epoch share, to compare out of band. */
@@ -207,9 +236,13 @@ export class MlsGroupSession implements GroupSession {
     if (checked.kind !== 'ok') return checked;
 
     let proposals: ProposalWithSender[] = [];
+    let refused = false;
+    const policy = this.policy();
     const capture: IncomingMessageCallback = (incoming) => {
       proposals = incoming.kind === 'commit' ? incoming.proposals : [incoming.proposal];
-      return 'accept';
+      // The room's policy: a commit (or proposal) that breaks it is not applied, by anyone.
+      refused = !allowedByPolicy(policy, proposals, checked.tree);
+      return refused ? 'reject' : 'accept';
     };
     const before = this.members();
     const r = await processPrivateMessage(s, pm, makePskIndex(s, {}), this.#cs, capture);
@@ -229,16 +262,26 @@ export class MlsGroupSession implements GroupSession {
     if (pm.contentType === 'proposal') {
       this.#state = r.newState;
       r.consumed.forEach(wipe);
+      if (refused) return { kind: 'rejected' };
       const removes = removedLeaves(proposals.filter(isLeave));
       return { kind: 'proposal', removes: before.filter((m) => removes.has(m.leaf)) };
+    }
+    const by = memberAt(checked.tree, checked.senderLeaf);
+    if (refused) {
+      // Not applied: the state stays in this epoch (the ratchet that decrypted it moved on, so
+      // the same bytes again are a duplicate). Pending commits of ours are still candidates.
+      this.#state = r.newState;
+      return { kind: 'refused', epoch: this.epoch(), by };
     }
     // A commit: every commit we had pending for this epoch lost the race (the relay accepts one).
     this.#dropPending();
     this.#state = r.newState;
     r.consumed.forEach(wipe);
-    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed' };
+    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by };
     const changes = diffMembers(before, this.members(), removedLeaves(proposals));
-    return { kind: 'commit', epoch: this.epoch(), ...changes };
+    const policyChanged = proposals.some((p) => p.proposal.proposalType === 'group_context_extensions');
+    const leavers = removedLeaves(proposals.filter(isLeave));
+    return { kind: 'commit', epoch: this.epoch(), ...changes, by, policyChanged, left: changes.removed.filter((m) => leavers.has(m.leaf)) };
   }
 
   /**
@@ -274,6 +317,7 @@ export class MlsGroupSession implements GroupSession {
       ...extraProposals.map((proposal) => ({ proposal, senderLeafIndex: s.privatePath.leafIndex })),
     ];
     const changes = diffMembers(this.members(), membersOf(r.newState.ratchetTree), removedLeaves(all));
+    const leavers = removedLeaves(all.filter(isLeave));
     const relayKey = await relaySigner(r.newState.keySchedule.exporterSecret, this.room, Number(r.newState.groupContext.epoch), this.#cs);
     const pending: PendingCommit = {
       epoch: Number(s.groupContext.epoch),
@@ -283,6 +327,8 @@ export class MlsGroupSession implements GroupSession {
         : {}),
       added: changes.added,
       removed: changes.removed,
+      left: changes.removed.filter((m) => leavers.has(m.leaf)),
+      policyChanged: extraProposals.some((p) => p.proposalType === 'group_context_extensions'),
       nextRelayKey: relayKey.publicKey,
     };
     this.#pending.set(pending, { state: r.newState, consumed: r.consumed, relayKey });
@@ -348,7 +394,7 @@ export class MlsGroupSession implements GroupSession {
     });
   }
 
-  remove(leaves: readonly number[]): Promise<PendingCommit> {
+  remove(leaves: readonly number[], options: { newSecret?: Uint8Array } = {}): Promise<PendingCommit> {
     return this.#exclusive(async () => {
       const s = this.#active();
       const me = s.privatePath.leafIndex;
@@ -362,6 +408,14 @@ export class MlsGroupSession implements GroupSession {
       const extra: Proposal[] = [...new Set(leaves)]
         .filter((l) => !proposed.has(l))
         .map((removed) => ({ proposalType: 'remove', remove: { removed } }));
+      const { newSecret } = options;
+      if (newSecret !== undefined) {
+        const policy = this.policy();
+        if (!policy || newSecret.length !== 32) throw new UsageError('E_USAGE', 'a new invite secret needs a room with a policy, and 32 bytes');
+        const others = s.groupContext.extensions.filter((e) => e.extensionType !== POLICY_EXTENSION);
+        const extensions = [...others, { extensionType: POLICY_EXTENSION, extensionData: encodePolicy({ ...policy, secret: newSecret }) }];
+        extra.push({ proposalType: 'group_context_extensions', groupContextExtensions: { extensions } });
+      }
       return this.#commit(extra);
     });
   }

@@ -418,7 +418,7 @@ describe('e2ee scenarios', () => {
       ['remove a non-number', () => a.remove(['1' as unknown as number]), 'E_UNKNOWN_MEMBER'],
       [
         'confirm an unknown commit',
-        () => a.confirm({ epoch: 1, commit: new Uint8Array(), added: [], removed: [], nextRelayKey: new Uint8Array(32) }),
+        () => a.confirm({ epoch: 1, commit: new Uint8Array(), added: [], removed: [], nextRelayKey: new Uint8Array(32), left: [], policyChanged: false }),
         'E_USAGE',
       ],
     ];
@@ -433,7 +433,7 @@ describe('e2ee scenarios', () => {
     // None of it changed the room.
     expect([a.epoch(), b.epoch()]).toEqual([1, 1]);
     expect(text(await b.receive(await send(a, 'still fine')))).toBe('still fine');
-    a.discard({ epoch: 1, commit: new Uint8Array(), added: [], removed: [], nextRelayKey: new Uint8Array(32) }); // unknown: a no-op
+    a.discard({ epoch: 1, commit: new Uint8Array(), added: [], removed: [], nextRelayKey: new Uint8Array(32), left: [], policyChanged: false }); // unknown: a no-op
   });
 
   it('aDisposedSessionRefusesEverything', async () => {

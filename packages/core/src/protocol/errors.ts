@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   E_EXPIRED: 'relay',
   E_FORBIDDEN: 'relay',
   E_KICKED: 'relay',
+  E_TOO_MANY_CONNECTIONS: 'relay',
   // crypto
   E_DECRYPT: 'crypto',
   E_INVITE_PROOF: 'crypto',
@@ -42,6 +43,7 @@ export const ERROR_CODES = {
   E_ADDRESS_REFUSED: 'usage',
   E_BASE_PATH_INVALID: 'usage',
   E_BANNED: 'usage',
+  E_LINK_REVOKED: 'usage',
   E_TLS_CONFIG: 'usage',
   E_PASSWORD: 'usage',
   // transport

@@ -1,0 +1,109 @@
+/**
+ * The room's policy as authenticated group state (policy.ts): only an admin (the creator) may
+ * remove another member or change the policy, every member refuses a commit that breaks it,
+ * anyone may leave, and a ban's new invite secret reaches every member inside the commit.
+ */
+import { describe, expect, it } from 'vitest';
+import { randomBytes, randomId } from '../protocol/ids.js';
+import type { GroupSession } from './api.js';
+import { createE2ee } from './index.js';
+import { decodePolicy, encodePolicy } from './policy.js';
+
+async function room(names: string[]) {
+  const e2ee = createE2ee();
+  const id = randomId();
+  const secret = randomBytes(32);
+  const creator = await e2ee.createIdentity();
+  const first = await e2ee.createGroup(creator, names[0]!, id, { secret });
+  const joins = await Promise.all(
+    names.slice(1).map(async (n) => {
+      const pending = await e2ee.createJoinRequest(await e2ee.createIdentity(), n, id, secret);
+      return { pending, req: e2ee.parseJoinRequest(pending.request)! };
+    }),
+  );
+  const p = await first.add(
+    joins.map((j) => j.req),
+    secret,
+  );
+  await first.confirm(p);
+  const sessions: GroupSession[] = [first];
+  for (const j of joins) {
+    const r = await e2ee.joinFromWelcome(j.pending, p.welcome!, creator.fingerprint);
+    if (!r.ok) throw new Error(r.message);
+    sessions.push(r.session);
+  }
+  const leaf = (s: GroupSession, name: string) => s.members().find((m) => m.name === name)!.leaf;
+  return { secret, creator, sessions, leaf };
+}
+
+describe('the room policy', () => {
+  it('names the creator as the only admin and carries the invite secret', async () => {
+    const { secret, creator, sessions } = await room(['alice', 'bob']);
+    for (const s of sessions) {
+      expect(s.policy()?.secret).toEqual(secret);
+      expect(s.policy()?.admins).toEqual([creator.fingerprint]);
+    }
+  });
+
+  it('aRemovalByANonAdminIsRefusedByEveryMember: the commit is not applied, the victim stays', async () => {
+    const { sessions, leaf } = await room(['alice', 'bob', 'carol']);
+    const [alice, bob, carol] = sessions as [GroupSession, GroupSession, GroupSession];
+    const p = await bob.remove([leaf(bob, 'carol')]);
+    for (const s of [alice, carol]) {
+      const r = await s.receive(p.commit);
+      expect(r).toMatchObject({ kind: 'refused', epoch: 1, by: { name: 'bob' } });
+      expect(s.epoch()).toBe(1);
+      expect(s.members().map((m) => m.name)).toContain('carol');
+    }
+    // The refusing members go on together: an admin's commit of the same epoch works for both.
+    const ok = await alice.update();
+    await alice.confirm(ok);
+    expect((await carol.receive(ok.commit)).kind).toBe('commit');
+    expect(carol.epochAuthenticator()).toEqual(alice.epochAuthenticator());
+  });
+
+  it('aNonAdminCannotChangeThePolicy (a ban of its own, or a new secret)', async () => {
+    const { sessions, leaf } = await room(['alice', 'bob', 'carol']);
+    const [alice, bob] = sessions as [GroupSession, GroupSession, GroupSession];
+    const p = await bob.remove([leaf(bob, 'carol')], { newSecret: randomBytes(32) });
+    expect((await alice.receive(p.commit)).kind).toBe('refused');
+  });
+
+  it('anyMemberMayLeave: a leave proposal committed by a non-admin is applied', async () => {
+    const { sessions } = await room(['alice', 'bob', 'carol']);
+    const [alice, bob, carol] = sessions as [GroupSession, GroupSession, GroupSession];
+    const proposal = await carol.proposeLeave();
+    for (const s of [alice, bob]) expect((await s.receive(proposal)).kind).toBe('proposal');
+    const p = await bob.update(); // bob commits the pending leave proposal
+    await bob.confirm(p);
+    const r = await alice.receive(p.commit);
+    expect(r).toMatchObject({ kind: 'commit', left: [{ name: 'carol' }] });
+    expect(alice.members().map((m) => m.name)).not.toContain('carol');
+  });
+
+  it('aBanChangesTheInviteSecretForEveryMember, inside the commit (ts-mls createCommit patch)', async () => {
+    const { secret, sessions, leaf } = await room(['alice', 'bob', 'carol']);
+    const [alice, bob, carol] = sessions as [GroupSession, GroupSession, GroupSession];
+    const fresh = randomBytes(32);
+    const p = await alice.remove([leaf(alice, 'carol')], { newSecret: fresh });
+    expect(p.policyChanged).toBe(true);
+    await alice.confirm(p);
+    expect(await bob.receive(p.commit)).toMatchObject({ kind: 'commit', policyChanged: true, removed: [{ name: 'carol' }], left: [], by: { name: 'alice' } });
+    expect((await carol.receive(p.commit)).kind).toBe('removed');
+    for (const s of [alice, bob]) {
+      expect(s.policy()?.secret).toEqual(fresh);
+      expect(s.policy()?.secret).not.toEqual(secret);
+    }
+    expect(bob.epochAuthenticator()).toEqual(alice.epochAuthenticator());
+  });
+
+  it('encodes and decodes exactly; anything else is refused', () => {
+    const p = { secret: randomBytes(32), admins: [randomBytes(32), randomBytes(32)] };
+    expect(decodePolicy(encodePolicy(p))).toEqual(p);
+    const bytes = encodePolicy(p);
+    expect(decodePolicy(bytes.subarray(0, bytes.length - 1))).toBeUndefined();
+    expect(decodePolicy(new Uint8Array([2, ...bytes.subarray(1)]))).toBeUndefined();
+    expect(decodePolicy(new Uint8Array(34))).toBeUndefined();
+    expect(() => encodePolicy({ secret: randomBytes(31), admins: [] })).toThrow();
+  });
+});
