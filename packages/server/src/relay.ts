@@ -37,6 +37,8 @@ export type RelayStats = Counters & {
 };
 
 const V = PROTOCOL_VERSION;
+/** Proposals (leaves) of the current epoch kept per room for members that subscribe later. */
+const MAX_KEPT_PROPOSALS = 16;
 
 export class Relay {
   /** Random per process: a new value tells clients the relay restarted. */
@@ -294,6 +296,7 @@ export class Relay {
     // A joiner that subscribes was admitted: its join requests for the room are answered.
     for (const pending of conn.pendingJoins()) if (pending.room === cohort.room) this.removePendingJoin(pending, false);
     for (const pending of cohort.room.pendingJoins()) if (pending.owner !== conn) conn.send(pending.frame);
+    for (const proposal of cohort.pendingProposals()) conn.send(proposal);
     this.broadcastPresence(cohort);
   }
 
@@ -336,6 +339,7 @@ export class Relay {
     // Framed once, body copied once: every other subscriber is handed the very same bytes.
     const out = msgFrame(roomId, id, kind, epoch, cohort.nextSeq(), exp, body);
     for (const sub of cohort.subscribers) if (sub !== conn) sub.send(out);
+    if (kind === 'proposal') cohort.keepProposal(out, MAX_KEPT_PROPOSALS);
     this.ack(conn, id);
   }
 

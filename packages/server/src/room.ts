@@ -55,6 +55,9 @@ export class Cohort {
   private presencePeak = 0;
   /** Accepted commit ids, oldest first, at most `recentCommitsKept`; made at the first commit. */
   private recentCommits: string[] | undefined;
+  /** Proposals (leaves) published in the current epoch, for members that subscribe later: a
+   *  leave sent while no one else was online is not lost. Cleared by the next commit. */
+  private proposals: WireFrame[] | undefined;
   /** Accepted commits, oldest first, within the log limits; made at the first commit. */
   private log: LogEntry[] | undefined;
   private logBytes = 0;
@@ -91,6 +94,7 @@ export class Cohort {
     const recent = (this.recentCommits ??= []);
     recent.push(id);
     if (recent.length > recentKept) recent.shift();
+    this.proposals = undefined;
     const log = (this.log ??= []);
     log.push({ epoch: this.epoch, key: this.key.text, frame });
     this.logBytes += frame.length;
@@ -99,6 +103,17 @@ export class Cohort {
     this.key = next;
     const owed = (this.owed ??= new Map());
     for (const sub of this.subscribers) if (!owed.has(sub)) owed.set(sub, { need: this.epoch, until: now + graceMs });
+  }
+
+  /** Keeps a proposal of the current epoch (at most `max`; later ones are only fanned out). */
+  keepProposal(frame: WireFrame, max: number): void {
+    const kept = (this.proposals ??= []);
+    if (kept.length < max) kept.push(frame);
+  }
+
+  /** The proposals of the current epoch, for a new subscriber. */
+  pendingProposals(): readonly WireFrame[] {
+    return this.proposals ?? [];
   }
 
   /** Where the log holds the commit for `epoch` under relay key `key`, or -1. */
@@ -176,9 +191,9 @@ export class Cohort {
     return out;
   }
 
-  /** An empty cohort worth keeping: its log can still bring a returning member up to date. */
+  /** An empty cohort worth keeping: its log or a pending leave still matter to a returning member. */
   keepsLog(now: number, keepMs: number): boolean {
-    return this.log !== undefined && now - this.emptySince < keepMs;
+    return (this.log !== undefined || this.proposals !== undefined) && now - this.emptySince < keepMs;
   }
 
   wipe(): void {
@@ -187,6 +202,7 @@ export class Cohort {
     this.recentCommits = undefined;
     this.log = undefined;
     this.logBytes = 0;
+    this.proposals = undefined;
   }
 }
 

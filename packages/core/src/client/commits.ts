@@ -174,6 +174,13 @@ export class Committer {
     });
   }
 
+  /** Messages wait for the pending proposals (leaves): commit them now, whatever our rank. */
+  commitProposalsNow(): void {
+    const now = this.#room.ctx.clock.now();
+    for (const i of this.#intents.values()) if (i.kind === 'remove' && i.due > now && !i.done) i.due = now;
+    this.#later(0);
+  }
+
   #settleRemoval(intent: RemoveIntent, landed: boolean): void {
     for (const f of intent.done ?? []) f(landed);
     intent.done = undefined;

@@ -66,6 +66,8 @@ export class Room {
   readonly #gaps = new GapTracker();
   /** The epoch at which this device refused a commit (the room's policy forbids it): its `sub`s ask the relay to fork the room there. */
   #forkAt: number | undefined;
+  /** Messages written while a proposal waited to be committed (sent once it is). */
+  readonly #held: Array<() => Promise<void>> = [];
   /** The invite secrets this room used while this device was in it, oldest first (a joiner with an old link is told). */
   readonly #secrets: Uint8Array[] = [];
   /** Members removed within `inFlightGraceMs`, by fingerprint (base64url): when. */
@@ -330,6 +332,8 @@ export class Room {
     const session = this.session;
     if (!session) return;
     await this.subscribe();
+    // Messages held while a proposal waited go now, in the order they were written.
+    if (session.pendingProposals() === 0) for (const publish of this.#held.splice(0)) await publish();
     // Retry what waited for this epoch, in arrival order; the rest keeps waiting.
     const epoch = session.epoch();
     const ready = this.#future.filter((f) => f.epoch <= epoch);
@@ -450,12 +454,22 @@ export class Room {
       if (!session || this.state !== 'member') return;
       const numbered = payload.t === 'text' || payload.t === 'me' ? { ...payload, n: this.#gaps.next() } : payload;
       const exp = expiresAt === undefined ? {} : { expiresAt };
-      const body = await session.encrypt(encodeAppPayload(numbered), { room: this.id, id, ...exp });
-      this.ctx.outbox.add({
-        header: { v: 1, t: 'pub', room: this.id, id, kind: payload.t === 'dm' ? 'dm' : 'app', epoch: session.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
-        body,
-        onNack: (code) => this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id }),
-      });
+      const publish = async (): Promise<void> => {
+        const now = this.session;
+        if (!now || this.state !== 'member') return;
+        const body = await now.encrypt(encodeAppPayload(numbered), { room: this.id, id, ...exp });
+        this.ctx.outbox.add({
+          header: { v: 1, t: 'pub', room: this.id, id, kind: payload.t === 'dm' ? 'dm' : 'app', epoch: now.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
+          body,
+          onNack: (code) => this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id }),
+        });
+      };
+      // RFC 9420 (and ts-mls) send no application message while a proposal waits: someone is
+      // leaving. Held, and sent in the epoch after; we commit the leave ourselves, now.
+      if (session.pendingProposals() > 0) {
+        this.#held.push(publish);
+        this.#commits.commitProposalsNow();
+      } else await publish();
       result = { ok: true, id };
       if ((payload.t === 'text' || payload.t === 'me') && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me', expiresAt);
       if (payload.t === 'ttl' && payload.again !== true) this.setTtl(payload.ms, this.ctx.name, { self: true });

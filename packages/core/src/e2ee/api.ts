@@ -106,6 +106,8 @@ export interface GroupSession {
   members(): readonly Member[];
   /** RFC 9420 §8.7 epoch_authenticator, for the room code all members compare. */
   epochAuthenticator(): Uint8Array;
+  /** Proposals received (or made) and not yet committed; no application message is sent meanwhile. */
+  pendingProposals(): number;
   /** The relay key of the current epoch (docs/protocol.md "Membership authority"). */
   relayKey(): Promise<RelayKey>;
   encrypt(plaintext: Uint8Array, aad: AppAad): Promise<Uint8Array>;

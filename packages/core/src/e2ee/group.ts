@@ -161,6 +161,10 @@ export class MlsGroupSession implements GroupSession {
     return this.#current().keySchedule.epochAuthenticator.slice();
   }
 
+  pendingProposals(): number {
+    return Object.keys(this.#current().unappliedProposals).length;
+  }
+
   relayKey(): Promise<RelayKey> {
     const s = this.#current();
     const epoch = Number(s.groupContext.epoch);

@@ -1,0 +1,85 @@
+/**
+ * Membership under ordinary trouble (issue "Membership that holds", items 9, 10, 12): leaves
+ * while members write, members that were away, members that vanish. Real clients on the real
+ * relay; a transport between one client and the relay drops what the scenario needs dropped.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Transport } from '@safehouse/core/client';
+import { createWsTransport } from './transport/ws.js';
+import { World, until, type Member } from './testing/members.js';
+
+/** A transport a test can take offline (the connection drops; reconnects fail) and back. */
+function switchable(): { transport: Transport; offline(): void; online(): void } {
+  const inner = createWsTransport();
+  let down = false;
+  const live = new Set<{ close(code?: number, reason?: string): void }>();
+  return {
+    transport: {
+      open(url, handlers) {
+        if (down) {
+          setTimeout(() => handlers.onClose(1006, ''), 0);
+          return { send: () => undefined, close: () => undefined };
+        }
+        const conn = inner.open(url, { ...handlers, onClose: (code, reason) => (live.delete(conn), handlers.onClose(code, reason)) });
+        live.add(conn);
+        return conn;
+      },
+    },
+    offline() {
+      down = true;
+      for (const c of live) c.close(4000, 'offline');
+    },
+    online() {
+      down = false;
+    },
+  };
+}
+
+const world = new World();
+afterEach(() => world.end());
+
+describe('item 10: messages sent while a leave waits to be committed', () => {
+  it('messagesWrittenWhileALeaveWaitsAreHeldNotLost: the writer commits the leave itself, then sends', async () => {
+    const server = await world.server();
+    // alice (the first in rank order) has crashed: silent both ways, still in the tree. bob, next
+    // in rank, would commit carol's leave only after his delay (5 s here); dave writes meanwhile.
+    let crashed = false;
+    let daveWrites: (() => void) | undefined;
+    const slow = { timing: { rankDelayMs: 5_000 } };
+    const { all } = await world.room(server, ['alice', 'bob', 'carol', 'dave'], {
+      alice: { interceptor: { inbound: () => (crashed ? 'drop' : 'pass'), outbound: () => (crashed ? 'drop' : 'pass') } },
+      bob: slow,
+      carol: slow,
+      dave: { ...slow, interceptor: { inbound: (h) => ((h.t === 'msg' && h.kind === 'proposal' && setTimeout(() => daveWrites?.(), 0), 'pass')) } },
+    });
+    const [, bob, carol, dave] = all as [Member, Member, Member, Member];
+    crashed = true;
+    const texts = ['written during the leave 1', 'written during the leave 2'];
+    daveWrites = () => {
+      daveWrites = undefined;
+      for (const t of texts) void dave.client.command(t);
+    };
+    const started = Date.now();
+    await carol.client.command('/leave');
+    await until(() => texts.every((t) => bob.texts().includes(t)), 'both messages at bob');
+    expect(Date.now() - started).toBeLessThan(4_000); // dave committed the leave himself
+    expect(bob.texts().filter((t) => texts.includes(t))).toEqual(texts); // in order, once each
+    expect(bob.of('member-left').map((e) => e.name)).toEqual(['carol']);
+    expect(dave.of('error')).toEqual([]);
+  });
+});
+
+describe('item 12: a leave sent while no one else is online', () => {
+  it('aLeaveSurvivesWhenNoOtherMemberIsOnline: the relay keeps it for the next member to subscribe', async () => {
+    const server = await world.server();
+    const net = switchable();
+    const { all } = await world.room(server, ['alice', 'carol'], { alice: { transport: net.transport, connection: { backoffBaseMs: 50, backoffCapMs: 100 } } });
+    const [alice, carol] = all as [Member, Member];
+    net.offline();
+    await until(() => alice.of('connection').at(-1)?.state !== 'connected', 'alice offline');
+    await carol.client.quit(); // a leave proposal, then gone
+    net.online();
+    await until(() => alice.of('member-left').some((e) => e.name === 'carol'), 'alice commits the leave she missed');
+    expect(alice.of('member-left').find((e) => e.name === 'carol')?.by).toBeUndefined(); // a leave, not a removal
+  });
+});
