@@ -83,3 +83,50 @@ describe('item 12: a leave sent while no one else is online', () => {
     expect(alice.of('member-left').find((e) => e.name === 'carol')?.by).toBeUndefined(); // a leave, not a removal
   });
 });
+
+describe('item 9: a member offline during a commit', () => {
+  it('aMemberOfflineDuringAJoinCatchesUpFromTheRelayLog', async () => {
+    const server = await world.server();
+    const net = switchable();
+    const { link, all } = await world.room(server, ['alice', 'bob', 'carol'], { carol: { transport: net.transport, connection: { backoffBaseMs: 50, backoffCapMs: 100 } } });
+    const [alice, , carol] = all as [Member, Member, Member];
+    net.offline();
+    await until(() => carol.of('connection').at(-1)?.state !== 'connected', 'carol offline');
+    const dave = await world.member('dave', link);
+    await until(() => dave.of('joined').length === 1 && alice.of('member-joined').some((e) => e.name === 'dave'), 'dave admitted');
+    net.online();
+    await until(() => carol.of('member-joined').some((e) => e.name === 'dave'), 'carol processes the commit she missed');
+    await dave.client.command('hello carol');
+    await until(() => carol.texts().includes('hello carol'), 'carol reads dave');
+    await carol.client.command('hello dave');
+    await until(() => dave.texts().includes('hello dave'), 'dave reads carol');
+  });
+
+  it('aMemberBehindAfterARelayRestartIsReadmitted: the new relay has no log, the others re-admit it', async () => {
+    const server = await world.server();
+    const net = switchable();
+    const quick = { timing: { aloneRejoinMs: 500 } };
+    const { link, all } = await world.room(server, ['alice', 'bob', 'carol'], {
+      alice: quick,
+      bob: quick,
+      carol: { ...quick, transport: net.transport, connection: { backoffBaseMs: 50, backoffCapMs: 200 } },
+    });
+    const [alice, bob, carol] = all as [Member, Member, Member];
+    net.offline();
+    await until(() => carol.of('connection').at(-1)?.state !== 'connected', 'carol offline');
+    const dave = await world.member('dave', link, quick);
+    await until(() => dave.of('joined').length === 1 && bob.of('member-joined').some((e) => e.name === 'dave'), 'dave admitted');
+    // The relay restarts (same port and path): the commit carol missed is gone with it.
+    await server.close();
+    world.servers.splice(world.servers.indexOf(server), 1);
+    await world.server({ port: server.port, basePath: server.basePath });
+    net.online();
+    await until(() => carol.of('info').some((e) => /re-admitted to/.test(e.message)), 'carol re-admitted', 30_000);
+    await until(() => alice.of('info').some((e) => /carol was re-admitted/.test(e.message)), 'alice sees it as a re-admission');
+    expect(alice.of('member-left').filter((e) => e.name === 'carol')).toEqual([]);
+    await dave.client.command('hello carol');
+    await until(() => carol.texts().includes('hello carol'), 'carol reads dave');
+    await carol.client.command('hello all');
+    await until(() => [alice, bob, dave].every((m) => m.texts().includes('hello all')), 'everyone reads carol');
+  }, 60_000);
+});

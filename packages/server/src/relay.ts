@@ -432,17 +432,27 @@ export class Relay {
     if (this.presenceDue.size === 0) this.scheduler.markEarly(this.presenceSender);
     room.notePresence(!this.presenceDue.has(room));
     this.presenceDue.add(room);
+    // Rival cohorts (rare) hear the change too: their `others` count moved.
+    const siblings = room.room.cohorts;
+    if (siblings.length > 1)
+      for (const c of siblings)
+        if (c !== room && c.subscribers.size > 0 && !this.presenceDue.has(c)) {
+          c.notePresence(true);
+          this.presenceDue.add(c);
+        }
   }
 
   private sendPresence(): void {
     const rooms = [...this.presenceDue];
     this.presenceDue.clear();
     if (this.closing) return;
-    for (const room of rooms)
+    for (const room of rooms) {
+      const others = room.room.subscriberCount - room.subscribers.size;
       for (const count of room.presenceToTell()) {
-        const out = frame({ v: V, t: 'presence', room: room.id, count });
+        const out = frame(others > 0 ? { v: V, t: 'presence', room: room.id, count, others } : { v: V, t: 'presence', room: room.id, count });
         for (const sub of room.subscribers) sub.send(out);
       }
+    }
   }
 
   private removePendingJoin(pending: PendingJoin, dropRoom: boolean): void {

@@ -363,7 +363,7 @@ class Client implements SafehouseClient, CommandHost {
         const room = this.rooms.get(h.room);
         if (!room) return;
         const grew = h.count > room.presence;
-        room.onPresence(h.count);
+        room.onPresence(h.count, h.others);
         const sinceRestart = this.#restartedAt === undefined ? Infinity : this.#clock.now() - this.#restartedAt;
         if (grew && sinceRestart < RESTART_WINDOW_MS) this.#outbox.resendRecent(h.room);
         if (grew) this.direct.reinvite(h.room);

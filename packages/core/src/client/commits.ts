@@ -215,13 +215,17 @@ export class Committer {
         else if (intent.due <= now) removes.push(intent);
         continue;
       }
-      if (intent.expires <= now || members.some((m) => bytesEqual(m.fingerprint, intent.request.fingerprint))) {
+      // An identity already in the room asking again (it fell behind) is re-admitted in place of
+      // its old leaf; `checkJoin` refuses a KeyPackage that was added before (a replay).
+      if (intent.expires <= now) {
         this.#intents.delete(intent.key);
         continue;
       }
       if (intent.due > now || adds.length >= (this.#solo ? 1 : MAX_BATCH)) continue;
       // The name against the members and the joiners already in this batch.
-      const refusal = this.#checkName(intent.request.name, names) ?? (await session.checkJoin(intent.request, room.secret));
+      const own = members.find((m) => bytesEqual(m.fingerprint, intent.request.fingerprint))?.name; // a re-admission keeps its name
+      const taken = own === undefined ? names : names.filter((n) => n !== own);
+      const refusal = this.#checkName(intent.request.name, taken) ?? (await session.checkJoin(intent.request, room.secret));
       if (refusal) {
         this.#intents.delete(intent.key);
         if (refusal !== 'E_INVITE_PROOF') this.#sendEnvelope(intent.joinId, { kind: 'refused', code: refusal });

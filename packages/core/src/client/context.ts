@@ -18,6 +18,9 @@ export const TIMING_DEFAULTS = {
   /** A join request waits this long before it is admitted, so that joiners arriving together
    *  are admitted together (one commit for a crowd, not one each). */
   batchWindowMs: 300,
+  /** Alone in its cohort this long while other members of the room subscribe elsewhere, a
+   *  member asks to be re-admitted (it may have missed a commit the relay cannot replay). */
+  aloneRejoinMs: 5_000,
   /** A joiner gives up when no member admitted it within this time. */
   joinTimeoutMs: 60_000,
   /** A refusal (not authenticated) ends a join only if no Welcome came within this time after it. */

@@ -17,6 +17,13 @@ import type { Room } from './room.js';
 
 export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprint };
 
+/**
+ * What a join is for: a first join (the room waits for it: a refusal or the timeout ends it), or
+ * a re-admission of a member that fell behind (it stays a member meanwhile: a refusal or the
+ * timeout only ends the attempt).
+ */
+export type JoinMode = { kind: 'join' } | { kind: 'rejoin'; onGiveUp(): void };
+
 export class Joiner {
   readonly #room: Room;
   readonly #ticket: JoinTicket;
@@ -28,9 +35,12 @@ export class Joiner {
   #refusal: TimerId | undefined;
   #done = false;
 
-  constructor(room: Room, ticket: JoinTicket) {
+  readonly #mode: JoinMode;
+
+  constructor(room: Room, ticket: JoinTicket, mode: JoinMode = { kind: 'join' }) {
     this.#room = room;
     this.#ticket = ticket;
+    this.#mode = mode;
   }
 
   async start(): Promise<void> {
@@ -86,11 +96,13 @@ export class Joiner {
     this.#timer?.cancel();
     this.#refusal?.cancel();
     this.#pending = undefined;
-    await room.becameMember(outcome.session, envelope.note);
+    if (this.#mode.kind === 'rejoin') await room.readmitted(outcome.session);
+    else await room.becameMember(outcome.session, envelope.note);
   }
 
   #refused(code: RefusalCode): void {
     if (this.#done) return;
+    if (this.#mode.kind === 'rejoin') return this.#giveUp();
     const room = this.#room;
     const why = {
       E_BANNED: 'a member refused to admit you: this identity or name is banned from this server',
@@ -103,8 +115,15 @@ export class Joiner {
     room.close('refused');
   }
 
+  #giveUp(): void {
+    if (this.#mode.kind !== 'rejoin') return;
+    this.stop();
+    this.#mode.onGiveUp();
+  }
+
   #timeout(): void {
     if (this.#done) return;
+    if (this.#mode.kind === 'rejoin') return this.#giveUp();
     const room = this.#room;
     const secs = Math.round(room.ctx.timing.joinTimeoutMs / 1000);
     room.ctx.emit({

@@ -66,6 +66,9 @@ export class Room {
   readonly #gaps = new GapTracker();
   /** The epoch at which this device refused a commit (the room's policy forbids it): its `sub`s ask the relay to fork the room there. */
   #forkAt: number | undefined;
+  /** A re-admission under way (this device fell behind), and the wait before asking for one. */
+  #readmission: Joiner | undefined;
+  #aloneTimer: { cancel(): void } | undefined;
   /** Messages written while a proposal waited to be committed (sent once it is). */
   readonly #held: Array<() => Promise<void>> = [];
   /** The invite secrets this room used while this device was in it, oldest first (a joiner with an old link is told). */
@@ -161,6 +164,7 @@ export class Room {
   /** After a (re)connect, once the outbox resent its frames: a joiner asks again. */
   rejoin(): void {
     if (this.state === 'joining') this.#joiner?.resend();
+    this.#readmission?.resend();
   }
 
   /**
@@ -214,10 +218,58 @@ export class Room {
   }
 
   /** The relay says how many connections are subscribed (a joiner that subscribed shows here). */
-  onPresence(count: number): void {
+  onPresence(count: number, others = 0): void {
     this.presence = count;
     if (!this.isMember()) return;
     void this.enqueue(() => this.#commits.pump());
+    this.ctx.onMembersChanged(this.id);
+    this.#watchAlone(count, others);
+  }
+
+  /**
+   * Alone in our cohort while other members of the room subscribe elsewhere (the relay says
+   * `others`): after a relay restart, this device may have missed a commit the relay can no
+   * longer replay. If it stays so for `aloneRejoinMs`, ask to be re-admitted (a join request
+   * under our own identity); we stay a member meanwhile, and nothing changes if nobody answers.
+   * A rival cohort made by an attacker can trigger this too: the cost is one join request.
+   */
+  #watchAlone(count: number, others: number): void {
+    const alone = count <= 1 && others > 0 && this.others().length > 0;
+    if (!alone) {
+      this.#aloneTimer?.cancel();
+      this.#aloneTimer = undefined;
+      return;
+    }
+    if (this.#aloneTimer || this.#readmission) return;
+    this.#aloneTimer = this.ctx.clock.setTimeout(() => {
+      this.#aloneTimer = undefined;
+      void this.enqueue(() => this.#askReadmission());
+    }, this.ctx.timing.aloneRejoinMs);
+  }
+
+  async #askReadmission(): Promise<void> {
+    const session = this.session;
+    if (!session || this.state !== 'member' || this.#readmission || this.presence > 1) return;
+    const admin = session.policy()?.admins[0];
+    const inviter = this.others().find((m) => admin !== undefined && bytesEqual(m.fingerprint, admin)) ?? this.others()[0];
+    if (!inviter) return;
+    this.ctx.emit({ type: 'info', message: `this device may have fallen behind in ${this.roomName}; asking the other members to re-admit it`, room: this.id });
+    const joiner = new Joiner(this, { room: this.id, secret: this.secret, inviter: inviter.fingerprint }, { kind: 'rejoin', onGiveUp: () => (this.#readmission = undefined) });
+    this.#readmission = joiner;
+    await joiner.start();
+  }
+
+  /** The re-admission's Welcome came: this device is a member again, in the room's current epoch. */
+  async readmitted(session: GroupSession): Promise<void> {
+    const old = this.session;
+    this.#readmission = undefined;
+    this.session = session;
+    this.#future = [];
+    this.#forkAt = undefined;
+    old?.dispose();
+    for (const m of session.members()) await this.observe(m);
+    await this.subscribe();
+    this.ctx.emit({ type: 'info', message: `re-admitted to ${this.roomName}: this device is up to date again`, room: this.id });
     this.ctx.onMembersChanged(this.id);
   }
 
@@ -233,7 +285,7 @@ export class Room {
 
   onWelcome(body: Uint8Array): void {
     const copy = body.slice();
-    void this.enqueue(() => this.#joiner?.onWelcome(copy) ?? Promise.resolve());
+    void this.enqueue(() => (this.#readmission ?? this.#joiner)?.onWelcome(copy) ?? Promise.resolve());
   }
 
   async #receive(header: MsgHeader, body: Uint8Array, retry = false): Promise<void> {
@@ -371,11 +423,20 @@ export class Room {
     const now = this.ctx.clock.now();
     for (const [fp, at] of this.#removedAt) if (now - at >= this.ctx.timing.inFlightGraceMs) this.#removedAt.delete(fp);
     for (const m of removed) this.#removedAt.set(toBase64Url(m.fingerprint), now);
+    // A re-admission (the same identity removed and added in one commit) is neither a leave nor a join.
+    const back = added.filter((a) => removed.some((r) => bytesEqual(r.fingerprint, a.fingerprint)));
+    const again = (m: Member) => back.some((b) => bytesEqual(b.fingerprint, m.fingerprint));
+    for (const m of back) this.ctx.emit({ type: 'info', message: `${m.name} was re-admitted to ${this.roomName} (its device had fallen behind)`, room: this.id });
     for (const m of removed) {
+      if (again(m)) continue;
       const left = how.left.some((l) => l.leaf === m.leaf) || how.by === undefined;
       this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name, ...(left ? {} : { by: how.by }) });
     }
     for (const m of added) {
+      if (again(m)) {
+        await this.observe(m);
+        continue;
+      }
       await this.observe(m);
       const fingerprint = await this.ctx.fingerprint(m.fingerprint);
       this.ctx.emit({ type: 'member-joined', room: this.id, roomName: this.roomName, name: m.name, fingerprint });
@@ -562,6 +623,8 @@ export class Room {
     const wasMember = this.state === 'member';
     this.state = 'left';
     this.#subRefusals.timer?.cancel();
+    this.#aloneTimer?.cancel();
+    this.#readmission?.stop();
     this.#commits.stop();
     this.#joiner?.stop();
     if (wasMember) this.ctx.send({ v: 1, t: 'unsub', room: this.id });

@@ -25,6 +25,7 @@ import {
 } from 'ts-mls';
 import { allSecretTreeValues } from 'ts-mls/secretTree.js';
 import { CryptoError, UsageError } from '../protocol/errors.js';
+import { toBase64Url } from '../protocol/ids.js';
 import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey } from './api.js';
 import { decodeAad, encodeAad } from './aad.js';
 import { bytesEqual, concat, utf8, wipe } from './bytes.js';
@@ -45,6 +46,7 @@ interface Pending {
   readonly state: ClientState;
   readonly consumed: Uint8Array[];
   readonly relayKey: RelayKey;
+  readonly proposals: readonly Proposal[];
 }
 
 /** Plaintext sizes are padded up to a bucket (THREATS: padding to size buckets is in scope). */
@@ -81,9 +83,18 @@ function allowedByPolicy(policy: RoomPolicy | undefined, proposals: readonly Pro
     const m = leaf === undefined ? undefined : memberAt(tree, leaf);
     return m !== undefined && isAdmin(policy, m.fingerprint);
   };
+  // A re-admission: the same commit adds a KeyPackage signed by the removed leaf's own identity
+  // (only that identity can sign one): any member may commit it.
+  const readmitted = new Set<string>();
+  for (const p of proposals)
+    if (p.proposal.proposalType === 'add') readmitted.add(toBase64Url(p.proposal.add.keyPackage.leafNode.signaturePublicKey));
+  const sameIdentity = (leaf: number) => {
+    const m = memberAt(tree, leaf);
+    return m !== undefined && readmitted.has(toBase64Url(m.publicKey));
+  };
   for (const p of proposals) {
     const t = p.proposal.proposalType;
-    if (t === 'remove' && p.senderLeafIndex !== p.proposal.remove.removed && !admin(p.senderLeafIndex)) return false;
+    if (t === 'remove' && p.senderLeafIndex !== p.proposal.remove.removed && !admin(p.senderLeafIndex) && !sameIdentity(p.proposal.remove.removed)) return false;
     if (t === 'group_context_extensions') {
       if (!admin(p.senderLeafIndex)) return false;
       const ext = p.proposal.groupContextExtensions.extensions.find((e) => e.extensionType === POLICY_EXTENSION);
@@ -103,6 +114,9 @@ export class MlsGroupSession implements GroupSession {
   /** Our own commits, as sent: the relay may echo them back to us. */
   readonly #ownCommits: Uint8Array[] = [];
   readonly #seen = new IdWindow();
+  /** KeyPackages (by their leaf HPKE key) added to this group since this device is in it: a
+   *  join request carrying one again is a replay, never a re-admission. Bounded. */
+  readonly #addedKps = new IdWindow(1024);
   /** The current epoch's relay key, made at first use. */
   #relayKey: Promise<RelayKey> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -149,6 +163,10 @@ export class MlsGroupSession implements GroupSession {
     const s = this.#current();
     if (this.#members?.tree !== s.ratchetTree) this.#members = { tree: s.ratchetTree, list: membersOf(s.ratchetTree) };
     return this.#members.list;
+  }
+
+  #noteAdded(proposals: readonly Proposal[]): void {
+    for (const p of proposals) if (p.proposalType === 'add') this.#addedKps.add(toBase64Url(p.add.keyPackage.leafNode.hpkePublicKey));
   }
 
   policy(): RoomPolicy | undefined {
@@ -283,6 +301,7 @@ export class MlsGroupSession implements GroupSession {
     r.consumed.forEach(wipe);
     if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by };
     const changes = diffMembers(before, this.members(), removedLeaves(proposals));
+    this.#noteAdded(proposals.map((p) => p.proposal));
     const policyChanged = proposals.some((p) => p.proposal.proposalType === 'group_context_extensions');
     const leavers = removedLeaves(proposals.filter(isLeave));
     return { kind: 'commit', epoch: this.epoch(), ...changes, by, policyChanged, left: changes.removed.filter((m) => leavers.has(m.leaf)) };
@@ -335,7 +354,7 @@ export class MlsGroupSession implements GroupSession {
       policyChanged: extraProposals.some((p) => p.proposalType === 'group_context_extensions'),
       nextRelayKey: relayKey.publicKey,
     };
-    this.#pending.set(pending, { state: r.newState, consumed: r.consumed, relayKey });
+    this.#pending.set(pending, { state: r.newState, consumed: r.consumed, relayKey, proposals: extraProposals });
     return pending;
   }
 
@@ -344,13 +363,23 @@ export class MlsGroupSession implements GroupSession {
    * comes from `secret`, or else from the `verifyJoinProof` call of the same E2ee instance that
    * accepted this very request object; the join proof is checked again here either way.
    */
-  async #refusal(request: JoinRequest, secret: Uint8Array | undefined): Promise<{ code: 'E_USAGE' | 'E_INVITE_PROOF' | 'E_NAME_TAKEN' | 'E_CLOCK_SKEW'; message: string } | { kp: NonNullable<ReturnType<typeof decodeKeyPackage>>; key: Uint8Array }> {
+  async #refusal(request: JoinRequest, secret: Uint8Array | undefined): Promise<{ code: 'E_USAGE' | 'E_INVITE_PROOF' | 'E_NAME_TAKEN' | 'E_CLOCK_SKEW'; message: string } | { kp: NonNullable<ReturnType<typeof decodeKeyPackage>>; key: Uint8Array; replaces?: number }> {
     const key = secret ?? this.#secrets.secretFor(request);
     if (key === undefined) return { code: 'E_INVITE_PROOF', message: 'add needs a join request accepted by verifyJoinProof (or its invite secret)' };
     const kp = decodeKeyPackage(request.keyPackage);
     if (request.room !== this.room || kp === undefined) return { code: 'E_USAGE', message: 'the join request is not for this room or its KeyPackage is malformed' };
     if (!(await checkProof('join', key, this.room, request.keyPackage, request.proof))) return { code: 'E_INVITE_PROOF', message: 'the join request has no valid invite proof' };
-    if (this.members().some((m) => m.name === kp.name)) return { code: 'E_NAME_TAKEN', message: 'a member of this room already has that name' };
+    // The same identity asking again (it fell behind): re-admitted in place of its old leaf,
+    // unless this is the very KeyPackage that leaf came from (a replay of its join request).
+    if (this.#addedKps.has(toBase64Url(kp.keyPackage.leafNode.hpkePublicKey)))
+      return { code: 'E_INVITE_PROOF', message: 'this KeyPackage was added to the room before (a replayed join request)' };
+    const same = this.members().find((m) => bytesEqual(m.publicKey, request.publicKey));
+    if (same !== undefined) {
+      const leafNode = this.#current().ratchetTree[same.leaf * 2];
+      if (leafNode?.nodeType === 'leaf' && bytesEqual(leafNode.leaf.hpkePublicKey, kp.keyPackage.leafNode.hpkePublicKey))
+        return { code: 'E_INVITE_PROOF', message: 'this KeyPackage is already in the room (a replayed join request)' };
+    }
+    if (this.members().some((m) => m.name === kp.name && m.leaf !== same?.leaf)) return { code: 'E_NAME_TAKEN', message: 'a member of this room already has that name' };
     // RFC 9420 §7.2: a KeyPackage outside its lifetime is refused. Said apart from the other
     // refusals because the usual cause is an honest joiner whose clock is a day or more off
     // (KeyPackages live ±1 day around the joiner's clock, to bound replays of join requests).
@@ -361,7 +390,7 @@ export class MlsGroupSession implements GroupSession {
         code: 'E_CLOCK_SKEW',
         message: "the joiner's KeyPackage is outside its lifetime on this member's clock: one of the two clocks is off by more than a day",
       };
-    return { kp, key };
+    return { kp, key, ...(same ? { replaces: same.leaf } : {}) };
   }
 
   async checkJoin(request: JoinRequest, secret?: Uint8Array): Promise<'E_INVITE_PROOF' | 'E_NAME_TAKEN' | 'E_CLOCK_SKEW' | undefined> {
@@ -386,6 +415,7 @@ export class MlsGroupSession implements GroupSession {
         if ('code' in r) throw r.code === 'E_NAME_TAKEN' || r.code === 'E_USAGE' ? new UsageError(r.code, r.message) : new CryptoError(r.code, r.message);
         if (names.has(r.kp.name)) throw new UsageError('E_NAME_TAKEN', 'two joiners of one batch have the same name');
         names.add(r.kp.name);
+        if (r.replaces !== undefined) proposals.push({ proposalType: 'remove', remove: { removed: r.replaces } });
         proposals.push({ proposalType: 'add', add: { keyPackage: r.kp.keyPackage } });
         proofs.push(await makeProof('welcome', r.key, this.room, request.keyPackage));
       }
@@ -461,6 +491,7 @@ export class MlsGroupSession implements GroupSession {
       if (old !== undefined) history.set(s.groupContext.epoch, { ...old, secretTree: s.secretTree });
       this.#state = { ...p.state, historicalReceiverData: history };
       this.#relayKey = Promise.resolve(p.relayKey);
+      this.#noteAdded(p.proposals);
       p.consumed.forEach(wipe);
       this.#ownCommits.push(pending.commit.slice());
       if (this.#ownCommits.length > RECENT_OWN_COMMITS) this.#ownCommits.shift();

@@ -107,3 +107,33 @@ describe('the room policy', () => {
     expect(() => encodePolicy({ secret: randomBytes(31), admins: [] })).toThrow();
   });
 });
+
+describe('re-admission (a member that fell behind joins again under its own identity)', () => {
+  it('anyMemberMayReadmitAnIdentityInPlaceOfItsOldLeaf, and a replayed join request is refused', async () => {
+    const e2ee = createE2ee();
+    const id = randomId();
+    const secret = randomBytes(32);
+    const aliceId = await e2ee.createIdentity();
+    const alice = await e2ee.createGroup(aliceId, 'alice', id, { secret });
+    const bobId = await e2ee.createIdentity();
+    const carolId = await e2ee.createIdentity();
+    const bobJoin = await e2ee.createJoinRequest(bobId, 'bob', id, secret);
+    const carolJoin = await e2ee.createJoinRequest(carolId, 'carol', id, secret);
+    const p = await alice.add([e2ee.parseJoinRequest(bobJoin.request)!, e2ee.parseJoinRequest(carolJoin.request)!], secret);
+    await alice.confirm(p);
+    const carol = ((await e2ee.joinFromWelcome(carolJoin, p.welcome!, aliceId.fingerprint)) as { session: GroupSession }).session;
+    // A replay of bob's first join request (the relay kept it): refused, nothing committed.
+    expect(await alice.checkJoin(e2ee.parseJoinRequest(bobJoin.request)!, secret)).toBe('E_INVITE_PROOF');
+    // bob lost his state: he asks again with a new KeyPackage. carol (not an admin) re-admits him.
+    const again = await e2ee.createJoinRequest(bobId, 'bob', id, secret);
+    const req = e2ee.parseJoinRequest(again.request)!;
+    expect(await carol.checkJoin(req, secret)).toBeUndefined(); // his own name is not "taken"
+    const r = await carol.add(req, secret);
+    await carol.confirm(r);
+    expect(await alice.receive(r.commit)).toMatchObject({ kind: 'commit', removed: [{ name: 'bob' }], added: [{ name: 'bob' }] });
+    const bob = await e2ee.joinFromWelcome(again, r.welcome!, aliceId.fingerprint);
+    expect(bob.ok).toBe(true);
+    if (bob.ok) expect(bob.session.epochAuthenticator()).toEqual(alice.epochAuthenticator());
+    expect(alice.members().filter((m) => m.name === 'bob')).toHaveLength(1);
+  });
+});

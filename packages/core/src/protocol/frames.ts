@@ -85,7 +85,9 @@ export const RelayHeader = v.variant('t', [
   v.strictObject({ v: V, t: v.literal('join'), room: Id, id: Id }),
   v.strictObject({ v: V, t: v.literal('welcome'), room: Id, id: Id }),
   /** How many connections are subscribed to a room. */
-  v.strictObject({ v: V, t: v.literal('presence'), room: Id, count: Uint }),
+  /*  `others`: subscribers of the room's other cohorts (docs/protocol.md "Membership authority"),
+   *  when there are any: a member alone in its cohort while others exist may have fallen behind. */
+  v.strictObject({ v: V, t: v.literal('presence'), room: Id, count: Uint, others: v.optional(Uint) }),
   v.strictObject({ v: V, t: v.literal('pong') }),
   /** Fatal: the relay closes the connection after this frame. */
   v.strictObject({ v: V, t: v.literal('error'), code: Code }),
