@@ -23,7 +23,7 @@ import type { PeerSocket } from './socket.js';
 import { monotonicMs } from './limiter.js';
 import { fastPub } from './fastPub.js';
 import { Cohort, Room, type PendingJoin } from './room.js';
-import { Nonces, epochKey, verifyCommit, verifySub } from './auth.js';
+import { Nonces, epochKey, verifyCommit, verifySub, type EpochKey } from './auth.js';
 import { ackFrame, msgFrame, wireFrameOf as frame } from './wireFrame.js';
 import { FlushScheduler } from './writer.js';
 
@@ -243,48 +243,62 @@ export class Relay {
   }
 
   /**
-   * `sub {room, epoch, key, sig}` (docs/protocol.md "Membership authority"). The proof is checked
-   * against the key the relay holds for that epoch, never against the claim alone:
-   * - the cohort whose current epoch and key these are: subscribed (or its owed proof settled);
-   * - a cohort whose log holds that epoch under that key: the member missed commits; it is sent
-   *   them, then `nack E_STALE_EPOCH` (it subscribes again once it has processed them). One that
-   *   is subscribed already and working through them only has its grace renewed;
-   * - neither (or a logged epoch with `fork`): a claim the relay cannot check (a fresh relay, a
-   *   rival of the room's members, members leaving a commit they refused). It gets a cohort of
-   *   its own, so it can never push members out of theirs.
+   * `sub {room, epoch, key, sig, fork?}` (docs/protocol.md "Membership authority"). The proof is
+   * checked against the key the relay holds for that epoch, never against the claim alone.
+   * - A cohort whose log holds that epoch under that key: the member missed commits. It is sent
+   *   them, then `nack E_STALE_EPOCH` (it subscribes again once it has processed them); one
+   *   already subscribed and working through them has its grace renewed. Where several lines
+   *   of the room hold it (after a fork), the one most members follow.
+   * - Else the cohort whose current epoch and key these are: subscribed.
+   * - `fork` (the id of the commit that followed this epoch, which the member refused): the
+   *   cohort of those who refused the same commit, or a new one; only with a key and commit the
+   *   relay logged, so only members of that epoch can open it.
+   * - Else a claim the relay cannot check (a fresh relay, a rival): a cohort of its own, so it
+   *   can never push members out of theirs.
    */
   private subscribe(conn: Connection, h: Extract<ClientHeader, { t: 'sub' }>): void {
     const now = Date.now();
     const current = conn.cohortOf(h.room);
     if (!current && conn.roomCount >= this.limits.maxRoomsPerConnection) return this.nack(conn, h.room, 'E_ROOM_LIMIT');
     const room = this.rooms.get(h.room);
-    let same: Cohort | undefined;
-    let behind: { cohort: Cohort; at: number } | undefined;
-    for (const c of room?.cohorts ?? []) {
-      if (c.epoch === h.epoch && c.key.text === h.key) same = c;
-      else if (!behind) {
-        const at = c.logged(h.epoch, h.key);
-        if (at >= 0) behind = { cohort: c, at };
-      }
-    }
-    const key = same?.key ?? epochKey(h.key);
+    const cohorts = room?.cohorts ?? [];
+    const most = (cs: Cohort[]): Cohort | undefined => cs.reduce<Cohort | undefined>((a, c) => (!a || c.subscribers.size > a.subscribers.size ? c : a), undefined);
+    const isCurrent = (c: Cohort) => c.epoch === h.epoch && c.key.text === h.key;
+    const key = cohorts.find(isCurrent)?.key ?? epochKey(h.key);
     if (!key || !verifySub(key, this.nonceOf(conn), h.room, h.epoch, h.sig)) return this.nack(conn, h.room, 'E_NOT_MEMBER');
+    if (h.fork !== undefined) {
+      const refusing = cohorts.filter((c) => c.refused === h.fork);
+      const here = refusing.find(isCurrent);
+      if (here) return this.enter(conn, here, current, h.epoch, now);
+      const ahead = most(refusing.filter((c) => c.logged(h.epoch, h.key) >= 0));
+      if (ahead) return this.catchUp(conn, ahead, h, current, now);
+      // A new fork: only where the relay logged this very commit after this epoch and key.
+      if (cohorts.some((c) => c.loggedCommit(h.epoch, h.key) === h.fork)) return this.open(conn, room!, h.epoch, key, current, now, h.fork);
+    }
+    const behind = most(cohorts.filter((c) => c.logged(h.epoch, h.key) >= 0));
+    if (behind) return this.catchUp(conn, behind, h, current, now);
+    const same = most(cohorts.filter(isCurrent));
     if (same) return this.enter(conn, same, current, h.epoch, now);
-    // `fork`: members of a logged epoch refused the commit that followed it (it broke the room's
-    // policy): they go on from that epoch in a cohort of their own. Only they hold its key.
-    if (behind && h.fork !== true) {
-      if (current === behind.cohort) return behind.cohort.proved(conn, h.epoch, now, this.limits.reproveGraceMs);
-      for (const f of behind.cohort.logFrom(behind.at)) conn.send(f);
-      return this.nack(conn, h.room, 'E_STALE_EPOCH', behind.cohort.epoch);
+    this.open(conn, room ?? this.newRoom(h.room), h.epoch, key, current, now, undefined);
+  }
+
+  /** Sends the commits `conn` missed (from `cohort`'s log), then `nack E_STALE_EPOCH`. */
+  private catchUp(conn: Connection, cohort: Cohort, h: Extract<ClientHeader, { t: 'sub' }>, current: Cohort | undefined, now: number): void {
+    if (current === cohort) return cohort.proved(conn, h.epoch, now, this.limits.reproveGraceMs);
+    for (const f of cohort.logFrom(cohort.logged(h.epoch, h.key))) conn.send(f);
+    this.nack(conn, h.room, 'E_STALE_EPOCH', cohort.epoch);
+  }
+
+  /** A new cohort at (`epoch`, `key`) (a claim, or a fork refusing commit `refused`), `conn` its first subscriber. */
+  private open(conn: Connection, room: Room, epoch: number, key: EpochKey, current: Cohort | undefined, now: number, refused: string | undefined): void {
+    if (room.cohorts.length >= this.limits.maxCohortsPerRoom) {
+      room.prune(now, 0);
+      if (room.cohorts.length >= this.limits.maxCohortsPerRoom) return this.nack(conn, room.id, 'E_ROOM_LIMIT');
     }
-    const r = room ?? this.newRoom(h.room);
-    if (r.cohorts.length >= this.limits.maxCohortsPerRoom) {
-      r.prune(now, 0);
-      if (r.cohorts.length >= this.limits.maxCohortsPerRoom) return this.nack(conn, h.room, 'E_ROOM_LIMIT');
-    }
-    const cohort = new Cohort(r, h.epoch, key);
-    r.cohorts.push(cohort);
-    this.enter(conn, cohort, current, h.epoch, now);
+    const cohort = new Cohort(room, epoch, key);
+    cohort.refused = refused;
+    room.cohorts.push(cohort);
+    this.enter(conn, cohort, current, epoch, now);
   }
 
   /** `conn` proved `cohort`'s current epoch: it is a subscriber of that cohort (and of no other of the room). */
@@ -292,6 +306,7 @@ export class Relay {
     if (current === cohort) return cohort.proved(conn, epoch, now, this.limits.reproveGraceMs);
     if (current) this.exit(conn, current, now);
     cohort.subscribers.add(conn);
+    cohort.peak = Math.max(cohort.peak, cohort.subscribers.size);
     conn.addRoom(cohort);
     // A joiner that subscribes was admitted: its join requests for the room are answered.
     for (const pending of conn.pendingJoins()) if (pending.room === cohort.room) this.removePendingJoin(pending, false);

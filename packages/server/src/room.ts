@@ -29,6 +29,11 @@ type LogEntry = {
   /** The epoch the commit was for, and the relay key of that epoch. */
   readonly epoch: number;
   readonly key: string;
+  /** The commit's id (a fork names the commit its members refused). */
+  readonly id: string;
+  /** The proposals published in its epoch before it (it may commit them by reference): a
+   *  member catching up gets them first, or it could not process the commit. */
+  readonly proposals: readonly WireFrame[];
   /** The `msg` frame every subscriber got. */
   readonly frame: WireFrame;
 };
@@ -45,6 +50,10 @@ export class Cohort {
   readonly subscribers = new Set<Connection>();
   /** Subscribers that have not yet proven the current epoch (after a commit); made at the first commit. */
   owed: Map<Connection, Owed> | undefined;
+  /** For a fork: the id of the commit its members refused (docs/protocol.md "Room policy"). */
+  refused: string | undefined;
+  /** The most subscribers it has had at once: a cohort nobody shared keeps no log once empty. */
+  peak = 0;
   /** When the cohort was last left empty (for `emptyRoomKeepMs`). */
   emptySince = 0;
   /** Per-cohort frame counter sent with every `msg`: a hint for gap detection, not trusted. */
@@ -94,11 +103,16 @@ export class Cohort {
     const recent = (this.recentCommits ??= []);
     recent.push(id);
     if (recent.length > recentKept) recent.shift();
+    const proposals = this.proposals ?? [];
     this.proposals = undefined;
     const log = (this.log ??= []);
-    log.push({ epoch: this.epoch, key: this.key.text, frame });
+    log.push({ epoch: this.epoch, key: this.key.text, id, frame, proposals });
     this.logBytes += frame.length;
-    while (log.length > limits.entries || (this.logBytes > limits.bytes && log.length > 1)) this.logBytes -= log.shift()?.frame.length ?? 0;
+    for (const p of proposals) this.logBytes += p.length;
+    while (log.length > limits.entries || (this.logBytes > limits.bytes && log.length > 1)) {
+      const old = log.shift();
+      if (old) this.logBytes -= old.frame.length + old.proposals.reduce((n, p) => n + p.length, 0);
+    }
     this.epoch += 1;
     this.key = next;
     const owed = (this.owed ??= new Map());
@@ -116,6 +130,12 @@ export class Cohort {
     return this.proposals ?? [];
   }
 
+  /** The id of the commit logged for `epoch` under relay key `key`, if any. */
+  loggedCommit(epoch: number, key: string): string | undefined {
+    const at = this.logged(epoch, key);
+    return at < 0 ? undefined : this.log?.[at]?.id;
+  }
+
   /** Where the log holds the commit for `epoch` under relay key `key`, or -1. */
   logged(epoch: number, key: string): number {
     const log = this.log;
@@ -124,9 +144,9 @@ export class Cohort {
     return -1;
   }
 
-  /** The logged commits from index `from` on, in order. */
+  /** The logged commits from index `from` on, in order, each after the proposals of its epoch. */
   logFrom(from: number): WireFrame[] {
-    return (this.log ?? []).slice(from).map((e) => e.frame);
+    return (this.log ?? []).slice(from).flatMap((e) => [...e.proposals, e.frame]);
   }
 
   /**
@@ -191,9 +211,17 @@ export class Cohort {
     return out;
   }
 
-  /** An empty cohort worth keeping: its log or a pending leave still matter to a returning member. */
+  /**
+   * An empty cohort worth keeping: its log or a pending leave still matter to a returning member.
+   * One nobody ever shared (a lone claim: anyone can make one) is not kept.
+   */
   keepsLog(now: number, keepMs: number): boolean {
-    return (this.log !== undefined || this.proposals !== undefined) && now - this.emptySince < keepMs;
+    return this.peak > 1 && (this.log !== undefined || this.proposals !== undefined) && now - this.emptySince < keepMs;
+  }
+
+  /** Log bytes held (the relay bounds their sum). */
+  get logSize(): number {
+    return this.logBytes;
   }
 
   wipe(): void {

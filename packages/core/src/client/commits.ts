@@ -33,6 +33,8 @@ const MAX_KEPT_WELCOMES = 64;
 const FRAME_HEADER_ROOM = 512;
 /** A commit waiting for the relay's verdict, the intents it serves, and the joiners it admits. */
 type Pending = { commit: PendingCommit; keys: string[]; joins: Array<{ joinId: string; kp: string }> };
+/** The key of the secret change that follows a kick or ban, among a commit's intents. */
+const ROTATE = 'rotate';
 /** Joiners admitted by one commit at most (the Welcome carries the tree and a proof each). */
 const MAX_BATCH = 32;
 
@@ -46,6 +48,8 @@ export class Committer {
   #stopped = false;
   /** After a batch was refused as a whole: admit one joiner per commit until one succeeds. */
   #solo = false;
+  /** A kick or ban landed: the invite secret is to change in a commit of its own. */
+  #rotate = false;
   /**
    * After an Add, the next commit waits until the joiner has subscribed (presence grew) or
    * `joinerSubscribeMs` passed: a commit made before the joiner subscribes never reaches it, and
@@ -236,14 +240,16 @@ export class Committer {
     }
     // Removals first (a kick or a leave must not wait behind a crowd of joiners); then every
     // joiner that is due, in one commit (RFC 9420 §12.4: a commit may carry many Adds).
-    if (removes.length > 0) {
-      const ban = removes.some((r) => r.ban === true);
+    if (removes.length > 0)
       return this.#commit(
-        () => session.remove(removes.map((r) => r.leaf), ban ? { newSecret: randomBytes(32) } : {}),
+        () => session.remove(removes.map((r) => r.leaf)),
         removes.map((r) => r.key),
         [],
       );
-    }
+    // After a kick or ban, the invite secret changes in the next epoch, which the removed
+    // member never enters (in the removal's own commit it could read the new one).
+    if (this.#rotate && room.isAdmin())
+      return this.#commit(() => session.changeSecret(randomBytes(32)), [ROTATE], []);
     if (adds.length > 0)
       return this.#commit(
         () => session.add(adds.map((a) => a.request), room.secret),
@@ -350,9 +356,14 @@ export class Committer {
     }
     for (const k of p.keys) {
       const intent = this.#intents.get(k);
-      if (intent?.kind === 'remove') this.#settleRemoval(intent, true);
+      if (intent?.kind === 'remove') {
+        // An admin's removal (not a leave committed for its author) changes the invite secret next.
+        if (intent.done) this.#rotate = true;
+        this.#settleRemoval(intent, true);
+      }
       this.#intents.delete(k);
     }
+    if (p.keys.includes(ROTATE)) this.#rotate = false;
     this.#solo = false;
     // With the Welcome, a note in the new epoch: the room's timer, so that the newcomers' own
     // messages are timed from their first one (room.ts `welcomeNote`); left out if the envelope

@@ -64,8 +64,11 @@ export class Room {
   #queue: Promise<void> = Promise.resolve();
   #future: Array<{ header: MsgHeader; body: Uint8Array; epoch: number }> = [];
   readonly #gaps = new GapTracker();
-  /** The epoch at which this device refused a commit (the room's policy forbids it): its `sub`s ask the relay to fork the room there. */
-  #forkAt: number | undefined;
+  /** A commit for our epoch that could not be processed once (a second time: we go on without it). */
+  #unprocessed: string | undefined;
+  /** The commit this device refused at an epoch (it broke the room's policy, or could not be
+   *  processed): while at that epoch, its `sub`s ask the relay for the fork refusing it. */
+  #forkAt: { epoch: number; commit: string } | undefined;
   /** A re-admission under way (this device fell behind), and the wait before asking for one. */
   #readmission: Joiner | undefined;
   #aloneTimer: { cancel(): void } | undefined;
@@ -180,7 +183,7 @@ export class Room {
     const key = await session.relayKey();
     const sig = await key.sign(subStatement(nonce, this.id, key.epoch));
     if (this.session !== session || this.state !== 'member' || this.ctx.nonce() !== nonce || session.epoch() !== key.epoch) return;
-    const fork = this.#forkAt === key.epoch ? { fork: true as const } : {};
+    const fork = this.#forkAt?.epoch === key.epoch ? { fork: this.#forkAt.commit } : {};
     this.ctx.send({ v: 1, t: 'sub', room: this.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig), ...fork });
   }
 
@@ -192,7 +195,7 @@ export class Room {
    * refused says so once.
    */
   onSubRefused(code: ErrorCode, epoch: number | undefined): void {
-    if (code !== 'E_STALE_EPOCH' && code !== 'E_NOT_MEMBER') return;
+    if (code !== 'E_STALE_EPOCH' && code !== 'E_NOT_MEMBER' && code !== 'E_ROOM_LIMIT') return;
     void this.enqueue(async () => {
       const session = this.session;
       if (!session || this.state !== 'member') return;
@@ -313,7 +316,7 @@ export class Room {
           message: `${r.by?.name ?? 'a member'} tried to change ${this.roomName} without the right to (only its admins may remove others); the change was refused`,
           room: this.id,
         });
-        this.#forkAt = r.epoch;
+        this.#forkAt = { epoch: r.epoch, commit: header.id };
         await this.subscribe();
         return;
       case 'proposal':
@@ -331,6 +334,21 @@ export class Room {
         return;
       case 'rejected':
         this.rejected++;
+        // The relay took this commit for our epoch, and it cannot be processed (garbage signed by a
+        // member): the room would be frozen behind it. Go on without it, like a refused commit.
+        if (header.kind === 'commit' && header.epoch === session.epoch() && this.#forkAt?.epoch !== session.epoch()) {
+          // First, we may lack what it refers to (a proposal the relay did not give us): subscribe
+          // afresh, and the relay's log brings the commit again, after the proposals of its epoch.
+          if (this.#unprocessed !== header.id) {
+            this.#unprocessed = header.id;
+            this.ctx.send({ v: 1, t: 'unsub', room: this.id });
+            await this.subscribe();
+            return;
+          }
+          this.ctx.emit({ type: 'error', code: 'E_FORBIDDEN', message: `a member sent ${this.roomName} a change that cannot be processed; the room goes on without it`, room: this.id });
+          this.#forkAt = { epoch: session.epoch(), commit: header.id };
+          await this.subscribe();
+        }
         return;
       default:
         throw missingCaseError(r);

@@ -131,11 +131,13 @@ export interface GroupSession {
    * name. (ts-mls 1.6.4 sends an add-only commit without UpdatePath, as RFC 9420 §12.4 allows.)
    */
   add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array): Promise<PendingCommit>;
+  /** Commit removing members (kick, or committing a leave proposal). With UpdatePath. */
+  remove(leaves: readonly number[]): Promise<PendingCommit>;
   /**
-   * Commit removing members (kick, or committing a leave proposal). With UpdatePath. With
-   * `newSecret` (a ban), the same commit changes the room's invite secret (policy.ts).
+   * Commit changing the room's invite secret (policy.ts; an admin's, after a kick or ban). Never
+   * in the removal's own commit: a removed member can read the commit that removes it.
    */
-  remove(leaves: readonly number[], options?: { newSecret?: Uint8Array }): Promise<PendingCommit>;
+  changeSecret(newSecret: Uint8Array): Promise<PendingCommit>;
   /** The room's policy (admins, invite secret), if the group has one. */
   policy(): { readonly secret: Uint8Array; readonly admins: readonly Fingerprint[] } | undefined;
   /** Commit that only refreshes this member's keys (post-compromise security). */

@@ -428,7 +428,7 @@ export class MlsGroupSession implements GroupSession {
     });
   }
 
-  remove(leaves: readonly number[], options: { newSecret?: Uint8Array } = {}): Promise<PendingCommit> {
+  remove(leaves: readonly number[]): Promise<PendingCommit> {
     return this.#exclusive(async () => {
       const s = this.#active();
       const me = s.privatePath.leafIndex;
@@ -442,15 +442,20 @@ export class MlsGroupSession implements GroupSession {
       const extra: Proposal[] = [...new Set(leaves)]
         .filter((l) => !proposed.has(l))
         .map((removed) => ({ proposalType: 'remove', remove: { removed } }));
-      const { newSecret } = options;
-      if (newSecret !== undefined) {
-        const policy = this.policy();
-        if (!policy || newSecret.length !== 32) throw new UsageError('E_USAGE', 'a new invite secret needs a room with a policy, and 32 bytes');
-        const others = s.groupContext.extensions.filter((e) => e.extensionType !== POLICY_EXTENSION);
-        const extensions = [...others, { extensionType: POLICY_EXTENSION, extensionData: encodePolicy({ ...policy, secret: newSecret }) }];
-        extra.push({ proposalType: 'group_context_extensions', groupContextExtensions: { extensions } });
-      }
       return this.#commit(extra);
+    });
+  }
+
+  changeSecret(newSecret: Uint8Array): Promise<PendingCommit> {
+    return this.#exclusive(async () => {
+      const s = this.#active();
+      const policy = this.policy();
+      if (!policy || !(newSecret instanceof Uint8Array) || newSecret.length !== 32)
+        throw new UsageError('E_USAGE', 'a new invite secret needs a room with a policy, and 32 bytes');
+      const others = s.groupContext.extensions.filter((e) => e.extensionType !== POLICY_EXTENSION);
+      const extensions = [...others, { extensionType: POLICY_EXTENSION, extensionData: encodePolicy({ ...policy, secret: newSecret }) }];
+      // RFC 9420 §12.4: a GroupContextExtensions commit carries an UpdatePath.
+      return this.#commit([{ proposalType: 'group_context_extensions', groupContextExtensions: { extensions } }]);
     });
   }
 

@@ -65,8 +65,9 @@ describe('the room policy', () => {
   it('aNonAdminCannotChangeThePolicy (a ban of its own, or a new secret)', async () => {
     const { sessions, leaf } = await room(['alice', 'bob', 'carol']);
     const [alice, bob] = sessions as [GroupSession, GroupSession, GroupSession];
-    const p = await bob.remove([leaf(bob, 'carol')], { newSecret: randomBytes(32) });
+    const p = await bob.changeSecret(randomBytes(32));
     expect((await alice.receive(p.commit)).kind).toBe('refused');
+    expect(alice.epoch()).toBe(1);
   });
 
   it('anyMemberMayLeave: a leave proposal committed by a non-admin is applied', async () => {
@@ -81,20 +82,26 @@ describe('the room policy', () => {
     expect(alice.members().map((m) => m.name)).not.toContain('carol');
   });
 
-  it('aBanChangesTheInviteSecretForEveryMember, inside the commit (ts-mls createCommit patch)', async () => {
+  it('aBanChangesTheInviteSecretForEveryMember, in a commit the banned member cannot read (ts-mls createCommit patch)', async () => {
     const { secret, sessions, leaf } = await room(['alice', 'bob', 'carol']);
     const [alice, bob, carol] = sessions as [GroupSession, GroupSession, GroupSession];
+    const removal = await alice.remove([leaf(alice, 'carol')]);
+    await alice.confirm(removal);
+    expect(await bob.receive(removal.commit)).toMatchObject({ kind: 'commit', policyChanged: false, removed: [{ name: 'carol' }], left: [], by: { name: 'alice' } });
+    expect((await carol.receive(removal.commit)).kind).toBe('removed');
     const fresh = randomBytes(32);
-    const p = await alice.remove([leaf(alice, 'carol')], { newSecret: fresh });
-    expect(p.policyChanged).toBe(true);
-    await alice.confirm(p);
-    expect(await bob.receive(p.commit)).toMatchObject({ kind: 'commit', policyChanged: true, removed: [{ name: 'carol' }], left: [], by: { name: 'alice' } });
-    expect((await carol.receive(p.commit)).kind).toBe('removed');
+    const change = await alice.changeSecret(fresh);
+    expect(change.policyChanged).toBe(true);
+    await alice.confirm(change);
+    expect(await bob.receive(change.commit)).toMatchObject({ kind: 'commit', policyChanged: true, by: { name: 'alice' } });
     for (const s of [alice, bob]) {
       expect(s.policy()?.secret).toEqual(fresh);
       expect(s.policy()?.secret).not.toEqual(secret);
     }
     expect(bob.epochAuthenticator()).toEqual(alice.epochAuthenticator());
+    // carol kept her state: she never sees the new secret.
+    expect((await carol.receive(change.commit)).kind).toBe('rejected');
+    expect(carol.policy()?.secret).toEqual(secret);
   });
 
   it('encodes and decodes exactly; anything else is refused', () => {

@@ -32,9 +32,10 @@ export const ClientHeader = v.variant('t', [
   v.strictObject({ v: V, t: v.literal('hello'), session: Id }),
   /** Subscribe to a room's fan-out as a member of MLS `epoch`: `sig` by the epoch's relay key
    *  `key` over `subStatement(nonce, room, epoch)` (relayAuth.ts). */
-  /*  `fork`: the sender refused the commit that followed `epoch` (a member broke the room's
-   *  policy): the relay opens a fork of the room at this epoch, for its members only. */
-  v.strictObject({ v: V, t: v.literal('sub'), room: Id, epoch: Uint, key: RelayKey, sig: RelaySig, fork: v.optional(v.literal(true)) }),
+  /*  `fork`: the id of the commit that followed `epoch`, which the sender refused (it broke the
+   *  room's policy, or cannot be processed): the relay puts it with those who refused the same
+   *  commit, in a fork of the room at this epoch, for its members only. */
+  v.strictObject({ v: V, t: v.literal('sub'), room: Id, epoch: Uint, key: RelayKey, sig: RelaySig, fork: v.optional(Id) }),
   v.strictObject({ v: V, t: v.literal('unsub'), room: Id }),
   /** Publish to a room; body is an MLS message. Commits are ordered per room by `epoch`. `exp`:
    *  an unauthenticated expiry hint (Unix ms) so the relay drops expired ciphertext (nack
