@@ -4,36 +4,7 @@
  * relay; a transport between one client and the relay drops what the scenario needs dropped.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Transport } from '@safehouse/core/client';
-import { createWsTransport } from './transport/ws.js';
-import { World, until, type Member } from './testing/members.js';
-
-/** A transport a test can take offline (the connection drops; reconnects fail) and back. */
-function switchable(): { transport: Transport; offline(): void; online(): void } {
-  const inner = createWsTransport();
-  let down = false;
-  const live = new Set<{ close(code?: number, reason?: string): void }>();
-  return {
-    transport: {
-      open(url, handlers) {
-        if (down) {
-          setTimeout(() => handlers.onClose(1006, ''), 0);
-          return { send: () => undefined, close: () => undefined };
-        }
-        const conn = inner.open(url, { ...handlers, onClose: (code, reason) => (live.delete(conn), handlers.onClose(code, reason)) });
-        live.add(conn);
-        return conn;
-      },
-    },
-    offline() {
-      down = true;
-      for (const c of live) c.close(4000, 'offline');
-    },
-    online() {
-      down = false;
-    },
-  };
-}
+import { World, switchable, until, type Member } from './testing/members.js';
 
 const world = new World();
 afterEach(() => world.end());

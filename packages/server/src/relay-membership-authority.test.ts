@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomId } from '@safehouse/core/protocol';
-import { TestClient, commitHeader, epochKey, startTestServer, subHeader, type TestServer } from './testing/harness.js';
+import { TestClient, commitHeader, epochKey, startTestServer, subHeader, until, type TestServer } from './testing/harness.js';
 
 let server: TestServer | undefined;
 const clients: TestClient[] = [];
@@ -217,5 +217,24 @@ describe('rival claims (after a restart the relay cannot check a claim)', () => 
     joiner.send({ v: 1, t: 'join', room, id: joinId }, bytes(5));
     await a.next('join', (h) => h.id === joinId);
     await rival.next('join', (h) => h.id === joinId);
+  });
+
+  it('aLoneClaimKeepsNoLogOnceEmpty: anyone can open a cohort and commit in it, but the relay does not keep it after', async () => {
+    await start();
+    const room = randomId();
+    const a = await client();
+    await a.sub(room, 0, 'lone');
+    for (let e = 0; e < 3; e++) {
+      const id = randomId();
+      a.commit(room, id, e, new Uint8Array(1024).fill(e), 'lone');
+      await a.next('ack', (h) => h.id === id);
+    }
+    a.send({ v: 1, t: 'unsub', room });
+    await until(() => server!.stats().rooms === 0, 5_000, 'the room to be dropped');
+    // A later `sub` with the first epoch's key finds nothing to catch up from: a claim of its own.
+    const b = await client();
+    b.send(b.subHeader(room, 0, 'lone'));
+    expect((await b.next('presence')).header.count).toBe(1);
+    expect(b.frames.some((f) => f.header.t === 'msg')).toBe(false);
   });
 });

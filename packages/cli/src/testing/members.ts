@@ -88,6 +88,33 @@ export class Member {
   }
 }
 
+/** A transport a test can take offline (the connection drops; reconnects fail) and back. */
+export function switchable(): { transport: Transport; offline(): void; online(): void } {
+  const inner = createWsTransport();
+  let down = false;
+  const live = new Set<{ close(code?: number, reason?: string): void }>();
+  return {
+    transport: {
+      open(url, handlers) {
+        if (down) {
+          setTimeout(() => handlers.onClose(1006, ''), 0);
+          return { send: () => undefined, close: () => undefined };
+        }
+        const conn = inner.open(url, { ...handlers, onClose: (code, reason) => (live.delete(conn), handlers.onClose(code, reason)) });
+        live.add(conn);
+        return conn;
+      },
+    },
+    offline() {
+      down = true;
+      for (const c of live) c.close(4000, 'offline');
+    },
+    online() {
+      down = false;
+    },
+  };
+}
+
 export async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {

@@ -238,6 +238,13 @@ export class Committer {
       adds.push(intent);
       names.push(intent.request.name);
     }
+    // Nothing due yet: wake up when the first intent is (a timer may have fired a little early,
+    // before the clock reached the intent's due time; without this it would never be acted on).
+    if (removes.length === 0 && adds.length === 0) {
+      let next = Infinity;
+      for (const i of this.#intents.values()) if (i.due > now) next = Math.min(next, i.due);
+      if (next !== Infinity) this.#wakeAt(next);
+    }
     // Removals first (a kick or a leave must not wait behind a crowd of joiners); then every
     // joiner that is due, in one commit (RFC 9420 §12.4: a commit may carry many Adds).
     if (removes.length > 0)

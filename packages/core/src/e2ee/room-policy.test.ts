@@ -63,7 +63,7 @@ describe('the room policy', () => {
   });
 
   it('aNonAdminCannotChangeThePolicy (a ban of its own, or a new secret)', async () => {
-    const { sessions, leaf } = await room(['alice', 'bob', 'carol']);
+    const { sessions } = await room(['alice', 'bob', 'carol']);
     const [alice, bob] = sessions as [GroupSession, GroupSession, GroupSession];
     const p = await bob.changeSecret(randomBytes(32));
     expect((await alice.receive(p.commit)).kind).toBe('refused');

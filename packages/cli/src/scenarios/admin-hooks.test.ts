@@ -1,19 +1,19 @@
 /**
  * The two hooks a server's admin console uses (packages/cli/src/admin): an admission policy
- * (`admit`, for `/ban`) and `remove` (for `/kick`), with the real e2ee over an in-memory relay.
+ * (`admit`, for `/ban`) and `remove` (for `/kick`), with the real e2ee on the real relay.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toBase64Url } from '../protocol/ids.js';
-import type { JoinCandidate } from './context.js';
-import { Scenario, until } from './testing/peers.js';
+import type { JoinCandidate } from '@safehouse/core/client';
+import { encodeFrame, toBase64Url } from '@safehouse/core/protocol';
+import { Scenario, until } from '../testing/scenario.js';
 
 let s: Scenario;
-beforeEach(() => {
-  s = new Scenario();
+beforeEach(async () => {
+  s = await Scenario.start();
 });
-afterEach(() => s.end());
+afterEach(() => s.close());
 
-describe('admin hooks (real e2ee, in-memory relay)', () => {
+describe('admin hooks (real e2ee, real relay)', () => {
   it('removedMemberByAdminCannotReadWhatFollows', async () => {
     const [admin, bob, carol] = await s.room(['ADMIN', 'bob', 'carol']);
     const picked = admin!.client.remove((m) => m.name === 'bob');
@@ -50,19 +50,18 @@ describe('kind dm (for room policies)', () => {
   it('aTextLabelledDmIsDroppedSoAPolicyCannotBeDodged', async () => {
     const [alice, bob] = await s.room(['alice', 'bob']);
     // A client that labels a text message `dm` (to pass a relay that refuses `app`): simulated by
-    // relabelling alice's frames on the way.
-    for (const label of ['dm', 'proposal', 'commit']) {
+    // relabelling alice's frames on the way to bob.
+    for (const label of ['dm', 'proposal', 'commit'] as const) {
       let relabel = true;
-      s.relay.filter = (_conn, h) => {
-        if (relabel && h.t === 'msg' && h.kind === 'app') {
-          (h as { kind: string }).kind = label;
-          relabel = false;
-        }
-        return true;
+      s.wire.inbound = (line, h, body) => {
+        if (!relabel || line !== bob!.line || h.t !== 'msg' || h.kind !== 'app') return 'pass';
+        relabel = false;
+        return { replace: [encodeFrame({ ...h, kind: label }, body)] };
       };
       await alice!.client.command(`sneaky as ${label}`);
       await until(() => !relabel, 'the relabelled frame');
     }
+    s.wire.inbound = () => 'pass';
     await alice!.client.command('honest');
     await until(() => bob!.texts().includes('honest'), 'the honest message');
     expect(bob!.texts().filter((t) => t.startsWith('sneaky'))).toEqual([]);

@@ -1,15 +1,16 @@
 /**
- * Timed messages end to end in the client (real e2ee, in-memory relay): `/ttl` reaches every
- * member with the copy caveat, the expiry travels in MLS's authenticated data and the `pub`
- * hint, every member drops the message on proven time, a member without proven time hides it,
- * and a browser-style client proves time through the relay's `rt` path.
+ * Timed messages end to end in the client (real e2ee, real relay): `/ttl` reaches every member
+ * with the copy caveat, the expiry travels in MLS's authenticated data and the `pub` hint, every
+ * member drops the message on proven time, a member without proven time hides it, and a
+ * browser-style client proves time through the relay's `rt` path (to our own Roughtime server
+ * over UDP, which the relay forwards to as its server 0).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CurrentTime } from '../roughtime/bounds.js';
-import { createDelegation, respond } from '../roughtime/server.js';
-import { ed25519SignerFromSeed } from '../roughtime/ed25519.js';
-import type { TimeSource } from './expiry.js';
-import { Scenario, until } from './testing/peers.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TimeSource } from '@safehouse/core/client';
+import { encodeFrame } from '@safehouse/core/protocol';
+import type { CurrentTime } from '@safehouse/core/roughtime';
+import { startRoughtimeServer, type RunningRoughtimeServer } from '@safehouse/server';
+import { Scenario, until } from '../testing/scenario.js';
 
 /** Proven time from the real clock, ±100 ms, switchable off. */
 function realTime(): TimeSource & { up: boolean } {
@@ -23,11 +24,17 @@ function realTime(): TimeSource & { up: boolean } {
   return s;
 }
 
-let s: Scenario;
-beforeEach(() => {
-  s = new Scenario();
+let roughtime: RunningRoughtimeServer;
+beforeAll(async () => {
+  roughtime = await startRoughtimeServer({ port: 0, seed: new Uint8Array(32).fill(7) });
 });
-afterEach(() => s.end());
+afterAll(() => roughtime.close());
+
+let s: Scenario;
+beforeEach(async () => {
+  s = await Scenario.start({ roughtimeUpstreams: [{ host: roughtime.host, port: roughtime.port }] });
+});
+afterEach(() => s.close());
 
 describe('timed messages (client)', () => {
   it('aTimedMessageDisappearsFromEveryMemberOnTime', async () => {
@@ -45,7 +52,8 @@ describe('timed messages (client)', () => {
     expect(m.expiresAt).toBeGreaterThanOrEqual(sentAt + 1_000 - 200);
     expect(m.expiresAt).toBeLessThanOrEqual(Date.now() + 1_000 + 200);
     expect(alice!.of('message').find((e) => e.self && e.text === 'boom')?.expiresAt).toBe(m.expiresAt);
-    for (const p of [alice!, bob!, carol!]) await until(() => p.of('expired').some((e) => e.id === m.id), 'expired', 3_000);
+    expect(carol!.of('message').find((e) => e.text === 'boom')?.expiresAt).toBe(m.expiresAt);
+    for (const p of [alice!, bob!, carol!]) await until(() => p.of('expired').some((e) => e.id === m.id), 'expired', 5_000);
     // On proven time (±100 ms here): not before the expiry minus the radius.
     expect(Date.now()).toBeGreaterThanOrEqual(m.expiresAt! - 150);
   });
@@ -53,9 +61,9 @@ describe('timed messages (client)', () => {
   it('theExpiryRidesInThePubHintAndPlainMessagesHaveNone', async () => {
     const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: realTime() });
     const hints: (number | undefined)[] = [];
-    s.relay.filter = (_c, h) => {
-      if (h.t === 'msg') hints.push(h.exp);
-      return true;
+    s.wire.inbound = (_line, h) => {
+      if (h.t === 'msg' && h.kind === 'app') hints.push(h.exp);
+      return 'pass';
     };
     await alice!.client.command('plain');
     await until(() => bob!.texts().includes('plain'), 'plain');
@@ -65,7 +73,9 @@ describe('timed messages (client)', () => {
     await alice!.client.command('timed');
     await until(() => bob!.texts().includes('timed'), 'timed');
     expect(bob!.of('message').find((e) => e.text === 'timed')?.expiresAt).toBeGreaterThan(Date.now() + 3_500_000);
-    expect(hints.filter((h) => h !== undefined)).toHaveLength(1);
+    // Three application messages reached bob; only the timed one carried the hint, its expiry.
+    expect(hints).toHaveLength(3);
+    expect(hints.filter((h) => h !== undefined)).toEqual([bob!.of('message').find((e) => e.text === 'timed')?.expiresAt]);
     await alice!.client.command('/ttl off');
     await until(() => bob!.of('ttl').length === 2, 'ttl off');
     expect(bob!.last('ttl')).toMatchObject({ ms: 0 });
@@ -76,15 +86,15 @@ describe('timed messages (client)', () => {
     const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
     const carol = await s.joiner('carol', link, { timeSource: carolTime });
     await until(() => carol.of('joined').length === 1 && alice.of('member-joined').length === 1, 'carol in');
-    await until(() => s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'carol subscribed');
+    await s.subscribed([alice, carol], 'carol subscribed');
     carolTime.up = false;
     await alice.client.command('/ttl 1h');
     await until(() => carol.of('ttl').length === 1, 'ttl');
     await alice.client.command('secret');
-    await until(() => carol.of('time').some((e) => e.state === 'unproven'), 'time unproven', 3_000);
+    await until(() => carol.of('time').some((e) => e.state === 'unproven'), 'time unproven', 5_000);
     expect(carol.texts()).not.toContain('secret');
     carolTime.up = true;
-    await until(() => carol.texts().includes('secret'), 'shown once proven', 3_000);
+    await until(() => carol.texts().includes('secret'), 'shown once proven', 5_000);
     expect(carol.last('time')).toMatchObject({ state: 'proven' });
   });
 
@@ -92,7 +102,7 @@ describe('timed messages (client)', () => {
     const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
     const bob = await s.joiner('bob', link, { timeSource: realTime() });
     await until(() => bob.of('joined').length === 1 && alice.of('member-joined').length === 1, 'bob in');
-    await until(() => s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'bob subscribed');
+    await s.subscribed([alice, bob], 'bob subscribed');
     await alice.client.command('/ttl 1h');
     await until(() => bob.of('ttl').length === 1, 'the ttl event');
     const carol = await s.joiner('carol', link, { timeSource: realTime() });
@@ -102,7 +112,7 @@ describe('timed messages (client)', () => {
     expect(carol.last('ttl')).toMatchObject({ ms: 3_600_000, self: false, from: 'alice' });
     expect(carol.last('ttl')!.text).toContain('yours too');
     await carol.client.command('from the newcomer');
-    await until(() => alice.texts().includes('from the newcomer') && bob.texts().includes('from the newcomer'), 'carol\'s message');
+    await until(() => alice.texts().includes('from the newcomer') && bob.texts().includes('from the newcomer'), "carol's message");
     expect(alice.of('message').find((e) => e.text === 'from the newcomer')?.expiresAt).toBeGreaterThan(Date.now() + 3_500_000);
     // Only the newcomer is told: bob shows nothing more.
     expect(bob.of('ttl')).toHaveLength(1);
@@ -111,25 +121,28 @@ describe('timed messages (client)', () => {
   it('aTimerSetWhileTheNewcomerIsOnItsWayReachesIt', async () => {
     const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
     const bob = await s.joiner('bob', link, { timeSource: realTime() });
-    await until(() => bob.of('joined').length === 1 && s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'bob in');
+    await until(() => bob.of('joined').length === 1, 'bob in');
+    await s.subscribed([alice, bob], 'bob subscribed');
     // The relay holds carol's Welcome (made with no timer in force) while alice sets one.
     let held: (() => void) | undefined;
-    s.relay.filter = (c, h, body) => {
-      if (h.t !== 'welcome' || held) return true;
-      const copy = body.slice();
-      held = () => s.relay.send(c, h, copy);
-      return false;
+    s.wire.inbound = (line, h, body) => {
+      if (h.t !== 'welcome' || held) return 'pass';
+      const frame = encodeFrame(h, body);
+      held = () => line.deliver(frame);
+      return 'drop';
     };
     const carol = s.joiner('carol', link, { timeSource: realTime() });
     await until(() => held !== undefined, 'the Welcome held');
     await alice.client.command('/ttl 1h');
     await until(() => bob.of('ttl').length === 1, 'bob sees the timer');
-    s.relay.filter = () => true;
+    s.wire.inbound = () => 'pass';
     held!();
     const c = await carol;
     await until(() => c.of('joined').length === 1, 'carol in');
     await until(() => c.of('ttl').length === 1, 'the timer restated to carol', 10_000);
     expect(c.last('ttl')).toMatchObject({ ms: 3_600_000 });
+    await c.client.command('after the restatement');
+    await until(() => bob.texts().includes('after the restatement'), "carol's message at bob");
     expect(bob.of('ttl')).toHaveLength(1); // bob knew it: the restatement is nothing to him
   });
 
@@ -137,25 +150,25 @@ describe('timed messages (client)', () => {
     // A restatement travels only in a Welcome envelope, to the newcomer; a member that knows the
     // timer would ignore one anyway (room.ts), so a stale view of the admitter's changes no one else's.
     const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
-    const aliceConn = [...s.relay.conns][0];
     const bob = await s.joiner('bob', link, { timeSource: realTime() });
-    await until(() => bob.of('joined').length === 1 && s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'bob in');
+    await until(() => bob.of('joined').length === 1, 'bob in');
+    await s.subscribed([alice, bob], 'bob subscribed');
     await alice.client.command('/ttl 1h');
     await until(() => bob.of('ttl').length === 1, 'the ttl event');
     // Bob turns the timer off, and the relay keeps that from alice: her view (1h) is stale when
     // she admits carol and restates it.
     let hidden = 0;
-    s.relay.filter = (c, h) => {
-      if (c === aliceConn && h.t === 'msg' && h.kind === 'app') return (hidden += 1), false;
-      return true;
+    s.wire.inbound = (line, h) => {
+      if (line === alice.line && h.t === 'msg' && h.kind === 'app') return hidden++, 'drop';
+      return 'pass';
     };
     await bob.client.command('/ttl off');
-    await until(() => hidden === 1, 'bob\'s change kept from alice');
-    s.relay.filter = () => true;
+    await until(() => hidden === 1, "bob's change kept from alice");
+    s.wire.inbound = () => 'pass';
     const carol = await s.joiner('carol', link, { timeSource: realTime() });
     await until(() => carol.of('ttl').length === 1, 'the restatement');
     await carol.client.command('after the restatement');
-    await until(() => bob.texts().includes('after the restatement'), 'carol\'s message at bob');
+    await until(() => bob.texts().includes('after the restatement'), "carol's message at bob");
     expect(bob.of('ttl').map((e) => e.ms)).toEqual([3_600_000, 0]);
     expect(bob.client.currentRoom()).toBeDefined();
   });
@@ -167,42 +180,37 @@ describe('timed messages (client)', () => {
     t.up = false;
     await alice!.client.command('not without proven time');
     expect(alice!.last('error')).toMatchObject({ code: 'E_TIME_UNPROVEN' });
+    // Time proven again, a marker goes through: the refused message never went.
+    t.up = true;
+    await alice!.client.command('marker');
+    await until(() => bob!.texts().includes('marker'), 'the marker');
     expect(bob!.texts()).not.toContain('not without proven time');
   });
 
   it('aBrowserStyleClientProvesTimeThroughTheRelayRtPath', async () => {
-    const longTerm = await ed25519SignerFromSeed(new Uint8Array(32).fill(7));
-    const online = await ed25519SignerFromSeed(new Uint8Array(32).fill(9));
-    const delegation = await createDelegation({ longTerm, onlinePublicKey: online.publicKey, minTimeMs: Date.now() - 86_400_000, maxTimeMs: Date.now() + 86_400_000 });
-    const asked: number[] = [];
-    s.relay.roughtime = async (server, request) => {
-      asked.push(server);
-      if (server !== 0) return undefined;
-      return (await respond([request], { delegation, online, midpointMs: Date.now() }))[0];
-    };
-    const viaRelay = { timeViaRelay: [{ name: 'relay server 0', address: '0', publicKey: longTerm.publicKey }] };
+    const viaRelay = { timeViaRelay: [{ name: 'relay server 0', address: '0', publicKey: roughtime.publicKey }] };
     const [alice, bob] = await s.room(['alice', 'bob'], viaRelay);
     await alice!.client.command('/ttl 1h');
     await alice!.client.command('via the relay');
-    await until(() => bob!.texts().includes('via the relay'), 'shown on time proven through the relay', 5_000);
-    expect(asked.length).toBeGreaterThan(0);
+    await until(() => bob!.texts().includes('via the relay'), 'shown on time proven through the relay', 10_000);
+    expect(s.wire.rtAsked.length).toBeGreaterThan(0);
+    expect(s.wire.rtAsked.every((n) => n === 0)).toBe(true);
+    expect(roughtime.stats().replies).toBeGreaterThan(0);
     expect(bob!.of('time').at(-1)).toMatchObject({ state: 'proven' });
   });
 
   it('aJoinerUsesTheLinksTimeServersThroughTheRelayByDefault', async () => {
-    const longTerm = await ed25519SignerFromSeed(new Uint8Array(32).fill(3));
-    const online = await ed25519SignerFromSeed(new Uint8Array(32).fill(4));
-    const delegation = await createDelegation({ longTerm, onlinePublicKey: online.publicKey, minTimeMs: Date.now() - 86_400_000, maxTimeMs: Date.now() + 86_400_000 });
-    s.relay.roughtime = async (server, request) => (server === 0 ? (await respond([request], { delegation, online, midpointMs: Date.now() }))[0] : undefined);
     const { peer: alice, link } = await s.founder('alice', {
-      timeViaRelay: [{ name: 'relay server 0', address: '0', publicKey: longTerm.publicKey }],
-      linkTimeServers: [{ host: '127.0.0.1', port: 2002, publicKey: longTerm.publicKey }],
+      timeViaRelay: [{ name: 'relay server 0', address: '0', publicKey: roughtime.publicKey }],
+      linkTimeServers: [{ host: '127.0.0.1', port: 2002, publicKey: roughtime.publicKey }],
     });
     expect(link).toMatch(/&t=/);
     const bob = await s.joiner('bob', link); // no time options: the link's t= through the relay
-    await until(() => bob.of('joined').length === 1 && s.relay.rooms.get(alice.client.currentRoom()!)?.subs.size === 2, 'bob in');
+    await until(() => bob.of('joined').length === 1, 'bob in');
+    await s.subscribed([alice, bob], 'bob subscribed');
     await alice.client.command('/ttl 1h');
     await alice.client.command('by the link');
-    await until(() => bob.texts().includes('by the link'), 'shown on the link servers', 5_000);
+    await until(() => bob.texts().includes('by the link'), 'shown on the link servers', 10_000);
+    expect(s.wire.rtAsked.length).toBeGreaterThan(0);
   });
 });

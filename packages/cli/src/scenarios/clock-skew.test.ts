@@ -3,19 +3,20 @@
  * members' clocks (RFC 9420 §7.2). It must hear why, not wait for a join timeout.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { E2ee } from '../e2ee/api.js';
-import { createE2ee } from '../e2ee/index.js';
-import { Scenario, until } from './testing/peers.js';
+import { createE2ee, type E2ee } from '@safehouse/core/e2ee';
+import { Scenario, until } from '../testing/scenario.js';
 
 let s: Scenario;
-beforeEach(() => {
-  s = new Scenario();
+beforeEach(async () => {
+  s = await Scenario.start();
 });
-afterEach(() => s.end());
+afterEach(() => s.close());
 
 /**
  * The real e2ee, except that join requests are made on a clock `offsetMs` away. `made` resolves
  * once the first one exists and the real clock is back (waits below must not start before).
+ * The relay runs in this process too: while the request is made, it reads the skewed clock as
+ * well, and nothing it does in that window depends on it (no commit is in flight).
  */
 function skewedE2ee(offsetMs: number): { e2ee: E2ee; made: Promise<void> } {
   const real = createE2ee();

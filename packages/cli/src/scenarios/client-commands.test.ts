@@ -1,18 +1,20 @@
 /**
- * The command language end to end, direct messages and key changes, with the real e2ee over an
- * in-memory relay.
+ * The command language end to end, direct messages and key changes, with the real e2ee on the
+ * real relay.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { randomId } from '../protocol/ids.js';
-import { createClient } from './client.js';
-import { BASE, Scenario, sleep, until } from './testing/peers.js';
-let s: Scenario;
-beforeEach(() => {
-  s = new Scenario();
-});
-afterEach(() => s.end());
+import { createClient } from '@safehouse/core/client';
+import { randomId } from '@safehouse/core/protocol';
+import { createWsTransport } from '../transport/ws.js';
+import { Scenario, until } from '../testing/scenario.js';
 
-describe('client commands, direct messages and keys (real e2ee, in-memory relay)', () => {
+let s: Scenario;
+beforeEach(async () => {
+  s = await Scenario.start();
+});
+afterEach(() => s.close());
+
+describe('client commands, direct messages and keys (real e2ee, real relay)', () => {
   it('aDirectMessageReachesOnlyItsTarget', async () => {
     const [alice, bob, carol] = await s.room(['alice', 'bob', 'carol']);
     await alice!.client.command('/msg bob psst');
@@ -28,16 +30,20 @@ describe('client commands, direct messages and keys (real e2ee, in-memory relay)
   });
 
   it('aDirectMessageToAnAbsentPeerWaitsUntilItComesBack', async () => {
-    const relay = s.relay;
     const [alice, bob] = await s.room(['alice', 'bob']);
     const room = alice!.client.currentRoom()!;
-    relay.down = true;
-    const [, bobConn] = [...relay.rooms.get(room)!.subs]; // alice subscribed first
-    relay.kill(bobConn!);
-    await until(() => relay.rooms.get(room)!.subs.size === 1, 'bob away');
+    let invitations = 0;
+    s.wire.outbound = (line, h) => {
+      if (line.owner === alice!.label && h.t === 'pub' && h.kind === 'dm') invitations++;
+      return 'pass';
+    };
+    // bob's connection dies, and he cannot reach the relay for a while.
+    s.wire.down = true;
+    bob!.line!.kill();
+    await until(() => alice!.line!.presence.get(room) === 1, 'bob away (as the relay tells alice)');
     await alice!.client.command('/msg bob while you were away');
-    await sleep(50);
-    relay.down = false;
+    await until(() => invitations > 0, 'the invitation sent while bob is away');
+    s.wire.down = false;
     await until(() => bob!.texts().includes('while you were away'), 'the DM after bob is back');
     expect(bob!.of('message').find((m) => m.text === 'while you were away')).toMatchObject({ direct: true, from: 'alice' });
   });
@@ -125,8 +131,7 @@ describe('client commands, direct messages and keys (real e2ee, in-memory relay)
   });
 
   it('rejectsABadNameOrLinkUpFront', () => {
-    const relay = s.relay;
-    expect(() => createClient({ transport: relay.transport(), name: 'a b', link: BASE })).toThrow(expect.objectContaining({ code: 'E_NAME_INVALID' }));
-    expect(() => createClient({ transport: relay.transport(), name: 'ok', link: 'nope' })).toThrow(expect.objectContaining({ code: 'E_BAD_LINK' }));
+    expect(() => createClient({ transport: createWsTransport(), name: 'a b', link: s.url })).toThrow(expect.objectContaining({ code: 'E_NAME_INVALID' }));
+    expect(() => createClient({ transport: createWsTransport(), name: 'ok', link: 'nope' })).toThrow(expect.objectContaining({ code: 'E_BAD_LINK' }));
   });
 });
