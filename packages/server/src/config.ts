@@ -57,7 +57,8 @@ export type ServerLimits = {
    *  of 200 is about 20 KiB). */
   commitLogBytes: number;
   /** After a commit, each subscriber must prove the new epoch (`sub` with its relay key) within
-   *  this time, or it is unsubscribed (a removed member stops receiving). Default 15 s. */
+   *  this time, or it is unsubscribed (a removed member stops receiving; it cannot read what it
+   *  gets meanwhile). Default 60 s: a member on a busy device may take long over a big commit. */
   reproveGraceMs: number;
   /** A room nobody is subscribed to keeps its commit log this long for members coming back.
    *  Default 10 min. */
@@ -99,7 +100,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   recentCommitsPerRoom: 16,
   commitLogEntries: 64,
   commitLogBytes: 1024 * 1024,
-  reproveGraceMs: 15_000,
+  reproveGraceMs: 60_000,
   emptyRoomKeepMs: 600_000,
   maxCohortsPerRoom: 64,
   pingIntervalMs: 20_000,

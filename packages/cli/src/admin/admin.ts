@@ -315,8 +315,8 @@ export class Admin {
     this.#roster.set(name, r);
     const key = this.#keys.get(name);
     if (this.#bannedNames.has(nameSkeleton(name)) || (key !== undefined && this.#bannedKeys.has(key))) {
-      // Admitted by another member despite the ban: out again.
-      this.#client.remove((m) => m.name === name);
+      // Admitted by another member despite the ban: out again (the link stays: nothing leaked).
+      this.#client.remove((m) => m.name === name, { keepLink: true });
       return;
     }
     if (room === this.#room) {
@@ -328,6 +328,6 @@ export class Admin {
       }
       return;
     }
-    if (this.#moving.delete(name)) this.#client.remove((m, where) => where === this.#room && m.name === name);
+    if (this.#moving.delete(name)) this.#client.remove((m, where) => where === this.#room && m.name === name, { keepLink: true });
   }
 }

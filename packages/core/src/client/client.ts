@@ -73,14 +73,15 @@ export interface SafehouseClient {
   currentRoom(): string | undefined;
   /**
    * Removes, by commits, every other member that `match` picks in the rooms this client is a
-   * member of (a server admin's `/kick`; with `ban`, each commit also changes the room's invite
-   * secret, so the old link admits nobody). Returns who was picked, and where; `landed`
+   * member of (a server admin's `/kick` and `/ban`). After each removal the room's invite secret
+   * changes (the old link admits nobody), unless `keepLink` (an automatic clean-up, such as
+   * removing again a banned member another member admitted). Returns who was picked; `landed`
    * resolves true once that removal was accepted by the relay and applied, false if it failed.
    * Only a room's admins (its creator) may remove others: other members refuse the commit.
    */
   remove(
     match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean,
-    options?: { ban?: boolean },
+    options?: { ban?: boolean; keepLink?: boolean },
   ): Array<{ room: string; name: string; fingerprint: Uint8Array; landed: Promise<boolean> }>;
 }
 
@@ -171,7 +172,7 @@ class Client implements SafehouseClient, CommandHost {
 
   remove(
     match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean,
-    options: { ban?: boolean } = {},
+    options: { ban?: boolean; keepLink?: boolean } = {},
   ): Array<{ room: string; name: string; fingerprint: Uint8Array; landed: Promise<boolean> }> {
     const picked: Array<{ room: string; name: string; fingerprint: Uint8Array; landed: Promise<boolean> }> = [];
     for (const room of this.rooms.values()) {

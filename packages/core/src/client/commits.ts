@@ -26,7 +26,7 @@ import { bytesEqual, type Room } from './room.js';
 
 type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest };
 /** `ban`: the commit also changes the room's invite secret; `done`: told whether the removal landed. */
-type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; done?: Array<(landed: boolean) => void> };
+type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; done?: Array<(landed: boolean) => void> };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 64;
 /** Room left in a frame for its length prefix and the `welcome` header. */
@@ -160,7 +160,7 @@ export class Committer {
    * relay accepted the commit and it was applied here (or `m` is gone already), false if it
    * could not be done (this device left the room meanwhile).
    */
-  removeNow(m: Member, options: { ban?: boolean } = {}): Promise<boolean> {
+  removeNow(m: Member, options: { ban?: boolean; keepLink?: boolean } = {}): Promise<boolean> {
     const room = this.#room;
     if (!room.isMember() || this.#stopped) return Promise.resolve(false);
     return new Promise((resolve) => {
@@ -169,12 +169,13 @@ export class Committer {
       if (existing?.kind === 'remove' && bytesEqual(existing.fingerprint, m.fingerprint)) {
         existing.due = Math.min(existing.due, room.ctx.clock.now());
         existing.ban = existing.ban === true || options.ban === true;
+        if (options.keepLink !== true) delete existing.keepLink;
         (existing.done ??= []).push(resolve);
         this.#later(0);
         return;
       }
       this.#intents.delete(key);
-      this.#schedule({ kind: 'remove', key, due: room.ctx.clock.now(), leaf: m.leaf, fingerprint: m.fingerprint, ...(options.ban ? { ban: true } : {}), done: [resolve] });
+      this.#schedule({ kind: 'remove', key, due: room.ctx.clock.now(), leaf: m.leaf, fingerprint: m.fingerprint, ...(options.ban ? { ban: true } : {}), ...(options.keepLink ? { keepLink: true } : {}), done: [resolve] });
     });
   }
 
@@ -365,7 +366,7 @@ export class Committer {
       const intent = this.#intents.get(k);
       if (intent?.kind === 'remove') {
         // An admin's removal (not a leave committed for its author) changes the invite secret next.
-        if (intent.done) this.#rotate = true;
+        if (intent.done && intent.keepLink !== true) this.#rotate = true;
         this.#settleRemoval(intent, true);
       }
       this.#intents.delete(k);

@@ -23,8 +23,12 @@ export const TIMING_DEFAULTS = {
   aloneRejoinMs: 5_000,
   /** A joiner gives up when no member admitted it within this time. */
   joinTimeoutMs: 60_000,
-  /** A refusal (not authenticated) ends a join only if no Welcome came within this time after it. */
-  refusalGraceMs: 3_000,
+  /**
+   * A refusal (not authenticated) ends a join only if no Welcome came within this time after it.
+   * Shorter than the second-ranked member's delay (`batchWindowMs + rankDelayMs`): a member that
+   * does not know a server's ban list must not admit the joiner the admin refused.
+   */
+  refusalGraceMs: 1_500,
   /** How long leaving waits for the relay to take the leave proposal. */
   leaveTimeoutMs: 5_000,
   /** Messages for an epoch not reached yet, kept per room. */

@@ -23,8 +23,11 @@ import type { RoomContext } from './context.js';
 import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
 import { ttlText } from './ttl.js';
+import type { OutboxEntry } from './outbox.js';
 
 type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
+/** A message refused as not subscribed is sent again after subscribing, this many times at most. */
+const MAX_RESENDS = 3;
 export type RoomState = 'joining' | 'member' | 'left';
 export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN'; message: string };
 
@@ -157,7 +160,7 @@ export class Room {
    * Removes another member by a commit (a server admin's `/kick`; `ban` also changes the
    * invite secret). Resolves true once the removal landed (accepted by the relay, applied here).
    */
-  removeMember(m: Member, options: { ban?: boolean } = {}): Promise<boolean> {
+  removeMember(m: Member, options: { ban?: boolean; keepLink?: boolean } = {}): Promise<boolean> {
     if (m.leaf === this.session?.myLeaf()) return Promise.resolve(false);
     return this.#commits.removeNow(m, options);
   }
@@ -537,11 +540,22 @@ export class Room {
         const now = this.session;
         if (!now || this.state !== 'member') return;
         const body = await now.encrypt(encodeAppPayload(numbered), { room: this.id, id, ...exp });
-        this.ctx.outbox.add({
+        let tries = 0;
+        const entry: OutboxEntry = {
           header: { v: 1, t: 'pub', room: this.id, id, kind: payload.t === 'dm' ? 'dm' : 'app', epoch: now.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
           body,
-          onNack: (code) => this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id }),
-        });
+          onNack: (code) => {
+            // Not subscribed at the relay right now (it restarted, or we are catching up): we
+            // are still a member; subscribe and send it again (receivers dedup), never drop it.
+            if (code === 'E_NOT_SUBSCRIBED' && tries < MAX_RESENDS && this.isMember()) {
+              tries++;
+              void this.subscribe().then(() => this.ctx.outbox.add(entry));
+              return;
+            }
+            this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id });
+          },
+        };
+        this.ctx.outbox.add(entry);
       };
       // RFC 9420 (and ts-mls) send no application message while a proposal waits: someone is
       // leaving. Held, and sent in the epoch after; we commit the leave ourselves, now.
