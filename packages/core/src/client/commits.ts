@@ -199,10 +199,13 @@ export class Committer {
     const now = room.ctx.clock.now();
     if (this.#stale.epoch !== session.epoch()) this.#stale = { epoch: session.epoch(), count: 0, until: 0 };
     if (now < this.#stale.until) return this.#wakeAt(this.#stale.until);
-    // Once the newcomers subscribed (or the wait ran out): if the timer changed while they were
-    // on their way, their Welcome's note is stale. Nothing waits for them: a newcomer whose
-    // epoch the room has left catches up from the relay's log when it subscribes.
-    if (this.#hold && (room.presence >= this.#hold.presence || now >= this.#hold.until)) {
+    // After an Add, the next commit waits (at most `joinerSubscribeMs`) until the newcomers have
+    // subscribed: one whose epoch the room left must catch up from the relay's log, which is
+    // slower and, for a crowd, many more round trips.
+    if (this.#hold && room.presence < this.#hold.presence && now < this.#hold.until) return this.#wakeAt(this.#hold.until);
+    // Once they subscribed (or the wait ran out): if the timer changed while they were on their
+    // way, their Welcome's note is stale.
+    if (this.#hold) {
       if (this.#hold.noteMs !== room.ttlMs) room.restateTtl();
       this.#hold = undefined;
     }
