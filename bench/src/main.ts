@@ -1,17 +1,32 @@
 /**
- * `npm run bench [-- --quick] [-- --relay-only | --mls-only]`: relay fan-out against a raw `ws`
- * baseline (bench/src/relay/), then client costs of MLS. Results: tables on stdout and JSON in
- * bench/results/. `--quick` takes about a minute.
+ * `npm run bench [-- --quick] [-- --relay-only | --mls-only | --membership-only] [-- --seed N]`:
+ * relay fan-out against a raw `ws` baseline (bench/src/relay/), then client costs of MLS, then
+ * membership with real `safehouse` processes (bench/src/membership/: a crowd, a churn soak
+ * seeded by `--seed`, the frozen-room attack). Results: tables on stdout and JSON in
+ * bench/results/. `--quick` takes about two and a half minutes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createE2ee } from '@safehouse/core/e2ee';
+import { membershipBench, printMembershipTable } from './membership/index.js';
 import { admitBench, messageBench } from './mls.js';
 import { relayBench, type RelayBench } from './relay/index.js';
 
 const quick = process.argv.includes('--quick');
 const relayOnly = process.argv.includes('--relay-only');
 const mlsOnly = process.argv.includes('--mls-only');
+const membershipOnly = process.argv.includes('--membership-only');
+
+/** `--seed N` (or `--seed=N`): the churn soak's choices; a random one is printed otherwise. */
+function seedArg(): number {
+  const i = process.argv.findIndex((a) => a === '--seed' || a.startsWith('--seed='));
+  if (i < 0) return Math.floor(Math.random() * 2 ** 31);
+  const arg = process.argv[i] as string;
+  const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : process.argv[i + 1];
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--seed expects a non-negative integer, got ${String(raw)}`);
+  return n;
+}
 
 async function main(): Promise<void> {
   const date = new Date().toISOString();
@@ -21,6 +36,10 @@ async function main(): Promise<void> {
     node: process.version,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   };
+  if (membershipOnly) {
+    await membership(date, machine);
+    return;
+  }
   let relay: RelayBench | undefined;
   if (!mlsOnly) {
     console.log(
@@ -49,6 +68,16 @@ async function main(): Promise<void> {
     `1 KiB application messages: encrypt ${msg.encryptPerSec.toFixed(0)}/s, decrypt ${msg.decryptPerSec.toFixed(0)}/s (${msg.messages} messages)`,
   );
   writeResults('mls', { date, machine, quick, mls: { admits, messages: msg } });
+  if (mlsOnly) return;
+  await membership(date, machine);
+}
+
+async function membership(date: string, machine: Record<string, unknown>): Promise<void> {
+  const seed = seedArg();
+  console.log(`membership with real safehouse processes (seed ${seed}${quick ? ', quick' : ''})`);
+  const membership = await membershipBench(quick, seed);
+  printMembershipTable(membership);
+  writeResults('membership', { date, machine, quick, membership });
 }
 
 function writeResults(name: string, out: { date: string } & Record<string, unknown>): void {
