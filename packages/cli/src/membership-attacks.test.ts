@@ -11,7 +11,6 @@ import { WebSocket } from 'ws';
 import {
   decodeRelayFrame,
   encodeFrame,
-  parseInvite,
   randomId,
   subStatement,
   toBase64Url,
@@ -19,7 +18,7 @@ import {
   type RelayHeader,
 } from '@safehouse/core/protocol';
 import type { RunningServer } from '@safehouse/server';
-import { World, sleep, until, type Member } from './testing/members.js';
+import { World, marker, roomOf, sleep, until, type Member } from './testing/members.js';
 
 const world = new World();
 afterEach(() => world.end());
@@ -64,17 +63,7 @@ class Attacker {
   }
 }
 
-function roomOf(link: string): string {
-  const parsed = parseInvite(link);
-  if (!parsed.ok || !parsed.invite.room) throw new Error('a room link');
-  return parsed.invite.room.id;
-}
 
-/** Absence after a marker: `marker` from `from` reached `witness`, so anything sent before it had its chance. */
-async function marker(from: Member, witness: Member, text = `marker ${randomId()}`): Promise<void> {
-  await from.client.command(text);
-  await until(() => witness.texts().includes(text), `the marker at ${witness.name}`);
-}
 
 describe('issue 1: one frame freezes a room', () => {
   it('oneFrameNoLongerFreezesTheRoom: after a false epoch claim and a garbage commit, a kick lands and the kicked member reads nothing more', async () => {

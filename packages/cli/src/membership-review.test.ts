@@ -6,22 +6,13 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitStatement, encodeFrame, parseInvite, randomId, toBase64Url } from '@safehouse/core/protocol';
-import { World, sleep, switchable, until, type Interceptor, type Member } from './testing/members.js';
+import { commitStatement, encodeFrame, randomId, toBase64Url } from '@safehouse/core/protocol';
+import { World, marker, roomOf, sleep, switchable, until, type Interceptor, type Member } from './testing/members.js';
 
 const world = new World();
 afterEach(() => world.end());
 
-function roomOf(link: string): string {
-  const parsed = parseInvite(link);
-  if (!parsed.ok || !parsed.invite.room) throw new Error('a room link');
-  return parsed.invite.room.id;
-}
 
-async function marker(from: Member, witness: Member, text = `marker ${randomId()}`): Promise<void> {
-  await from.client.command(text);
-  await until(() => witness.texts().includes(text), `the marker at ${witness.name}`);
-}
 
 /**
  * `from` writes `prefix N` every poll until `to` shows one (at most 40): for a member that is

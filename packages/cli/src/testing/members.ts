@@ -6,7 +6,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { createClient, type ClientEvent, type ClientOptions, type SafehouseClient } from '@safehouse/core/client';
-import { decodeClientFrame, decodeRelayFrame, type ClientHeader, type RelayHeader } from '@safehouse/core/protocol';
+import { decodeClientFrame, decodeRelayFrame, parseInvite, randomId, type ClientHeader, type RelayHeader } from '@safehouse/core/protocol';
 import type { Transport } from '@safehouse/core/client';
 import { silentLogger, startServer, type RunningServer, type ServerOptions } from '@safehouse/server';
 import { createWsTransport } from '../transport/ws.js';
@@ -121,6 +121,19 @@ export async function until(check: () => boolean, what: string, ms = 15_000): Pr
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The room id a room link names. */
+export function roomOf(link: string): string {
+  const parsed = parseInvite(link);
+  if (!parsed.ok || !parsed.invite.room) throw new Error('a room link');
+  return parsed.invite.room.id;
+}
+
+/** Absence after a marker: `marker` from `from` reached `witness`, so anything sent before it had its chance. */
+export async function marker(from: Member, witness: Member, text = `marker ${randomId()}`): Promise<void> {
+  await from.client.command(text);
+  await until(() => witness.texts().includes(text), `the marker at ${witness.name}`);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
