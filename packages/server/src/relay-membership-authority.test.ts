@@ -164,6 +164,26 @@ describe('removed members and members that fell behind', () => {
     expect((await a.next('presence')).header.count).toBe(2);
   });
 
+  it('aMemberCatchingUpGetsWhatTheRoomSaidMeanwhile, once it proves the current epoch (and not before)', async () => {
+    await start();
+    const room = randomId();
+    const a = await client();
+    await a.sub(room, 0);
+    const id = randomId();
+    a.commit(room, id, 0, bytes(1));
+    await a.next('ack', (h) => h.id === id);
+    a.send(a.subHeader(room, 1));
+    const late = await client();
+    late.send(late.subHeader(room, 0)); // a joiner whose Welcome the room already left
+    await late.next('nack', (h) => h.id === room);
+    const said = randomId();
+    a.send({ v: 1, t: 'pub', room, id: said, kind: 'app', epoch: 1 }, bytes(7));
+    await a.next('ack', (h) => h.id === said);
+    expect(late.frames.some((f) => f.header.t === 'msg' && f.header.id === said)).toBe(false); // not subscribed yet
+    await late.sub(room, 1);
+    expect((await late.next('msg', (h) => h.id === said)).header.epoch).toBe(1);
+  });
+
   it('onlyASubscriberMayAnswerAJoin: a link holder cannot answer a join request with a forged refusal', async () => {
     await start();
     const room = randomId();

@@ -39,6 +39,8 @@ export type RelayStats = Counters & {
 const V = PROTOCOL_VERSION;
 /** Proposals (leaves) of the current epoch kept per room for members that subscribe later. */
 const MAX_KEPT_PROPOSALS = 16;
+/** Frames kept per connection while it catches up from the log (then it loses the rest). */
+const MAX_KEPT_FOR_CATCHING = 256;
 
 export class Relay {
   /** Random per process: a new value tells clients the relay restarted. */
@@ -286,6 +288,9 @@ export class Relay {
   private catchUp(conn: Connection, cohort: Cohort, h: Extract<ClientHeader, { t: 'sub' }>, current: Cohort | undefined, now: number): void {
     if (current === cohort) return cohort.proved(conn, h.epoch, now, this.limits.reproveGraceMs);
     for (const f of cohort.logFrom(cohort.logged(h.epoch, h.key))) conn.send(f);
+    // What the room says while it works through them is kept for it, until it proves the
+    // current epoch (a joiner whose Welcome the room already left would otherwise miss it).
+    cohort.startCatching(conn, now + this.limits.reproveGraceMs);
     this.nack(conn, h.room, 'E_STALE_EPOCH', cohort.epoch);
   }
 
@@ -312,6 +317,7 @@ export class Relay {
     for (const pending of conn.pendingJoins()) if (pending.room === cohort.room) this.removePendingJoin(pending, false);
     for (const pending of cohort.room.pendingJoins()) if (pending.owner !== conn) conn.send(pending.frame);
     for (const proposal of cohort.pendingProposals()) conn.send(proposal);
+    for (const f of cohort.caughtUp(conn, now)) conn.send(f);
     this.broadcastPresence(cohort);
   }
 
@@ -354,6 +360,7 @@ export class Relay {
     // Framed once, body copied once: every other subscriber is handed the very same bytes.
     const out = msgFrame(roomId, id, kind, epoch, cohort.nextSeq(), exp, body);
     for (const sub of cohort.subscribers) if (sub !== conn) sub.send(out);
+    if (cohort.catching) cohort.keepForCatching(out, Date.now(), MAX_KEPT_FOR_CATCHING);
     if (kind === 'proposal') cohort.keepProposal(out, MAX_KEPT_PROPOSALS);
     this.ack(conn, id);
   }
@@ -379,6 +386,7 @@ export class Relay {
     const { limits } = this;
     cohort.accept(h.id, next, out, limits.recentCommitsPerRoom, { entries: limits.commitLogEntries, bytes: limits.commitLogBytes }, now, limits.reproveGraceMs);
     for (const sub of cohort.subscribers) if (sub !== conn) sub.send(out);
+    if (cohort.catching) cohort.keepForCatching(out, now, MAX_KEPT_FOR_CATCHING);
     this.ack(conn, h.id);
   }
 

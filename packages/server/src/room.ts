@@ -54,6 +54,12 @@ export class Cohort {
   refused: string | undefined;
   /** The most subscribers it has had at once: a cohort nobody shared keeps no log once empty. */
   peak = 0;
+  /**
+   * Connections being brought up to date from the log (not subscribed yet): what the cohort fans
+   * out meanwhile is kept for them (bounded), and given to them once they prove the current
+   * epoch. One that never does (a removed member) gets nothing. Made at the first catch-up.
+   */
+  catching: Map<Connection, { frames: WireFrame[]; until: number }> | undefined;
   /** When the cohort was last left empty (for `emptyRoomKeepMs`). */
   emptySince = 0;
   /** Per-cohort frame counter sent with every `msg`: a hint for gap detection, not trusted. */
@@ -182,6 +188,32 @@ export class Cohort {
     return true;
   }
 
+  /** Starts keeping what is fanned out for `conn`, for `ms` at most. */
+  startCatching(conn: Connection, until: number): void {
+    (this.catching ??= new Map()).set(conn, { frames: [], until });
+  }
+
+  /** A frame fanned out now: kept for the connections catching up (at most `max` each; past
+   *  that they lose the rest, as a member offline would). */
+  keepForCatching(frame: WireFrame, now: number, max: number): void {
+    const c = this.catching;
+    if (!c) return;
+    for (const [conn, k] of c) {
+      if (k.until <= now) c.delete(conn);
+      else if (k.frames.length < max) k.frames.push(frame);
+    }
+    if (c.size === 0) this.catching = undefined;
+  }
+
+  /** What was kept for `conn` while it caught up (it proved the current epoch), and forgets it. */
+  caughtUp(conn: Connection, now: number): WireFrame[] {
+    const k = this.catching?.get(conn);
+    if (!k) return [];
+    this.catching?.delete(conn);
+    if (this.catching?.size === 0) this.catching = undefined;
+    return k.until > now ? k.frames : [];
+  }
+
   nextSeq(): number {
     this.seq += 1;
     return this.seq;
@@ -227,6 +259,7 @@ export class Cohort {
   wipe(): void {
     this.subscribers.clear();
     this.owed = undefined;
+    this.catching = undefined;
     this.recentCommits = undefined;
     this.log = undefined;
     this.logBytes = 0;
