@@ -14,6 +14,9 @@
 import { randomBytes } from 'node:crypto';
 import { errorCodes, killAll, Member, median, now, reapAll, rng, Serve, sleep, type Ev } from './procs.js';
 
+/** The clients' absence grace (core TIMING_DEFAULTS.absentAfterMs). */
+const ABSENT_AFTER_MS = 90_000;
+
 export type ChurnPlan = { durationMs: number; killEveryMs: number; members: number; settleMs: number; seed: number };
 
 type Sent = { text: string; from: string; at: number };
@@ -103,8 +106,13 @@ export type ChurnResult = {
   /** `/users` of each alive member: how many it lists, against how many are alive. */
   usersListed: Record<string, number>;
   usersAlive: number;
+  /** Leaves of dead members still listed once the absence grace passed after the last death or restart. */
   deadLeaves: number;
   listedButDead: string[];
+  /** The same, right after the room converged (before the grace could pass for the last ones killed). */
+  deadLeavesAtEnd: number;
+  /** When every alive member listed exactly the alive (ms after the end of sending), if it happened. */
+  deadLeavesGoneAfterMs?: number;
   relayRestarts: { atS: number; downMs: number; readyAfterMs: number }[];
   reconnects: number;
   errors: Record<string, number>;
@@ -301,8 +309,24 @@ export async function churn(plan: ChurnPlan): Promise<ChurnResult> {
       if (now() > convergeUntil) break;
       await sleep(2_000);
     }
-    const lists = await Promise.all(alive.map((s) => s.m.users(8_000)));
     const aliveNames = new Set(alive.map((s) => s.m.name));
+    const deadListed = (lists: (string[] | undefined)[]): number => Math.max(0, ...lists.map((l) => (l ?? []).length)) - alive.length;
+    let lists = await Promise.all(alive.map((s) => s.m.users(8_000)));
+    const deadLeavesAtEnd = deadListed(lists);
+    // Dead members' leaves go once the absence grace (90 s, docs/protocol.md "Absent members")
+    // passed after the last death or relay restart: wait that long, and a little more (bounded).
+    const lastDeath = Math.max(start, ...slots.map((s) => (s.fate === 'alive' ? 0 : (s.stoppedAt ?? 0))), ...relays.map((r) => r.startedAt));
+    const leavesUntil = lastDeath + ABSENT_AFTER_MS + 30_000;
+    let deadLeavesGoneAfterMs: number | undefined;
+    for (;;) {
+      if (deadListed(lists) === 0 && lists.every((l) => l !== undefined)) {
+        deadLeavesGoneAfterMs = Math.round(now() - end);
+        break;
+      }
+      if (now() > leavesUntil) break;
+      await sleep(5_000);
+      lists = await Promise.all(alive.map((s) => s.m.users(8_000)));
+    }
     const usersListed = Object.fromEntries(alive.map((s, i) => [s.m.name, lists[i]?.length ?? -1]));
     const listedButDead = [...new Set(lists.flatMap((l) => l ?? []).filter((n) => !aliveNames.has(n)))].sort();
 
@@ -418,6 +442,8 @@ export async function churn(plan: ChurnPlan): Promise<ChurnResult> {
       usersAlive: alive.length,
       deadLeaves: Math.max(0, ...Object.values(usersListed)) - alive.length,
       listedButDead,
+      deadLeavesAtEnd,
+      ...(deadLeavesGoneAfterMs !== undefined ? { deadLeavesGoneAfterMs } : {}),
       relayRestarts: restarts,
       reconnects: all.reduce(
         (n, m) => n + m.events.filter((e) => e.type === 'connection' && e.state === 'reconnecting').length,

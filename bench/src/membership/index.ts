@@ -191,9 +191,9 @@ export function membershipFigures(b: MembershipBench): Figure[] {
     const listed = Math.max(...Object.values(h.usersListed));
     rows.push({
       part,
-      figure: '/users at the end vs alive',
-      value: `${listed} listed, ${h.usersAlive} alive (${h.deadLeaves} dead leaves${h.listedButDead.length ? `: ${h.listedButDead.join(', ')}` : ''})`,
-      target: '0 dead leaves',
+      figure: '/users after the absence grace vs alive',
+      value: `${listed} listed, ${h.usersAlive} alive (${h.deadLeaves} dead leaves${h.listedButDead.length ? `: ${h.listedButDead.join(', ')}` : ''}; ${h.deadLeavesAtEnd} at the end of sending${h.deadLeavesGoneAfterMs !== undefined ? `, all gone ${s(h.deadLeavesGoneAfterMs)} after it` : ''})`,
+      target: '0 dead leaves after the grace',
       holds: h.deadLeaves === 0,
     });
     rows.push({

@@ -28,7 +28,8 @@ export function renderEvent(ev: ClientEvent): string {
     case 'member-joined':
       return `-- ${s(ev.name)} joined ${s(ev.roomName)}`;
     case 'member-left':
-      return ev.by === undefined ? `-- ${s(ev.name)} left ${s(ev.roomName)}` : `-- ${s(ev.name)} was removed from ${s(ev.roomName)} by ${s(ev.by)}`;
+      if (ev.by === undefined) return `-- ${s(ev.name)} left ${s(ev.roomName)}`;
+      return ev.absent ? `-- ${s(ev.name)} was removed from ${s(ev.roomName)} as absent (no sign of life), by ${s(ev.by)}` : `-- ${s(ev.name)} was removed from ${s(ev.roomName)} by ${s(ev.by)}`;
     case 'users':
       return [`-- members of ${s(ev.roomName)}:`, ...ev.users.map((u) => `   ${s(u.name)}${u.self ? ' (you)' : ''}  ${u.verified ? 'verified' : 'not verified'}  ${u.fingerprint}`)].join('\n');
     case 'key-changed':

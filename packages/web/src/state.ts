@@ -166,7 +166,7 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
       d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: `${ev.name} joined`, ts: now, tone: 'info' });
       break;
     case 'member-left':
-      d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: ev.by === undefined ? `${ev.name} left` : `${ev.name} was removed by ${ev.by}`, ts: now, tone: 'info' });
+      d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: ev.by === undefined ? `${ev.name} left` : ev.absent ? `${ev.name} was removed as absent (no sign of life) by ${ev.by}` : `${ev.name} was removed by ${ev.by}`, ts: now, tone: 'info' });
       break;
     case 'users':
       d.room(ev.room, ev.roomName).members = ev.users;

@@ -93,7 +93,8 @@ export function applyEvent(m: ChatModel, ev: ClientEvent, origin: Origin): void 
       const name = s(ev.name);
       room?.members.delete(name);
       const where = room?.name ?? s(ev.roomName);
-      m.notice(ev.by === undefined ? `← ${name} left ${where}` : `← ${name} was removed from ${where} by ${s(ev.by)}`, 'leave', ev.room);
+      const how = ev.by === undefined ? '' : ev.absent ? ` as absent (no sign of life) by ${s(ev.by)}` : ` by ${s(ev.by)}`;
+      m.notice(ev.by === undefined ? `← ${name} left ${where}` : `← ${name} was removed from ${where}${how}`, 'leave', ev.room);
       return;
     }
     case 'users': {

@@ -26,13 +26,14 @@ import { bytesEqual, type Room } from './room.js';
 
 type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest };
 /** `ban`: the commit also changes the room's invite secret; `done`: told whether the removal landed. */
-type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; done?: Array<(landed: boolean) => void> };
+/** `absent`: a removal for absence (docs/protocol.md "Absent members"), dropped if the member is heard from meanwhile. */
+type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; absent?: boolean; done?: Array<(landed: boolean) => void> };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 64;
 /** Room left in a frame for its length prefix and the `welcome` header. */
 const FRAME_HEADER_ROOM = 512;
-/** A commit waiting for the relay's verdict, the intents it serves, and the joiners it admits. */
-type Pending = { commit: PendingCommit; keys: string[]; joins: Array<{ joinId: string; kp: string }> };
+/** A commit waiting for the relay's verdict, the intents it serves, and the joiners it admits (`absent`: a removal for absence). */
+type Pending = { commit: PendingCommit; keys: string[]; joins: Array<{ joinId: string; kp: string }>; absent?: boolean };
 /** The key of the secret change that follows a kick or ban, among a commit's intents. */
 const ROTATE = 'rotate';
 /** Joiners admitted by one commit at most (the Welcome carries the tree and a proof each). */
@@ -169,6 +170,7 @@ export class Committer {
       if (existing?.kind === 'remove' && bytesEqual(existing.fingerprint, m.fingerprint)) {
         existing.due = Math.min(existing.due, room.ctx.clock.now());
         existing.ban = existing.ban === true || options.ban === true;
+        delete existing.absent; // now a kick
         if (options.keepLink !== true) delete existing.keepLink;
         (existing.done ??= []).push(resolve);
         this.#later(0);
@@ -177,6 +179,18 @@ export class Committer {
       this.#intents.delete(key);
       this.#schedule({ kind: 'remove', key, due: room.ctx.clock.now(), leaf: m.leaf, fingerprint: m.fingerprint, ...(options.ban ? { ban: true } : {}), ...(options.keepLink ? { keepLink: true } : {}), done: [resolve] });
     });
+  }
+
+  /** Members absent for the whole grace (liveness.ts): removed in one commit, marked as for absence. */
+  removeAbsent(members: readonly Member[]): void {
+    const room = this.#room;
+    if (!room.isMember() || this.#stopped) return;
+    const now = room.ctx.clock.now();
+    for (const m of members) {
+      const key = `remove:${m.leaf}`;
+      if (this.#intents.has(key)) continue;
+      this.#schedule({ kind: 'remove', key, due: now, leaf: m.leaf, fingerprint: m.fingerprint, absent: true });
+    }
   }
 
   /** Messages wait for the pending proposals (leaves): commit them now, whatever our rank. */
@@ -215,8 +229,10 @@ export class Committer {
     const names = members.map((m) => m.name);
     for (const intent of [...this.#intents.values()].sort((a, b) => a.due - b.due)) {
       if (intent.kind === 'remove') {
-        const still = members.some((m) => m.leaf === intent.leaf && bytesEqual(m.fingerprint, intent.fingerprint));
-        if (!still || intent.leaf === session.myLeaf()) {
+        const member = members.find((m) => m.leaf === intent.leaf && bytesEqual(m.fingerprint, intent.fingerprint));
+        const still = member !== undefined;
+        // Absent no more (heard from since): not removed.
+        if (!still || intent.leaf === session.myLeaf() || (intent.absent === true && !room.isAbsent(member))) {
           this.#intents.delete(intent.key);
           this.#settleRemoval(intent, !still); // gone already (another commit removed it): done
         }
@@ -251,11 +267,16 @@ export class Committer {
     }
     // Removals first (a kick or a leave must not wait behind a crowd of joiners); then every
     // joiner that is due, in one commit (RFC 9420 §12.4: a commit may carry many Adds).
-    if (removes.length > 0)
+    // A kick or a leave goes alone; removals for absence go together, marked as such.
+    const kicks = removes.filter((r) => r.absent !== true);
+    const batch = kicks.length > 0 ? kicks : removes;
+    const absent = kicks.length === 0 && removes.length > 0;
+    if (batch.length > 0)
       return this.#commit(
-        () => session.remove(removes.map((r) => r.leaf)),
-        removes.map((r) => r.key),
+        () => session.remove(batch.map((r) => r.leaf), { absent }),
+        batch.map((r) => r.key),
         [],
+        absent,
       );
     // After a kick or ban, the invite secret changes in the next epoch, which the removed
     // member never enters (in the removal's own commit it could read the new one).
@@ -298,7 +319,7 @@ export class Committer {
     return checkNameAvailable(name, taken).ok ? undefined : 'E_NAME_TAKEN';
   }
 
-  async #commit(make: () => Promise<PendingCommit>, keys: string[], joins: Pending['joins']): Promise<void> {
+  async #commit(make: () => Promise<PendingCommit>, keys: string[], joins: Pending['joins'], absent = false): Promise<void> {
     const room = this.#room;
     let commit: PendingCommit;
     try {
@@ -319,7 +340,7 @@ export class Committer {
       }
       return this.pump();
     }
-    const pending: Pending = { commit, keys, joins };
+    const pending: Pending = { commit, keys, joins, ...(absent ? { absent } : {}) };
     this.#pending = pending;
     const id = randomId();
     // The proof of membership the relay checks (docs/protocol.md "Membership authority"): signed
@@ -398,7 +419,7 @@ export class Committer {
         for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);
         this.#sendBody(j.joinId, body);
       }
-    await room.onOwnCommit(p.commit.added, p.commit.removed, p.commit.left, p.commit.policyChanged);
+    await room.onOwnCommit(p.commit.added, p.commit.removed, p.commit.left, p.commit.policyChanged, p.absent === true);
     await room.afterEpochChange();
   }
 

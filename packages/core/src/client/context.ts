@@ -46,6 +46,14 @@ export const TIMING_DEFAULTS = {
    *  the removal (one sent before it, resent after a reconnect); later, it is refused. */
   inFlightGraceMs: 1_000,
   staleBackoffCapMs: 30_000,
+  /** A member that sent nothing for this long sends a sign of life (`alive`, encrypted like a message). */
+  aliveEveryMs: 20_000,
+  /**
+   * The absence grace: a member not heard from for this long, while this device was connected
+   * and listening, is removed by a commit of an online member (docs/protocol.md "Absent
+   * members"); if it was online after all, it is re-admitted at once.
+   */
+  absentAfterMs: 90_000,
 } as const;
 export type Timing = { -readonly [K in keyof typeof TIMING_DEFAULTS]: number };
 

@@ -34,11 +34,11 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
   const { ctx } = host;
   const fail = (code: ErrorCode, message: string, room?: string) => ctx.emit({ type: 'error', code, message, ...(room ? { room } : {}) });
 
-  /** The current room, if this device is a member of it. */
-  const memberRoom = (): Room | undefined => {
+  /** The current room, if this device is a member of it (`writing`: or is being re-admitted; what it writes waits). */
+  const memberRoom = (writing = false): Room | undefined => {
     const room = host.current();
     if (!room) return void fail('E_NO_ROOM', NO_ROOM);
-    if (!room.isMember()) return void fail('E_NO_ROOM', `you are not a member of ${room.roomName} yet: waiting for a member to admit you`, room.id);
+    if (!room.isMember() && !(writing && room.readmitting())) return void fail('E_NO_ROOM', `you are not a member of ${room.roomName} yet: waiting for a member to admit you`, room.id);
     return room;
   };
 
@@ -59,7 +59,7 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
       return;
     case 'say':
     case 'me': {
-      const room = memberRoom();
+      const room = memberRoom(true);
       if (!room) return;
       const r = await room.send({ t: cmd.kind === 'say' ? 'text' : 'me', text: cmd.text });
       if (!r.ok) fail(r.code, r.message, room.id);

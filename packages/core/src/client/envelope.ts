@@ -5,7 +5,7 @@
  *     Welcome opens: the room's timer); or 0x02 + UTF-8 refusal code (`E_NAME_TAKEN`,
  *     `E_NAME_INVALID`, `E_BANNED`, `E_CLOCK_SKEW`, `E_LINK_REVOKED`);
  *   - the application plaintext inside MLS: JSON `{t:"text",text}`, `{t:"me",text}`,
- *     `{t:"dm",to,room,secret}`, `{t:"ttl",ms}`.
+ *     `{t:"dm",to,room,secret}`, `{t:"ttl",ms}`, `{t:"alive"}`.
  * Decoders return undefined for anything else: a peer's bytes are validated here, once.
  */
 import * as v from 'valibot';
@@ -83,6 +83,8 @@ const AppPayload = v.variant('t', [
     ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(LIMITS.maxTtlMs)),
     again: v.optional(v.literal(true)),
   }),
+  /** A sign of life from a member that has sent nothing else for a while (`pub kind:alive`; docs/protocol.md "Absent members"). */
+  v.object({ t: v.literal('alive') }),
 ]);
 export type AppPayload = v.InferOutput<typeof AppPayload>;
 

@@ -42,7 +42,8 @@ export type ClientEvent =
     }
   | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string }
   /** `by`: who removed the member (absent when it left by itself). */
-  | { type: 'member-left'; room: string; roomName: string; name: string; by?: string }
+  /** `by`: removed by that member (not a leave); `absent`: removed for absence (docs/protocol.md "Absent members"), not as a kick. */
+  | { type: 'member-left'; room: string; roomName: string; name: string; by?: string; absent?: true }
   | { type: 'users'; room: string; roomName: string; users: UserInfo[] }
   | { type: 'invite'; room: string; roomName: string; link: string }
   | { type: 'key-changed'; room: string; roomName: string; name: string; message: string }

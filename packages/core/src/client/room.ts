@@ -22,6 +22,7 @@ import { checkNameAvailable, normalizeName } from './names.js';
 import type { RoomContext } from './context.js';
 import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
+import { Liveness } from './liveness.js';
 import { ttlText } from './ttl.js';
 import type { OutboxEntry } from './outbox.js';
 
@@ -52,6 +53,8 @@ export class Room {
   session: GroupSession | undefined;
   /** Subscribers the relay last reported. */
   presence = 0;
+  /** Subscribers of this room the relay counts in other cohorts (after a restart, or a fork). */
+  #othersElsewhere = 0;
   /** Frames from the relay that MLS rejected (THREATS C.21: counted, dropped). */
   rejected = 0;
   /** The room's message timer (`/ttl`), ms; 0 = messages do not expire. */
@@ -83,6 +86,14 @@ export class Room {
   readonly #removedAt = new Map<string, number>();
   /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
   #subRefusals = { epoch: -1, count: 0, timer: undefined as { cancel(): void } | undefined };
+  /** Who was heard from when (liveness.ts), and when this device last published. */
+  readonly #liveness: Liveness;
+  #lastSent: number;
+  #aliveTimer: { cancel(): void } | undefined;
+  /** Removed as absent while online: re-admitted under its own identity (messages written meanwhile wait in `#held`). */
+  #afterAbsence: { by: string | undefined } | undefined;
+  /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
+  #leaving = false;
 
   private constructor(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct: DirectPeer | undefined, ticket?: JoinTicket) {
     this.ctx = ctx;
@@ -94,6 +105,8 @@ export class Room {
     this.#ttlKnown = ticket === undefined;
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
+    this.#liveness = new Liveness(ctx.clock.now());
+    this.#lastSent = ctx.clock.now();
   }
 
   /** Creates a new room with this device as its only member. */
@@ -102,6 +115,7 @@ export class Room {
     room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id, { secret });
     room.#secrets.push(room.secret);
     await room.subscribe();
+    room.#startLiveness();
     return room;
   }
 
@@ -144,6 +158,11 @@ export class Room {
     return this.state === 'member' && this.session !== undefined;
   }
 
+  /** Removed as absent while online, and asking to be re-admitted: messages written now wait for it. */
+  readmitting(): boolean {
+    return this.state === 'member' && this.#afterAbsence !== undefined;
+  }
+
   members(): readonly Member[] {
     return this.session?.members() ?? [];
   }
@@ -171,6 +190,86 @@ export class Room {
   rejoin(): void {
     if (this.state === 'joining') this.#joiner?.resend();
     this.#readmission?.resend();
+    this.#liveness.listening(this.ctx.clock.now());
+  }
+
+  // ---- liveness (docs/protocol.md "Absent members") ------------------------------------------
+
+  #startLiveness(): void {
+    this.#liveness.listening(this.ctx.clock.now());
+    if (this.#aliveTimer) return;
+    const { aliveEveryMs, absentAfterMs } = this.ctx.timing;
+    const tick = Math.max(20, Math.min(5_000, aliveEveryMs / 2, absentAfterMs / 4));
+    const loop = (): void => {
+      this.#aliveTimer = this.ctx.clock.setTimeout(() => {
+        if (this.state === 'left') return;
+        loop();
+        void this.enqueue(() => this.#livenessTick());
+      }, tick);
+    };
+    loop();
+  }
+
+  async #livenessTick(): Promise<void> {
+    const session = this.session;
+    if (!session || this.state !== 'member' || this.#afterAbsence) return;
+    const now = this.ctx.clock.now();
+    // Not connected: this device hears nobody, so nobody's silence counts meanwhile.
+    if (this.ctx.nonce() === undefined) return this.#liveness.listening(now);
+    const { aliveEveryMs, absentAfterMs, rankDelayMs } = this.ctx.timing;
+    if (now - this.#lastSent >= aliveEveryMs && this.others().length > 0 && session.pendingProposals() === 0) {
+      this.#lastSent = now;
+      const body = await session.encrypt(encodeAppPayload({ t: 'alive' }), { room: this.id, id: randomId() });
+      this.ctx.outbox.add({ header: { v: 1, t: 'pub', room: this.id, id: randomId(), kind: 'alive', epoch: session.epoch() }, body });
+    }
+    // The first member in leaf order among those heard from removes the absent; the next ones
+    // only if that commit did not come `rankDelayMs` later each.
+    // Members subscribed in another cohort (catching up after a relay restart, or split off):
+    // this device may be the one cut off, so their silence says nothing yet.
+    if (this.#othersElsewhere > 0) return this.#liveness.listening(now);
+    const members = session.members();
+    this.#liveness.prune(members);
+    const { absent, rank } = this.#liveness.absent(members, session.myLeaf(), now, absentAfterMs);
+    if (absent.length === 0) return;
+    const mine = this.#liveness.absent(members, session.myLeaf(), now, absentAfterMs + rankDelayMs * rank).absent;
+    if (mine.length > 0) this.#commits.removeAbsent(mine);
+  }
+
+  /** Whether `m` is (still) absent: a removal for absence is dropped if it was heard from meanwhile. */
+  isAbsent(m: Member): boolean {
+    return this.ctx.clock.now() - this.#liveness.lastHeard(m) >= this.ctx.timing.absentAfterMs;
+  }
+
+  /** This device published something the others will hear (no sign of life needed for a while). */
+  noteSent(): void {
+    this.#lastSent = this.ctx.clock.now();
+  }
+
+  /**
+   * Another member removed this device as absent, while it is online (its signs of life did not
+   * reach them: a network fault, or a relay dropping them): ask to be re-admitted under its own
+   * identity, at once; messages written meanwhile wait and go after.
+   */
+  async #rejoinAfterAbsence(session: GroupSession, by: Member | undefined): Promise<void> {
+    const secret = this.secret;
+    const inviter = by ?? this.others()[0];
+    this.#afterAbsence = { by: by?.name };
+    this.session = undefined;
+    this.#future = [];
+    this.#forkAt = undefined;
+    session.dispose();
+    this.ctx.emit({ type: 'info', message: `${by?.name ?? 'a member'} removed this device from ${this.roomName} as absent (no sign of life from it reached them); asking to be re-admitted`, room: this.id });
+    if (!inviter) return this.close('removed', by?.name);
+    this.#readmission?.stop();
+    const joiner = new Joiner(this, { room: this.id, secret, inviter: inviter.fingerprint }, {
+      kind: 'rejoin',
+      onGiveUp: () => {
+        this.#readmission = undefined;
+        if (this.#afterAbsence) this.close('removed', by?.name);
+      },
+    });
+    this.#readmission = joiner;
+    await joiner.start();
   }
 
   /**
@@ -226,6 +325,7 @@ export class Room {
   /** The relay says how many connections are subscribed (a joiner that subscribed shows here). */
   onPresence(count: number, others = 0): void {
     this.presence = count;
+    this.#othersElsewhere = others;
     if (!this.isMember()) return;
     void this.enqueue(() => this.#commits.pump());
     this.ctx.onMembersChanged(this.id);
@@ -269,12 +369,15 @@ export class Room {
   async readmitted(session: GroupSession): Promise<void> {
     const old = this.session;
     this.#readmission = undefined;
+    this.#afterAbsence = undefined;
     this.session = session;
     this.#future = [];
     this.#forkAt = undefined;
     old?.dispose();
     for (const m of session.members()) await this.observe(m);
+    this.#startLiveness();
     await this.subscribe();
+    for (const publish of this.#held.splice(0)) await publish();
     this.ctx.emit({ type: 'info', message: `re-admitted to ${this.roomName}: this device is up to date again`, room: this.id });
     this.ctx.onMembersChanged(this.id);
   }
@@ -298,19 +401,24 @@ export class Room {
     const session = this.session;
     if (!session || this.state !== 'member') return;
     const r = await session.receive(body);
+    const now = this.ctx.clock.now();
     switch (r.kind) {
       case 'message':
         if (r.epoch < session.epoch() && !this.#stillSending(r.sender)) {
           this.rejected++; // a removed member writing on in an epoch it was removed from
           return;
         }
+        this.#liveness.heard(r.sender, now);
         return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt, header.kind);
       case 'commit':
-        await this.#onMembership(r.added, r.removed, r.updated, { left: r.left, by: r.by?.name });
+        if (r.by) this.#liveness.heard(r.by, now);
+        if (r.absent) this.#disputeAbsence(r.removed.filter((m) => !r.left.some((l) => l.leaf === m.leaf)), r.by?.name, now);
+        await this.#onMembership(r.added, r.removed, r.updated, { left: r.left, by: r.by?.name, ...(r.absent ? { absent: true } : {}) });
         if (r.policyChanged) this.#onPolicyChanged(r.by?.name);
         await this.afterEpochChange();
         return;
       case 'refused':
+        if (r.by) this.#liveness.heard(r.by, now);
         // Every member refuses it alike; the relay took it, so together we go on from the epoch
         // before it, in a fork of the room that only members of that epoch can open.
         this.ctx.emit({
@@ -326,6 +434,7 @@ export class Room {
         this.#commits.onRemoveProposal(r.removes);
         return;
       case 'removed':
+        if (r.absent && !this.#leaving) return this.#rejoinAfterAbsence(session, r.by);
         this.close('removed', r.by?.name);
         return;
       case 'duplicate':
@@ -364,11 +473,13 @@ export class Room {
     // A room policy (`serve --disable-all`) refuses `app` and passes `dm` (direct-message
     // invitations), commits and proposals: a message under any label but `app` (an invitation:
     // `dm`) is someone dodging the policy.
-    if (!payload || (kind !== 'app' && kind !== 'dm') || (kind === 'dm' && payload.t !== 'dm')) {
+    if (!payload || (kind !== 'app' && kind !== 'dm' && kind !== 'alive') || (kind === 'dm') !== (payload.t === 'dm') || (kind === 'alive') !== (payload.t === 'alive')) {
       this.rejected++;
       return;
     }
     switch (payload.t) {
+      case 'alive':
+        return; // counted as heard from, by `#receive`
       case 'text':
       case 'me': {
         const gap = this.#gaps.seen(toBase64Url(sender.fingerprint), payload.n);
@@ -439,9 +550,25 @@ export class Room {
     this.ctx.emit({ type: 'info', message: `the invite link of ${this.roomName} changed${by ? ` (${by} banned someone)` : ''}: old links no longer admit anyone; /invite shows the new one`, room: this.id });
   }
 
-  /** Pins and events for a change of membership; `by` removed the members not in `left`. */
-  async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[], how: { left: readonly Member[]; by: string | undefined }): Promise<void> {
+  /**
+   * A removal for absence of members this device heard from within half the grace: the remover
+   * did not (a network fault, a relay dropping their signs of life) or it is abusing the rule.
+   * Applied all the same (every member applies it alike; the removed, if online, come back at
+   * once), and said here.
+   */
+  #disputeAbsence(removed: readonly Member[], by: string | undefined, now: number): void {
+    const half = this.ctx.timing.absentAfterMs / 2;
+    for (const m of removed) {
+      const ago = now - this.#liveness.lastHeard(m);
+      if (ago < half)
+        this.ctx.emit({ type: 'info', message: `${by ?? 'a member'} removed ${m.name} from ${this.roomName} as absent, but this device heard from ${m.name} ${Math.round(ago / 1000)} s ago; if ${m.name} is online it will be re-admitted`, room: this.id });
+    }
+  }
+
+  /** Pins and events for a change of membership; `by` removed the members not in `left` (`absent`: for absence). */
+  async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[], how: { left: readonly Member[]; by: string | undefined; absent?: boolean }): Promise<void> {
     const now = this.ctx.clock.now();
+    for (const m of added) this.#liveness.heard(m, now);
     for (const [fp, at] of this.#removedAt) if (now - at >= this.ctx.timing.inFlightGraceMs) this.#removedAt.delete(fp);
     for (const m of removed) this.#removedAt.set(toBase64Url(m.fingerprint), now);
     // A re-admission (the same identity removed and added in one commit) is neither a leave nor a join.
@@ -451,7 +578,7 @@ export class Room {
     for (const m of removed) {
       if (again(m)) continue;
       const left = how.left.some((l) => l.leaf === m.leaf) || how.by === undefined;
-      this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name, ...(left ? {} : { by: how.by }) });
+      this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name, ...(left ? {} : { by: how.by }), ...(!left && how.absent ? { absent: true as const } : {}) });
     }
     for (const m of added) {
       if (again(m)) {
@@ -482,8 +609,9 @@ export class Room {
   }
 
   /** Called by the committer once our own commit is confirmed; `left`: the removed who asked to leave. */
-  async onOwnCommit(added: readonly Member[], removed: readonly Member[], left: readonly Member[], policyChanged: boolean): Promise<void> {
-    await this.#onMembership(added, removed, [], { left, by: this.ctx.name });
+  async onOwnCommit(added: readonly Member[], removed: readonly Member[], left: readonly Member[], policyChanged: boolean, absent = false): Promise<void> {
+    this.noteSent();
+    await this.#onMembership(added, removed, [], { left, by: this.ctx.name, absent });
     if (policyChanged) this.#onPolicyChanged(this.ctx.name);
   }
 
@@ -533,13 +661,14 @@ export class Room {
     let result: SendResult = { ok: false, code: 'E_NO_ROOM', message: 'you are no longer a member of this room' };
     await this.enqueue(async () => {
       const session = this.session;
-      if (!session || this.state !== 'member') return;
+      if ((!session && !this.#afterAbsence) || this.state !== 'member') return;
       const numbered = payload.t === 'text' || payload.t === 'me' ? { ...payload, n: this.#gaps.next() } : payload;
       const exp = expiresAt === undefined ? {} : { expiresAt };
       const publish = async (): Promise<void> => {
         const now = this.session;
         if (!now || this.state !== 'member') return;
         const body = await now.encrypt(encodeAppPayload(numbered), { room: this.id, id, ...exp });
+        this.noteSent();
         let tries = 0;
         const entry: OutboxEntry = {
           header: { v: 1, t: 'pub', room: this.id, id, kind: payload.t === 'dm' ? 'dm' : 'app', epoch: now.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
@@ -559,7 +688,9 @@ export class Room {
       };
       // RFC 9420 (and ts-mls) send no application message while a proposal waits: someone is
       // leaving. Held, and sent in the epoch after; we commit the leave ourselves, now.
-      if (session.pendingProposals() > 0) {
+      // Removed as absent while online: sent once re-admitted.
+      if (!session) this.#held.push(publish);
+      else if (session.pendingProposals() > 0) {
         this.#held.push(publish);
         this.#commits.commitProposalsNow();
       } else await publish();
@@ -634,6 +765,7 @@ export class Room {
     await this.enqueue(async () => {
       const session = this.session;
       if (!session || this.state !== 'member' || this.others().length === 0) return;
+      this.#leaving = true;
       const proposal = await session.proposeLeave();
       const id = randomId();
       sent = new Promise<void>((resolve) => {
@@ -656,6 +788,8 @@ export class Room {
     this.state = 'left';
     this.#subRefusals.timer?.cancel();
     this.#aloneTimer?.cancel();
+    this.#aliveTimer?.cancel();
+    this.#afterAbsence = undefined;
     this.#readmission?.stop();
     this.#commits.stop();
     this.#joiner?.stop();
@@ -682,6 +816,7 @@ export class Room {
     const timer = noted && payload?.t === 'ttl' ? { ms: payload.ms, from: noted.sender.name } : undefined;
     if (timer) this.ttlMs = timer.ms;
     await this.subscribe();
+    this.#startLiveness();
     for (const m of session.members()) await this.observe(m);
     this.ctx.emit({
       type: 'joined',

@@ -82,11 +82,12 @@ export type ReceiveResult =
   /** `epoch`: the epoch it was sent in (older than the current one for a message in flight). */
   | { kind: 'message'; sender: Member; aad: AppAad; plaintext: Uint8Array; epoch: number }
   /** `removed` includes `left`: those who asked to leave; the others were removed by `by`. */
-  | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; left: readonly Member[]; updated: readonly Member[]; by: Member | undefined; policyChanged: boolean }
+  /** `absent`: `by` removed the others for absence (docs/protocol.md "Absent members"), not as an admin's kick. */
+  | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; left: readonly Member[]; updated: readonly Member[]; by: Member | undefined; policyChanged: boolean; absent?: true }
   /** A Remove proposal (e.g. a member leaving); an online member should commit it. */
   | { kind: 'proposal'; removes: readonly Member[] }
   /** This member was removed by the commit: the session can no longer send or read. `by`: the committer. */
-  | { kind: 'removed'; by: Member | undefined }
+  | { kind: 'removed'; by: Member | undefined; absent?: true }
   /**
    * A commit the room's policy forbids (a member who is not an admin removing another, or
    * changing the policy): not applied. Every member refuses it alike; `by` is its committer.
@@ -131,8 +132,11 @@ export interface GroupSession {
    * name. (ts-mls 1.6.4 sends an add-only commit without UpdatePath, as RFC 9420 §12.4 allows.)
    */
   add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array): Promise<PendingCommit>;
-  /** Commit removing members (kick, or committing a leave proposal). With UpdatePath. */
-  remove(leaves: readonly number[]): Promise<PendingCommit>;
+  /**
+   * Commit removing members (kick, or committing a leave proposal). With UpdatePath. `absent`:
+   * a removal for absence, which any member may make (it says so in the commit's authenticated data).
+   */
+  remove(leaves: readonly number[], options?: { absent?: boolean }): Promise<PendingCommit>;
   /**
    * Commit changing the room's invite secret (policy.ts; an admin's, after a kick or ban). Never
    * in the removal's own commit: a removed member can read the commit that removes it.

@@ -77,7 +77,15 @@ function isLeave(p: ProposalWithSender): boolean {
  * remove itself (leave); removing another member, or changing the group context, takes an
  * admin. Without a policy (groups made without one) nothing is restricted.
  */
-function allowedByPolicy(policy: RoomPolicy | undefined, proposals: readonly ProposalWithSender[], tree: ClientState['ratchetTree']): boolean {
+/**
+ * The authenticated data of a commit that removes members for absence (docs/protocol.md
+ * "Absent members"): signed with the commit, so every member sees the same claim. Any member
+ * may make one; it removes, and does nothing else (no Add, no policy change).
+ */
+export const ABSENT_MARK = utf8('safehouse absent v1');
+
+export function allowedByPolicy(policy: RoomPolicy | undefined, proposals: readonly ProposalWithSender[], tree: ClientState['ratchetTree'], absent: boolean): boolean {
+  if (absent) return proposals.every((p) => p.proposal.proposalType === 'remove');
   if (!policy) return true;
   const admin = (leaf: number | undefined) => {
     const m = leaf === undefined ? undefined : memberAt(tree, leaf);
@@ -253,7 +261,8 @@ export class MlsGroupSession implements GroupSession {
       // The room inside the authenticated data must be ours: a message relabelled for another
       // room fails here or in the AEAD (the aad is part of its associated data).
       if (aad === undefined || aad.room !== this.room) return { kind: 'rejected' };
-    } else if (pm.authenticatedData.length !== 0) return { kind: 'rejected' };
+    } else if (pm.authenticatedData.length !== 0 && !(pm.contentType === 'commit' && bytesEqual(pm.authenticatedData, ABSENT_MARK))) return { kind: 'rejected' };
+    const absent = pm.contentType === 'commit' && pm.authenticatedData.length !== 0;
     const checked = await inspect(s, this.#groupId, pm, this.#cs);
     if (checked.kind !== 'ok') return checked;
 
@@ -263,7 +272,7 @@ export class MlsGroupSession implements GroupSession {
     const capture: IncomingMessageCallback = (incoming) => {
       proposals = incoming.kind === 'commit' ? incoming.proposals : [incoming.proposal];
       // The room's policy: a commit (or proposal) that breaks it is not applied, by anyone.
-      refused = !allowedByPolicy(policy, proposals, checked.tree);
+      refused = !allowedByPolicy(policy, proposals, checked.tree, absent);
       return refused ? 'reject' : 'accept';
     };
     const before = this.members();
@@ -299,12 +308,12 @@ export class MlsGroupSession implements GroupSession {
     this.#dropPending();
     this.#state = r.newState;
     r.consumed.forEach(wipe);
-    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by };
+    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by, ...(absent ? { absent: true as const } : {}) };
     const changes = diffMembers(before, this.members(), removedLeaves(proposals));
     this.#noteAdded(proposals.map((p) => p.proposal));
     const policyChanged = proposals.some((p) => p.proposal.proposalType === 'group_context_extensions');
     const leavers = removedLeaves(proposals.filter(isLeave));
-    return { kind: 'commit', epoch: this.epoch(), ...changes, by, policyChanged, left: changes.removed.filter((m) => leavers.has(m.leaf)) };
+    return { kind: 'commit', epoch: this.epoch(), ...changes, by, policyChanged, left: changes.removed.filter((m) => leavers.has(m.leaf)), ...(absent ? { absent: true as const } : {}) };
   }
 
   /**
@@ -322,7 +331,7 @@ export class MlsGroupSession implements GroupSession {
     return { ...s, unappliedProposals: kept };
   }
 
-  async #commit(extraProposals: Proposal[], welcomeProof?: Uint8Array): Promise<PendingCommit> {
+  async #commit(extraProposals: Proposal[], welcomeProof?: Uint8Array, authenticatedData?: Uint8Array): Promise<PendingCommit> {
     const s = this.#withLeaveProposalsOnly(this.#active());
     const r = await createCommit(
       { state: s, cipherSuite: this.#cs, pskIndex: makePskIndex(s, {}) },
@@ -333,6 +342,7 @@ export class MlsGroupSession implements GroupSession {
         groupInfoExtensions: welcomeProof
           ? [{ extensionType: WELCOME_PROOF_EXTENSION, extensionData: welcomeProof }]
           : [],
+        ...(authenticatedData ? { authenticatedData } : {}),
       },
     );
     const all: ProposalWithSender[] = [
@@ -428,7 +438,7 @@ export class MlsGroupSession implements GroupSession {
     });
   }
 
-  remove(leaves: readonly number[]): Promise<PendingCommit> {
+  remove(leaves: readonly number[], options: { absent?: boolean } = {}): Promise<PendingCommit> {
     return this.#exclusive(async () => {
       const s = this.#active();
       const me = s.privatePath.leafIndex;
@@ -442,7 +452,7 @@ export class MlsGroupSession implements GroupSession {
       const extra: Proposal[] = [...new Set(leaves)]
         .filter((l) => !proposed.has(l))
         .map((removed) => ({ proposalType: 'remove', remove: { removed } }));
-      return this.#commit(extra);
+      return this.#commit(extra, undefined, options.absent === true ? ABSENT_MARK : undefined);
     });
   }
 

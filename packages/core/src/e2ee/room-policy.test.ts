@@ -8,6 +8,7 @@ import { randomBytes, randomId } from '../protocol/ids.js';
 import type { GroupSession } from './api.js';
 import { createE2ee } from './index.js';
 import { decodePolicy, encodePolicy } from './policy.js';
+import { allowedByPolicy } from './group.js';
 
 async function room(names: string[]) {
   const e2ee = createE2ee();
@@ -68,6 +69,36 @@ describe('the room policy', () => {
     const p = await bob.changeSecret(randomBytes(32));
     expect((await alice.receive(p.commit)).kind).toBe('refused');
     expect(alice.epoch()).toBe(1);
+  });
+
+  it('anyMemberMayRemoveTheAbsent: a removal marked as for absence is applied by every member, and says so', async () => {
+    const { sessions, leaf } = await room(['alice', 'bob', 'carol']);
+    const [alice, bob, carol] = sessions as [GroupSession, GroupSession, GroupSession];
+    const p = await bob.remove([leaf(bob, 'carol')], { absent: true });
+    await bob.confirm(p);
+    expect(await alice.receive(p.commit)).toMatchObject({ kind: 'commit', absent: true, by: { name: 'bob' }, removed: [{ name: 'carol' }], left: [] });
+    expect(await carol.receive(p.commit)).toMatchObject({ kind: 'removed', absent: true, by: { name: 'bob' } });
+    expect(alice.epochAuthenticator()).toEqual(bob.epochAuthenticator());
+    // An admin's kick is not marked: the victim is told it was removed, not that it was absent.
+    const { sessions: s2, leaf: l2 } = await room(['alice', 'bob']);
+    const kick = await s2[0]!.remove([l2(s2[0]!, 'bob')]);
+    await s2[0]!.confirm(kick);
+    const r = await s2[1]!.receive(kick.commit);
+    expect(r.kind).toBe('removed');
+    expect(r).not.toHaveProperty('absent');
+  });
+
+  it('theAbsenceMarkOnlyRemoves: under it, an Add or a policy change is refused', () => {
+    const policy = { secret: randomBytes(32), admins: [randomBytes(32)] };
+    const remove = { proposal: { proposalType: 'remove', remove: { removed: 1 } }, senderLeafIndex: 2 } as const;
+    const add = { proposal: { proposalType: 'add', add: { keyPackage: {} } }, senderLeafIndex: 2 } as const;
+    const gce = { proposal: { proposalType: 'group_context_extensions', groupContextExtensions: { extensions: [] } }, senderLeafIndex: 2 } as const;
+    type P = Parameters<typeof allowedByPolicy>[1];
+    expect(allowedByPolicy(policy, [remove], [], true)).toBe(true);
+    expect(allowedByPolicy(policy, [remove, add] as unknown as P, [], true)).toBe(false);
+    expect(allowedByPolicy(policy, [remove, gce] as unknown as P, [], true)).toBe(false);
+    // Without the mark, the same removal by a non-admin is refused (leaf 2 is nobody's admin here).
+    expect(allowedByPolicy(policy, [remove], [], false)).toBe(false);
   });
 
   it('anyMemberMayLeave: a leave proposal committed by a non-admin is applied', async () => {

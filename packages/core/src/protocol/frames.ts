@@ -21,8 +21,9 @@ const RelaySig = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{86}$/, 'expected an 
 
 /** What a published frame carries: an MLS application message, a commit, or a proposal. */
 /** `dm`: an application message that carries a direct-message invitation (docs/protocol.md): a
- *  server's room policy may refuse `app` in a room and still let members start direct messages. */
-export const PUB_KINDS = ['app', 'commit', 'proposal', 'dm'] as const;
+ *  server's room policy may refuse `app` in a room and still let members start direct messages.
+ *  `alive`: a member's sign of life (an application message too), which such a policy lets through. */
+export const PUB_KINDS = ['app', 'commit', 'proposal', 'dm', 'alive'] as const;
 export type PubKind = (typeof PUB_KINDS)[number];
 const Kind = v.picklist(PUB_KINDS);
 
