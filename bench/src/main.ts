@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --relay-only | --mls-only | --membership-only] [-- --seed N]`:
+ * `npm run bench [-- --quick] [-- --relay-only | --mls-only | --membership-only] [-- --seed N] [-- --part crowd,churn,frozen]`:
  * relay fan-out against a raw `ws` baseline (bench/src/relay/), then client costs of MLS, then
  * membership with real `safehouse` processes (bench/src/membership/: a crowd, a churn soak
  * seeded by `--seed`, the frozen-room attack). Results: tables on stdout and JSON in
@@ -26,6 +26,18 @@ function seedArg(): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--seed expects a non-negative integer, got ${String(raw)}`);
   return n;
+}
+
+/** `--part a,b` (or `--part=a,b`): only these parts of the membership section. */
+function partArg(): Set<string> | undefined {
+  const i = process.argv.findIndex((a) => a === '--part' || a.startsWith('--part='));
+  if (i < 0) return undefined;
+  const arg = process.argv[i] as string;
+  const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (process.argv[i + 1] ?? '');
+  const parts = new Set(raw.split(',').filter(Boolean));
+  const unknown = [...parts].filter((p) => !['crowd', 'churn', 'frozen'].includes(p));
+  if (parts.size === 0 || unknown.length > 0) throw new Error(`--part expects crowd, churn and/or frozen, got ${raw}`);
+  return parts;
 }
 
 async function main(): Promise<void> {
@@ -75,7 +87,7 @@ async function main(): Promise<void> {
 async function membership(date: string, machine: Record<string, unknown>): Promise<void> {
   const seed = seedArg();
   console.log(`membership with real safehouse processes (seed ${seed}${quick ? ', quick' : ''})`);
-  const membership = await membershipBench(quick, seed);
+  const membership = await membershipBench(quick, seed, partArg());
   printMembershipTable(membership);
   writeResults('membership', { date, machine, quick, membership });
 }

@@ -30,7 +30,9 @@ export type MembershipBench = {
 
 export type Figure = { part: string; figure: string; value: string; target: string; holds?: boolean };
 
-export async function membershipBench(quick: boolean, seed: number): Promise<MembershipBench> {
+/** `only`: run just these parts (`--part crowd,churn,frozen`); all by default. */
+export async function membershipBench(quick: boolean, seed: number, only?: ReadonlySet<string>): Promise<MembershipBench> {
+  const runs = (p: 'crowd' | 'churn' | 'frozen'): boolean => only === undefined || only.has(p);
   guardChildren();
   const t0 = now();
   const out: MembershipBench = {
@@ -59,7 +61,7 @@ export async function membershipBench(quick: boolean, seed: number): Promise<Mem
     }
   };
   const crowdN = quick ? 10 : 50;
-  out.crowd = await part(`crowd of ${crowdN}`, () =>
+  if (runs('crowd')) out.crowd = await part(`crowd of ${crowdN}`, () =>
     crowd(crowdN, {
       admitDeadlineMs: quick ? 45_000 : 120_000,
       messageDeadlineMs: quick ? 20_000 : 60_000,
@@ -69,12 +71,10 @@ export async function membershipBench(quick: boolean, seed: number): Promise<Mem
   const plan: ChurnPlan = quick
     ? { durationMs: 32_000, killEveryMs: 10_000, members: 6, settleMs: 10_000, seed }
     : { durationMs: 180_000, killEveryMs: 20_000, members: 6, settleMs: 30_000, seed };
-  out.churn = await part(`churn soak ${plan.durationMs / 1000} s, seed ${seed}`, () => churn(plan));
-  const f = await part('frozen-room attack', () =>
-    frozen({ windowMs: 10_000, landDeadlineMs: quick ? 20_000 : 30_000 }),
-  );
+  if (runs('churn')) out.churn = await part(`churn soak ${plan.durationMs / 1000} s, seed ${seed}`, () => churn(plan));
+  const f = runs('frozen') ? await part('frozen-room attack', () => frozen({ windowMs: 10_000, landDeadlineMs: quick ? 20_000 : 30_000 })) : undefined;
   if (f) out.frozen.push(f);
-  if (!quick) {
+  if (!quick && runs('frozen')) {
     const g = await part('frozen-room attack on a relay just restarted', () =>
       frozen({ windowMs: 10_000, landDeadlineMs: 30_000, afterRestart: true }),
     );

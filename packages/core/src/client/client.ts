@@ -78,6 +78,8 @@ export interface SafehouseClient {
    * removing again a banned member another member admitted). Returns who was picked; `landed`
    * resolves true once that removal was accepted by the relay and applied, false if it failed.
    * Only a room's admins (its creator) may remove others: other members refuse the commit.
+   * Members removed as absent lately (by anyone) are picked too: they are out already, and the
+   * invite secret changes all the same, so the link they kept (a lost device) admits nobody.
    */
   remove(
     match: (member: { name: string; fingerprint: Uint8Array }, room: string) => boolean,
@@ -180,6 +182,11 @@ class Client implements SafehouseClient, CommandHost {
       for (const m of room.others()) {
         if (!match({ name: m.name, fingerprint: m.fingerprint }, room.id)) continue;
         picked.push({ room: room.id, name: m.name, fingerprint: m.fingerprint, landed: room.removeMember(m, options) });
+      }
+      // Removed as absent lately, by any member: out already, but its link still works.
+      for (const m of room.absentRemoved()) {
+        if (!match({ name: m.name, fingerprint: m.fingerprint }, room.id)) continue;
+        picked.push({ room: room.id, name: m.name, fingerprint: m.fingerprint, landed: room.revokeAbsent(m, options) });
       }
     }
     return picked;

@@ -25,9 +25,13 @@ import { checkNameAvailable, normalizeName } from './names.js';
 import { bytesEqual, type Room } from './room.js';
 
 type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest };
-/** `ban`: the commit also changes the room's invite secret; `done`: told whether the removal landed. */
-/** `absent`: a removal for absence (docs/protocol.md "Absent members"), dropped if the member is heard from meanwhile. */
-type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; absent?: boolean; done?: Array<(landed: boolean) => void> };
+/**
+ * `ban`: the commit also changes the room's invite secret; `done`: told whether the removal
+ * landed; `epoch`: a leave, proposed in that epoch (only there may a member who is not an admin
+ * commit it: by reference to the proposal); `absent`: a removal for absence (docs/protocol.md
+ * "Absent members"), dropped if the member is heard from meanwhile.
+ */
+type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; absent?: boolean; done?: Array<(landed: boolean) => void>; epoch?: number };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 64;
 /** Room left in a frame for its length prefix and the `welcome` header. */
@@ -64,6 +68,14 @@ export class Committer {
   #stale = { epoch: -1, count: 0, until: 0 };
   /** Wakes `pump` when the backoff ends (a timer may fire a little early: it is set again then). */
   #staleTimer: TimerId | undefined;
+  /**
+   * Members this admin kicked or banned, by fingerprint, until the invite secret changed: one
+   * re-admitted meanwhile (after another member removed it as absent, with the old link) is
+   * removed again before the secret changes.
+   */
+  readonly #evicted = new Set<string>();
+  /** Told whether the secret change landed (a kick or ban of a member already gone). */
+  #rotateWaiters: Array<(landed: boolean) => void> = [];
 
   constructor(room: Room) {
     this.#room = room;
@@ -71,6 +83,7 @@ export class Committer {
 
   stop(): void {
     this.#stopped = true;
+    for (const f of this.#rotateWaiters.splice(0)) f(false);
     for (const i of this.#intents.values()) if (i.kind === 'remove') this.#settleRemoval(i, false);
     for (const t of this.#timers) t.cancel();
     this.#timers.clear();
@@ -152,7 +165,13 @@ export class Committer {
     if (!room.isMember() || this.#stopped || removes.length === 0) return;
     const leaving = new Set(removes.map((m) => m.leaf));
     const due = room.ctx.clock.now() + room.ctx.timing.rankDelayMs * Math.max(0, this.#rank(leaving));
-    for (const m of removes) this.#schedule({ kind: 'remove', key: `remove:${m.leaf}`, due, leaf: m.leaf, fingerprint: m.fingerprint });
+    const epoch = room.session?.epoch();
+    for (const m of removes) {
+      this.#schedule({ kind: 'remove', key: `remove:${m.leaf}`, due, leaf: m.leaf, fingerprint: m.fingerprint, epoch });
+      // The same leave proposed again in a later epoch (the first was not committed in time).
+      const existing = this.#intents.get(`remove:${m.leaf}`);
+      if (existing?.kind === 'remove' && existing.epoch !== undefined) existing.epoch = epoch;
+    }
   }
 
   /**
@@ -178,6 +197,21 @@ export class Committer {
       }
       this.#intents.delete(key);
       this.#schedule({ kind: 'remove', key, due: room.ctx.clock.now(), leaf: m.leaf, fingerprint: m.fingerprint, ...(options.ban ? { ban: true } : {}), ...(options.keepLink ? { keepLink: true } : {}), done: [resolve] });
+    });
+  }
+
+  /**
+   * An admin's kick or ban of a member no longer in the room (another member removed it as
+   * absent): the invite secret changes all the same, so the link it kept admits nobody. Resolves
+   * once that landed (true) or at once with `keepLink` (nothing to change).
+   */
+  revoke(fingerprint: Uint8Array, options: { keepLink?: boolean } = {}): Promise<boolean> {
+    if (options.keepLink === true || this.#stopped || !this.#room.isMember()) return Promise.resolve(options.keepLink === true);
+    return new Promise((resolve) => {
+      this.#evicted.add(toBase64Url(fingerprint));
+      this.#rotate = true;
+      this.#rotateWaiters.push(resolve);
+      this.#later(0);
     });
   }
 
@@ -224,6 +258,11 @@ export class Committer {
       this.#hold = undefined;
     }
     const members = session.members();
+    // A member this admin kicked or banned, back before the invite secret changed: out again first.
+    if (this.#evicted.size > 0 && room.isAdmin())
+      for (const m of members)
+        if (this.#evicted.has(toBase64Url(m.fingerprint)) && !this.#intents.has(`remove:${m.leaf}`))
+          this.#intents.set(`remove:${m.leaf}`, { kind: 'remove', key: `remove:${m.leaf}`, due: now, leaf: m.leaf, fingerprint: m.fingerprint, keepLink: true, done: [] });
     const removes: RemoveIntent[] = [];
     const adds: AddIntent[] = [];
     const names = members.map((m) => m.name);
@@ -234,8 +273,19 @@ export class Committer {
         // Absent no more (heard from since): not removed.
         if (!still || intent.leaf === session.myLeaf() || (intent.absent === true && !room.isAbsent(member))) {
           this.#intents.delete(intent.key);
-          this.#settleRemoval(intent, !still); // gone already (another commit removed it): done
+          // A kick or ban whose member another commit removed (as absent, say): the invite
+          // secret still changes, and the removal is reported once that landed.
+          if (!still && intent.done && intent.done.length > 0 && intent.keepLink !== true && room.isAdmin()) {
+            this.#evicted.add(toBase64Url(intent.fingerprint));
+            this.#rotate = true;
+            this.#rotateWaiters.push(...intent.done);
+            intent.done = undefined;
+          } else this.#settleRemoval(intent, !still); // gone already (another commit removed it): done
         }
+        // A leave whose proposal an earlier commit left out: the proposal died with its epoch.
+        // Committed now, the removal would be ours, by value, which the room's policy lets only
+        // an admin do: every other member would refuse it and the room would split.
+        else if (intent.epoch !== undefined && intent.epoch !== session.epoch() && !intent.done && !room.isAdmin()) this.#intents.delete(intent.key);
         else if (intent.due <= now) removes.push(intent);
         continue;
       }
@@ -269,8 +319,10 @@ export class Committer {
     // joiner that is due, in one commit (RFC 9420 §12.4: a commit may carry many Adds).
     // A kick or a leave goes alone; removals for absence go together, marked as such.
     const kicks = removes.filter((r) => r.absent !== true);
-    const batch = kicks.length > 0 ? kicks : removes;
-    const absent = kicks.length === 0 && removes.length > 0;
+    // Removals for absence: at most as many as remain, never leaving this device alone (group.ts `absenceAllowed`).
+    const most = Math.max(0, Math.min(Math.floor(members.length / 2), members.length - 2));
+    const batch = kicks.length > 0 ? kicks : removes.slice(0, most);
+    const absent = kicks.length === 0 && batch.length > 0;
     if (batch.length > 0)
       return this.#commit(
         () => session.remove(batch.map((r) => r.leaf), { absent }),
@@ -395,7 +447,11 @@ export class Committer {
       }
       this.#intents.delete(k);
     }
-    if (p.keys.includes(ROTATE)) this.#rotate = false;
+    if (p.keys.includes(ROTATE)) {
+      this.#rotate = false;
+      this.#evicted.clear();
+      for (const f of this.#rotateWaiters.splice(0)) f(true);
+    }
     this.#solo = false;
     // With the Welcome, a note in the new epoch: the room's timer, so that the newcomers' own
     // messages are timed from their first one (room.ts `welcomeNote`); left out if the envelope

@@ -9,7 +9,7 @@
  * A Welcome that does not open (forged by a relay, or for a KeyPackage of ours it cannot match)
  * is ignored: the genuine one may still come.
  */
-import type { Fingerprint, PendingJoin } from '../e2ee/api.js';
+import type { Fingerprint, GroupSession, PendingJoin } from '../e2ee/api.js';
 import { randomId } from '../protocol/ids.js';
 import type { TimerId } from './clock.js';
 import { decodeWelcomeEnvelope, type RefusalCode } from './envelope.js';
@@ -22,7 +22,7 @@ export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprin
  * a re-admission of a member that fell behind (it stays a member meanwhile: a refusal or the
  * timeout only ends the attempt).
  */
-export type JoinMode = { kind: 'join' } | { kind: 'rejoin'; onGiveUp(): void };
+export type JoinMode = { kind: 'join' } | { kind: 'rejoin'; onGiveUp(): void; accept?: (session: GroupSession) => boolean };
 
 export class Joiner {
   readonly #room: Room;
@@ -87,9 +87,12 @@ export class Joiner {
         );
       return;
     }
-    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, this.#ticket.inviter);
+    const accept = this.#mode.kind === 'rejoin' ? this.#mode.accept : undefined;
+    let foreign = false;
+    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, this.#ticket.inviter, accept && ((s) => (foreign = !accept(s)) === false));
     if (!outcome.ok) {
       if (outcome.code === 'E_KEY_CHANGED') room.ctx.emit({ type: 'error', code: 'E_KEY_CHANGED', message: `not joined: ${outcome.message}`, room: room.id });
+      if (foreign) room.ctx.emit({ type: 'error', code: 'E_FORBIDDEN', message: `a member answered this device's re-admission to ${room.roomName} with a group that does not continue the room (another policy); ignored`, room: room.id });
       return;
     }
     this.#done = true;

@@ -6,9 +6,14 @@
  * device listens: after it (re)connects or enters the room, every member gets the whole grace
  * again, so a relay that was down (or this device's own network) never makes others absent.
  *
+ * If nobody at all was heard from for half the grace, the silence is taken as the relay's (or
+ * this device's), and the grace starts again: a relay that stays connected but passes nothing
+ * on gets nobody removed.
+ *
  * A member not heard from for `absentAfterMs` is absent. The member that removes the absent is
  * the first in leaf order among those heard from (so one commit, not one per member); if its
- * commit does not come, the next one acts `rankDelayMs` later, and so on.
+ * commit does not come, the next one acts `rankDelayMs` later, and so on. One commit removes at
+ * most as many as remain, and never leaves its committer alone (group.ts `absenceAllowed`).
  */
 import type { Member } from '../e2ee/api.js';
 import { toBase64Url } from '../protocol/ids.js';
@@ -20,6 +25,8 @@ export class Liveness {
   readonly #heard = new Map<string, number>();
   /** Since when this device has been listening without a break. */
   #since: number;
+  /** When this device last heard from any other member. */
+  #lastAny = -Infinity;
 
   constructor(now: number) {
     this.#since = now;
@@ -32,6 +39,15 @@ export class Liveness {
 
   heard(m: Member, now: number): void {
     this.#heard.set(keyOf(m), now);
+    this.#lastAny = now;
+  }
+
+  /**
+   * Whether this device heard from anyone within `ms`: if not, the silence is more likely the
+   * relay's (it stopped passing messages on) or this device's than everyone's.
+   */
+  hearsAnyone(now: number, ms: number): boolean {
+    return now - Math.max(this.#lastAny, this.#since) < ms;
   }
 
   lastHeard(m: Member): number {

@@ -92,6 +92,8 @@ export class Room {
   #aliveTimer: { cancel(): void } | undefined;
   /** Removed as absent while online: re-admitted under its own identity (messages written meanwhile wait in `#held`). */
   #afterAbsence: { by: string | undefined } | undefined;
+  /** Members removed as absent, by fingerprint (base64url), the latest 64: an admin may still kick or ban them (`revoke`). */
+  readonly #absentRemoved = new Map<string, Member>();
   /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
   #leaving = false;
 
@@ -184,6 +186,19 @@ export class Room {
     return this.#commits.removeNow(m, options);
   }
 
+  /** Members removed as absent lately (not back since). */
+  absentRemoved(): readonly Member[] {
+    return [...this.#absentRemoved.values()];
+  }
+
+  /**
+   * An admin's kick or ban of a member removed as absent: it is no longer in the room, but the
+   * link it kept would re-admit it; the invite secret changes (resolves true once that landed).
+   */
+  revokeAbsent(m: Member, options: { keepLink?: boolean } = {}): Promise<boolean> {
+    return this.#commits.revoke(m.fingerprint, options);
+  }
+
   // ---- relay → room ------------------------------------------------------------------------
 
   /** After a (re)connect, once the outbox resent its frames: a joiner asks again. */
@@ -226,13 +241,15 @@ export class Room {
     // only if that commit did not come `rankDelayMs` later each.
     // Members subscribed in another cohort (catching up after a relay restart, or split off):
     // this device may be the one cut off, so their silence says nothing yet.
-    if (this.#othersElsewhere > 0) return this.#liveness.listening(now);
+    if (this.#othersElsewhere > 0 || !this.#liveness.hearsAnyone(now, absentAfterMs / 2)) return this.#liveness.listening(now);
     const members = session.members();
     this.#liveness.prune(members);
     const { absent, rank } = this.#liveness.absent(members, session.myLeaf(), now, absentAfterMs);
     if (absent.length === 0) return;
     const mine = this.#liveness.absent(members, session.myLeaf(), now, absentAfterMs + rankDelayMs * rank).absent;
-    if (mine.length > 0) this.#commits.removeAbsent(mine);
+    // At most as many as remain, and never this device alone (every member refuses more).
+    const most = Math.min(Math.floor(members.length / 2), members.length - 2);
+    if (mine.length > 0 && most > 0) this.#commits.removeAbsent(mine.slice(0, most));
   }
 
   /** Whether `m` is (still) absent: a removal for absence is dropped if it was heard from meanwhile. */
@@ -252,7 +269,8 @@ export class Room {
    */
   async #rejoinAfterAbsence(session: GroupSession, by: Member | undefined): Promise<void> {
     const secret = this.secret;
-    const inviter = by ?? this.others()[0];
+    const inviter = this.#inviterFor(by);
+    const accept = this.#continues();
     this.#afterAbsence = { by: by?.name };
     this.session = undefined;
     this.#future = [];
@@ -263,6 +281,7 @@ export class Room {
     this.#readmission?.stop();
     const joiner = new Joiner(this, { room: this.id, secret, inviter: inviter.fingerprint }, {
       kind: 'rejoin',
+      accept,
       onGiveUp: () => {
         this.#readmission = undefined;
         if (this.#afterAbsence) this.close('removed', by?.name);
@@ -276,9 +295,11 @@ export class Room {
    * Proves the current epoch to the relay (docs/protocol.md "Membership authority"): `sub` with
    * the epoch's relay key and its signature over this connection's nonce. Sent after every
    * (re)connect and after every epoch change; one overtaken by a newer epoch or connection is
-   * dropped (the newer one follows).
+   * dropped (the newer one follows). `afresh`: unsubscribe first, so that the relay sends the
+   * commits since this epoch again; the `unsub` goes right before the `sub`, once it is signed,
+   * or what the room says in between would reach this device neither live nor kept for it.
    */
-  async subscribe(): Promise<void> {
+  async subscribe(options: { afresh?: boolean } = {}): Promise<void> {
     const session = this.session;
     const nonce = this.ctx.nonce();
     if (!session || this.state !== 'member' || nonce === undefined) return;
@@ -286,6 +307,7 @@ export class Room {
     const sig = await key.sign(subStatement(nonce, this.id, key.epoch));
     if (this.session !== session || this.state !== 'member' || this.ctx.nonce() !== nonce || session.epoch() !== key.epoch) return;
     const fork = this.#forkAt?.epoch === key.epoch ? { fork: this.#forkAt.commit } : {};
+    if (options.afresh === true) this.ctx.send({ v: 1, t: 'unsub', room: this.id });
     this.ctx.send({ v: 1, t: 'sub', room: this.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig), ...fork });
   }
 
@@ -356,13 +378,38 @@ export class Room {
   async #askReadmission(): Promise<void> {
     const session = this.session;
     if (!session || this.state !== 'member' || this.#readmission || this.presence > 1) return;
-    const admin = session.policy()?.admins[0];
-    const inviter = this.others().find((m) => admin !== undefined && bytesEqual(m.fingerprint, admin)) ?? this.others()[0];
+    const inviter = this.#inviterFor(undefined);
     if (!inviter) return;
     this.ctx.emit({ type: 'info', message: `this device may have fallen behind in ${this.roomName}; asking the other members to re-admit it`, room: this.id });
-    const joiner = new Joiner(this, { room: this.id, secret: this.secret, inviter: inviter.fingerprint }, { kind: 'rejoin', onGiveUp: () => (this.#readmission = undefined) });
+    const joiner = new Joiner(this, { room: this.id, secret: this.secret, inviter: inviter.fingerprint }, { kind: 'rejoin', accept: this.#continues(), onGiveUp: () => (this.#readmission = undefined) });
     this.#readmission = joiner;
     await joiner.start();
+  }
+
+  /**
+   * Whom a re-admission names as its inviter (the Welcome must come from a group it is in): an
+   * admin, else the first other member in leaf order; never `not` (who removed this device) if
+   * anyone else is there.
+   */
+  #inviterFor(not: Member | undefined): Member | undefined {
+    const admins = this.session?.policy()?.admins ?? [];
+    const others = this.others().filter((m) => not === undefined || !bytesEqual(m.fingerprint, not.fingerprint));
+    return others.find((m) => admins.some((a) => bytesEqual(a, m.fingerprint))) ?? others[0] ?? not;
+  }
+
+  /**
+   * A re-admission must continue this room: the same policy (admins and invite secret) as this
+   * device held. A member answering with a group of its own making, with itself as admin, is
+   * refused (the Welcome is ignored; the genuine one may still come).
+   */
+  #continues(): (session: GroupSession) => boolean {
+    const before = this.session?.policy();
+    const same = (a: readonly Uint8Array[], b: readonly Uint8Array[]) => a.length === b.length && a.every((x) => b.some((y) => bytesEqual(x, y)));
+    return (session) => {
+      const now = session.policy();
+      if (before === undefined) return now === undefined;
+      return now !== undefined && bytesEqual(now.secret, before.secret) && same(now.admins, before.admins);
+    };
   }
 
   /** The re-admission's Welcome came: this device is a member again, in the room's current epoch. */
@@ -453,8 +500,7 @@ export class Room {
           // afresh, and the relay's log brings the commit again, after the proposals of its epoch.
           if (this.#unprocessed !== header.id) {
             this.#unprocessed = header.id;
-            this.ctx.send({ v: 1, t: 'unsub', room: this.id });
-            await this.subscribe();
+            await this.subscribe({ afresh: true });
             return;
           }
           this.ctx.emit({ type: 'error', code: 'E_FORBIDDEN', message: `a member sent ${this.roomName} a change that cannot be processed; the room goes on without it`, room: this.id });
@@ -568,7 +614,16 @@ export class Room {
   /** Pins and events for a change of membership; `by` removed the members not in `left` (`absent`: for absence). */
   async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[], how: { left: readonly Member[]; by: string | undefined; absent?: boolean }): Promise<void> {
     const now = this.ctx.clock.now();
-    for (const m of added) this.#liveness.heard(m, now);
+    for (const m of added) {
+      this.#liveness.heard(m, now);
+      this.#absentRemoved.delete(toBase64Url(m.fingerprint));
+    }
+    if (how.absent)
+      for (const m of removed)
+        if (!how.left.some((l) => l.leaf === m.leaf)) {
+          this.#absentRemoved.set(toBase64Url(m.fingerprint), m);
+          for (const k of this.#absentRemoved.keys()) if (this.#absentRemoved.size > 64) this.#absentRemoved.delete(k);
+        }
     for (const [fp, at] of this.#removedAt) if (now - at >= this.ctx.timing.inFlightGraceMs) this.#removedAt.delete(fp);
     for (const m of removed) this.#removedAt.set(toBase64Url(m.fingerprint), now);
     // A re-admission (the same identity removed and added in one commit) is neither a leave nor a join.

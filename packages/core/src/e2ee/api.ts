@@ -177,6 +177,10 @@ export interface E2ee {
   parseJoinRequest(body: Uint8Array): JoinRequest | undefined;
   /** Constant-time check of the proof under the invite secret. Returns false, never throws. */
   verifyJoinProof(request: JoinRequest, secret: Uint8Array): Promise<boolean>;
-  /** Joins from a Welcome; refuses a group in which `inviter` (the link's fingerprint) is not a member. */
-  joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint): Promise<JoinOutcome>;
+  /**
+   * Joins from a Welcome; refuses a group in which `inviter` (the link's fingerprint) is not a
+   * member, or that `accept` refuses (a re-admission: the group must continue the room). A
+   * refused Welcome leaves `pending` usable for the genuine one.
+   */
+  joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint, accept?: (session: GroupSession) => boolean): Promise<JoinOutcome>;
 }

@@ -138,7 +138,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       }
     },
 
-    async joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint): Promise<JoinOutcome> {
+    async joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint, accept?: (session: GroupSession) => boolean): Promise<JoinOutcome> {
       if (!(pending instanceof PendingJoinImpl))
         throw new UsageError('E_USAGE', '"pending" expected a PendingJoin made by createJoinRequest');
       const parts = pendingParts(pending);
@@ -183,6 +183,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       if (!members.some((m) => bytesEqual(m.fingerprint, inviter))) {
         return badWelcome('the inviter named in the link is not a member of this room');
       }
+      if (accept && !accept(session)) return badWelcome('the Welcome is for a group that does not continue this room (another policy)');
       const pins = options.pins;
       const changed = pins
         ? members.find(

@@ -84,8 +84,19 @@ function isLeave(p: ProposalWithSender): boolean {
  */
 export const ABSENT_MARK = utf8('safehouse absent v1');
 
+/**
+ * A removal for absence may remove at most as many members as it leaves, and never leaves its
+ * committer alone: one member cannot empty a room of those who would re-admit the others.
+ */
+export function absenceAllowed(members: number, proposals: readonly ProposalWithSender[]): boolean {
+  if (!proposals.every((p) => p.proposal.proposalType === 'remove')) return false;
+  const removed = removedLeaves(proposals).size;
+  const remaining = members - removed;
+  return removed <= remaining && remaining >= 2;
+}
+
 export function allowedByPolicy(policy: RoomPolicy | undefined, proposals: readonly ProposalWithSender[], tree: ClientState['ratchetTree'], absent: boolean): boolean {
-  if (absent) return proposals.every((p) => p.proposal.proposalType === 'remove');
+  if (absent) return absenceAllowed(membersOf(tree).length, proposals);
   if (!policy) return true;
   const admin = (leaf: number | undefined) => {
     const m = leaf === undefined ? undefined : memberAt(tree, leaf);

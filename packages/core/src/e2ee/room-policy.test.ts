@@ -8,7 +8,7 @@ import { randomBytes, randomId } from '../protocol/ids.js';
 import type { GroupSession } from './api.js';
 import { createE2ee } from './index.js';
 import { decodePolicy, encodePolicy } from './policy.js';
-import { allowedByPolicy } from './group.js';
+import { absenceAllowed, allowedByPolicy } from './group.js';
 
 async function room(names: string[]) {
   const e2ee = createE2ee();
@@ -94,11 +94,26 @@ describe('the room policy', () => {
     const add = { proposal: { proposalType: 'add', add: { keyPackage: {} } }, senderLeafIndex: 2 } as const;
     const gce = { proposal: { proposalType: 'group_context_extensions', groupContextExtensions: { extensions: [] } }, senderLeafIndex: 2 } as const;
     type P = Parameters<typeof allowedByPolicy>[1];
-    expect(allowedByPolicy(policy, [remove], [], true)).toBe(true);
-    expect(allowedByPolicy(policy, [remove, add] as unknown as P, [], true)).toBe(false);
-    expect(allowedByPolicy(policy, [remove, gce] as unknown as P, [], true)).toBe(false);
+    expect(absenceAllowed(3, [remove])).toBe(true);
+    expect(absenceAllowed(3, [remove, add] as unknown as P)).toBe(false);
+    expect(absenceAllowed(3, [remove, gce] as unknown as P)).toBe(false);
+    // An empty tree has nobody left to remove the absent: refused, whatever the proposals.
+    expect(allowedByPolicy(policy, [remove], [], true)).toBe(false);
     // Without the mark, the same removal by a non-admin is refused (leaf 2 is nobody's admin here).
     expect(allowedByPolicy(policy, [remove], [], false)).toBe(false);
+  });
+
+  it('oneMemberCannotEmptyTheRoomAsAbsent: at most as many removed as remain, never the committer alone', async () => {
+    const r = (removed: number) => ({ proposal: { proposalType: 'remove', remove: { removed } }, senderLeafIndex: 0 }) as const;
+    expect(absenceAllowed(4, [r(1), r(2)])).toBe(true); // 2 removed, 2 remain
+    expect(absenceAllowed(5, [r(1), r(2), r(3)])).toBe(false); // 3 removed, 2 remain
+    expect(absenceAllowed(3, [r(1), r(2)])).toBe(false); // the committer alone
+    expect(absenceAllowed(2, [r(1)])).toBe(false);
+    // With real sessions: a member removing both others as absent is refused by every member.
+    const { sessions, leaf } = await room(['alice', 'bob', 'mallory']);
+    const [alice, bob, mallory] = sessions as [GroupSession, GroupSession, GroupSession];
+    const p = await mallory.remove([leaf(mallory, 'alice'), leaf(mallory, 'bob')], { absent: true });
+    for (const s of [alice, bob]) expect(await s.receive(p.commit)).toMatchObject({ kind: 'refused', by: { name: 'mallory' } });
   });
 
   it('anyMemberMayLeave: a leave proposal committed by a non-admin is applied', async () => {
