@@ -3,6 +3,8 @@
  * sequences played at once, each in a room of its own on the shared relay (most of a sequence
  * is waiting on the protocol's timers, so they share the CPU well).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe as describeSeq, sequenceArb, type Sequence } from './commands.js';
 import { runSequence, type Fixture } from './runner.js';
@@ -17,6 +19,12 @@ export type ModelResult = { sequences: number; failures: number; reports: string
  * (shrinking it with SAFEHOUSE_MODEL_SHRINK=1). Long run: calls of CHUNK batches with successive
  * seeds until `target` sequences ran; each failure is reported, and the run goes on.
  */
+/** In the long run, each file's counts go to SAFEHOUSE_FUZZ_REPORT (a folder), which scripts/fuzz.mjs sums. */
+export function reportPart(r: ModelResult): void {
+  const dir = process.env.SAFEHOUSE_FUZZ_REPORT;
+  if (dir) writeFileSync(join(dir, `${process.pid}-${Date.now()}.json`), JSON.stringify({ sequences: r.sequences, failures: r.failures, summary: r.summary }));
+}
+
 export async function runModel(fixture: Fixture, o: { target: number; batch: number; seed: number; long: boolean }): Promise<ModelResult> {
   let sequences = 0;
   let slowest = 0;
