@@ -2,7 +2,9 @@
  * The `safehouse` command line: `serve`, `join`. Exit codes and error messages are part of
  * the interface (docs/cli.md).
  */
+import { createHash } from 'node:crypto';
 import { Command, CommanderError } from 'commander';
+import { useSha512 } from '@safehouse/core/e2ee';
 import { UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
 // `serve` and `join` are loaded when chosen: a member's terminal UI does not wait for the relay's
@@ -13,6 +15,8 @@ import { time } from './time.js';
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export async function main(argv: string[]): Promise<void> {
+  // Fingerprints (5200 rounds of SHA-512 each, one per member shown) with Node's native hash.
+  useSha512((data) => new Uint8Array(createHash('sha512').update(data).digest()));
   const program = new Command()
     .name('safehouse')
     .description('End-to-end-encrypted chat through a relay that cannot read it.')

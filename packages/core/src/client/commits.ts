@@ -475,8 +475,9 @@ export class Committer {
         for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);
         this.#sendBody(j.joinId, body);
       }
+    await room.subscribe(); // the proof first: the events below may take a while
     await room.onOwnCommit(p.commit.added, p.commit.removed, p.commit.left, p.commit.policyChanged, p.absent === true);
-    await room.afterEpochChange();
+    await room.afterEpochChange({ subscribed: true });
   }
 
   #sendEnvelope(joinId: string, envelope: WelcomeEnvelope): void {

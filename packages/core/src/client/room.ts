@@ -459,10 +459,13 @@ export class Room {
         return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt, header.kind);
       case 'commit':
         if (r.by) this.#liveness.heard(r.by, now);
+        // The proof of the new epoch first: the events below may take a while (a fingerprint
+        // for each member added), and the relay and the next commit wait for it.
+        await this.subscribe();
         if (r.absent) this.#disputeAbsence(r.removed.filter((m) => !r.left.some((l) => l.leaf === m.leaf)), r.by?.name, now);
         await this.#onMembership(r.added, r.removed, r.updated, { left: r.left, by: r.by?.name, ...(r.absent ? { absent: true } : {}) });
         if (r.policyChanged) this.#onPolicyChanged(r.by?.name);
-        await this.afterEpochChange();
+        await this.afterEpochChange({ subscribed: true });
         return;
       case 'refused':
         if (r.by) this.#liveness.heard(r.by, now);
@@ -557,11 +560,11 @@ export class Room {
     }
   }
 
-  /** After our commit was confirmed or another member's commit processed. */
-  async afterEpochChange(): Promise<void> {
+  /** After our commit was confirmed or another member's commit processed (`subscribed`: the new epoch is proven already). */
+  async afterEpochChange(options: { subscribed?: boolean } = {}): Promise<void> {
     const session = this.session;
     if (!session) return;
-    await this.subscribe();
+    if (options.subscribed !== true) await this.subscribe();
     // Messages held while a proposal waited go now, in the order they were written.
     if (session.pendingProposals() === 0) for (const publish of this.#held.splice(0)) await publish();
     // Retry what waited for this epoch, in arrival order; the rest keeps waiting.

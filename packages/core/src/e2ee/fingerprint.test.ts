@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatFingerprint, roomCode, safetyNumber } from './fingerprint.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { formatFingerprint, roomCode, safetyNumber, useSha512 } from './fingerprint.js';
 
 const a = new Uint8Array(32).fill(0xaa);
 const b = new Uint8Array(32).fill(0xbb);
@@ -44,5 +45,19 @@ describe('fingerprints, safety numbers, room codes', () => {
       await expect(safetyNumber(a, bad as unknown as Uint8Array)).rejects.toThrow(TypeError);
     }
     await expect(roomCode(new Uint8Array(8))).rejects.toThrow(TypeError);
+  });
+
+  it('useSha512: another SHA-512 gives the same digits; anything else is refused', async () => {
+    const before = await formatFingerprint(a);
+    let calls = 0;
+    useSha512((d) => (calls++, sha512(d)));
+    try {
+      expect(await formatFingerprint(a)).toBe(before);
+      expect(calls).toBeGreaterThan(5000);
+    } finally {
+      useSha512(sha512);
+    }
+    expect(() => useSha512((d) => sha256(d))).toThrow(TypeError);
+    expect(await formatFingerprint(a)).toBe(before);
   });
 });
