@@ -320,7 +320,8 @@ export class Committer {
     // A kick or a leave goes alone; removals for absence go together, marked as such.
     const kicks = removes.filter((r) => r.absent !== true);
     // Removals for absence: at most as many as remain, never leaving this device alone (group.ts `absenceAllowed`).
-    const most = Math.max(0, Math.min(Math.floor(members.length / 2), members.length - 2));
+    // Leaves proposed meanwhile go in by reference and count too.
+    const most = Math.max(0, Math.min(Math.floor(members.length / 2), members.length - 2) - session.pendingProposals());
     const batch = kicks.length > 0 ? kicks : removes.slice(0, most);
     const absent = kicks.length === 0 && batch.length > 0;
     if (batch.length > 0)

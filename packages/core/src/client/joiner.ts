@@ -22,7 +22,8 @@ export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprin
  * a re-admission of a member that fell behind (it stays a member meanwhile: a refusal or the
  * timeout only ends the attempt).
  */
-export type JoinMode = { kind: 'join' } | { kind: 'rejoin'; onGiveUp(): void; accept?: (session: GroupSession) => boolean };
+/** `inviters`: a re-admission takes a Welcome into a group with any of them (its former co-members). */
+export type JoinMode = { kind: 'join' } | { kind: 'rejoin'; onGiveUp(): void; accept?: (session: GroupSession) => boolean; inviters?: readonly Fingerprint[] };
 
 export class Joiner {
   readonly #room: Room;
@@ -89,7 +90,8 @@ export class Joiner {
     }
     const accept = this.#mode.kind === 'rejoin' ? this.#mode.accept : undefined;
     let foreign = false;
-    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, this.#ticket.inviter, accept && ((s) => (foreign = !accept(s)) === false));
+    const inviters = this.#mode.kind === 'rejoin' && this.#mode.inviters?.length ? this.#mode.inviters : this.#ticket.inviter;
+    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, inviters, accept && ((s) => (foreign = !accept(s)) === false));
     if (!outcome.ok) {
       if (outcome.code === 'E_KEY_CHANGED') room.ctx.emit({ type: 'error', code: 'E_KEY_CHANGED', message: `not joined: ${outcome.message}`, room: room.id });
       if (foreign) room.ctx.emit({ type: 'error', code: 'E_FORBIDDEN', message: `a member answered this device's re-admission to ${room.roomName} with a group that does not continue the room (another policy); ignored`, room: room.id });

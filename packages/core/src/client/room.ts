@@ -22,7 +22,7 @@ import { checkNameAvailable, normalizeName } from './names.js';
 import type { RoomContext } from './context.js';
 import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
-import { Liveness } from './liveness.js';
+import { Absence } from './absence.js';
 import { ttlText } from './ttl.js';
 import type { OutboxEntry } from './outbox.js';
 
@@ -53,8 +53,6 @@ export class Room {
   session: GroupSession | undefined;
   /** Subscribers the relay last reported. */
   presence = 0;
-  /** Subscribers of this room the relay counts in other cohorts (after a restart, or a fork). */
-  #othersElsewhere = 0;
   /** Frames from the relay that MLS rejected (THREATS C.21: counted, dropped). */
   rejected = 0;
   /** The room's message timer (`/ttl`), ms; 0 = messages do not expire. */
@@ -86,14 +84,10 @@ export class Room {
   readonly #removedAt = new Map<string, number>();
   /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
   #subRefusals = { epoch: -1, count: 0, timer: undefined as { cancel(): void } | undefined };
-  /** Who was heard from when (liveness.ts), and when this device last published. */
-  readonly #liveness: Liveness;
-  #lastSent: number;
-  #aliveTimer: { cancel(): void } | undefined;
+  /** Signs of life, and removing the absent (absence.ts). */
+  readonly #absence: Absence;
   /** Removed as absent while online: re-admitted under its own identity (messages written meanwhile wait in `#held`). */
   #afterAbsence: { by: string | undefined } | undefined;
-  /** Members removed as absent, by fingerprint (base64url), the latest 64: an admin may still kick or ban them (`revoke`). */
-  readonly #absentRemoved = new Map<string, Member>();
   /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
   #leaving = false;
 
@@ -107,8 +101,22 @@ export class Room {
     this.#ttlKnown = ticket === undefined;
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
-    this.#liveness = new Liveness(ctx.clock.now());
-    this.#lastSent = ctx.clock.now();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the room's current fields
+    const room = this;
+    this.#absence = new Absence({
+      ctx,
+      id,
+      get roomName() {
+        return room.roomName;
+      },
+      get session() {
+        return room.session;
+      },
+      active: () => this.isMember() && this.#afterAbsence === undefined,
+      others: () => this.others(),
+      enqueue: (job) => this.enqueue(job),
+      removeAbsent: (members) => this.#commits.removeAbsent(members),
+    });
   }
 
   /** Creates a new room with this device as its only member. */
@@ -117,7 +125,7 @@ export class Room {
     room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id, { secret });
     room.#secrets.push(room.secret);
     await room.subscribe();
-    room.#startLiveness();
+    room.#absence.start();
     return room;
   }
 
@@ -188,7 +196,7 @@ export class Room {
 
   /** Members removed as absent lately (not back since). */
   absentRemoved(): readonly Member[] {
-    return [...this.#absentRemoved.values()];
+    return this.#absence.removedLately();
   }
 
   /**
@@ -205,61 +213,17 @@ export class Room {
   rejoin(): void {
     if (this.state === 'joining') this.#joiner?.resend();
     this.#readmission?.resend();
-    this.#liveness.listening(this.ctx.clock.now());
+    this.#absence.listening();
   }
 
-  // ---- liveness (docs/protocol.md "Absent members") ------------------------------------------
-
-  #startLiveness(): void {
-    this.#liveness.listening(this.ctx.clock.now());
-    if (this.#aliveTimer) return;
-    const { aliveEveryMs, absentAfterMs } = this.ctx.timing;
-    const tick = Math.max(20, Math.min(5_000, aliveEveryMs / 2, absentAfterMs / 4));
-    const loop = (): void => {
-      this.#aliveTimer = this.ctx.clock.setTimeout(() => {
-        if (this.state === 'left') return;
-        loop();
-        void this.enqueue(() => this.#livenessTick());
-      }, tick);
-    };
-    loop();
-  }
-
-  async #livenessTick(): Promise<void> {
-    const session = this.session;
-    if (!session || this.state !== 'member' || this.#afterAbsence) return;
-    const now = this.ctx.clock.now();
-    // Not connected: this device hears nobody, so nobody's silence counts meanwhile.
-    if (this.ctx.nonce() === undefined) return this.#liveness.listening(now);
-    const { aliveEveryMs, absentAfterMs, rankDelayMs } = this.ctx.timing;
-    if (now - this.#lastSent >= aliveEveryMs && this.others().length > 0 && session.pendingProposals() === 0) {
-      this.#lastSent = now;
-      const body = await session.encrypt(encodeAppPayload({ t: 'alive' }), { room: this.id, id: randomId() });
-      this.ctx.outbox.add({ header: { v: 1, t: 'pub', room: this.id, id: randomId(), kind: 'alive', epoch: session.epoch() }, body });
-    }
-    // The first member in leaf order among those heard from removes the absent; the next ones
-    // only if that commit did not come `rankDelayMs` later each.
-    // Members subscribed in another cohort (catching up after a relay restart, or split off):
-    // this device may be the one cut off, so their silence says nothing yet.
-    if (this.#othersElsewhere > 0 || !this.#liveness.hearsAnyone(now, absentAfterMs / 2)) return this.#liveness.listening(now);
-    const members = session.members();
-    this.#liveness.prune(members);
-    const { absent, rank } = this.#liveness.absent(members, session.myLeaf(), now, absentAfterMs);
-    if (absent.length === 0) return;
-    const mine = this.#liveness.absent(members, session.myLeaf(), now, absentAfterMs + rankDelayMs * rank).absent;
-    // At most as many as remain, and never this device alone (every member refuses more).
-    const most = Math.min(Math.floor(members.length / 2), members.length - 2);
-    if (mine.length > 0 && most > 0) this.#commits.removeAbsent(mine.slice(0, most));
-  }
-
-  /** Whether `m` is (still) absent: a removal for absence is dropped if it was heard from meanwhile. */
+  /** Whether `m` is (still) absent (the committer drops a removal for absence otherwise). */
   isAbsent(m: Member): boolean {
-    return this.ctx.clock.now() - this.#liveness.lastHeard(m) >= this.ctx.timing.absentAfterMs;
+    return this.#absence.isAbsent(m);
   }
 
   /** This device published something the others will hear (no sign of life needed for a while). */
   noteSent(): void {
-    this.#lastSent = this.ctx.clock.now();
+    this.#absence.sent();
   }
 
   /**
@@ -270,6 +234,7 @@ export class Room {
   async #rejoinAfterAbsence(session: GroupSession, by: Member | undefined): Promise<void> {
     const secret = this.secret;
     const inviter = this.#inviterFor(by);
+    const inviters = this.#formerCoMembers(by);
     const accept = this.#continues();
     this.#afterAbsence = { by: by?.name };
     this.session = undefined;
@@ -282,9 +247,19 @@ export class Room {
     const joiner = new Joiner(this, { room: this.id, secret, inviter: inviter.fingerprint }, {
       kind: 'rejoin',
       accept,
+      inviters,
       onGiveUp: () => {
         this.#readmission = undefined;
-        if (this.#afterAbsence) this.close('removed', by?.name);
+        if (!this.#afterAbsence) return;
+        const unsent = this.#held.length;
+        this.ctx.emit({
+          type: 'error',
+          code: 'E_JOIN_TIMEOUT',
+          message: `no member re-admitted this device to ${this.roomName}${unsent > 0 ? `; ${unsent} message${unsent === 1 ? '' : 's'} written meanwhile ${unsent === 1 ? 'was' : 'were'} not delivered` : ''}`,
+          room: this.id,
+        });
+        this.#held.length = 0;
+        this.close('removed', by?.name);
       },
     });
     this.#readmission = joiner;
@@ -347,7 +322,7 @@ export class Room {
   /** The relay says how many connections are subscribed (a joiner that subscribed shows here). */
   onPresence(count: number, others = 0): void {
     this.presence = count;
-    this.#othersElsewhere = others;
+    this.#absence.othersElsewhere(others);
     if (!this.isMember()) return;
     void this.enqueue(() => this.#commits.pump());
     this.ctx.onMembersChanged(this.id);
@@ -381,7 +356,7 @@ export class Room {
     const inviter = this.#inviterFor(undefined);
     if (!inviter) return;
     this.ctx.emit({ type: 'info', message: `this device may have fallen behind in ${this.roomName}; asking the other members to re-admit it`, room: this.id });
-    const joiner = new Joiner(this, { room: this.id, secret: this.secret, inviter: inviter.fingerprint }, { kind: 'rejoin', accept: this.#continues(), onGiveUp: () => (this.#readmission = undefined) });
+    const joiner = new Joiner(this, { room: this.id, secret: this.secret, inviter: inviter.fingerprint }, { kind: 'rejoin', accept: this.#continues(), inviters: this.#formerCoMembers(undefined), onGiveUp: () => (this.#readmission = undefined) });
     this.#readmission = joiner;
     await joiner.start();
   }
@@ -395,6 +370,15 @@ export class Room {
     const admins = this.session?.policy()?.admins ?? [];
     const others = this.others().filter((m) => not === undefined || !bytesEqual(m.fingerprint, not.fingerprint));
     return others.find((m) => admins.some((a) => bytesEqual(a, m.fingerprint))) ?? others[0] ?? not;
+  }
+
+  /**
+   * Whom a re-admission's Welcome may come with: any other member of the room as this device
+   * knew it, but the one who removed it (the inviter itself may have been removed since).
+   */
+  #formerCoMembers(not: Member | undefined): Uint8Array[] {
+    const others = this.others().filter((m) => not === undefined || !bytesEqual(m.fingerprint, not.fingerprint));
+    return (others.length > 0 ? others : not ? [not] : []).map((m) => m.fingerprint);
   }
 
   /**
@@ -422,7 +406,7 @@ export class Room {
     this.#forkAt = undefined;
     old?.dispose();
     for (const m of session.members()) await this.observe(m);
-    this.#startLiveness();
+    this.#absence.start();
     await this.subscribe();
     for (const publish of this.#held.splice(0)) await publish();
     this.ctx.emit({ type: 'info', message: `re-admitted to ${this.roomName}: this device is up to date again`, room: this.id });
@@ -448,27 +432,26 @@ export class Room {
     const session = this.session;
     if (!session || this.state !== 'member') return;
     const r = await session.receive(body);
-    const now = this.ctx.clock.now();
     switch (r.kind) {
       case 'message':
         if (r.epoch < session.epoch() && !this.#stillSending(r.sender)) {
           this.rejected++; // a removed member writing on in an epoch it was removed from
           return;
         }
-        this.#liveness.heard(r.sender, now);
+        this.#absence.heard(r.sender);
         return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt, header.kind);
       case 'commit':
-        if (r.by) this.#liveness.heard(r.by, now);
+        if (r.by) this.#absence.heard(r.by);
         // The proof of the new epoch first: the events below may take a while (a fingerprint
         // for each member added), and the relay and the next commit wait for it.
         await this.subscribe();
-        if (r.absent) this.#disputeAbsence(r.removed.filter((m) => !r.left.some((l) => l.leaf === m.leaf)), r.by?.name, now);
+        if (r.absent) this.#absence.disputed(r.removed.filter((m) => !r.left.some((l) => l.leaf === m.leaf)), r.by?.name);
         await this.#onMembership(r.added, r.removed, r.updated, { left: r.left, by: r.by?.name, ...(r.absent ? { absent: true } : {}) });
         if (r.policyChanged) this.#onPolicyChanged(r.by?.name);
         await this.afterEpochChange({ subscribed: true });
         return;
       case 'refused':
-        if (r.by) this.#liveness.heard(r.by, now);
+        if (r.by) this.#absence.heard(r.by);
         // Every member refuses it alike; the relay took it, so together we go on from the epoch
         // before it, in a fork of the room that only members of that epoch can open.
         this.ctx.emit({
@@ -599,34 +582,10 @@ export class Room {
     this.ctx.emit({ type: 'info', message: `the invite link of ${this.roomName} changed${by ? ` (${by} banned someone)` : ''}: old links no longer admit anyone; /invite shows the new one`, room: this.id });
   }
 
-  /**
-   * A removal for absence of members this device heard from within half the grace: the remover
-   * did not (a network fault, a relay dropping their signs of life) or it is abusing the rule.
-   * Applied all the same (every member applies it alike; the removed, if online, come back at
-   * once), and said here.
-   */
-  #disputeAbsence(removed: readonly Member[], by: string | undefined, now: number): void {
-    const half = this.ctx.timing.absentAfterMs / 2;
-    for (const m of removed) {
-      const ago = now - this.#liveness.lastHeard(m);
-      if (ago < half)
-        this.ctx.emit({ type: 'info', message: `${by ?? 'a member'} removed ${m.name} from ${this.roomName} as absent, but this device heard from ${m.name} ${Math.round(ago / 1000)} s ago; if ${m.name} is online it will be re-admitted`, room: this.id });
-    }
-  }
-
   /** Pins and events for a change of membership; `by` removed the members not in `left` (`absent`: for absence). */
   async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[], how: { left: readonly Member[]; by: string | undefined; absent?: boolean }): Promise<void> {
     const now = this.ctx.clock.now();
-    for (const m of added) {
-      this.#liveness.heard(m, now);
-      this.#absentRemoved.delete(toBase64Url(m.fingerprint));
-    }
-    if (how.absent)
-      for (const m of removed)
-        if (!how.left.some((l) => l.leaf === m.leaf)) {
-          this.#absentRemoved.set(toBase64Url(m.fingerprint), m);
-          for (const k of this.#absentRemoved.keys()) if (this.#absentRemoved.size > 64) this.#absentRemoved.delete(k);
-        }
+    this.#absence.membersChanged(added, how.absent ? removed.filter((m) => !how.left.some((l) => l.leaf === m.leaf)) : []);
     for (const [fp, at] of this.#removedAt) if (now - at >= this.ctx.timing.inFlightGraceMs) this.#removedAt.delete(fp);
     for (const m of removed) this.#removedAt.set(toBase64Url(m.fingerprint), now);
     // A re-admission (the same identity removed and added in one commit) is neither a leave nor a join.
@@ -846,7 +805,7 @@ export class Room {
     this.state = 'left';
     this.#subRefusals.timer?.cancel();
     this.#aloneTimer?.cancel();
-    this.#aliveTimer?.cancel();
+    this.#absence.stop();
     this.#afterAbsence = undefined;
     this.#readmission?.stop();
     this.#commits.stop();
@@ -874,7 +833,7 @@ export class Room {
     const timer = noted && payload?.t === 'ttl' ? { ms: payload.ms, from: noted.sender.name } : undefined;
     if (timer) this.ttlMs = timer.ms;
     await this.subscribe();
-    this.#startLiveness();
+    this.#absence.start();
     for (const m of session.members()) await this.observe(m);
     this.ctx.emit({
       type: 'joined',

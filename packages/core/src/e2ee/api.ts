@@ -178,9 +178,9 @@ export interface E2ee {
   /** Constant-time check of the proof under the invite secret. Returns false, never throws. */
   verifyJoinProof(request: JoinRequest, secret: Uint8Array): Promise<boolean>;
   /**
-   * Joins from a Welcome; refuses a group in which `inviter` (the link's fingerprint) is not a
-   * member, or that `accept` refuses (a re-admission: the group must continue the room). A
+   * Joins from a Welcome; refuses a group in which `inviter` (the link's fingerprint; for a
+   * re-admission, any of several) is not a member, or that `accept` refuses (a re-admission: the group must continue the room). A
    * refused Welcome leaves `pending` usable for the genuine one.
    */
-  joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint, accept?: (session: GroupSession) => boolean): Promise<JoinOutcome>;
+  joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint | readonly Fingerprint[], accept?: (session: GroupSession) => boolean): Promise<JoinOutcome>;
 }

@@ -138,13 +138,14 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       }
     },
 
-    async joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint, accept?: (session: GroupSession) => boolean): Promise<JoinOutcome> {
+    async joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint | readonly Fingerprint[], accept?: (session: GroupSession) => boolean): Promise<JoinOutcome> {
+      const inviters: readonly Fingerprint[] = inviter instanceof Uint8Array ? [inviter] : inviter;
       if (!(pending instanceof PendingJoinImpl))
         throw new UsageError('E_USAGE', '"pending" expected a PendingJoin made by createJoinRequest');
       const parts = pendingParts(pending);
       if (parts === undefined) throw new UsageError('E_USAGE', 'this join was already completed or disposed');
       const { cs, keyPackage, keyPackageBytes, privateKeys, secret } = parts;
-      if (!(welcome instanceof Uint8Array) || !(inviter instanceof Uint8Array))
+      if (!(welcome instanceof Uint8Array) || !inviters.every((i) => i instanceof Uint8Array))
         return badWelcome('the Welcome could not be read');
       let session: MlsGroupSession;
       try {
@@ -180,7 +181,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       const members = session.members();
       // On refusal the session is dropped, not disposed: its leaf key is the PendingJoin's, which
       // stays usable for the genuine Welcome if this one was a forgery.
-      if (!members.some((m) => bytesEqual(m.fingerprint, inviter))) {
+      if (!members.some((m) => inviters.some((i) => bytesEqual(m.fingerprint, i)))) {
         return badWelcome('the inviter named in the link is not a member of this room');
       }
       if (accept && !accept(session)) return badWelcome('the Welcome is for a group that does not continue this room (another policy)');

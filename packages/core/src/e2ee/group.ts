@@ -282,8 +282,10 @@ export class MlsGroupSession implements GroupSession {
     const policy = this.policy();
     const capture: IncomingMessageCallback = (incoming) => {
       proposals = incoming.kind === 'commit' ? incoming.proposals : [incoming.proposal];
-      // The room's policy: a commit (or proposal) that breaks it is not applied, by anyone.
-      refused = !allowedByPolicy(policy, proposals, checked.tree, absent);
+      // The room's policy: a commit (or proposal) that breaks it is not applied, by anyone. A
+      // proposal on its own is only ever a leave (a Remove of its sender's own leaf): anything
+      // else would sit pending, and no application message can be sent while one does.
+      refused = incoming.kind === 'proposal' ? !isLeave(incoming.proposal) : !allowedByPolicy(policy, proposals, checked.tree, absent);
       return refused ? 'reject' : 'accept';
     };
     const before = this.members();
@@ -463,6 +465,12 @@ export class MlsGroupSession implements GroupSession {
       const extra: Proposal[] = [...new Set(leaves)]
         .filter((l) => !proposed.has(l))
         .map((removed) => ({ proposalType: 'remove', remove: { removed } }));
+      if (options.absent === true) {
+        // Checked as every receiver will (the leaves proposed meanwhile count too): a commit they
+        // refuse would leave this member alone in its epoch.
+        const all = [...Object.values(this.#withLeaveProposalsOnly(s).unappliedProposals), ...extra.map((proposal) => ({ proposal, senderLeafIndex: me }))];
+        if (!absenceAllowed(this.members().length, all)) throw new UsageError('E_USAGE', 'a removal for absence may remove at most as many members as remain, and not leave its committer alone');
+      }
       return this.#commit(extra, undefined, options.absent === true ? ABSENT_MARK : undefined);
     });
   }

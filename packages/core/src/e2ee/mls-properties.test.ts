@@ -191,7 +191,9 @@ describe('removal through ts-mls 1.6.4', () => {
     const { a, b, c, bState } = await threeMembers();
     const p = await createProposal(bState, false, { proposalType: 'remove', remove: { removed: c.myLeaf() } }, cs);
     const bytes = encodeMlsMessage(p.message);
-    expect(await a.receive(bytes)).toEqual({ kind: 'proposal', removes: [] });
+    // A proposal on its own is only ever a leave: this one is refused, and nothing stays pending.
+    expect(await a.receive(bytes)).toEqual({ kind: 'rejected' });
+    expect(a.pendingProposals()).toBe(0);
     const commit = await a.update();
     expect(commit.removed).toEqual([]);
     await a.confirm(commit);

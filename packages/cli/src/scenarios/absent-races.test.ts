@@ -1,0 +1,109 @@
+/**
+ * Races around the absence rule (docs/protocol.md "Absent members"), with real clients on the
+ * real relay: the inviter a re-admission named is removed before the Welcome comes; a leave is
+ * proposed just as the absent are removed. Both once split or locked out a member.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Transport, TransportConnection } from '@safehouse/core/client';
+import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
+import { commitStatement, encodeFrame, randomId, toBase64Url } from '@safehouse/core/protocol';
+import { createWsTransport } from '../transport/ws.js';
+import { interceptTransport, roomOf, sleep, switchable, until, World, type Interceptor, type Member } from '../testing/members.js';
+
+const PATIENT = { aliveEveryMs: 150, absentAfterMs: 600_000, rankDelayMs: 300, joinTimeoutMs: 20_000, refusalGraceMs: 1_000 };
+
+let world: World;
+afterEach(() => world?.end());
+
+function tapped(hooks: Interceptor): { transport: Transport; send(bytes: Uint8Array): void } {
+  const inner = interceptTransport(createWsTransport(), hooks);
+  let conn: TransportConnection | undefined;
+  return { transport: { open: (url, handlers) => (conn = inner.open(url, handlers)) }, send: (b) => conn!.send(b) };
+}
+
+/** An E2ee that hands the test the sessions it makes (the member's own code, as an attacker runs it). */
+function capturing(): { e2ee: E2ee; sessions: GroupSession[] } {
+  const real = createE2ee();
+  const sessions: GroupSession[] = [];
+  const e2ee: E2ee = Object.create(real) as E2ee;
+  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
+    const o = await real.joinFromWelcome.call(real, ...a);
+    if (o.ok) sessions.push(o.session);
+    return o;
+  };
+  return { e2ee, sessions };
+}
+
+/** A commit "as absent" removing `names`, signed for the relay like any commit, made by the member's own code. */
+async function absentCommit(session: GroupSession, room: string, send: (b: Uint8Array) => void, names: string[]): Promise<void> {
+  const leaves = session.members().filter((m) => names.includes(m.name)).map((m) => m.leaf);
+  const p = await session.remove(leaves, { absent: true });
+  const key = await session.relayKey();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', p.commit));
+  const next = toBase64Url(p.nextRelayKey);
+  const sig = toBase64Url(await key.sign(commitStatement(room, p.epoch, digest, next)));
+  send(encodeFrame({ v: 1, t: 'pub', room, id: randomId(), kind: 'commit', epoch: p.epoch, next, sig }, p.commit));
+  await session.confirm(p);
+}
+
+describe('absence races', () => {
+  it('removingTheReadmissionsInviterDoesNotKeepAMemberOut', { timeout: 90_000 }, async () => {
+    world = new World();
+    const server = await world.server();
+    const tap = tapped({});
+    const cap = capturing();
+    const honest = { timing: { ...PATIENT, batchWindowMs: 1_000 } };
+    const { link, all } = await world.room(server, ['alice', 'bob', 'carol', 'mallory', 'dave'], {
+      alice: honest,
+      bob: honest,
+      carol: { timing: { ...PATIENT, joinTimeoutMs: 10_000 } },
+      mallory: { timing: PATIENT, e2ee: cap.e2ee, transport: tap.transport },
+      dave: honest,
+    });
+    const [alice, bob, carol, , dave] = all as [Member, Member, Member, Member, Member];
+    const room = roomOf(link);
+    const session = cap.sessions.at(-1)!;
+    await alice.client.command('before');
+    await until(() => carol.texts().includes('before'), 'carol in the room');
+    // mallory removes carol as absent; carol's re-admission names the admin, alice, whom
+    // mallory removes as absent too, before an honest member re-admits carol.
+    await absentCommit(session, room, (b) => tap.send(b), ['carol']);
+    await absentCommit(session, room, (b) => tap.send(b), ['alice']);
+    await until(() => carol.of('info').some((e) => /asking to be re-admitted/.test(e.message)), 'carol asks to be re-admitted');
+    await carol.client.command('carol writes while being re-admitted');
+    await until(() => carol.of('info').some((e) => /re-admitted to/.test(e.message)), 'carol re-admitted', 30_000);
+    await until(() => bob.texts().includes('carol writes while being re-admitted'), 'what carol wrote meanwhile', 20_000);
+    await bob.client.command('after');
+    await until(() => carol.texts().includes('after') && dave.texts().includes('after'), 'carol reads the room again', 20_000);
+    expect(carol.of('left')).toEqual([]);
+  });
+
+  it('anAbsenceRemovalWithALeavePendingIsAppliedByEveryone (the leave counts against the limit)', { timeout: 90_000 }, async () => {
+    world = new World();
+    const server = await world.server();
+    const T = { aliveEveryMs: 150, absentAfterMs: 1_500, rankDelayMs: 3_000, joinTimeoutMs: 20_000, refusalGraceMs: 1_000 };
+    const aLine = switchable();
+    const eLine = switchable();
+    const { all } = await world.room(server, ['alice', 'bob', 'carol', 'dave', 'erin'], {
+      alice: { timing: T, transport: aLine.transport },
+      bob: { timing: T },
+      carol: { timing: T },
+      dave: { timing: T },
+      erin: { timing: T, transport: eLine.transport },
+    });
+    const [, bob, carol, dave] = all as [Member, Member, Member, Member, Member];
+    await sleep(500);
+    aLine.offline();
+    eLine.offline();
+    // carol leaves just before the grace runs out: bob's removal of the absent comes while her
+    // leave is pending, and carries it by reference.
+    await sleep(T.absentAfterMs - 400);
+    void carol.client.command('/leave');
+    await until(() => dave.of('member-left').some((e) => e.name === 'carol'), 'carol gone at dave', 30_000);
+    await until(() => ['alice', 'erin'].every((n) => dave.of('member-left').some((e) => e.name === n)), 'the absent gone at dave', 30_000);
+    await bob.client.command('bob after');
+    await until(() => dave.texts().includes('bob after'), 'dave and bob in one epoch', 20_000);
+    expect(dave.of('error').filter((e) => e.code === 'E_FORBIDDEN')).toEqual([]);
+    expect(bob.of('error').filter((e) => e.code === 'E_FORBIDDEN')).toEqual([]);
+  });
+});
