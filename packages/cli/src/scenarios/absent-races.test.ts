@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Transport, TransportConnection } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
-import { commitStatement, encodeFrame, randomId, toBase64Url } from '@safehouse/core/protocol';
+import { commitStatement, encodeFrame, parseInvite, randomId, toBase64Url } from '@safehouse/core/protocol';
 import { createWsTransport } from '../transport/ws.js';
-import { interceptTransport, roomOf, sleep, switchable, until, World, type Interceptor, type Member } from '../testing/members.js';
+import { interceptTransport, marker, roomOf, sleep, switchable, until, World, type Interceptor, type Member } from '../testing/members.js';
 
 const PATIENT = { aliveEveryMs: 150, absentAfterMs: 600_000, rankDelayMs: 300, joinTimeoutMs: 20_000, refusalGraceMs: 1_000 };
 
@@ -37,7 +37,10 @@ function capturing(): { e2ee: E2ee; sessions: GroupSession[] } {
 /** A commit "as absent" removing `names`, signed for the relay like any commit, made by the member's own code. */
 async function absentCommit(session: GroupSession, room: string, send: (b: Uint8Array) => void, names: string[]): Promise<void> {
   const leaves = session.members().filter((m) => names.includes(m.name)).map((m) => m.leaf);
-  const p = await session.remove(leaves, { absent: true });
+  await publish(session, room, send, await session.remove(leaves, { absent: true }));
+}
+
+async function publish(session: GroupSession, room: string, send: (b: Uint8Array) => void, p: Awaited<ReturnType<GroupSession['remove']>>): Promise<void> {
   const key = await session.relayKey();
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', p.commit));
   const next = toBase64Url(p.nextRelayKey);
@@ -105,5 +108,74 @@ describe('absence races', () => {
     await until(() => dave.texts().includes('bob after'), 'dave and bob in one epoch', 20_000);
     expect(dave.of('error').filter((e) => e.code === 'E_FORBIDDEN')).toEqual([]);
     expect(bob.of('error').filter((e) => e.code === 'E_FORBIDDEN')).toEqual([]);
+  });
+
+  it('aLookAlikeAddedInTheRemovedMembersPlaceDoesNotKeepItOut, and is flagged', { timeout: 90_000 }, async () => {
+    world = new World();
+    const server = await world.server();
+    const tap = tapped({});
+    const cap = capturing();
+    const { link, all } = await world.room(server, ['alice', 'bob', 'mallory'], {
+      alice: { timing: PATIENT },
+      bob: { timing: PATIENT },
+      mallory: { timing: PATIENT, e2ee: cap.e2ee, transport: tap.transport },
+    });
+    const [alice, bob] = all as [Member, Member, Member];
+    const inv = parseInvite(link);
+    if (!inv.ok || !inv.invite.room) throw new Error('a room link');
+    const { id: room, secret } = inv.invite.room;
+    const session = cap.sessions.at(-1)!;
+    await marker(alice, bob);
+    // mallory's own code: the admin removed as absent, and at once a puppet "Alice" added.
+    await absentCommit(session, room, (b) => tap.send(b), ['alice']);
+    const puppet = createE2ee();
+    const pj = await puppet.createJoinRequest(await puppet.createIdentity(), 'Alice', room, secret);
+    await publish(session, room, (b) => tap.send(b), await session.add([puppet.parseJoinRequest(pj.request)!], secret));
+    await until(() => bob.of('error').some((e) => e.code === 'E_NAME_TAKEN' && /looks like the name of another member/.test(e.message)), 'the puppet flagged at bob', 20_000);
+    await until(() => alice.of('info').some((e) => /re-admitted to/.test(e.message)), 'alice re-admitted', 30_000);
+    expect(alice.of('left')).toEqual([]);
+    await marker(alice, bob);
+    // alice is still the room's admin: her removal of mallory lands.
+    const [out] = alice.client.remove((m) => m.name === 'mallory', { keepLink: true });
+    expect(await out!.landed).toBe(true);
+  });
+
+  it('aCommitInFlightWhenItsAuthorIsRemovedAsAbsentDoesNotWedgeItsCommitter: the admin kicks after', { timeout: 90_000 }, async () => {
+    world = new World();
+    const server = await world.server();
+    let hold = false;
+    let dropAlive = false;
+    const held: Uint8Array[] = [];
+    const aliceTap = tapped({
+      outbound: (h, bytes) => {
+        if (hold && h.t === 'pub' && h.kind === 'commit') {
+          held.push(bytes.slice());
+          return 'drop';
+        }
+        return dropAlive && h.t === 'pub' && h.kind === 'alive' ? 'drop' : 'pass';
+      },
+    });
+    const QUICK = { ...PATIENT, absentAfterMs: 1_200 };
+    const { all } = await world.room(server, ['alice', 'bob', 'carol'], {
+      alice: { timing: PATIENT, transport: aliceTap.transport },
+      bob: { timing: QUICK },
+      carol: { timing: PATIENT },
+    });
+    const [alice, bob, carol] = all as [Member, Member, Member];
+    await marker(alice, bob);
+    // The relay sits on alice's kick of carol and drops her signs of life until bob removes her.
+    hold = true;
+    dropAlive = true;
+    const [kick] = alice.client.remove((m) => m.name === 'carol', { keepLink: true });
+    await until(() => held.length > 0, "alice's kick on the wire");
+    await until(() => alice.of('info').some((e) => /as absent/.test(e.message)), 'alice removed as absent by bob', 20_000);
+    dropAlive = false;
+    hold = false;
+    for (const b of held) aliceTap.send(b); // refused as stale now: bob's commit won the epoch
+    await until(() => alice.of('info').some((e) => /re-admitted to/.test(e.message)), 'alice re-admitted', 20_000);
+    // The kick, aimed anew at carol in the new tree, lands.
+    expect(await kick!.landed).toBe(true);
+    await until(() => bob.of('member-left').some((e) => e.name === 'carol' && e.by === 'alice'), 'bob applies the kick');
+    void carol;
   });
 });

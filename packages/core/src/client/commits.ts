@@ -215,6 +215,34 @@ export class Committer {
     });
   }
 
+  /**
+   * This device is a member again under a new leaf (re-admitted): what was pending is moot, and
+   * the kicks and bans still wanted are aimed at the same members in the new tree (a member gone
+   * meanwhile: the invite secret still changes, as for a ban that lost a race). Leaves and
+   * removals for absence are left to the new tree's own signs of life and proposals.
+   */
+  rebase(members: readonly Member[]): void {
+    const room = this.#room;
+    this.#pending = undefined;
+    this.#hold = undefined;
+    this.#solo = false;
+    this.#stale = { epoch: -1, count: 0, until: 0 };
+    const now = room.ctx.clock.now();
+    for (const i of [...this.#intents.values()]) {
+      if (i.kind !== 'remove') continue;
+      this.#intents.delete(i.key);
+      if (!i.done || i.done.length === 0) continue;
+      const m = members.find((x) => bytesEqual(x.fingerprint, i.fingerprint));
+      if (m) this.#intents.set(`remove:${m.leaf}`, { ...i, key: `remove:${m.leaf}`, leaf: m.leaf, due: now });
+      else if (i.keepLink !== true && room.isAdmin()) {
+        this.#evicted.add(toBase64Url(i.fingerprint));
+        this.#rotate = true;
+        this.#rotateWaiters.push(...i.done);
+      } else this.#settleRemoval(i, true);
+    }
+    this.#later(0);
+  }
+
   /** Members absent for the whole grace (liveness.ts): removed in one commit, marked as for absence. */
   removeAbsent(members: readonly Member[]): void {
     const room = this.#room;
@@ -296,9 +324,15 @@ export class Committer {
         continue;
       }
       if (intent.due > now || adds.length >= (this.#solo ? 1 : MAX_BATCH)) continue;
-      // The name against the members and the joiners already in this batch.
-      const own = members.find((m) => bytesEqual(m.fingerprint, intent.request.fingerprint))?.name; // a re-admission keeps its name
-      const taken = own === undefined ? names : names.filter((n) => n !== own);
+      // The name against the members and the joiners already in this batch. A re-admission keeps
+      // its name: a member's, or one removed as absent lately coming back under the same name
+      // (whoever took a look-alike of it meanwhile is the one flagged); the names of those are
+      // reserved against other keys.
+      const own = members.find((m) => bytesEqual(m.fingerprint, intent.request.fingerprint))?.name;
+      const lately = room.absentRemoved();
+      const returning = own === undefined && lately.some((m) => bytesEqual(m.fingerprint, intent.request.fingerprint) && m.name === intent.request.name);
+      const reserved = lately.filter((m) => !bytesEqual(m.fingerprint, intent.request.fingerprint)).map((m) => m.name);
+      const taken = own !== undefined ? names.filter((n) => n !== own) : returning ? [] : [...names, ...reserved];
       const refusal = this.#checkName(intent.request.name, taken) ?? (await session.checkJoin(intent.request, room.secret));
       if (refusal) {
         this.#intents.delete(intent.key);
@@ -414,8 +448,10 @@ export class Committer {
   async #settle(p: Pending, accepted: boolean, code?: ErrorCode): Promise<void> {
     const room = this.#room;
     const session = room.session;
-    if (this.#pending !== p || !session) return;
+    if (this.#pending !== p) return;
     this.#pending = undefined;
+    // Removed as absent meanwhile (no session until re-admitted): the verdict is moot; `rebase` follows.
+    if (!session) return;
     if (!accepted) {
       session.discard(p.commit);
       // E_STALE_EPOCH: another commit won the epoch; it reaches us as a `msg` (already did, as

@@ -107,7 +107,13 @@ export class Joiner {
 
   #refused(code: RefusalCode): void {
     if (this.#done) return;
-    if (this.#mode.kind === 'rejoin') return this.#giveUp();
+    // A re-admission keeps its name and clock: only a changed link or a ban ends it early (any
+    // other refusal is someone's word against the members who will admit it; the timeout decides).
+    if (this.#mode.kind === 'rejoin') {
+      if (code === 'E_LINK_REVOKED' || code === 'E_BANNED') return this.#giveUp();
+      this.#refusal = undefined;
+      return;
+    }
     const room = this.#room;
     const why = {
       E_BANNED: 'a member refused to admit you: this identity or name is banned from this server',

@@ -87,7 +87,7 @@ export class Room {
   /** Signs of life, and removing the absent (absence.ts). */
   readonly #absence: Absence;
   /** Removed as absent while online: re-admitted under its own identity (messages written meanwhile wait in `#held`). */
-  #afterAbsence: { by: string | undefined } | undefined;
+  #afterAbsence: { by: string | undefined; before: readonly Member[] } | undefined;
   /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
   #leaving = false;
 
@@ -236,7 +236,7 @@ export class Room {
     const inviter = this.#inviterFor(by);
     const inviters = this.#formerCoMembers(by);
     const accept = this.#continues();
-    this.#afterAbsence = { by: by?.name };
+    this.#afterAbsence = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()) };
     this.session = undefined;
     this.#future = [];
     this.#forkAt = undefined;
@@ -399,9 +399,14 @@ export class Room {
   /** The re-admission's Welcome came: this device is a member again, in the room's current epoch. */
   async readmitted(session: GroupSession): Promise<void> {
     const old = this.session;
+    const away = this.#afterAbsence;
     this.#readmission = undefined;
     this.#afterAbsence = undefined;
     this.session = session;
+    // Back under a new leaf: the committer's pending work is aimed anew; members removed while
+    // this device was out (as absent, say) may still be kicked or banned by an admin.
+    this.#commits.rebase(session.members());
+    if (away) this.#absence.membersChanged([], away.before.filter((m) => !session.members().some((x) => bytesEqual(x.fingerprint, m.fingerprint))));
     this.#future = [];
     this.#forkAt = undefined;
     old?.dispose();
@@ -617,7 +622,7 @@ export class Room {
    */
   #checkName(m: Member, fingerprint: string): void {
     const n = normalizeName(m.name);
-    const others = this.members().filter((o) => o.leaf !== m.leaf);
+    const others = [...this.members().filter((o) => o.leaf !== m.leaf), ...this.#absence.removedLately()].filter((o) => !bytesEqual(o.fingerprint, m.fingerprint));
     const taken = n.ok && n.name === m.name ? checkNameAvailable(m.name, others.map((o) => o.name)) : undefined;
     if (taken?.ok) return;
     const code = taken ? 'E_NAME_TAKEN' : 'E_NAME_INVALID';
