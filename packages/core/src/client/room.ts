@@ -698,9 +698,17 @@ export class Room {
           onNack: (code) => {
             // Not subscribed at the relay right now (it restarted, or we are catching up): we
             // are still a member; subscribe and send it again (receivers dedup), never drop it.
+            // In the room's queue: while we catch up, the relay subscribes us only once we prove
+            // its current epoch, and the commits that bring us there (its log, sent before this
+            // refusal) are queued already. Sent again at once, a `sub` for the epoch we are still
+            // in would be refused as stale, and so would the message, every try in a few ms.
             if (code === 'E_NOT_SUBSCRIBED' && tries < MAX_RESENDS && this.isMember()) {
               tries++;
-              void this.subscribe().then(() => this.ctx.outbox.add(entry));
+              void this.enqueue(async () => {
+                if (!this.isMember()) return;
+                await this.subscribe();
+                this.ctx.outbox.add(entry);
+              });
               return;
             }
             this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id });
