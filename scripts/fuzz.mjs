@@ -14,7 +14,7 @@ const runs = Number(process.env.SAFEHOUSE_FUZZ_RUNS ?? 10_000);
 if (!Number.isSafeInteger(runs) || runs < 2) throw new Error(`SAFEHOUSE_FUZZ_RUNS expects an integer of at least 2, got ${process.env.SAFEHOUSE_FUZZ_RUNS}`);
 const dir = mkdtempSync(join(tmpdir(), 'safehouse-fuzz-'));
 const files = ['packages/cli/src/model/membership-model.test.ts', 'packages/cli/src/model/membership-model-2.test.ts'];
-const r = spawnSync('npx', ['vitest', 'run', '--project', 'unit', ...files], {
+const r = spawnSync('npx', ['vitest', 'run', '--project', 'unit', '--maxWorkers', '2', ...files], {
   stdio: 'inherit',
   env: { ...process.env, SAFEHOUSE_MODEL: '1', SAFEHOUSE_FUZZ_RUNS: String(runs), SAFEHOUSE_FUZZ_REPORT: dir },
 });
