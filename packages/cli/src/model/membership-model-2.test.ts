@@ -1,7 +1,7 @@
 /**
  * The second half of the adversarial model's runs (see membership-model.test.ts): 150 more
  * sequences in the quick run, half of SAFEHOUSE_FUZZ_RUNS in the long one (`npm run fuzz`),
- * from other seeds, in a file of its own so that vitest runs it on the other core.
+ * from other seeds, in a file of its own so that vitest can run it in another worker (`npm run fuzz` runs two).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { reportPart, runModel } from './property.js';

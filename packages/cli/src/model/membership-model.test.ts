@@ -5,7 +5,7 @@
  * invariants of invariants.ts checked after every sequence.
  *
  * The quick run (part of `npm test`) plays 300 sequences, half in this file and half in
- * membership-model-2.test.ts, so that the two halves use both cores. `npm run fuzz`
+ * membership-model-2.test.ts, so that two workers can play them at once. `npm run fuzz`
  * (scripts/fuzz.mjs) sets SAFEHOUSE_FUZZ_RUNS (default 10,000): each file then plays half of
  * that, and the script prints the total, "N sequences, M failures". SAFEHOUSE_MODEL_SEED fixes the first seed;
  * SAFEHOUSE_MODEL_SHRINK=1 shrinks a failing batch (slow: each try replays it).
