@@ -102,4 +102,32 @@ describe('commit ordering', () => {
     expect((await a.next('nack')).header).toEqual({ v: 1, t: 'nack', id, code: 'E_NOT_SUBSCRIBED' });
     expect(await b.nothing('msg')).toBe(true);
   });
+
+  it('a member catching up over several commits gets everything the room said since its first sub, not only since its last', async () => {
+    const room = randomId();
+    const a = await client();
+    await a.sub(room, 0);
+    for (const epoch of [0, 1]) {
+      const id = randomId();
+      a.commit(room, id, epoch, new Uint8Array([epoch]));
+      await a.next('ack', (h) => h.id === id);
+    }
+    // b was away for both commits: it is sent them, and works through them one `sub` at a time.
+    const b = await client();
+    const said: string[] = [];
+    const say = async (): Promise<void> => {
+      const id = randomId();
+      said.push(id);
+      a.send({ v: 1, t: 'pub', room, id, kind: 'app', epoch: 2 }, new Uint8Array([1]));
+      await a.next('ack', (h) => h.id === id);
+    };
+    b.send(b.subHeader(room, 0));
+    expect((await b.next('nack')).header).toMatchObject({ code: 'E_STALE_EPOCH', epoch: 2 });
+    await say();
+    b.send(b.subHeader(room, 1)); // the first commit processed: the log again from there
+    expect((await b.next('nack')).header).toMatchObject({ code: 'E_STALE_EPOCH', epoch: 2 });
+    await say();
+    await b.sub(room, 2);
+    for (const id of said) await b.next('msg', (h) => h.kind === 'app' && h.id === id);
+  });
 });

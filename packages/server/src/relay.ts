@@ -290,7 +290,7 @@ export class Relay {
     for (const f of cohort.logFrom(cohort.logged(h.epoch, h.key))) conn.send(f);
     // What the room says while it works through them is kept for it, until it proves the
     // current epoch (a joiner whose Welcome the room already left would otherwise miss it).
-    cohort.startCatching(conn, now + this.limits.reproveGraceMs);
+    cohort.startCatching(conn, now, now + this.limits.reproveGraceMs);
     this.nack(conn, h.room, 'E_STALE_EPOCH', cohort.epoch);
   }
 

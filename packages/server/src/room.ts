@@ -188,9 +188,15 @@ export class Cohort {
     return true;
   }
 
-  /** Starts keeping what is fanned out for `conn`, for `ms` at most. */
-  startCatching(conn: Connection, until: number): void {
-    (this.catching ??= new Map()).set(conn, { frames: [], until });
+  /**
+   * Starts keeping what is fanned out for `conn`, until `until`. One already catching up (it
+   * proved an epoch on the way, and is sent the log again from there) keeps what was kept for
+   * it so far, with the new deadline: what the room said since its first `sub` is not lost.
+   */
+  startCatching(conn: Connection, now: number, until: number): void {
+    const k = this.catching?.get(conn);
+    if (k && k.until > now) k.until = until;
+    else (this.catching ??= new Map()).set(conn, { frames: [], until });
   }
 
   /** A frame fanned out now: kept for the connections catching up (at most `max` each; past

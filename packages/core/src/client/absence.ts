@@ -36,8 +36,8 @@ export class Absence {
   #stopped = false;
   /** Subscribers of this room the relay counts in other cohorts (after a restart, or a fork). */
   #othersElsewhere = 0;
-  /** Members removed as absent, by fingerprint (base64url), not back since. */
-  readonly #removed = new Map<string, Member>();
+  /** Members removed as absent, by fingerprint (base64url), not back since; `reserve`: its name is held until `at + nameHeldMs`. */
+  readonly #removed = new Map<string, { member: Member; at: number; reserve: boolean }>();
 
   constructor(host: AbsenceHost) {
     this.#host = host;
@@ -94,7 +94,13 @@ export class Absence {
 
   /** Members removed as absent lately (not back since). */
   removedLately(): readonly Member[] {
-    return [...this.#removed.values()];
+    return [...this.#removed.values()].map((r) => r.member);
+  }
+
+  /** Members removed as absent in the last minutes: their names are held for them. */
+  reservedNames(): readonly Member[] {
+    const now = this.#host.ctx.clock.now();
+    return [...this.#removed.values()].filter((r) => r.reserve && now - r.at < this.#host.ctx.timing.nameHeldMs).map((r) => r.member);
   }
 
   /**
@@ -114,13 +120,14 @@ export class Absence {
   }
 
   /** A change of membership: newcomers were just heard from; those removed as absent are remembered. */
-  membersChanged(added: readonly Member[], removedAsAbsent: readonly Member[]): void {
+  membersChanged(added: readonly Member[], removedAsAbsent: readonly Member[], { reserve = true } = {}): void {
     for (const m of added) {
       this.heard(m);
       this.#removed.delete(toBase64Url(m.fingerprint));
     }
+    const at = this.#host.ctx.clock.now();
     for (const m of removedAsAbsent) {
-      this.#removed.set(toBase64Url(m.fingerprint), m);
+      this.#removed.set(toBase64Url(m.fingerprint), { member: m, at, reserve });
       for (const k of this.#removed.keys()) if (this.#removed.size > KEPT_REMOVED) this.#removed.delete(k);
     }
   }

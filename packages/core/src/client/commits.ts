@@ -329,9 +329,15 @@ export class Committer {
       // (whoever took a look-alike of it meanwhile is the one flagged); the names of those are
       // reserved against other keys.
       const own = members.find((m) => bytesEqual(m.fingerprint, intent.request.fingerprint))?.name;
+      if (own !== undefined && own !== intent.request.name) {
+        // A member's own identity asking again under another name: a re-admission keeps its name.
+        this.#intents.delete(intent.key);
+        this.#sendEnvelope(intent.joinId, { kind: 'refused', code: 'E_NAME_TAKEN' });
+        continue;
+      }
       const lately = room.absentRemoved();
       const returning = own === undefined && lately.some((m) => bytesEqual(m.fingerprint, intent.request.fingerprint) && m.name === intent.request.name);
-      const reserved = lately.filter((m) => !bytesEqual(m.fingerprint, intent.request.fingerprint)).map((m) => m.name);
+      const reserved = room.reservedNames().filter((m) => !bytesEqual(m.fingerprint, intent.request.fingerprint)).map((m) => m.name);
       const taken = own !== undefined ? names.filter((n) => n !== own) : returning ? [] : [...names, ...reserved];
       const refusal = this.#checkName(intent.request.name, taken) ?? (await session.checkJoin(intent.request, room.secret));
       if (refusal) {

@@ -54,6 +54,8 @@ export const TIMING_DEFAULTS = {
    * members"); if it was online after all, it is re-admitted at once.
    */
   absentAfterMs: 90_000,
+  /** The name of a member removed as absent is held for it this long against other keys. */
+  nameHeldMs: 600_000,
 } as const;
 export type Timing = { -readonly [K in keyof typeof TIMING_DEFAULTS]: number };
 

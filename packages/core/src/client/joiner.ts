@@ -107,10 +107,10 @@ export class Joiner {
 
   #refused(code: RefusalCode): void {
     if (this.#done) return;
-    // A re-admission keeps its name and clock: only a changed link or a ban ends it early (any
-    // other refusal is someone's word against the members who will admit it; the timeout decides).
+    // A re-admission is not ended by a refusal: refusals are unauthenticated (any subscriber can
+    // send one), and the members who will admit it may act later than the grace. The timeout
+    // decides (a changed link or a ban: nobody admits it, and it ends then).
     if (this.#mode.kind === 'rejoin') {
-      if (code === 'E_LINK_REVOKED' || code === 'E_BANNED') return this.#giveUp();
       this.#refusal = undefined;
       return;
     }

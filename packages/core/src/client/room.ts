@@ -199,6 +199,11 @@ export class Room {
     return this.#absence.removedLately();
   }
 
+  /** Names held for members removed as absent in the last minutes, against other keys. */
+  reservedNames(): readonly Member[] {
+    return this.#absence.reservedNames();
+  }
+
   /**
    * An admin's kick or ban of a member removed as absent: it is no longer in the room, but the
    * link it kept would re-admit it; the invite secret changes (resolves true once that landed).
@@ -406,7 +411,7 @@ export class Room {
     // Back under a new leaf: the committer's pending work is aimed anew; members removed while
     // this device was out (as absent, say) may still be kicked or banned by an admin.
     this.#commits.rebase(session.members());
-    if (away) this.#absence.membersChanged([], away.before.filter((m) => !session.members().some((x) => bytesEqual(x.fingerprint, m.fingerprint))));
+    if (away) this.#absence.membersChanged([], away.before.filter((m) => !session.members().some((x) => bytesEqual(x.fingerprint, m.fingerprint))), { reserve: false });
     this.#future = [];
     this.#forkAt = undefined;
     old?.dispose();
@@ -622,7 +627,7 @@ export class Room {
    */
   #checkName(m: Member, fingerprint: string): void {
     const n = normalizeName(m.name);
-    const others = [...this.members().filter((o) => o.leaf !== m.leaf), ...this.#absence.removedLately()].filter((o) => !bytesEqual(o.fingerprint, m.fingerprint));
+    const others = [...this.members().filter((o) => o.leaf !== m.leaf), ...this.#absence.reservedNames()].filter((o) => !bytesEqual(o.fingerprint, m.fingerprint));
     const taken = n.ok && n.name === m.name ? checkNameAvailable(m.name, others.map((o) => o.name)) : undefined;
     if (taken?.ok) return;
     const code = taken ? 'E_NAME_TAKEN' : 'E_NAME_INVALID';
@@ -705,7 +710,12 @@ export class Room {
             if (code === 'E_NOT_SUBSCRIBED' && tries < MAX_RESENDS && this.isMember()) {
               tries++;
               void this.enqueue(async () => {
-                if (!this.isMember()) return;
+                // Removed as absent meanwhile: encrypted again once re-admitted (same id).
+                if (this.readmitting()) return void this.#held.push(publish);
+                if (!this.isMember()) {
+                  this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id });
+                  return;
+                }
                 await this.subscribe();
                 this.ctx.outbox.add(entry);
               });

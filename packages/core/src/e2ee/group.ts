@@ -28,6 +28,7 @@ import { CryptoError, UsageError } from '../protocol/errors.js';
 import { toBase64Url } from '../protocol/ids.js';
 import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey } from './api.js';
 import { decodeAad, encodeAad } from './aad.js';
+import { nameOf } from './credential.js';
 import { bytesEqual, concat, utf8, wipe } from './bytes.js';
 import { IdWindow } from './dedup.js';
 import { decodePrivateMessage, inspect } from './inbound.js';
@@ -103,13 +104,13 @@ export function allowedByPolicy(policy: RoomPolicy | undefined, proposals: reado
     return m !== undefined && isAdmin(policy, m.fingerprint);
   };
   // A re-admission: the same commit adds a KeyPackage signed by the removed leaf's own identity
-  // (only that identity can sign one): any member may commit it.
-  const readmitted = new Set<string>();
+  // (only that identity can sign one), under the same name: any member may commit it.
+  const readmitted = new Map<string, string | undefined>();
   for (const p of proposals)
-    if (p.proposal.proposalType === 'add') readmitted.add(toBase64Url(p.proposal.add.keyPackage.leafNode.signaturePublicKey));
+    if (p.proposal.proposalType === 'add') readmitted.set(toBase64Url(p.proposal.add.keyPackage.leafNode.signaturePublicKey), nameOf(p.proposal.add.keyPackage.leafNode.credential));
   const sameIdentity = (leaf: number) => {
     const m = memberAt(tree, leaf);
-    return m !== undefined && readmitted.has(toBase64Url(m.publicKey));
+    return m !== undefined && readmitted.get(toBase64Url(m.publicKey)) === m.name;
   };
   for (const p of proposals) {
     const t = p.proposal.proposalType;
