@@ -4,11 +4,10 @@
  * to bring back a device the admin banned. Each test plays the attack and asserts it fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Transport, TransportConnection } from '@safehouse/core/client';
 import { createE2ee, type JoinRequest } from '@safehouse/core/e2ee';
 import { encodeFrame, parseInvite, randomId } from '@safehouse/core/protocol';
-import { createWsTransport } from '../transport/ws.js';
-import { interceptTransport, marker, sleep, switchable, until, World, type Interceptor, type Member } from '../testing/members.js';
+import { names, tapped } from '../testing/attacker.js';
+import { marker, sleep, switchable, until, World, type Interceptor, type Member } from '../testing/members.js';
 
 const QUICK = { aliveEveryMs: 150, absentAfterMs: 1_200, rankDelayMs: 300, joinTimeoutMs: 20_000, refusalGraceMs: 1_000 };
 /** Members that never remove anyone themselves in the test's time (their grace is long). */
@@ -16,20 +15,6 @@ const PATIENT = { ...QUICK, absentAfterMs: 600_000 };
 
 let world: World;
 afterEach(() => world?.end());
-
-async function names(m: Member): Promise<string[]> {
-  const before = m.of('users').length;
-  await m.client.command('/users');
-  await until(() => m.of('users').length > before, `the members at ${m.name}`);
-  return m.of('users').at(-1)!.users.map((u) => u.name).sort();
-}
-
-/** A transport whose current connection the test can also write to, as a member's own code would. */
-function tapped(hooks: Interceptor): { transport: Transport; send(bytes: Uint8Array): void } {
-  const inner = interceptTransport(createWsTransport(), hooks);
-  let conn: TransportConnection | undefined;
-  return { transport: { open: (url, handlers) => (conn = inner.open(url, handlers)) }, send: (b) => conn!.send(b) };
-}
 
 describe('the absence rule under attack', () => {
   it('aMemberWhoHearsNobodyRemovesNobody: dropping everything it receives does not make the others absent', async () => {

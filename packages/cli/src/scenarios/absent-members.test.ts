@@ -6,6 +6,7 @@
  * grace removes nobody; a member abusing the rule cannot keep anyone out, and is called out.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { names } from '../testing/attacker.js';
 import { marker, sleep, switchable, until, World, type Member } from '../testing/members.js';
 
 /** Signs of life every 150 ms, absent after 1.2 s: the real rule, at test speed. */
@@ -13,14 +14,6 @@ const QUICK = { aliveEveryMs: 150, absentAfterMs: 1_200, rankDelayMs: 300, joinT
 
 let world: World;
 afterEach(() => world?.end());
-
-/** The members `m` lists (`/users`), sorted. */
-async function names(m: Member): Promise<string[]> {
-  const before = m.of('users').length;
-  await m.client.command('/users');
-  await until(() => m.of('users').length > before, `the members at ${m.name}`);
-  return m.of('users').at(-1)!.users.map((u) => u.name).sort();
-}
 
 describe('absent members', () => {
   it('aDeadMembersLeafIsRemovedAfterTheGrace, by an online member, and only then', async () => {

@@ -4,50 +4,15 @@
  * proposed just as the absent are removed. Both once split or locked out a member.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Transport, TransportConnection } from '@safehouse/core/client';
-import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
-import { commitStatement, encodeFrame, parseInvite, randomId, toBase64Url } from '@safehouse/core/protocol';
-import { createWsTransport } from '../transport/ws.js';
-import { interceptTransport, marker, roomOf, sleep, switchable, until, World, type Interceptor, type Member } from '../testing/members.js';
+import { createE2ee } from '@safehouse/core/e2ee';
+import { parseInvite } from '@safehouse/core/protocol';
+import { absentCommit, capturing, publish, tapped } from '../testing/attacker.js';
+import { marker, roomOf, sleep, switchable, until, World, type Member } from '../testing/members.js';
 
 const PATIENT = { aliveEveryMs: 150, absentAfterMs: 600_000, rankDelayMs: 300, joinTimeoutMs: 20_000, refusalGraceMs: 1_000 };
 
 let world: World;
 afterEach(() => world?.end());
-
-function tapped(hooks: Interceptor): { transport: Transport; send(bytes: Uint8Array): void } {
-  const inner = interceptTransport(createWsTransport(), hooks);
-  let conn: TransportConnection | undefined;
-  return { transport: { open: (url, handlers) => (conn = inner.open(url, handlers)) }, send: (b) => conn!.send(b) };
-}
-
-/** An E2ee that hands the test the sessions it makes (the member's own code, as an attacker runs it). */
-function capturing(): { e2ee: E2ee; sessions: GroupSession[] } {
-  const real = createE2ee();
-  const sessions: GroupSession[] = [];
-  const e2ee: E2ee = Object.create(real) as E2ee;
-  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
-    const o = await real.joinFromWelcome.call(real, ...a);
-    if (o.ok) sessions.push(o.session);
-    return o;
-  };
-  return { e2ee, sessions };
-}
-
-/** A commit "as absent" removing `names`, signed for the relay like any commit, made by the member's own code. */
-async function absentCommit(session: GroupSession, room: string, send: (b: Uint8Array) => void, names: string[]): Promise<void> {
-  const leaves = session.members().filter((m) => names.includes(m.name)).map((m) => m.leaf);
-  await publish(session, room, send, await session.remove(leaves, { absent: true }));
-}
-
-async function publish(session: GroupSession, room: string, send: (b: Uint8Array) => void, p: Awaited<ReturnType<GroupSession['remove']>>): Promise<void> {
-  const key = await session.relayKey();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', p.commit));
-  const next = toBase64Url(p.nextRelayKey);
-  const sig = toBase64Url(await key.sign(commitStatement(room, p.epoch, digest, next)));
-  send(encodeFrame({ v: 1, t: 'pub', room, id: randomId(), kind: 'commit', epoch: p.epoch, next, sig }, p.commit));
-  await session.confirm(p);
-}
 
 describe('absence races', () => {
   it('removingTheReadmissionsInviterDoesNotKeepAMemberOut', { timeout: 90_000 }, async () => {

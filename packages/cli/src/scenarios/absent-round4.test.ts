@@ -5,44 +5,14 @@
  * puppet. Each test plays the attack and asserts it fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Transport, TransportConnection } from '@safehouse/core/client';
-import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
-import { commitStatement, decodeRelayFrame, encodeFrame, parseInvite, randomId, toBase64Url } from '@safehouse/core/protocol';
-import { createWsTransport } from '../transport/ws.js';
-import { interceptTransport, marker, sleep, switchable, until, World, type Interceptor, type Member } from '../testing/members.js';
+import { createE2ee } from '@safehouse/core/e2ee';
+import { decodeRelayFrame, encodeFrame, parseInvite, randomId } from '@safehouse/core/protocol';
+import { capturing, publish, refusal, tapped } from '../testing/attacker.js';
+import { marker, sleep, switchable, until, World, type Member } from '../testing/members.js';
 
 let world: World;
 afterEach(() => world?.end());
 
-function tapped(hooks: Interceptor): { transport: Transport; send(bytes: Uint8Array): void } {
-  const inner = interceptTransport(createWsTransport(), hooks);
-  let conn: TransportConnection | undefined;
-  return { transport: { open: (url, handlers) => (conn = inner.open(url, handlers)) }, send: (b) => conn!.send(b) };
-}
-
-function capturing(): { e2ee: E2ee; sessions: GroupSession[] } {
-  const real = createE2ee();
-  const sessions: GroupSession[] = [];
-  const e2ee: E2ee = Object.create(real) as E2ee;
-  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
-    const o = await real.joinFromWelcome.call(real, ...a);
-    if (o.ok) sessions.push(o.session);
-    return o;
-  };
-  return { e2ee, sessions };
-}
-
-async function publish(session: GroupSession, room: string, send: (b: Uint8Array) => void, p: Awaited<ReturnType<GroupSession['remove']>>, confirm = true): Promise<void> {
-  const key = await session.relayKey();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', p.commit));
-  const next = toBase64Url(p.nextRelayKey);
-  const sig = toBase64Url(await key.sign(commitStatement(room, p.epoch, digest, next)));
-  send(encodeFrame({ v: 1, t: 'pub', room, id: randomId(), kind: 'commit', epoch: p.epoch, next, sig }, p.commit));
-  if (confirm) await session.confirm(p);
-}
-
-const utf8 = (s: string) => new TextEncoder().encode(s);
-const refusal = (code: string) => Uint8Array.of(0x02, ...utf8(code));
 
 describe('attack round 4', () => {
   // A member (not an admin) lowest in leaf order removes bob as absent and answers his

@@ -1,0 +1,59 @@
+/**
+ * Test support (not built, not shipped): what an attacking member's own code does in the
+ * membership tests. A transport the test can also write to, an E2ee that hands over the sessions
+ * it makes, commits signed for the relay like any commit, and the member list a client shows.
+ */
+import type { Transport, TransportConnection } from '@safehouse/core/client';
+import { createE2ee, type E2ee, type GroupSession, type PendingCommit } from '@safehouse/core/e2ee';
+import { commitStatement, encodeFrame, randomId, toBase64Url } from '@safehouse/core/protocol';
+import { createWsTransport } from '../transport/ws.js';
+import { interceptTransport, until, type Interceptor, type Member } from './members.js';
+
+/** A transport whose current connection the test can also write to, as a member's own code would. */
+export function tapped(hooks: Interceptor): { transport: Transport; send(bytes: Uint8Array): void } {
+  const inner = interceptTransport(createWsTransport(), hooks);
+  let conn: TransportConnection | undefined;
+  return { transport: { open: (url, handlers) => (conn = inner.open(url, handlers)) }, send: (b) => conn!.send(b) };
+}
+
+/** An E2ee that hands the test the sessions it joins (the member's own code, as an attacker runs it). */
+export function capturing(): { e2ee: E2ee; sessions: GroupSession[] } {
+  const real = createE2ee();
+  const sessions: GroupSession[] = [];
+  const e2ee: E2ee = Object.create(real) as E2ee;
+  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
+    const o = await real.joinFromWelcome.call(real, ...a);
+    if (o.ok) sessions.push(o.session);
+    return o;
+  };
+  return { e2ee, sessions };
+}
+
+/** Publishes a commit made by `session`, signed for the relay like any commit; applies it there unless `confirm` is false. */
+export async function publish(session: GroupSession, room: string, send: (b: Uint8Array) => void, p: PendingCommit, confirm = true): Promise<void> {
+  const key = await session.relayKey();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', p.commit));
+  const next = toBase64Url(p.nextRelayKey);
+  const sig = toBase64Url(await key.sign(commitStatement(room, p.epoch, digest, next)));
+  send(encodeFrame({ v: 1, t: 'pub', room, id: randomId(), kind: 'commit', epoch: p.epoch, next, sig }, p.commit));
+  if (confirm) await session.confirm(p);
+}
+
+/** A commit "as absent" removing the members called `names`. */
+export async function absentCommit(session: GroupSession, room: string, send: (b: Uint8Array) => void, names: string[]): Promise<void> {
+  const leaves = session.members().filter((m) => names.includes(m.name)).map((m) => m.leaf);
+  await publish(session, room, send, await session.remove(leaves, { absent: true }));
+}
+
+/** A refusal in a Welcome envelope (0x02 + code), as anyone subscribed can send one. */
+export function refusal(code: string): Uint8Array {
+  return Uint8Array.of(0x02, ...new TextEncoder().encode(code));
+}
+
+/** The members `m` lists (`/users`), sorted. */
+export async function names(m: Member): Promise<string[]> {
+  const before = m.of('users').length;
+  await m.client.command('/users');
+  await until(() => m.of('users').length > before, `the members at ${m.name}`);
+  return m.of('users').at(-1)!.users.map((u) => u.name).sort();
+}
