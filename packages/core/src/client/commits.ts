@@ -208,9 +208,7 @@ export class Committer {
   revoke(fingerprint: Uint8Array, options: { keepLink?: boolean } = {}): Promise<boolean> {
     if (options.keepLink === true || this.#stopped || !this.#room.isMember()) return Promise.resolve(options.keepLink === true);
     return new Promise((resolve) => {
-      this.#evicted.add(toBase64Url(fingerprint));
-      this.#rotate = true;
-      this.#rotateWaiters.push(resolve);
+      this.#rotateFor(fingerprint, [resolve]);
       this.#later(0);
     });
   }
@@ -234,13 +232,20 @@ export class Committer {
       if (!i.done || i.done.length === 0) continue;
       const m = members.find((x) => bytesEqual(x.fingerprint, i.fingerprint));
       if (m) this.#intents.set(`remove:${m.leaf}`, { ...i, key: `remove:${m.leaf}`, leaf: m.leaf, due: now });
-      else if (i.keepLink !== true && room.isAdmin()) {
-        this.#evicted.add(toBase64Url(i.fingerprint));
-        this.#rotate = true;
-        this.#rotateWaiters.push(...i.done);
-      } else this.#settleRemoval(i, true);
+      else if (i.keepLink !== true && room.isAdmin()) this.#rotateFor(i.fingerprint, i.done);
+      else this.#settleRemoval(i, true);
     }
     this.#later(0);
+  }
+
+  /**
+   * A kick or ban of a member out already: the invite secret changes, `done` is told once that
+   * landed, and the member is removed again first if it is back meanwhile.
+   */
+  #rotateFor(fingerprint: Uint8Array, done: ReadonlyArray<(landed: boolean) => void>): void {
+    this.#evicted.add(toBase64Url(fingerprint));
+    this.#rotate = true;
+    this.#rotateWaiters.push(...done);
   }
 
   /** Members absent for the whole grace (liveness.ts): removed in one commit, marked as for absence. */
@@ -304,9 +309,7 @@ export class Committer {
           // A kick or ban whose member another commit removed (as absent, say): the invite
           // secret still changes, and the removal is reported once that landed.
           if (!still && intent.done && intent.done.length > 0 && intent.keepLink !== true && room.isAdmin()) {
-            this.#evicted.add(toBase64Url(intent.fingerprint));
-            this.#rotate = true;
-            this.#rotateWaiters.push(...intent.done);
+            this.#rotateFor(intent.fingerprint, intent.done);
             intent.done = undefined;
           } else this.#settleRemoval(intent, !still); // gone already (another commit removed it): done
         }
