@@ -24,7 +24,8 @@ import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
 import { checkNameAvailable, normalizeName } from './names.js';
 import { bytesEqual, type Room } from './room.js';
 
-type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest };
+/** `secret`: the invite secret the request's proof is under (an old one only for a member's own re-admission). */
+type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest; secret: Uint8Array };
 /**
  * `ban`: the commit also changes the room's invite secret; `done`: told whether the removal
  * landed; `epoch`: a leave, proposed in that epoch (only there may a member who is not an admin
@@ -138,12 +139,18 @@ export class Committer {
     const request = e2ee.parseJoinRequest(body);
     if (!request || request.room !== room.id) return;
     if (room.direct && !bytesEqual(request.fingerprint, room.direct.fingerprint)) return;
-    if (!(await e2ee.verifyJoinProof(request, room.secret))) {
+    let secret = room.secret;
+    if (!(await e2ee.verifyJoinProof(request, secret))) {
       // A link from before a ban: the joiner learns the link changed (else: not for us, silence).
-      for (const old of room.oldSecrets())
-        if (await e2ee.verifyJoinProof(request, old)) return this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
-      return;
+      // A member of the room asking to be re-admitted (it fell behind, and missed the commit
+      // that changed the secret, so it cannot know the new one) proves itself by its identity:
+      // the join request is signed by the key of a member who is in the room.
+      const old = await this.#oldSecretOf(request);
+      if (old === undefined) return;
+      if (!room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint) && m.name === request.name)) return this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
+      secret = old;
     }
+    if (room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint))) room.othersReadmission();
     const refusal = room.ctx.admit?.({ room: room.id, joinId, name: request.name, fingerprint: request.fingerprint });
     if (refusal) return this.#sendEnvelope(joinId, { kind: 'refused', code: refusal });
     const kp = toBase64Url(request.keyPackage);
@@ -154,10 +161,15 @@ export class Committer {
     }
     const now = clock.now();
     const due = now + timing.batchWindowMs + timing.rankDelayMs * this.#rank();
-    this.#schedule({ kind: 'add', key: `add:${kp}`, due, expires: now + timing.joinRequestTtlMs, joinId, request });
+    this.#schedule({ kind: 'add', key: `add:${kp}`, due, expires: now + timing.joinRequestTtlMs, joinId, request, secret });
     // A newer request for the same KeyPackage (the joiner reconnected) replaces the join id.
     const existing = this.#intents.get(`add:${kp}`);
     if (existing?.kind === 'add') existing.joinId = joinId;
+  }
+
+  async #oldSecretOf(request: JoinRequest): Promise<Uint8Array | undefined> {
+    for (const old of this.#room.oldSecrets()) if (await this.#room.ctx.e2ee.verifyJoinProof(request, old)) return old;
+    return undefined;
   }
 
   onRemoveProposal(removes: readonly Member[]): void {
@@ -342,7 +354,13 @@ export class Committer {
       const returning = own === undefined && lately.some((m) => bytesEqual(m.fingerprint, intent.request.fingerprint) && m.name === intent.request.name);
       const reserved = room.reservedNames().filter((m) => !bytesEqual(m.fingerprint, intent.request.fingerprint)).map((m) => m.name);
       const taken = own !== undefined ? names.filter((n) => n !== own) : returning ? [] : [...names, ...reserved];
-      const refusal = this.#checkName(intent.request.name, taken) ?? (await session.checkJoin(intent.request, room.secret));
+      // A proof under an old secret admits only a member's own identity (see onJoinRequest).
+      if (own === undefined && !bytesEqual(intent.secret, room.secret)) {
+        this.#intents.delete(intent.key);
+        this.#sendEnvelope(intent.joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
+        continue;
+      }
+      const refusal = this.#checkName(intent.request.name, taken) ?? (await session.checkJoin(intent.request, intent.secret));
       if (refusal) {
         this.#intents.delete(intent.key);
         if (refusal !== 'E_INVITE_PROOF') this.#sendEnvelope(intent.joinId, { kind: 'refused', code: refusal });
@@ -380,7 +398,7 @@ export class Committer {
       return this.#commit(() => session.changeSecret(randomBytes(32)), [ROTATE], []);
     if (adds.length > 0)
       return this.#commit(
-        () => session.add(adds.map((a) => a.request), room.secret),
+        () => session.add(adds.map((a) => a.request), adds.map((a) => a.secret)),
         adds.map((a) => a.key),
         adds.map((a) => ({ joinId: a.joinId, kp: a.key.slice(4) })),
       );

@@ -23,6 +23,7 @@ import type { RoomContext } from './context.js';
 import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
 import { Absence } from './absence.js';
+import { Readmission } from './readmission.js';
 import { ttlText } from './ttl.js';
 import type { OutboxEntry } from './outbox.js';
 
@@ -73,9 +74,8 @@ export class Room {
   /** The commit this device refused at an epoch (it broke the room's policy, or could not be
    *  processed): while at that epoch, its `sub`s ask the relay for the fork refusing it. */
   #forkAt: { epoch: number; commit: string } | undefined;
-  /** A re-admission under way (this device fell behind), and the wait before asking for one. */
-  #readmission: Joiner | undefined;
-  #aloneTimer: { cancel(): void } | undefined;
+  /** Asking to be admitted again under this device's identity (readmission.ts). */
+  readonly #readmission: Readmission;
   /** Messages written while a proposal waited to be committed (sent once it is). */
   readonly #held: Array<() => Promise<void>> = [];
   /** The invite secrets this room used while this device was in it, oldest first (a joiner with an old link is told). */
@@ -86,8 +86,6 @@ export class Room {
   #subRefusals = { epoch: -1, count: 0, timer: undefined as { cancel(): void } | undefined };
   /** Signs of life, and removing the absent (absence.ts). */
   readonly #absence: Absence;
-  /** Removed as absent while online: re-admitted under its own identity (messages written meanwhile wait in `#held`). */
-  #afterAbsence: { by: string | undefined; before: readonly Member[] } | undefined;
   /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
   #leaving = false;
 
@@ -101,6 +99,7 @@ export class Room {
     this.#ttlKnown = ticket === undefined;
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
+    this.#readmission = new Readmission(this);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the room's current fields
     const room = this;
     this.#absence = new Absence({
@@ -112,7 +111,7 @@ export class Room {
       get session() {
         return room.session;
       },
-      active: () => this.isMember() && this.#afterAbsence === undefined,
+      active: () => this.isMember() && !this.#readmission.away,
       others: () => this.others(),
       enqueue: (job) => this.enqueue(job),
       removeAbsent: (members) => this.#commits.removeAbsent(members),
@@ -170,7 +169,7 @@ export class Room {
 
   /** Removed as absent while online, and asking to be re-admitted: messages written now wait for it. */
   readmitting(): boolean {
-    return this.state === 'member' && this.#afterAbsence !== undefined;
+    return this.state === 'member' && this.#readmission.away;
   }
 
   members(): readonly Member[] {
@@ -217,7 +216,7 @@ export class Room {
   /** After a (re)connect, once the outbox resent its frames: a joiner asks again. */
   rejoin(): void {
     if (this.state === 'joining') this.#joiner?.resend();
-    this.#readmission?.resend();
+    this.#readmission.resend();
     this.#absence.listening();
   }
 
@@ -237,38 +236,17 @@ export class Room {
    * identity, at once; messages written meanwhile wait and go after.
    */
   async #rejoinAfterAbsence(session: GroupSession, by: Member | undefined): Promise<void> {
-    const secret = this.secret;
-    const inviter = this.#inviterFor(by);
-    const inviters = this.#formerCoMembers(by);
-    const accept = this.#continues();
-    this.#afterAbsence = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()) };
+    const readmission = this.#readmission.afterAbsence(session, by, () => this.#held.splice(0).length);
     this.session = undefined;
     this.#future = [];
     this.#forkAt = undefined;
     session.dispose();
-    this.ctx.emit({ type: 'info', message: `${by?.name ?? 'a member'} removed this device from ${this.roomName} as absent (no sign of life from it reached them); asking to be re-admitted`, room: this.id });
-    if (!inviter) return this.close('removed', by?.name);
-    this.#readmission?.stop();
-    const joiner = new Joiner(this, { room: this.id, secret, inviter: inviter.fingerprint }, {
-      kind: 'rejoin',
-      accept,
-      inviters,
-      onGiveUp: () => {
-        this.#readmission = undefined;
-        if (!this.#afterAbsence) return;
-        const unsent = this.#held.length;
-        this.ctx.emit({
-          type: 'error',
-          code: 'E_JOIN_TIMEOUT',
-          message: `no member re-admitted this device to ${this.roomName}${unsent > 0 ? `; ${unsent} message${unsent === 1 ? '' : 's'} written meanwhile ${unsent === 1 ? 'was' : 'were'} not delivered` : ''}`,
-          room: this.id,
-        });
-        this.#held.length = 0;
-        this.close('removed', by?.name);
-      },
-    });
-    this.#readmission = joiner;
-    await joiner.start();
+    await readmission;
+  }
+
+  /** This device answers the re-admission of a member of its group: its own attempt while alone yields. */
+  othersReadmission(): void {
+    this.#readmission.yieldToOther();
   }
 
   /**
@@ -331,82 +309,13 @@ export class Room {
     if (!this.isMember()) return;
     void this.enqueue(() => this.#commits.pump());
     this.ctx.onMembersChanged(this.id);
-    this.#watchAlone(count, others);
-  }
-
-  /**
-   * Alone in our cohort while other members of the room subscribe elsewhere (the relay says
-   * `others`): after a relay restart, this device may have missed a commit the relay can no
-   * longer replay. If it stays so for `aloneRejoinMs`, ask to be re-admitted (a join request
-   * under our own identity); we stay a member meanwhile, and nothing changes if nobody answers.
-   * A rival cohort made by an attacker can trigger this too: the cost is one join request.
-   */
-  #watchAlone(count: number, others: number): void {
-    const alone = count <= 1 && others > 0 && this.others().length > 0;
-    if (!alone) {
-      this.#aloneTimer?.cancel();
-      this.#aloneTimer = undefined;
-      return;
-    }
-    if (this.#aloneTimer || this.#readmission) return;
-    this.#aloneTimer = this.ctx.clock.setTimeout(() => {
-      this.#aloneTimer = undefined;
-      void this.enqueue(() => this.#askReadmission());
-    }, this.ctx.timing.aloneRejoinMs);
-  }
-
-  async #askReadmission(): Promise<void> {
-    const session = this.session;
-    if (!session || this.state !== 'member' || this.#readmission || this.presence > 1) return;
-    const inviter = this.#inviterFor(undefined);
-    if (!inviter) return;
-    this.ctx.emit({ type: 'info', message: `this device may have fallen behind in ${this.roomName}; asking the other members to re-admit it`, room: this.id });
-    const joiner = new Joiner(this, { room: this.id, secret: this.secret, inviter: inviter.fingerprint }, { kind: 'rejoin', accept: this.#continues(), inviters: this.#formerCoMembers(undefined), onGiveUp: () => (this.#readmission = undefined) });
-    this.#readmission = joiner;
-    await joiner.start();
-  }
-
-  /**
-   * Whom a re-admission names as its inviter (the Welcome must come from a group it is in): an
-   * admin, else the first other member in leaf order; never `not` (who removed this device) if
-   * anyone else is there.
-   */
-  #inviterFor(not: Member | undefined): Member | undefined {
-    const admins = this.session?.policy()?.admins ?? [];
-    const others = this.others().filter((m) => not === undefined || !bytesEqual(m.fingerprint, not.fingerprint));
-    return others.find((m) => admins.some((a) => bytesEqual(a, m.fingerprint))) ?? others[0] ?? not;
-  }
-
-  /**
-   * Whom a re-admission's Welcome may come with: any other member of the room as this device
-   * knew it, but the one who removed it (the inviter itself may have been removed since).
-   */
-  #formerCoMembers(not: Member | undefined): Uint8Array[] {
-    const others = this.others().filter((m) => not === undefined || !bytesEqual(m.fingerprint, not.fingerprint));
-    return (others.length > 0 ? others : not ? [not] : []).map((m) => m.fingerprint);
-  }
-
-  /**
-   * A re-admission must continue this room: the same policy (admins and invite secret) as this
-   * device held. A member answering with a group of its own making, with itself as admin, is
-   * refused (the Welcome is ignored; the genuine one may still come).
-   */
-  #continues(): (session: GroupSession) => boolean {
-    const before = this.session?.policy();
-    const same = (a: readonly Uint8Array[], b: readonly Uint8Array[]) => a.length === b.length && a.every((x) => b.some((y) => bytesEqual(x, y)));
-    return (session) => {
-      const now = session.policy();
-      if (before === undefined) return now === undefined;
-      return now !== undefined && bytesEqual(now.secret, before.secret) && same(now.admins, before.admins);
-    };
+    this.#readmission.onPresence(count, others);
   }
 
   /** The re-admission's Welcome came: this device is a member again, in the room's current epoch. */
   async readmitted(session: GroupSession): Promise<void> {
     const old = this.session;
-    const away = this.#afterAbsence;
-    this.#readmission = undefined;
-    this.#afterAbsence = undefined;
+    const away = this.#readmission.done();
     this.session = session;
     // Back under a new leaf: the committer's pending work is aimed anew; members removed while
     // this device was out (as absent, say) may still be kicked or banned by an admin.
@@ -435,7 +344,7 @@ export class Room {
 
   onWelcome(body: Uint8Array): void {
     const copy = body.slice();
-    void this.enqueue(() => (this.#readmission ?? this.#joiner)?.onWelcome(copy) ?? Promise.resolve());
+    void this.enqueue(() => (this.#readmission.joiner ?? this.#joiner)?.onWelcome(copy) ?? Promise.resolve());
   }
 
   async #receive(header: MsgHeader, body: Uint8Array, retry = false): Promise<void> {
@@ -688,7 +597,7 @@ export class Room {
     let result: SendResult = { ok: false, code: 'E_NO_ROOM', message: 'you are no longer a member of this room' };
     await this.enqueue(async () => {
       const session = this.session;
-      if ((!session && !this.#afterAbsence) || this.state !== 'member') return;
+      if ((!session && !this.#readmission.away) || this.state !== 'member') return;
       const numbered = payload.t === 'text' || payload.t === 'me' ? { ...payload, n: this.#gaps.next() } : payload;
       const exp = expiresAt === undefined ? {} : { expiresAt };
       const publish = async (): Promise<void> => {
@@ -827,10 +736,8 @@ export class Room {
     const wasMember = this.state === 'member';
     this.state = 'left';
     this.#subRefusals.timer?.cancel();
-    this.#aloneTimer?.cancel();
     this.#absence.stop();
-    this.#afterAbsence = undefined;
-    this.#readmission?.stop();
+    this.#readmission.stop();
     this.#commits.stop();
     this.#joiner?.stop();
     if (wasMember) this.ctx.send({ v: 1, t: 'unsub', room: this.id });

@@ -130,8 +130,10 @@ export interface GroupSession {
    * throws with its code, and nothing is committed). The Welcome carries a proof under the
    * invite secret for each joiner, which each checks. Two joiners of one batch may not share a
    * name. (ts-mls 1.6.4 sends an add-only commit without UpdatePath, as RFC 9420 §12.4 allows.)
+   * `secret`: one for all, or one per request (a member re-admitted under a link from before a
+   * ban proves it with the secret it knew).
    */
-  add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array): Promise<PendingCommit>;
+  add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array | readonly Uint8Array[]): Promise<PendingCommit>;
   /**
    * Commit removing members (kick, or committing a leave proposal). With UpdatePath. `absent`:
    * a removal for absence, which any member may make (it says so in the commit's authenticated data).

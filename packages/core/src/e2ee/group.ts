@@ -427,15 +427,16 @@ export class MlsGroupSession implements GroupSession {
     }
   }
 
-  add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array): Promise<PendingCommit> {
+  add(requests: JoinRequest | readonly JoinRequest[], secret?: Uint8Array | readonly Uint8Array[]): Promise<PendingCommit> {
     return this.#exclusive(async () => {
       const batch: readonly JoinRequest[] = Array.isArray(requests) ? requests : [requests as JoinRequest];
       if (batch.length === 0 || batch.length > MAX_PROOFS) throw new UsageError('E_USAGE', `add expected 1 to ${MAX_PROOFS} join requests`);
+      if (Array.isArray(secret) && secret.length !== batch.length) throw new UsageError('E_USAGE', 'add expected one secret per join request');
       const proposals: Proposal[] = [];
       const proofs: Uint8Array[] = [];
       const names = new Set<string>();
-      for (const request of batch) {
-        const r = await this.#refusal(request, secret);
+      for (const [i, request] of batch.entries()) {
+        const r = await this.#refusal(request, secret instanceof Uint8Array || secret === undefined ? secret : secret[i]);
         if ('code' in r) throw r.code === 'E_NAME_TAKEN' || r.code === 'E_USAGE' ? new UsageError(r.code, r.message) : new CryptoError(r.code, r.message);
         if (names.has(r.kp.name)) throw new UsageError('E_NAME_TAKEN', 'two joiners of one batch have the same name');
         names.add(r.kp.name);

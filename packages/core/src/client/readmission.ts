@@ -1,0 +1,198 @@
+/**
+ * Re-admission (docs/protocol.md "Absent members" and "Falling behind"): a member asks to be
+ * admitted again under its own identity, with a join request, when
+ *   - another member removed it as absent while it was online (`afterAbsence`): it is out of the
+ *     group until a Welcome comes, and what its user writes meanwhile is held (room.ts);
+ *   - the relay says it is alone in its cohort while other members subscribe elsewhere
+ *     (`onPresence`): it may have missed a commit (a relay restart, a commit that could not be
+ *     processed); it stays a member meanwhile, and nothing changes if nobody answers.
+ * An attempt is ended by its timeout only (refusals are unauthenticated, see joiner.ts). An
+ * attempt of the second kind is made again, backing off, for as long as the device stays alone;
+ * it yields to another member's re-admission that this device answers (two devices each alone
+ * would otherwise admit each other into their own groups, and trade places).
+ */
+import type { GroupSession, Member } from '../e2ee/api.js';
+import { Joiner } from './joiner.js';
+import { bytesEqual, type Room } from './room.js';
+
+/** The longest wait between two attempts while alone. */
+const ALONE_BACKOFF_CAP_MS = 60_000;
+
+export class Readmission {
+  readonly #room: Room;
+  #joiner: Joiner | undefined;
+  /** Removed as absent while online (by whom, and the others then): out of the group until re-admitted. */
+  #away: { by: string | undefined; before: readonly Member[] } | undefined;
+  #aloneTimer: { cancel(): void } | undefined;
+  /** Attempts made while alone, since this device was last not alone (the backoff). */
+  #aloneTries = 0;
+  /** Members the relay last said subscribe in another cohort. */
+  #elsewhere = 0;
+
+  constructor(room: Room) {
+    this.#room = room;
+  }
+
+  /** Removed as absent while online, and asking to be re-admitted. */
+  get away(): boolean {
+    return this.#away !== undefined;
+  }
+
+  /** Whom the Welcome of an attempt under way is for (else the first join's joiner takes it). */
+  get joiner(): Joiner | undefined {
+    return this.#joiner;
+  }
+
+  /** After a (re)connect: the join request goes again. */
+  resend(): void {
+    this.#joiner?.resend();
+  }
+
+  /**
+   * Another member removed this device as absent while it was online (`session` is the group it
+   * was removed from, `by` who removed it): ask at once to be re-admitted under its own identity.
+   * No member re-admitting it in time ends the room here, saying how many messages were not sent.
+   */
+  async afterAbsence(session: GroupSession, by: Member | undefined, unsent: () => number): Promise<void> {
+    const room = this.#room;
+    const secret = room.secret;
+    const inviter = this.#inviterFor(by);
+    const inviters = this.#formerCoMembers(by);
+    const accept = this.#continues();
+    this.#away = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()) };
+    room.ctx.emit({ type: 'info', message: `${by?.name ?? 'a member'} removed this device from ${room.roomName} as absent (no sign of life from it reached them); asking to be re-admitted`, room: room.id });
+    if (!inviter) return room.close('removed', by?.name);
+    this.#joiner?.stop();
+    const joiner = new Joiner(room, { room: room.id, secret, inviter: inviter.fingerprint }, {
+      kind: 'rejoin',
+      accept,
+      inviters,
+      onGiveUp: () => {
+        this.#joiner = undefined;
+        if (!this.#away) return;
+        const n = unsent();
+        room.ctx.emit({
+          type: 'error',
+          code: 'E_JOIN_TIMEOUT',
+          message: `no member re-admitted this device to ${room.roomName}${n > 0 ? `; ${n} message${n === 1 ? '' : 's'} written meanwhile ${n === 1 ? 'was' : 'were'} not delivered` : ''}`,
+          room: room.id,
+        });
+        room.close('removed', by?.name);
+      },
+    });
+    this.#joiner = joiner;
+    await joiner.start();
+  }
+
+  /**
+   * The relay's presence: alone in our cohort while other members of the room subscribe
+   * elsewhere (`others`). After a relay restart, or a commit this device could not process,
+   * it may have missed a commit the relay can no longer replay. If it stays so for
+   * `aloneRejoinMs` (doubling after each attempt that got no answer, jittered), ask to be
+   * re-admitted. A rival cohort made by an attacker can trigger this too: the cost is one join
+   * request now and then.
+   */
+  onPresence(count: number, others: number): void {
+    this.#elsewhere = others;
+    const alone = count <= 1 && others > 0 && this.#room.others().length > 0;
+    if (!alone) {
+      this.#aloneTimer?.cancel();
+      this.#aloneTimer = undefined;
+      this.#aloneTries = 0;
+      return;
+    }
+    if (this.#aloneTimer || this.#joiner) return;
+    const { ctx } = this.#room;
+    const delay = Math.min(ALONE_BACKOFF_CAP_MS, ctx.timing.aloneRejoinMs * 2 ** Math.min(this.#aloneTries, 8)) * (0.75 + ctx.random() / 2);
+    this.#aloneTimer = ctx.clock.setTimeout(() => {
+      this.#aloneTimer = undefined;
+      void this.#room.enqueue(() => this.#askWhileAlone());
+    }, delay);
+  }
+
+  /**
+   * This device is about to answer another member's re-admission (a member of its group, asking
+   * under its own identity): its own attempt while alone stops, so that the two do not trade
+   * places; it asks again later if it is still alone then.
+   */
+  yieldToOther(): void {
+    if (this.#away || !this.#joiner) return;
+    this.#joiner.stop();
+    this.#joiner = undefined;
+    this.#aloneTries += 1;
+    this.onPresence(this.#room.presence, this.#elsewhere);
+  }
+
+  /** The Welcome came: the room takes the new session; what it needs of the attempt is returned. */
+  done(): { before: readonly Member[] } | undefined {
+    const away = this.#away;
+    this.#joiner = undefined;
+    this.#away = undefined;
+    this.#aloneTries = 0;
+    return away;
+  }
+
+  stop(): void {
+    this.#aloneTimer?.cancel();
+    this.#aloneTimer = undefined;
+    this.#away = undefined;
+    this.#joiner?.stop();
+    this.#joiner = undefined;
+  }
+
+  async #askWhileAlone(): Promise<void> {
+    const room = this.#room;
+    if (!room.isMember() || this.#joiner || room.presence > 1) return;
+    const inviter = this.#inviterFor(undefined);
+    if (!inviter) return;
+    room.ctx.emit({ type: 'info', message: `this device may have fallen behind in ${room.roomName}; asking the other members to re-admit it`, room: room.id });
+    const joiner = new Joiner(room, { room: room.id, secret: room.secret, inviter: inviter.fingerprint }, {
+      kind: 'rejoin',
+      accept: this.#continues(),
+      inviters: this.#formerCoMembers(undefined),
+      onGiveUp: () => {
+        this.#joiner = undefined;
+        this.#aloneTries += 1;
+        this.onPresence(room.presence, this.#elsewhere);
+      },
+    });
+    this.#joiner = joiner;
+    await joiner.start();
+  }
+
+  /**
+   * Whom a re-admission names as its inviter (the Welcome must come from a group it is in): an
+   * admin, else the first other member in leaf order; never `not` (who removed this device) if
+   * anyone else is there.
+   */
+  #inviterFor(not: Member | undefined): Member | undefined {
+    const admins = this.#room.session?.policy()?.admins ?? [];
+    const others = this.#room.others().filter((m) => not === undefined || !bytesEqual(m.fingerprint, not.fingerprint));
+    return others.find((m) => admins.some((a) => bytesEqual(a, m.fingerprint))) ?? others[0] ?? not;
+  }
+
+  /**
+   * Whom a re-admission's Welcome may come with: any other member of the room as this device
+   * knew it, but the one who removed it (the inviter itself may have been removed since).
+   */
+  #formerCoMembers(not: Member | undefined): Uint8Array[] {
+    const others = this.#room.others().filter((m) => not === undefined || !bytesEqual(m.fingerprint, not.fingerprint));
+    return (others.length > 0 ? others : not ? [not] : []).map((m) => m.fingerprint);
+  }
+
+  /**
+   * A re-admission must continue this room: the same admins as this device knew (the invite
+   * secret may have changed: an admin's ban that this device missed). A member answering with
+   * a group of its own making, with itself as admin, is refused (the Welcome is ignored; the
+   * genuine one may still come).
+   */
+  #continues(): (session: GroupSession) => boolean {
+    const before = this.#room.session?.policy();
+    const same = (a: readonly Uint8Array[], b: readonly Uint8Array[]) => a.length === b.length && a.every((x) => b.some((y) => bytesEqual(x, y)));
+    return (session) => {
+      const now = session.policy();
+      if (before === undefined) return now === undefined;
+      return now !== undefined && same(now.admins, before.admins);
+    };
+  }
+}
