@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.ci/results.json', '**/dist/**', '**/node_modules/**', 'bench/results/**', 'coverage/**', '**/*.d.ts'] },
+  { ignores: ['.ci/results.json', '**/dist/**', 'packages/cli/bundle/**', '**/node_modules/**', 'bench/results/**', 'coverage/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

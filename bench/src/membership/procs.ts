@@ -75,7 +75,9 @@ export class CliProc {
     readonly name: string,
     args: string[],
   ) {
-    this.proc = spawn(process.execPath, [CLI, ...args], {
+    // SAFEHOUSE_BENCH_PROF=DIR: every process writes a V8 tick log there (`node --prof-process` tells where the time goes).
+    const prof = process.env.SAFEHOUSE_BENCH_PROF ? ['--prof', '--no-logfile-per-isolate', `--logfile=${process.env.SAFEHOUSE_BENCH_PROF}/%p.log`] : [];
+    this.proc = spawn(process.execPath, [...prof, CLI, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
