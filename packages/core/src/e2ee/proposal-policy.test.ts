@@ -9,6 +9,7 @@ import type { KeyPackage } from 'ts-mls';
 import { randomBytes, randomId } from '../protocol/ids.js';
 import type { GroupSession } from './api.js';
 import { createE2ee } from './index.js';
+import { mlsRoom } from '../testing/room.js';
 import { decodeKeyPackage } from './keyPackage.js';
 
 const swap = { on: false, kp: undefined as KeyPackage | undefined };
@@ -23,28 +24,7 @@ vi.mock('ts-mls', async (importOriginal) => {
   };
 });
 
-async function room(names: string[]) {
-  const e2ee = createE2ee();
-  const id = randomId();
-  const secret = randomBytes(32);
-  const creator = await e2ee.createIdentity();
-  const first = await e2ee.createGroup(creator, names[0]!, id, { secret });
-  const joins = await Promise.all(
-    names.slice(1).map(async (n) => {
-      const pending = await e2ee.createJoinRequest(await e2ee.createIdentity(), n, id, secret);
-      return { pending, req: e2ee.parseJoinRequest(pending.request)! };
-    }),
-  );
-  const p = await first.add(joins.map((j) => j.req), secret);
-  await first.confirm(p);
-  const sessions: GroupSession[] = [first];
-  for (const j of joins) {
-    const r = await e2ee.joinFromWelcome(j.pending, p.welcome!, creator.fingerprint);
-    if (!r.ok) throw new Error(r.message);
-    sessions.push(r.session);
-  }
-  return { sessions, id };
-}
+const room = mlsRoom;
 
 describe('proposals', () => {
   it('aProposalThatIsNotALeaveIsRefusedAndNeverBlocksSending', async () => {

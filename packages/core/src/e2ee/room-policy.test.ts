@@ -7,35 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes, randomId } from '../protocol/ids.js';
 import type { GroupSession } from './api.js';
 import { createE2ee } from './index.js';
+import { mlsRoom } from '../testing/room.js';
 import { decodePolicy, encodePolicy } from './policy.js';
 import { absenceAllowed, allowedByPolicy } from './group.js';
 
-async function room(names: string[]) {
-  const e2ee = createE2ee();
-  const id = randomId();
-  const secret = randomBytes(32);
-  const creator = await e2ee.createIdentity();
-  const first = await e2ee.createGroup(creator, names[0]!, id, { secret });
-  const joins = await Promise.all(
-    names.slice(1).map(async (n) => {
-      const pending = await e2ee.createJoinRequest(await e2ee.createIdentity(), n, id, secret);
-      return { pending, req: e2ee.parseJoinRequest(pending.request)! };
-    }),
-  );
-  const p = await first.add(
-    joins.map((j) => j.req),
-    secret,
-  );
-  await first.confirm(p);
-  const sessions: GroupSession[] = [first];
-  for (const j of joins) {
-    const r = await e2ee.joinFromWelcome(j.pending, p.welcome!, creator.fingerprint);
-    if (!r.ok) throw new Error(r.message);
-    sessions.push(r.session);
-  }
-  const leaf = (s: GroupSession, name: string) => s.members().find((m) => m.name === name)!.leaf;
-  return { secret, creator, sessions, leaf };
-}
+const room = mlsRoom;
 
 describe('the room policy', () => {
   it('names the creator as the only admin and carries the invite secret', async () => {
