@@ -35,6 +35,11 @@ type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinI
 type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; absent?: boolean; done?: Array<(landed: boolean) => void>; epoch?: number };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 64;
+/**
+ * A member's re-admission under an invite secret the room used before must be made at most this
+ * long before this device stopped using that secret (clock skew between devices; on the KeyPackage's clock).
+ */
+const OLD_SECRET_SKEW_MS = 2 * 60_000;
 /** Room left in a frame for its length prefix and the `welcome` header. */
 const FRAME_HEADER_ROOM = 512;
 /** A commit waiting for the relay's verdict, the intents it serves, and the joiners it admits (`absent`: a removal for absence). */
@@ -144,13 +149,19 @@ export class Committer {
       // A link from before a ban: the joiner learns the link changed (else: not for us, silence).
       // A member of the room asking to be re-admitted (it fell behind, and missed the commit
       // that changed the secret, so it cannot know the new one) proves itself by its identity:
-      // the join request is signed by the key of a member who is in the room.
+      // the join request is signed by the key of a member who is in the room (`checkJoin`), made
+      // after the secret changed (give or take clock skew), by a member not heard from since
+      // (one that was has the new secret): a request of that member's captured before, which a
+      // banned member could replay, is no use.
       const old = await this.#oldSecretOf(request);
       if (old === undefined) return;
-      if (!room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint) && m.name === request.name)) return this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
-      secret = old;
+      const member = room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint) && m.name === request.name);
+      if (!member || request.issuedAt < old.retiredAt - OLD_SECRET_SKEW_MS || room.heardSince(request.fingerprint, old.retiredEpoch)) return this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
+      secret = old.secret;
     }
-    if (room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint))) room.othersReadmission();
+    // Only a genuine re-admission (a KeyPackage signed by a member's key, never in the room)
+    // makes this device drop its own: a claim of a member's key is anyone's to make.
+    if (room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint)) && room.session && (await room.session.checkJoin(request, secret)) === undefined) room.othersReadmission();
     const refusal = room.ctx.admit?.({ room: room.id, joinId, name: request.name, fingerprint: request.fingerprint });
     if (refusal) return this.#sendEnvelope(joinId, { kind: 'refused', code: refusal });
     const kp = toBase64Url(request.keyPackage);
@@ -167,8 +178,8 @@ export class Committer {
     if (existing?.kind === 'add') existing.joinId = joinId;
   }
 
-  async #oldSecretOf(request: JoinRequest): Promise<Uint8Array | undefined> {
-    for (const old of this.#room.oldSecrets()) if (await this.#room.ctx.e2ee.verifyJoinProof(request, old)) return old;
+  async #oldSecretOf(request: JoinRequest): Promise<{ secret: Uint8Array; retiredAt: number; retiredEpoch: number } | undefined> {
+    for (const old of this.#room.oldSecrets()) if (await this.#room.ctx.e2ee.verifyJoinProof(request, old.secret)) return old;
     return undefined;
   }
 

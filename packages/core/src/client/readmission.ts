@@ -50,17 +50,22 @@ export class Readmission {
 
   /**
    * Another member removed this device as absent while it was online (`session` is the group it
-   * was removed from, `by` who removed it): ask at once to be re-admitted under its own identity.
+   * was removed from, `by` who removed it), or re-admitted its identity from a replayed join
+   * request (`why: 'replaced'`): ask at once to be re-admitted under its own identity.
    * No member re-admitting it in time ends the room here, saying how many messages were not sent.
    */
-  async afterAbsence(session: GroupSession, by: Member | undefined, unsent: () => number): Promise<void> {
+  async afterAbsence(session: GroupSession, by: Member | undefined, unsent: () => number, why: 'absent' | 'replaced' = 'absent'): Promise<void> {
     const room = this.#room;
     const secret = room.secret;
     const inviter = this.#inviterFor(by);
     const inviters = this.#formerCoMembers(by);
     const accept = this.#continues();
     this.#away = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()) };
-    room.ctx.emit({ type: 'info', message: `${by?.name ?? 'a member'} removed this device from ${room.roomName} as absent (no sign of life from it reached them); asking to be re-admitted`, room: room.id });
+    const message =
+      why === 'absent'
+        ? `${by?.name ?? 'a member'} removed this device from ${room.roomName} as absent (no sign of life from it reached them); asking to be re-admitted`
+        : `${by?.name ?? 'a member'} re-admitted your identity to ${room.roomName} from a join request this device did not make now (one replayed); asking to be re-admitted`;
+    room.ctx.emit({ type: 'info', message, room: room.id });
     if (!inviter) return room.close('removed', by?.name);
     this.#joiner?.stop();
     const joiner = new Joiner(room, { room: room.id, secret, inviter: inviter.fingerprint }, {

@@ -78,8 +78,14 @@ export class Room {
   readonly #readmission: Readmission;
   /** Messages written while a proposal waited to be committed (sent once it is). */
   readonly #held: Array<() => Promise<void>> = [];
-  /** The invite secrets this room used while this device was in it, oldest first (a joiner with an old link is told). */
-  readonly #secrets: Uint8Array[] = [];
+  /**
+   * The invite secrets this room used while this device was in it, oldest first, each with when
+   * it came into use here (wall clock, as KeyPackage lifetimes are): a joiner with an old link is
+   * told, and a member that missed the change is re-admitted (commits.ts).
+   */
+  readonly #secrets: Array<{ secret: Uint8Array; since: number; epoch: number }> = [];
+  /** The newest epoch each member (by fingerprint, base64url) was heard from in: a message or a commit of theirs. */
+  readonly #heardIn = new Map<string, number>();
   /** Members removed within `inFlightGraceMs`, by fingerprint (base64url): when. */
   readonly #removedAt = new Map<string, number>();
   /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
@@ -122,7 +128,7 @@ export class Room {
   static async create(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct?: DirectPeer): Promise<Room> {
     const room = new Room(ctx, id, roomName, secret, direct);
     room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id, { secret });
-    room.#secrets.push(room.secret);
+    room.#noteSecret();
     await room.subscribe();
     room.#absence.start();
     return room;
@@ -152,9 +158,36 @@ export class Room {
     return this.session?.policy()?.secret ?? this.#linkSecret;
   }
 
-  /** Secrets this room used before (a ban changed them): a proof under one is from an old link. */
-  oldSecrets(): readonly Uint8Array[] {
-    return this.#secrets.filter((s) => !bytesEqual(s, this.secret));
+  /**
+   * Secrets this room used before (a ban changed them), with when this device stopped using each
+   * and the epoch from which the next one was in force: a proof under one is from an old link.
+   */
+  oldSecrets(): ReadonlyArray<{ secret: Uint8Array; retiredAt: number; retiredEpoch: number }> {
+    const all = this.#secrets;
+    const now = { since: Date.now(), epoch: this.session?.epoch() ?? 0 };
+    return all.flatMap((s, i) => {
+      const next = all[i + 1] ?? now;
+      return bytesEqual(s.secret, this.secret) ? [] : [{ secret: s.secret, retiredAt: next.since, retiredEpoch: next.epoch }];
+    });
+  }
+
+  /** Whether the member with this fingerprint was heard from in `epoch` or later (it has that epoch's state). */
+  heardSince(fingerprint: Uint8Array, epoch: number): boolean {
+    return (this.#heardIn.get(toBase64Url(fingerprint)) ?? -1) >= epoch;
+  }
+
+  #heard(m: Member, epoch: number): void {
+    this.#absence.heard(m);
+    const fp = toBase64Url(m.fingerprint);
+    if ((this.#heardIn.get(fp) ?? -1) < epoch) this.#heardIn.set(fp, epoch);
+  }
+
+  /** The room's secret now, if it is new to this device. */
+  #noteSecret(): void {
+    const known = this.#secrets.at(-1);
+    if (known && bytesEqual(known.secret, this.secret)) return;
+    this.#secrets.push({ secret: this.secret, since: Date.now(), epoch: this.session?.epoch() ?? 0 });
+    if (this.#secrets.length > 8) this.#secrets.shift();
   }
 
   /** Whether this device may remove others here (the room's policy names it an admin; a room without one: yes). */
@@ -235,8 +268,8 @@ export class Room {
    * reach them: a network fault, or a relay dropping them): ask to be re-admitted under its own
    * identity, at once; messages written meanwhile wait and go after.
    */
-  async #rejoinAfterAbsence(session: GroupSession, by: Member | undefined): Promise<void> {
-    const readmission = this.#readmission.afterAbsence(session, by, () => this.#held.splice(0).length);
+  async #rejoinAfterAbsence(session: GroupSession, by: Member | undefined, why: 'absent' | 'replaced' = 'absent'): Promise<void> {
+    const readmission = this.#readmission.afterAbsence(session, by, () => this.#held.splice(0).length, why);
     this.session = undefined;
     this.#future = [];
     this.#forkAt = undefined;
@@ -320,6 +353,7 @@ export class Room {
     // Back under a new leaf: the committer's pending work is aimed anew; members removed while
     // this device was out (as absent, say) may still be kicked or banned by an admin.
     this.#commits.rebase(session.members());
+    this.#noteSecret(); // an admin's ban this device missed may have changed it
     if (away) this.#absence.membersChanged([], away.before.filter((m) => !session.members().some((x) => bytesEqual(x.fingerprint, m.fingerprint))), { reserve: false });
     this.#future = [];
     this.#forkAt = undefined;
@@ -357,10 +391,10 @@ export class Room {
           this.rejected++; // a removed member writing on in an epoch it was removed from
           return;
         }
-        this.#absence.heard(r.sender);
+        this.#heard(r.sender, r.epoch);
         return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt, header.kind);
       case 'commit':
-        if (r.by) this.#absence.heard(r.by);
+        if (r.by) this.#heard(r.by, r.epoch);
         // The proof of the new epoch first: the events below may take a while (a fingerprint
         // for each member added), and the relay and the next commit wait for it.
         await this.subscribe();
@@ -370,7 +404,7 @@ export class Room {
         await this.afterEpochChange({ subscribed: true });
         return;
       case 'refused':
-        if (r.by) this.#absence.heard(r.by);
+        if (r.by) this.#heard(r.by, r.epoch);
         // Every member refuses it alike; the relay took it, so together we go on from the epoch
         // before it, in a fork of the room that only members of that epoch can open.
         this.ctx.emit({
@@ -386,6 +420,12 @@ export class Room {
         this.#commits.onRemoveProposal(r.removes);
         return;
       case 'removed':
+        if (r.replaced && !this.#leaving) {
+          // Our own re-admission landing (its Welcome follows), or a replay of a join request
+          // of ours that someone kept: then this device holds no keys for its leaf; ask again.
+          if (this.#readmission.joiner) return;
+          return this.#rejoinAfterAbsence(session, r.by, 'replaced');
+        }
         if (r.absent && !this.#leaving) return this.#rejoinAfterAbsence(session, r.by);
         this.close('removed', r.by?.name);
         return;
@@ -492,11 +532,7 @@ export class Room {
 
   /** A ban changed the room's invite secret: old links admit nobody; ours is new. */
   #onPolicyChanged(by: string | undefined): void {
-    const known = this.#secrets.at(-1);
-    if (known && !bytesEqual(known, this.secret)) {
-      this.#secrets.push(this.secret);
-      if (this.#secrets.length > 8) this.#secrets.shift();
-    }
+    this.#noteSecret();
     this.ctx.onInviteChanged(this.id);
     this.ctx.emit({ type: 'info', message: `the invite link of ${this.roomName} changed${by ? ` (${by} banned someone)` : ''}: old links no longer admit anyone; /invite shows the new one`, room: this.id });
   }
@@ -753,7 +789,7 @@ export class Room {
   async becameMember(session: GroupSession, note?: Uint8Array): Promise<void> {
     this.session = session;
     this.state = 'member';
-    this.#secrets.push(this.secret);
+    this.#noteSecret();
     // The note: only an application message of this epoch is processed (a commit or proposal
     // spliced in by the relay is refused unprocessed). The timer is in force before anything can
     // be sent; it is shown once `joined` is.

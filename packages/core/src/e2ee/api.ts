@@ -46,6 +46,11 @@ export interface JoinRequest {
   readonly keyPackage: Uint8Array;
   /** MAC under the invite secret over (room, KeyPackage): see `verifyJoinProof`. */
   readonly proof: Uint8Array;
+  /**
+   * When the joiner made it (Unix ms), by its own clock: the middle of its KeyPackage's
+   * lifetime, which the KeyPackage's signature covers (`checkJoin` verifies it).
+   */
+  readonly issuedAt: number;
 }
 
 /** The joiner's half of a join: kept until the Welcome comes. Holds private keys: wipe on drop. */
@@ -86,8 +91,12 @@ export type ReceiveResult =
   | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; left: readonly Member[]; updated: readonly Member[]; by: Member | undefined; policyChanged: boolean; absent?: true }
   /** A Remove proposal (e.g. a member leaving); an online member should commit it. */
   | { kind: 'proposal'; removes: readonly Member[] }
-  /** This member was removed by the commit: the session can no longer send or read. `by`: the committer. */
-  | { kind: 'removed'; by: Member | undefined; absent?: true }
+  /**
+   * This member was removed by the commit: the session can no longer send or read. `by`: the
+   * committer. `replaced`: the same commit added this device's own identity in its place, with a
+   * KeyPackage this session did not make (a replayed join request of this device's).
+   */
+  | { kind: 'removed'; by: Member | undefined; absent?: true; replaced?: true }
   /**
    * A commit the room's policy forbids (a member who is not an admin removing another, or
    * changing the policy): not applied. Every member refuses it alike; `by` is its committer.

@@ -24,6 +24,8 @@ import {
   processPrivateMessage,
 } from 'ts-mls';
 import { allSecretTreeValues } from 'ts-mls/secretTree.js';
+import { verifyKeyPackage } from 'ts-mls/keyPackage.js';
+import { verifyLeafNodeSignatureKeyPackage } from 'ts-mls/leafNode.js';
 import { CryptoError, UsageError } from '../protocol/errors.js';
 import { toBase64Url } from '../protocol/ids.js';
 import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey } from './api.js';
@@ -290,7 +292,23 @@ export class MlsGroupSession implements GroupSession {
       return refused ? 'reject' : 'accept';
     };
     const before = this.members();
-    const r = await processPrivateMessage(s, pm, makePskIndex(s, {}), this.#cs, capture);
+    const me = before.find((m) => m.leaf === this.myLeaf());
+    // Removed and re-added in one commit under this device's own key, with a KeyPackage it did
+    // not make (a replay of a join request it made once): it holds no keys for that leaf.
+    const replaced = () => me !== undefined && proposals.some((p) => p.proposal.proposalType === 'add' && bytesEqual(p.proposal.add.keyPackage.leafNode.signaturePublicKey, me.publicKey));
+    let r: Awaited<ReturnType<typeof processPrivateMessage>>;
+    try {
+      r = await processPrivateMessage(s, pm, makePskIndex(s, {}), this.#cs, capture);
+    } catch (cause) {
+      // A commit the room's policy allows (authenticated: its proposals were shown to `capture`)
+      // that removes this device, and puts a new leaf in its place: ts-mls then takes this device
+      // for that leaf and fails at the path secret. It is a removal like any other.
+      const removesMe = !refused && me !== undefined && removedLeaves(proposals).has(me.leaf);
+      if (pm.contentType !== 'commit' || !removesMe) throw cause;
+      this.#dropPending();
+      this.#state = { ...s, groupActiveState: { kind: 'removedFromGroup' } };
+      return { kind: 'removed', by: memberAt(checked.tree, checked.senderLeaf), ...(absent ? { absent: true as const } : {}), ...(replaced() ? { replaced: true as const } : {}) };
+    }
 
     if (r.kind === 'applicationMessage') {
       if (aad === undefined) return { kind: 'rejected' };
@@ -322,7 +340,7 @@ export class MlsGroupSession implements GroupSession {
     this.#dropPending();
     this.#state = r.newState;
     r.consumed.forEach(wipe);
-    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by, ...(absent ? { absent: true as const } : {}) };
+    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by, ...(absent ? { absent: true as const } : {}), ...(replaced() ? { replaced: true as const } : {}) };
     const changes = diffMembers(before, this.members(), removedLeaves(proposals));
     this.#noteAdded(proposals.map((p) => p.proposal));
     const policyChanged = proposals.some((p) => p.proposal.proposalType === 'group_context_extensions');
@@ -393,6 +411,9 @@ export class MlsGroupSession implements GroupSession {
     const kp = decodeKeyPackage(request.keyPackage);
     if (request.room !== this.room || kp === undefined) return { code: 'E_USAGE', message: 'the join request is not for this room or its KeyPackage is malformed' };
     if (!(await checkProof('join', key, this.room, request.keyPackage, request.proof))) return { code: 'E_INVITE_PROOF', message: 'the join request has no valid invite proof' };
+    // The KeyPackage must be signed by the key it names (else anyone can claim a member's key).
+    const leafOk = kp.keyPackage.leafNode.leafNodeSource === 'key_package' && (await verifyLeafNodeSignatureKeyPackage(kp.keyPackage.leafNode, this.#cs.signature));
+    if (!leafOk || !(await verifyKeyPackage(kp.keyPackage, this.#cs.signature))) return { code: 'E_INVITE_PROOF', message: "the join request's KeyPackage is not signed by its key" };
     // The same identity asking again (it fell behind): re-admitted in place of its old leaf,
     // unless this is the very KeyPackage that leaf came from (a replay of its join request).
     if (this.#addedKps.has(toBase64Url(kp.keyPackage.leafNode.hpkePublicKey)))

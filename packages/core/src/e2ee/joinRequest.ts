@@ -47,5 +47,8 @@ export function decodeJoinRequest(body: Uint8Array): JoinRequest | undefined {
   if (!isId(room) || claimedName === undefined) return undefined;
   const kp = decodeKeyPackage(keyPackage);
   if (!kp || kp.name !== claimedName) return undefined;
-  return { room, name: kp.name, publicKey: kp.publicKey, fingerprint: fingerprintOf(kp.publicKey), keyPackage, proof };
+  const leaf = kp.keyPackage.leafNode;
+  // The middle of the lifetime (keyPackageLifetime in e2ee.ts: a day each side of its making).
+  const issuedAt = 'lifetime' in leaf ? Number((leaf.lifetime.notBefore + leaf.lifetime.notAfter) / 2n) * 1000 : 0;
+  return { room, name: kp.name, publicKey: kp.publicKey, fingerprint: fingerprintOf(kp.publicKey), keyPackage, proof, issuedAt };
 }

@@ -211,6 +211,7 @@ describe('removal through ts-mls 1.6.4', () => {
       fingerprint: new Uint8Array(32),
       keyPackage: new Uint8Array(10),
       proof: new Uint8Array(32),
+      issuedAt: Date.now(),
     };
     await expect(a.add(req)).rejects.toMatchObject({ code: 'E_INVITE_PROOF' });
     await expect(a.add(req, randomBytes(32))).rejects.toMatchObject({ code: 'E_USAGE' });
