@@ -21,13 +21,18 @@ const ALONE_BACKOFF_CAP_MS = 60_000;
 export class Readmission {
   readonly #room: Room;
   #joiner: Joiner | undefined;
-  /** Removed as absent while online (by whom, and the others then): out of the group until re-admitted. */
-  #away: { by: string | undefined; before: readonly Member[] } | undefined;
+  /**
+   * Out of the group until re-admitted (removed as absent while online, or its leaf replaced):
+   * by whom, the others then, and how many messages written meanwhile are waiting.
+   */
+  #away: { by: string | undefined; before: readonly Member[]; unsent: () => number } | undefined;
   #aloneTimer: { cancel(): void } | undefined;
   /** Attempts made while alone, since this device was last not alone (the backoff). */
   #aloneTries = 0;
   /** Members the relay last said subscribe in another cohort. */
   #elsewhere = 0;
+  /** Since when the relay says this device is not alone (the backoff is forgotten after a while of that). */
+  #notAloneSince: number | undefined;
 
   constructor(room: Room) {
     this.#room = room;
@@ -60,7 +65,7 @@ export class Readmission {
     const inviter = this.#inviterFor(by);
     const inviters = this.#formerCoMembers(by);
     const accept = this.#continues();
-    this.#away = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()) };
+    this.#away = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()), unsent };
     const message =
       why === 'absent'
         ? `${by?.name ?? 'a member'} removed this device from ${room.roomName} as absent (no sign of life from it reached them); asking to be re-admitted`
@@ -68,25 +73,38 @@ export class Readmission {
     room.ctx.emit({ type: 'info', message, room: room.id });
     if (!inviter) return room.close('removed', by?.name);
     this.#joiner?.stop();
-    const joiner = new Joiner(room, { room: room.id, secret, inviter: inviter.fingerprint }, {
-      kind: 'rejoin',
-      accept,
-      inviters,
-      onGiveUp: () => {
-        this.#joiner = undefined;
-        if (!this.#away) return;
-        const n = unsent();
-        room.ctx.emit({
-          type: 'error',
-          code: 'E_JOIN_TIMEOUT',
-          message: `no member re-admitted this device to ${room.roomName}${n > 0 ? `; ${n} message${n === 1 ? '' : 's'} written meanwhile ${n === 1 ? 'was' : 'were'} not delivered` : ''}`,
-          room: room.id,
-        });
-        room.close('removed', by?.name);
-      },
-    });
+    const joiner = new Joiner(room, { room: room.id, secret, inviter: inviter.fingerprint }, { kind: 'rejoin', accept, inviters, onGiveUp: () => this.#gaveUp() });
     this.#joiner = joiner;
     await joiner.start();
+  }
+
+  /**
+   * This device's leaf was replaced while its own attempt (asked while alone) was under way: that
+   * attempt's commit landed, most likely, and its Welcome is due. Until it comes, the device is
+   * out of the group (messages wait); if it does not come, the room ends here as after absence.
+   */
+  nowAway(session: GroupSession, by: Member | undefined, unsent: () => number): void {
+    this.#away = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()), unsent };
+  }
+
+  /** An attempt got no Welcome in time: out of the group, the room ends here; else ask again later if still alone. */
+  #gaveUp(): void {
+    const room = this.#room;
+    this.#joiner = undefined;
+    const away = this.#away;
+    if (away) {
+      const n = away.unsent();
+      room.ctx.emit({
+        type: 'error',
+        code: 'E_JOIN_TIMEOUT',
+        message: `no member re-admitted this device to ${room.roomName}${n > 0 ? `; ${n} message${n === 1 ? '' : 's'} written meanwhile ${n === 1 ? 'was' : 'were'} not delivered` : ''}`,
+        room: room.id,
+      });
+      room.close('removed', away.by);
+      return;
+    }
+    this.#aloneTries += 1;
+    this.onPresence(room.presence, this.#elsewhere);
   }
 
   /**
@@ -99,15 +117,19 @@ export class Readmission {
    */
   onPresence(count: number, others: number): void {
     this.#elsewhere = others;
+    const { ctx } = this.#room;
     const alone = count <= 1 && others > 0 && this.#room.others().length > 0;
     if (!alone) {
       this.#aloneTimer?.cancel();
       this.#aloneTimer = undefined;
-      this.#aloneTries = 0;
+      this.#notAloneSince ??= ctx.clock.now();
       return;
     }
+    // The backoff is forgotten only after a long while not alone: a relay that alternates
+    // "alone" and "not alone" cannot make this device ask (and the room commit) at the base rate.
+    if (this.#notAloneSince !== undefined && ctx.clock.now() - this.#notAloneSince >= ALONE_BACKOFF_CAP_MS) this.#aloneTries = 0;
+    this.#notAloneSince = undefined;
     if (this.#aloneTimer || this.#joiner) return;
-    const { ctx } = this.#room;
     const delay = Math.min(ALONE_BACKOFF_CAP_MS, ctx.timing.aloneRejoinMs * 2 ** Math.min(this.#aloneTries, 8)) * (0.75 + ctx.random() / 2);
     this.#aloneTimer = ctx.clock.setTimeout(() => {
       this.#aloneTimer = undefined;
@@ -133,7 +155,9 @@ export class Readmission {
     const away = this.#away;
     this.#joiner = undefined;
     this.#away = undefined;
-    this.#aloneTries = 0;
+    // Re-admitted after asking while alone: should the relay say "alone" again at once, its
+    // word is the likelier lie (those who re-admitted this device are in its epoch): back off.
+    this.#aloneTries += 1;
     return away;
   }
 
@@ -155,11 +179,7 @@ export class Readmission {
       kind: 'rejoin',
       accept: this.#continues(),
       inviters: this.#formerCoMembers(undefined),
-      onGiveUp: () => {
-        this.#joiner = undefined;
-        this.#aloneTries += 1;
-        this.onPresence(room.presence, this.#elsewhere);
-      },
+      onGiveUp: () => this.#gaveUp(),
     });
     this.#joiner = joiner;
     await joiner.start();

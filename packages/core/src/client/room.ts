@@ -270,11 +270,16 @@ export class Room {
    */
   async #rejoinAfterAbsence(session: GroupSession, by: Member | undefined, why: 'absent' | 'replaced' = 'absent'): Promise<void> {
     const readmission = this.#readmission.afterAbsence(session, by, () => this.#held.splice(0).length, why);
+    this.#leaveSession(session);
+    await readmission;
+  }
+
+  /** Out of the group until re-admitted: what was written meanwhile waits in `#held`. */
+  #leaveSession(session: GroupSession): void {
     this.session = undefined;
     this.#future = [];
     this.#forkAt = undefined;
     session.dispose();
-    await readmission;
   }
 
   /** This device answers the re-admission of a member of its group: its own attempt while alone yields. */
@@ -423,7 +428,11 @@ export class Room {
         if (r.replaced && !this.#leaving) {
           // Our own re-admission landing (its Welcome follows), or a replay of a join request
           // of ours that someone kept: then this device holds no keys for its leaf; ask again.
-          if (this.#readmission.joiner) return;
+          if (this.#readmission.joiner) {
+            this.#readmission.nowAway(session, r.by, () => this.#held.splice(0).length);
+            this.#leaveSession(session);
+            return;
+          }
           return this.#rejoinAfterAbsence(session, r.by, 'replaced');
         }
         if (r.absent && !this.#leaving) return this.#rejoinAfterAbsence(session, r.by);
