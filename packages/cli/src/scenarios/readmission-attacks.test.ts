@@ -14,12 +14,11 @@
  */
 import { afterEach, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { createHmac, hkdfSync } from 'node:crypto';
 import { decodeRelayFrame, encodeFrame, parseInvite, randomId, type ClientHeader } from '@safehouse/core/protocol';
 import { createE2ee, type E2ee, type Identity } from '@safehouse/core/e2ee';
 import type { RunningServer } from '@safehouse/server';
 import { World, marker, sleep, switchable, until, type Member } from '../testing/members.js';
-import { capturing } from '../testing/attacker.js';
+import { capturing, forgedJoinRequest } from '../testing/attacker.js';
 
 const world = new World();
 afterEach(() => world.end());
@@ -39,29 +38,6 @@ async function raw(server: RunningServer): Promise<{ send(h: ClientHeader, b?: U
   ws.send(encodeFrame({ v: 1, t: 'hello', session: randomId() }));
   await until(() => hello, 'hello');
   return { send: (h, b) => ws.send(encodeFrame(h, b)), close: () => ws.terminate() };
-}
-
-/** A join request named `name` whose KeyPackage claims `publicKey` (not signed by it), with a valid invite proof under `secret`. */
-async function forgedRequest(room: string, secret: Uint8Array, name: string, publicKey: Uint8Array): Promise<Uint8Array> {
-  const e2ee = createE2ee();
-  const pj = await e2ee.createJoinRequest(await e2ee.createIdentity(), name, room, secret);
-  const own = e2ee.parseJoinRequest(pj.request)!;
-  const forged = Buffer.from(own.keyPackage);
-  Buffer.from(publicKey).copy(forged, forged.indexOf(Buffer.from(own.publicKey)));
-  const request = Buffer.from(pj.request);
-  Buffer.from(forged).copy(request, request.indexOf(Buffer.from(own.keyPackage)));
-  // The invite proof (docs/protocol.md "Joining a room"): HMAC under HKDF(secret) over (room, KeyPackage).
-  const mac = Buffer.from(hkdfSync('sha256', secret, new Uint8Array(0), 'safehouse invite proof v1', 32));
-  const lp = (b: Uint8Array) => {
-    const n = Buffer.alloc(4);
-    n.writeUInt32BE(b.length);
-    return Buffer.concat([n, b]);
-  };
-  createHmac('sha256', mac).update(Buffer.concat([lp(Buffer.from(room)), lp(forged)])).digest().copy(request, request.length - 32);
-  const parsed = e2ee.parseJoinRequest(request)!;
-  expect(await e2ee.verifyJoinProof(parsed, secret)).toBe(true);
-  expect(Buffer.from(parsed.publicKey).equals(Buffer.from(publicKey))).toBe(true);
-  return new Uint8Array(request);
 }
 
 /** carol falls behind (offline while dave joins, then the relay restarts); `spam` runs meanwhile. Whether she was re-admitted within 25 s. */
@@ -91,7 +67,7 @@ async function fallsBehind(attack: boolean): Promise<{ readmitted: boolean; atte
   let spam: Promise<void> | undefined;
   if (attack) {
     // The link holder: a join request claiming alice's key and name, every 150 ms.
-    const request = await forgedRequest(room, secret, 'alice', aliceKey);
+    const request = await forgedJoinRequest(room, secret, 'alice', aliceKey);
     const a = await raw(relay);
     const id = randomId();
     spam = (async () => {

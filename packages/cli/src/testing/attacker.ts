@@ -3,6 +3,7 @@
  * membership tests. A transport the test can also write to, an E2ee that hands over the sessions
  * it makes, commits signed for the relay like any commit, and the member list a client shows.
  */
+import { createHmac, hkdfSync } from 'node:crypto';
 import type { Transport, TransportConnection } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type GroupSession, type PendingCommit } from '@safehouse/core/e2ee';
 import { commitStatement, encodeFrame, randomId, toBase64Url } from '@safehouse/core/protocol';
@@ -56,4 +57,30 @@ export async function names(m: Member): Promise<string[]> {
   await m.client.command('/users');
   await until(() => m.of('users').length > before, `the members at ${m.name}`);
   return m.of('users').at(-1)!.users.map((u) => u.name).sort();
+}
+
+/**
+ * A join request named `name` whose KeyPackage claims `publicKey` (not signed by it: the
+ * attacker's own KeyPackage with the key swapped in), with a valid invite proof under `secret`
+ * (docs/protocol.md "Joining a room": HMAC under HKDF(secret) over the room and the KeyPackage).
+ */
+export async function forgedJoinRequest(room: string, secret: Uint8Array, name: string, publicKey: Uint8Array): Promise<Uint8Array> {
+  const e2ee = createE2ee();
+  const pj = await e2ee.createJoinRequest(await e2ee.createIdentity(), name, room, secret);
+  const own = e2ee.parseJoinRequest(pj.request)!;
+  const forged = Buffer.from(own.keyPackage);
+  Buffer.from(publicKey).copy(forged, forged.indexOf(Buffer.from(own.publicKey)));
+  const request = Buffer.from(pj.request);
+  Buffer.from(forged).copy(request, request.indexOf(Buffer.from(own.keyPackage)));
+  const mac = Buffer.from(hkdfSync('sha256', secret, new Uint8Array(0), 'safehouse invite proof v1', 32));
+  const lp = (b: Uint8Array) => {
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(b.length);
+    return Buffer.concat([n, b]);
+  };
+  createHmac('sha256', mac).update(Buffer.concat([lp(Buffer.from(room)), lp(forged)])).digest().copy(request, request.length - 32);
+  // It passes every check before a commit's: a valid proof, the claimed name and key.
+  const parsed = e2ee.parseJoinRequest(request);
+  if (!parsed || !(await e2ee.verifyJoinProof(parsed, secret)) || !Buffer.from(parsed.publicKey).equals(Buffer.from(publicKey))) throw new Error('forgedJoinRequest: the forgery does not pass the proof check');
+  return new Uint8Array(request);
 }

@@ -13,17 +13,18 @@ import type { GroupSession, Member } from '../e2ee/api.js';
 import type { RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
-import { subStatement } from '../protocol/relayAuth.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { Committer } from './commits.js';
 import { GapTracker } from './gaps.js';
-import { checkNameAvailable, normalizeName } from './names.js';
 import type { RoomContext } from './context.js';
 import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
 import { Absence } from './absence.js';
 import { Readmission } from './readmission.js';
+import { MembershipProof } from './proof.js';
+import { Roster } from './roster.js';
+import { SecretHistory, type OldSecret } from './secrets.js';
 import { ttlText } from './ttl.js';
 import type { OutboxEntry } from './outbox.js';
 
@@ -71,25 +72,16 @@ export class Room {
   readonly #gaps = new GapTracker();
   /** A commit for our epoch that could not be processed once (a second time: we go on without it). */
   #unprocessed: string | undefined;
-  /** The commit this device refused at an epoch (it broke the room's policy, or could not be
-   *  processed): while at that epoch, its `sub`s ask the relay for the fork refusing it. */
-  #forkAt: { epoch: number; commit: string } | undefined;
+  /** Proving each epoch to the relay, and the fork this device is in, if any (proof.ts). */
+  readonly #proof: MembershipProof;
+  /** Member events, names and key pins (roster.ts). */
+  readonly #roster: Roster;
   /** Asking to be admitted again under this device's identity (readmission.ts). */
   readonly #readmission: Readmission;
   /** Messages written while a proposal waited to be committed (sent once it is). */
   readonly #held: Array<() => Promise<void>> = [];
-  /**
-   * The invite secrets this room used while this device was in it, oldest first, each with when
-   * it came into use here (wall clock, as KeyPackage lifetimes are): a joiner with an old link is
-   * told, and a member that missed the change is re-admitted (commits.ts).
-   */
-  readonly #secrets: Array<{ secret: Uint8Array; since: number; epoch: number }> = [];
-  /** The newest epoch each member (by fingerprint, base64url) was heard from in: a message or a commit of theirs. */
-  readonly #heardIn = new Map<string, number>();
-  /** Members removed within `inFlightGraceMs`, by fingerprint (base64url): when. */
-  readonly #removedAt = new Map<string, number>();
-  /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
-  #subRefusals = { epoch: -1, count: 0, timer: undefined as { cancel(): void } | undefined };
+  /** The invite secrets this room used, and the epoch each member was last heard from in (secrets.ts). */
+  readonly #secrets = new SecretHistory();
   /** Signs of life, and removing the absent (absence.ts). */
   readonly #absence: Absence;
   /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
@@ -122,6 +114,8 @@ export class Room {
       enqueue: (job) => this.enqueue(job),
       removeAbsent: (members) => this.#commits.removeAbsent(members),
     });
+    this.#proof = new MembershipProof(this);
+    this.#roster = new Roster(this, this.#absence);
   }
 
   /** Creates a new room with this device as its only member. */
@@ -158,36 +152,24 @@ export class Room {
     return this.session?.policy()?.secret ?? this.#linkSecret;
   }
 
-  /**
-   * Secrets this room used before (a ban changed them), with when this device stopped using each
-   * and the epoch from which the next one was in force: a proof under one is from an old link.
-   */
-  oldSecrets(): ReadonlyArray<{ secret: Uint8Array; retiredAt: number; retiredEpoch: number }> {
-    const all = this.#secrets;
-    const now = { since: Date.now(), epoch: this.session?.epoch() ?? 0 };
-    return all.flatMap((s, i) => {
-      const next = all[i + 1] ?? now;
-      return bytesEqual(s.secret, this.secret) ? [] : [{ secret: s.secret, retiredAt: next.since, retiredEpoch: next.epoch }];
-    });
+  /** Secrets this room used before (a ban changed them): a proof under one is from an old link (secrets.ts). */
+  oldSecrets(): OldSecret[] {
+    return this.#secrets.old(this.secret, this.session?.epoch() ?? 0);
   }
 
   /** Whether the member with this fingerprint was heard from in `epoch` or later (it has that epoch's state). */
   heardSince(fingerprint: Uint8Array, epoch: number): boolean {
-    return (this.#heardIn.get(toBase64Url(fingerprint)) ?? -1) >= epoch;
+    return this.#secrets.heardSince(fingerprint, epoch);
   }
 
   #heard(m: Member, epoch: number): void {
     this.#absence.heard(m);
-    const fp = toBase64Url(m.fingerprint);
-    if ((this.#heardIn.get(fp) ?? -1) < epoch) this.#heardIn.set(fp, epoch);
+    this.#secrets.heard(m.fingerprint, epoch);
   }
 
   /** The room's secret now, if it is new to this device. */
   #noteSecret(): void {
-    const known = this.#secrets.at(-1);
-    if (known && bytesEqual(known.secret, this.secret)) return;
-    this.#secrets.push({ secret: this.secret, since: Date.now(), epoch: this.session?.epoch() ?? 0 });
-    if (this.#secrets.length > 8) this.#secrets.shift();
+    this.#secrets.note(this.secret, this.session?.epoch() ?? 0);
   }
 
   /** Whether this device may remove others here (the room's policy names it an admin; a room without one: yes). */
@@ -278,7 +260,7 @@ export class Room {
   #leaveSession(session: GroupSession): void {
     this.session = undefined;
     this.#future = [];
-    this.#forkAt = undefined;
+    this.#proof.fork = undefined;
     session.dispose();
   }
 
@@ -287,57 +269,14 @@ export class Room {
     this.#readmission.yieldToOther();
   }
 
-  /**
-   * Proves the current epoch to the relay (docs/protocol.md "Membership authority"): `sub` with
-   * the epoch's relay key and its signature over this connection's nonce. Sent after every
-   * (re)connect and after every epoch change; one overtaken by a newer epoch or connection is
-   * dropped (the newer one follows). `afresh`: unsubscribe first, so that the relay sends the
-   * commits since this epoch again; the `unsub` goes right before the `sub`, once it is signed,
-   * or what the room says in between would reach this device neither live nor kept for it.
-   */
-  async subscribe(options: { afresh?: boolean } = {}): Promise<void> {
-    const session = this.session;
-    const nonce = this.ctx.nonce();
-    if (!session || this.state !== 'member' || nonce === undefined) return;
-    const key = await session.relayKey();
-    const sig = await key.sign(subStatement(nonce, this.id, key.epoch));
-    if (this.session !== session || this.state !== 'member' || this.ctx.nonce() !== nonce || session.epoch() !== key.epoch) return;
-    const fork = this.#forkAt?.epoch === key.epoch ? { fork: this.#forkAt.commit } : {};
-    if (options.afresh === true) this.ctx.send({ v: 1, t: 'unsub', room: this.id });
-    this.ctx.send({ v: 1, t: 'sub', room: this.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig), ...fork });
+  /** Proves the current epoch to the relay (proof.ts); `afresh`: the relay sends the commits since it again. */
+  subscribe(options: { afresh?: boolean } = {}): Promise<void> {
+    return this.#proof.subscribe(options);
   }
 
-  /**
-   * The relay refused our `sub`: E_STALE_EPOCH (we are behind: the commits we missed came just
-   * before, from its log, or we did not prove the last epoch in time) or E_NOT_MEMBER (our proof
-   * did not verify: a newer connection's nonce, or a relay that lies). Subscribe again once the
-   * commits in the queue are processed, backing off while nothing changes; a device that stays
-   * refused says so once.
-   */
+  /** The relay refused our `sub` (proof.ts): subscribe again, backing off. */
   onSubRefused(code: ErrorCode, epoch: number | undefined): void {
-    if (code !== 'E_STALE_EPOCH' && code !== 'E_NOT_MEMBER' && code !== 'E_ROOM_LIMIT') return;
-    void this.enqueue(async () => {
-      const session = this.session;
-      if (!session || this.state !== 'member') return;
-      const r = this.#subRefusals;
-      if (r.epoch !== session.epoch()) {
-        r.epoch = session.epoch();
-        r.count = 0;
-      }
-      r.count += 1;
-      if (r.count === 4)
-        this.ctx.emit({
-          type: 'error',
-          code,
-          message: `this device cannot catch up with ${this.roomName}: the relay refuses its proof of membership (epoch ${session.epoch()}${epoch === undefined ? '' : `, the room is at ${epoch}`}); it keeps trying, but you may have been removed, or the relay may be interfering`,
-          room: this.id,
-        });
-      const { staleBackoffMs, staleBackoffCapMs } = this.ctx.timing;
-      const delay = r.count === 1 ? 0 : Math.min(staleBackoffCapMs, staleBackoffMs * 2 ** (r.count - 2)) * (0.5 + this.ctx.random() / 2);
-      r.timer?.cancel();
-      r.timer = this.ctx.clock.setTimeout(() => void this.subscribe(), delay);
-      await Promise.resolve();
-    });
+    this.#proof.refused(code, epoch);
   }
 
   /** The relay says how many connections are subscribed (a joiner that subscribed shows here). */
@@ -361,7 +300,7 @@ export class Room {
     this.#noteSecret(); // an admin's ban this device missed may have changed it
     if (away) this.#absence.membersChanged([], away.before.filter((m) => !session.members().some((x) => bytesEqual(x.fingerprint, m.fingerprint))), { reserve: false });
     this.#future = [];
-    this.#forkAt = undefined;
+    this.#proof.fork = undefined;
     old?.dispose();
     for (const m of session.members()) await this.observe(m);
     this.#absence.start();
@@ -392,7 +331,7 @@ export class Room {
     const r = await session.receive(body);
     switch (r.kind) {
       case 'message':
-        if (r.epoch < session.epoch() && !this.#stillSending(r.sender)) {
+        if (r.epoch < session.epoch() && !this.#roster.stillSending(r.sender)) {
           this.rejected++; // a removed member writing on in an epoch it was removed from
           return;
         }
@@ -404,7 +343,7 @@ export class Room {
         // for each member added), and the relay and the next commit wait for it.
         await this.subscribe();
         if (r.absent) this.#absence.disputed(r.removed.filter((m) => !r.left.some((l) => l.leaf === m.leaf)), r.by?.name);
-        await this.#onMembership(r.added, r.removed, r.updated, { left: r.left, by: r.by?.name, ...(r.absent ? { absent: true } : {}) });
+        await this.#roster.changed(r.added, r.removed, r.updated, { left: r.left, by: r.by?.name, ...(r.absent ? { absent: true } : {}) });
         if (r.policyChanged) this.#onPolicyChanged(r.by?.name);
         await this.afterEpochChange({ subscribed: true });
         return;
@@ -418,7 +357,7 @@ export class Room {
           message: `${r.by?.name ?? 'a member'} tried to change ${this.roomName} without the right to (only its admins may remove others); the change was refused`,
           room: this.id,
         });
-        this.#forkAt = { epoch: r.epoch, commit: header.id };
+        this.#proof.fork = { epoch: r.epoch, commit: header.id };
         await this.subscribe();
         return;
       case 'proposal':
@@ -449,7 +388,7 @@ export class Room {
         this.rejected++;
         // The relay took this commit for our epoch, and it cannot be processed (garbage signed by a
         // member): the room would be frozen behind it. Go on without it, like a refused commit.
-        if (header.kind === 'commit' && header.epoch === session.epoch() && this.#forkAt?.epoch !== session.epoch()) {
+        if (header.kind === 'commit' && header.epoch === session.epoch() && this.#proof.fork?.epoch !== session.epoch()) {
           // First, we may lack what it refers to (a proposal the relay did not give us): subscribe
           // afresh, and the relay's log brings the commit again, after the proposals of its epoch.
           if (this.#unprocessed !== header.id) {
@@ -458,7 +397,7 @@ export class Room {
             return;
           }
           this.ctx.emit({ type: 'error', code: 'E_FORBIDDEN', message: `a member sent ${this.roomName} a change that cannot be processed; the room goes on without it`, room: this.id });
-          this.#forkAt = { epoch: session.epoch(), commit: header.id };
+          this.#proof.fork = { epoch: session.epoch(), commit: header.id };
           await this.subscribe();
         }
         return;
@@ -526,19 +465,6 @@ export class Room {
     await this.#commits.pump();
   }
 
-  /**
-   * A message of an earlier epoch counts only from a sender that is still a member (by its
-   * key), or one removed less than `inFlightGraceMs` ago: a message it sent before the commit
-   * may come after it (a resend after a reconnect). Otherwise a member that ignores its own
-   * removal could go on posting with the old epoch's keys (docs/protocol.md "Leaving").
-   */
-  #stillSending(sender: Member): boolean {
-    const fp = toBase64Url(sender.fingerprint);
-    if (this.members().some((m) => toBase64Url(m.fingerprint) === fp)) return true;
-    const at = this.#removedAt.get(fp);
-    return at !== undefined && this.ctx.clock.now() - at < this.ctx.timing.inFlightGraceMs;
-  }
-
   /** A ban changed the room's invite secret: old links admit nobody; ours is new. */
   #onPolicyChanged(by: string | undefined): void {
     this.#noteSecret();
@@ -546,75 +472,23 @@ export class Room {
     this.ctx.emit({ type: 'info', message: `the invite link of ${this.roomName} changed${by ? ` (${by} banned someone)` : ''}: old links no longer admit anyone; /invite shows the new one`, room: this.id });
   }
 
-  /** Pins and events for a change of membership; `by` removed the members not in `left` (`absent`: for absence). */
-  async #onMembership(added: readonly Member[], removed: readonly Member[], updated: readonly Member[], how: { left: readonly Member[]; by: string | undefined; absent?: boolean }): Promise<void> {
-    const now = this.ctx.clock.now();
-    this.#absence.membersChanged(added, how.absent ? removed.filter((m) => !how.left.some((l) => l.leaf === m.leaf)) : []);
-    for (const [fp, at] of this.#removedAt) if (now - at >= this.ctx.timing.inFlightGraceMs) this.#removedAt.delete(fp);
-    for (const m of removed) this.#removedAt.set(toBase64Url(m.fingerprint), now);
-    // A re-admission (the same identity removed and added in one commit) is neither a leave nor a join.
-    const back = added.filter((a) => removed.some((r) => bytesEqual(r.fingerprint, a.fingerprint)));
-    const again = (m: Member) => back.some((b) => bytesEqual(b.fingerprint, m.fingerprint));
-    for (const m of back) this.ctx.emit({ type: 'info', message: `${m.name} was re-admitted to ${this.roomName} (its device had fallen behind)`, room: this.id });
-    for (const m of removed) {
-      if (again(m)) continue;
-      const left = how.left.some((l) => l.leaf === m.leaf) || how.by === undefined;
-      this.ctx.emit({ type: 'member-left', room: this.id, roomName: this.roomName, name: m.name, ...(left ? {} : { by: how.by }), ...(!left && how.absent ? { absent: true as const } : {}) });
-    }
-    for (const m of added) {
-      if (again(m)) {
-        await this.observe(m);
-        continue;
-      }
-      await this.observe(m);
-      const fingerprint = await this.ctx.fingerprint(m.fingerprint);
-      this.ctx.emit({ type: 'member-joined', room: this.id, roomName: this.roomName, name: m.name, fingerprint });
-      this.#checkName(m, fingerprint);
-    }
-    for (const m of updated) await this.observe(m);
-    if (added.length > 0) this.ctx.onMembersChanged(this.id);
-  }
-
-  /**
-   * Our committer refuses bad and look-alike names, but the member who added `m` may run other
-   * code: if the name breaks the rules, say so, with the fingerprint that tells them apart.
-   */
-  #checkName(m: Member, fingerprint: string): void {
-    const n = normalizeName(m.name);
-    const others = [...this.members().filter((o) => o.leaf !== m.leaf), ...this.#absence.reservedNames()].filter((o) => !bytesEqual(o.fingerprint, m.fingerprint));
-    const taken = n.ok && n.name === m.name ? checkNameAvailable(m.name, others.map((o) => o.name)) : undefined;
-    if (taken?.ok) return;
-    const code = taken ? 'E_NAME_TAKEN' : 'E_NAME_INVALID';
-    const why = taken ? 'looks like the name of another member' : 'breaks the name rules';
-    this.ctx.emit({ type: 'error', code, message: `warning: a member was admitted under a name that ${why}; tell members apart by fingerprint (${fingerprint}), see /users`, room: this.id });
-  }
-
   /** Called by the committer once our own commit is confirmed; `left`: the removed who asked to leave. */
   async onOwnCommit(added: readonly Member[], removed: readonly Member[], left: readonly Member[], policyChanged: boolean, absent = false): Promise<void> {
     this.noteSent();
-    await this.#onMembership(added, removed, [], { left, by: this.ctx.name, absent });
+    await this.#roster.changed(added, removed, [], { left, by: this.ctx.name, absent });
     if (policyChanged) this.#onPolicyChanged(this.ctx.name);
   }
 
   /** Records a member's key (TOFU); a changed key is announced loudly. */
-  async observe(m: Member): Promise<void> {
-    const me = this.session?.myLeaf();
-    if (m.leaf === me) return;
-    if (this.ctx.pins.observe(m.name, m.fingerprint) !== 'changed') return;
-    const fp = await this.ctx.fingerprint(m.fingerprint);
-    const message = this.ctx.pins.isBlocked(m.name)
-      ? `the key of ${m.name}, whom you verified, changed (now ${fp}); messages to this room are held until you compare safety numbers again (/verify ${m.name}) or accept the key (/trust ${m.name})`
-      : `the key of ${m.name} changed (now ${fp}); compare safety numbers (/verify ${m.name}) before you trust it`;
-    this.ctx.emit({ type: 'key-changed', room: this.id, roomName: this.roomName, name: m.name, message });
+  observe(m: Member): Promise<void> {
+    return this.#roster.observe(m);
   }
 
   // ---- room → relay ------------------------------------------------------------------------
 
   /** Members whose verified key changed: sending is refused until the user acts. */
   blockedMembers(): string[] {
-    return this.others()
-      .filter((m) => this.ctx.pins.isBlocked(m.name))
-      .map((m) => m.name);
+    return this.#roster.blocked();
   }
 
   /**
@@ -780,7 +654,7 @@ export class Room {
     if (this.state === 'left') return;
     const wasMember = this.state === 'member';
     this.state = 'left';
-    this.#subRefusals.timer?.cancel();
+    this.#proof.stop();
     this.#absence.stop();
     this.#readmission.stop();
     this.#commits.stop();

@@ -1,0 +1,83 @@
+/**
+ * Proving the room's current epoch to the relay (docs/protocol.md "Membership authority"): `sub`
+ * with the epoch's relay key and its signature over this connection's nonce, after every
+ * (re)connect and every epoch change; and what to do when the relay refuses it (back off, catch
+ * up, say so once). While this device is at an epoch whose next commit it refused (it broke the
+ * room's policy, or could not be processed), its `sub` names that commit: the relay puts it with
+ * those who refused the same, in a fork of the room (`fork`).
+ */
+import type { ErrorCode } from '../protocol/errors.js';
+import { toBase64Url } from '../protocol/ids.js';
+import { subStatement } from '../protocol/relayAuth.js';
+import type { Room } from './room.js';
+
+export class MembershipProof {
+  readonly #room: Room;
+  /** The commit this device refused at an epoch: while at that epoch, its `sub`s ask for the fork refusing it. */
+  fork: { epoch: number; commit: string } | undefined;
+  /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
+  readonly #refusals = { epoch: -1, count: 0, timer: undefined as { cancel(): void } | undefined };
+
+  constructor(room: Room) {
+    this.#room = room;
+  }
+
+  /**
+   * Sends the proof. One overtaken by a newer epoch or connection is dropped (the newer one
+   * follows). `afresh`: unsubscribe first, so that the relay sends the commits since this epoch
+   * again; the `unsub` goes right before the `sub`, once it is signed, or what the room says in
+   * between would reach this device neither live nor kept for it.
+   */
+  async subscribe(options: { afresh?: boolean } = {}): Promise<void> {
+    const room = this.#room;
+    const { ctx } = room;
+    const session = room.session;
+    const nonce = ctx.nonce();
+    if (!session || room.state !== 'member' || nonce === undefined) return;
+    const key = await session.relayKey();
+    const sig = await key.sign(subStatement(nonce, room.id, key.epoch));
+    if (room.session !== session || room.state !== 'member' || ctx.nonce() !== nonce || session.epoch() !== key.epoch) return;
+    const fork = this.fork?.epoch === key.epoch ? { fork: this.fork.commit } : {};
+    if (options.afresh === true) ctx.send({ v: 1, t: 'unsub', room: room.id });
+    ctx.send({ v: 1, t: 'sub', room: room.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig), ...fork });
+  }
+
+  /**
+   * The relay refused our `sub`: E_STALE_EPOCH (we are behind: the commits we missed came just
+   * before, from its log, or we did not prove the last epoch in time) or E_NOT_MEMBER (our proof
+   * did not verify: a newer connection's nonce, or a relay that lies). Subscribe again once the
+   * commits in the queue are processed, backing off while nothing changes; a device that stays
+   * refused says so once.
+   */
+  refused(code: ErrorCode, epoch: number | undefined): void {
+    if (code !== 'E_STALE_EPOCH' && code !== 'E_NOT_MEMBER' && code !== 'E_ROOM_LIMIT') return;
+    const room = this.#room;
+    void room.enqueue(async () => {
+      const { ctx } = room;
+      const session = room.session;
+      if (!session || room.state !== 'member') return;
+      const r = this.#refusals;
+      if (r.epoch !== session.epoch()) {
+        r.epoch = session.epoch();
+        r.count = 0;
+      }
+      r.count += 1;
+      if (r.count === 4)
+        ctx.emit({
+          type: 'error',
+          code,
+          message: `this device cannot catch up with ${room.roomName}: the relay refuses its proof of membership (epoch ${session.epoch()}${epoch === undefined ? '' : `, the room is at ${epoch}`}); it keeps trying, but you may have been removed, or the relay may be interfering`,
+          room: room.id,
+        });
+      const { staleBackoffMs, staleBackoffCapMs } = ctx.timing;
+      const delay = r.count === 1 ? 0 : Math.min(staleBackoffCapMs, staleBackoffMs * 2 ** (r.count - 2)) * (0.5 + ctx.random() / 2);
+      r.timer?.cancel();
+      r.timer = ctx.clock.setTimeout(() => void this.subscribe(), delay);
+      await Promise.resolve();
+    });
+  }
+
+  stop(): void {
+    this.#refusals.timer?.cancel();
+  }
+}
