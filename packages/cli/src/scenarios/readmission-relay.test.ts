@@ -5,9 +5,13 @@
  * - it told a member "alone", let its re-admission land, dropped the Welcome, then said "with
  *   everyone": the member's leaf was replaced, nothing asked again, and its room looked joined
  *   while nothing it wrote could be sent.
+ * - it held a member's first attempt back and delivered it in place of the second: the members
+ *   re-admitted the member with the first attempt's KeyPackage (whose keys it had dropped) while
+ *   it waited for the second's Welcome, and its room ended.
  * Expected: the backoff holds across re-admissions and short "not alone" spells; a member whose
- * own re-admission landed without its Welcome is out of the group (messages wait) and, if the
- * Welcome never comes, is told and leaves the room (as after absence).
+ * own re-admission landed without its Welcome is out of the group (messages wait), asks once
+ * more, and if no Welcome comes, is told and leaves the room (as after absence); a leaf replaced
+ * by a KeyPackage of another attempt is a bounce: it asks again at once.
  */
 import { afterEach, expect, it } from 'vitest';
 import { decodeRelayFrame, encodeFrame } from '@safehouse/core/protocol';
@@ -67,7 +71,7 @@ it('aRelayFakingPresenceCannotDriveAMemberIntoReadmissionsWithoutBackoff', async
   expect(asks).toBeLessThanOrEqual(5);
 }, 90_000);
 
-it('aMemberWhoseReadmissionLandsButWhoseWelcomeTheRelayDropsIsNotLeftSilentlyOutOfTheRoom', async () => {
+it('aMemberWhoseReadmissionLandsButWhoseWelcomeTheRelayDropsAsksOnceMoreAndIsBack', async () => {
   const server = await world.server();
   const state: State = { presence: 'pass', dropWelcome: false, joins: 0, welcomesDropped: 0 };
   const quick = { timing: { aloneRejoinMs: 500 } };
@@ -83,14 +87,53 @@ it('aMemberWhoseReadmissionLandsButWhoseWelcomeTheRelayDropsIsNotLeftSilentlyOut
   // carol asks (fake alone), alice/bob re-admit her: the commit replaces her leaf, her Welcome is dropped.
   await until(() => alice!.of('info').some((e) => /carol was re-admitted/.test(e.message)), 'a re-admission of carol', 20_000);
   await until(() => state.welcomesDropped > 0, 'the Welcome dropped', 10_000);
+  state.dropWelcome = false; // one Welcome dropped, no more
   state.presence = 'crowd'; // the relay now says she is with everyone
   fake(state, roomOf(link));
-  await sleep(7_000); // past her joinTimeoutMs
+  // What she writes meanwhile waits; she asks once more after her joinTimeoutMs, and is back.
   await carol!.client.command('carol after the attack');
-  const heard = await until(() => alice!.texts().includes('carol after the attack'), 'alice reads carol', 15_000).then(() => true, () => false);
-  // Either she is heard again, or her room ends (`left`, with E_JOIN_TIMEOUT, as after a failed
-  // re-admission when absent): not a room that looks joined while nothing it writes can be sent.
-  const told = carol!.of('left').length > 0 && carol!.of('error').some((e) => e.code === 'E_JOIN_TIMEOUT');
-  expect(heard || told).toBe(true);
-  expect(carol!.of('error').filter((e) => e.code === 'E_USAGE')).toEqual([]);
+  const heard = await until(() => alice!.texts().includes('carol after the attack'), 'alice reads carol', 20_000).then(() => true, () => false);
+  expect({ heard, left: carol!.of('left'), usage: carol!.of('error').filter((e) => e.code === 'E_USAGE') }).toEqual({ heard: true, left: [], usage: [] });
+  expect(carol!.of('info').some((e) => /asking once more/.test(e.message))).toBe(true);
+}, 90_000);
+
+/** carol behind a relay that says "alone", withholds her first re-admission request, and sends it in place of her second. */
+it('aReplayedEarlierAttemptLandingDuringALaterOneOnlyBouncesItsMember', async () => {
+  const server = await world.server();
+  const st = { attack: false, first: undefined as Uint8Array | undefined, joins: 0, inject: undefined as undefined | ((b: Uint8Array) => void) };
+  const relay: Interceptor = {
+    inbound: (h, _b, inject) => {
+      st.inject = inject;
+      if (h.t === 'presence' && st.attack) return { replace: [encodeFrame({ v: 1, t: 'presence', room: h.room, count: 1, others: 2 })] };
+      return 'pass';
+    },
+    outbound: (h, bytes) => {
+      if (h.t !== 'join' || !st.attack) return 'pass';
+      st.joins++;
+      if (!st.first) {
+        st.first = bytes.slice();
+        return 'drop'; // attempt 1 withheld
+      }
+      return { replace: [st.first] }; // attempt 2 dropped, attempt 1 delivered in its place
+    },
+  };
+  const quick = { timing: { aloneRejoinMs: 500 } };
+  const { link, all } = await world.room(server, ['alice', 'bob', 'carol'], {
+    alice: quick,
+    bob: quick,
+    carol: { timing: { aloneRejoinMs: 500, joinTimeoutMs: 4_000 }, interceptor: relay },
+  });
+  const [alice, , carol] = all;
+  st.attack = true;
+  st.inject!(encodeFrame({ v: 1, t: 'presence', room: roomOf(link), count: 1, others: 2 }));
+  await until(() => alice!.of('info').some((e) => /carol was re-admitted/.test(e.message)), 'carol re-admitted from the replay', 25_000);
+  st.attack = false; // the relay is honest from here on
+  st.inject!(encodeFrame({ v: 1, t: 'presence', room: roomOf(link), count: 3 }));
+  await sleep(6_000);
+  await carol!.client.command('carol after the replay');
+  const heard = await until(() => alice!.texts().includes('carol after the replay'), 'alice reads carol', 15_000).then(() => true, () => false);
+  expect(carol!.of('left')).toEqual([]);
+  expect(heard).toBe(true);
+  // It asked again at once (the leaf was not its own attempt's), not after waiting out a Welcome that could not come.
+  expect(carol!.of('info').filter((e) => /asking once more/.test(e.message))).toEqual([]);
 }, 90_000);

@@ -13,7 +13,7 @@ import type { Fingerprint, GroupSession, PendingJoin } from '../e2ee/api.js';
 import { randomId } from '../protocol/ids.js';
 import type { TimerId } from './clock.js';
 import { decodeWelcomeEnvelope, type RefusalCode } from './envelope.js';
-import type { Room } from './room.js';
+import { bytesEqual, type Room } from './room.js';
 
 export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprint };
 
@@ -54,6 +54,11 @@ export class Joiner {
       return;
     }
     this.resend();
+  }
+
+  /** Whether a leaf with this HPKE key comes from this attempt's KeyPackage (its Welcome is due). */
+  owns(leafKey: Uint8Array): boolean {
+    return this.#pending !== undefined && !this.#done && bytesEqual(this.#pending.leafKey, leafKey);
   }
 
   /** Sends the join request (again): the outbox ignores it while the previous copy is unacked. */

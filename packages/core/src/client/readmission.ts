@@ -15,6 +15,12 @@ import type { GroupSession, Member } from '../e2ee/api.js';
 import { Joiner } from './joiner.js';
 import { bytesEqual, type Room } from './room.js';
 
+/** What an attempt asks with, fixed while this device still had the room's group. */
+type Ask = { secret: Uint8Array; inviter: Member | undefined; inviters: Uint8Array[]; accept: (session: GroupSession) => boolean };
+
+/** Out of the group until re-admitted: by whom, the others then, messages waiting, what to ask with, whether asked twice. */
+type Away = { by: string | undefined; before: readonly Member[]; unsent: () => number; ask: Ask; retried: boolean };
+
 /** The longest wait between two attempts while alone. */
 const ALONE_BACKOFF_CAP_MS = 60_000;
 
@@ -25,7 +31,7 @@ export class Readmission {
    * Out of the group until re-admitted (removed as absent while online, or its leaf replaced):
    * by whom, the others then, and how many messages written meanwhile are waiting.
    */
-  #away: { by: string | undefined; before: readonly Member[]; unsent: () => number } | undefined;
+  #away: Away | undefined;
   #aloneTimer: { cancel(): void } | undefined;
   /** Attempts made while alone, since this device was last not alone (the backoff). */
   #aloneTries = 0;
@@ -61,37 +67,58 @@ export class Readmission {
    */
   async afterAbsence(session: GroupSession, by: Member | undefined, unsent: () => number, why: 'absent' | 'replaced' = 'absent'): Promise<void> {
     const room = this.#room;
-    const secret = room.secret;
-    const inviter = this.#inviterFor(by);
-    const inviters = this.#formerCoMembers(by);
-    const accept = this.#continues();
-    this.#away = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()), unsent };
+    const away = this.#beingAway(session, by, unsent);
     const message =
       why === 'absent'
         ? `${by?.name ?? 'a member'} removed this device from ${room.roomName} as absent (no sign of life from it reached them); asking to be re-admitted`
         : `${by?.name ?? 'a member'} re-admitted your identity to ${room.roomName} from a join request this device did not make now (one replayed); asking to be re-admitted`;
     room.ctx.emit({ type: 'info', message, room: room.id });
-    if (!inviter) return room.close('removed', by?.name);
+    if (!away.ask.inviter) return room.close('removed', by?.name);
+    this.#aloneTimer?.cancel();
+    this.#aloneTimer = undefined;
     this.#joiner?.stop();
-    const joiner = new Joiner(room, { room: room.id, secret, inviter: inviter.fingerprint }, { kind: 'rejoin', accept, inviters, onGiveUp: () => this.#gaveUp() });
+    await this.#askAway(away.ask);
+  }
+
+  /**
+   * This device's leaf was replaced by the KeyPackage of its own attempt (asked while alone): its
+   * Welcome is due. Until it comes, the device is out of the group (messages wait).
+   */
+  nowAway(session: GroupSession, by: Member | undefined, unsent: () => number): void {
+    this.#beingAway(session, by, unsent);
+  }
+
+  /** Out of the group from now on (while `session` is still the room's: whom to ask is fixed now). */
+  #beingAway(session: GroupSession, by: Member | undefined, unsent: () => number): Away {
+    const ask = { secret: this.#room.secret, inviter: this.#inviterFor(by), inviters: this.#formerCoMembers(by), accept: this.#continues() };
+    const away: Away = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()), unsent, ask, retried: false };
+    this.#away = away;
+    return away;
+  }
+
+  async #askAway(ask: Ask): Promise<void> {
+    const room = this.#room;
+    if (!ask.inviter || room.state === 'left') return;
+    const joiner = new Joiner(room, { room: room.id, secret: ask.secret, inviter: ask.inviter.fingerprint }, { kind: 'rejoin', accept: ask.accept, inviters: ask.inviters, onGiveUp: () => this.#gaveUp() });
     this.#joiner = joiner;
     await joiner.start();
   }
 
   /**
-   * This device's leaf was replaced while its own attempt (asked while alone) was under way: that
-   * attempt's commit landed, most likely, and its Welcome is due. Until it comes, the device is
-   * out of the group (messages wait); if it does not come, the room ends here as after absence.
+   * An attempt got no Welcome in time. Out of the group: ask once more (a Welcome the relay
+   * dropped, or a replayed request that landed in place of ours), then the room ends here,
+   * saying how many messages were not sent. Else ask again later, if still alone.
    */
-  nowAway(session: GroupSession, by: Member | undefined, unsent: () => number): void {
-    this.#away = { by: by?.name, before: session.members().filter((m) => m.leaf !== session.myLeaf()), unsent };
-  }
-
-  /** An attempt got no Welcome in time: out of the group, the room ends here; else ask again later if still alone. */
   #gaveUp(): void {
     const room = this.#room;
     this.#joiner = undefined;
     const away = this.#away;
+    if (away && !away.retried) {
+      away.retried = true;
+      room.ctx.emit({ type: 'info', message: `no member re-admitted this device to ${room.roomName} yet; asking once more`, room: room.id });
+      void room.enqueue(() => this.#askAway(away.ask));
+      return;
+    }
     if (away) {
       const n = away.unsent();
       room.ctx.emit({

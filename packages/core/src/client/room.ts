@@ -367,7 +367,7 @@ export class Room {
         if (r.replaced && !this.#leaving) {
           // Our own re-admission landing (its Welcome follows), or a replay of a join request
           // of ours that someone kept: then this device holds no keys for its leaf; ask again.
-          if (this.#readmission.joiner) {
+          if (this.#readmission.joiner?.owns(r.replaced)) {
             this.#readmission.nowAway(session, r.by, () => this.#held.splice(0).length);
             this.#leaveSession(session);
             return;

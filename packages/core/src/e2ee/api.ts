@@ -57,6 +57,8 @@ export interface JoinRequest {
 export interface PendingJoin {
   readonly room: string;
   readonly request: Uint8Array; // the `join` frame body
+  /** The HPKE key of the leaf its KeyPackage makes: a commit adding that leaf is this join's. */
+  readonly leafKey: Uint8Array;
   dispose(): void;
 }
 
@@ -94,9 +96,10 @@ export type ReceiveResult =
   /**
    * This member was removed by the commit: the session can no longer send or read. `by`: the
    * committer. `replaced`: the same commit added this device's own identity in its place, with a
-   * KeyPackage this session did not make (a replayed join request of this device's).
+   * KeyPackage this session did not make (a re-admission of this device's, or a replayed join
+   * request of its): the HPKE key of that new leaf (`PendingJoin.leafKey` tells whose it is).
    */
-  | { kind: 'removed'; by: Member | undefined; absent?: true; replaced?: true }
+  | { kind: 'removed'; by: Member | undefined; absent?: true; replaced?: Uint8Array }
   /**
    * A commit the room's policy forbids (a member who is not an admin removing another, or
    * changing the policy): not applied. Every member refuses it alike; `by` is its committer.

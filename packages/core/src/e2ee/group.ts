@@ -295,7 +295,12 @@ export class MlsGroupSession implements GroupSession {
     const me = before.find((m) => m.leaf === this.myLeaf());
     // Removed and re-added in one commit under this device's own key, with a KeyPackage it did
     // not make (a replay of a join request it made once): it holds no keys for that leaf.
-    const replaced = () => me !== undefined && proposals.some((p) => p.proposal.proposalType === 'add' && bytesEqual(p.proposal.add.keyPackage.leafNode.signaturePublicKey, me.publicKey));
+    const replaced = (): { replaced: Uint8Array } | undefined => {
+      for (const p of proposals)
+        if (me !== undefined && p.proposal.proposalType === 'add' && bytesEqual(p.proposal.add.keyPackage.leafNode.signaturePublicKey, me.publicKey))
+          return { replaced: p.proposal.add.keyPackage.leafNode.hpkePublicKey };
+      return undefined;
+    };
     let r: Awaited<ReturnType<typeof processPrivateMessage>>;
     try {
       r = await processPrivateMessage(s, pm, makePskIndex(s, {}), this.#cs, capture);
@@ -307,7 +312,7 @@ export class MlsGroupSession implements GroupSession {
       if (pm.contentType !== 'commit' || !removesMe) throw cause;
       this.#dropPending();
       this.#state = { ...s, groupActiveState: { kind: 'removedFromGroup' } };
-      return { kind: 'removed', by: memberAt(checked.tree, checked.senderLeaf), ...(absent ? { absent: true as const } : {}), ...(replaced() ? { replaced: true as const } : {}) };
+      return { kind: 'removed', by: memberAt(checked.tree, checked.senderLeaf), ...(absent ? { absent: true as const } : {}), ...replaced() };
     }
 
     if (r.kind === 'applicationMessage') {
@@ -340,7 +345,7 @@ export class MlsGroupSession implements GroupSession {
     this.#dropPending();
     this.#state = r.newState;
     r.consumed.forEach(wipe);
-    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by, ...(absent ? { absent: true as const } : {}), ...(replaced() ? { replaced: true as const } : {}) };
+    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by, ...(absent ? { absent: true as const } : {}), ...replaced() };
     const changes = diffMembers(before, this.members(), removedLeaves(proposals));
     this.#noteAdded(proposals.map((p) => p.proposal));
     const policyChanged = proposals.some((p) => p.proposal.proposalType === 'group_context_extensions');

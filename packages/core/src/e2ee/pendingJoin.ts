@@ -20,12 +20,14 @@ let partsOf: (p: PendingJoinImpl) => PendingParts | undefined;
 export class PendingJoinImpl implements PendingJoin {
   readonly room: string;
   readonly request: Uint8Array;
+  readonly leafKey: Uint8Array;
   #parts: PendingParts | undefined;
 
   /** Takes ownership of `parts` (it wipes the private keys and the secret). */
   constructor(room: string, request: Uint8Array, parts: PendingParts) {
     this.room = room;
     this.request = request;
+    this.leafKey = parts.keyPackage.leafNode.hpkePublicKey.slice();
     this.#parts = parts;
   }
 
