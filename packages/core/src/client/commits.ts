@@ -161,7 +161,7 @@ export class Committer {
     }
     // Only a genuine re-admission (a KeyPackage signed by a member's key, never in the room)
     // makes this device drop its own: a claim of a member's key is anyone's to make.
-    if (room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint)) && room.session && (await room.session.checkJoin(request, secret)) === undefined) room.othersReadmission();
+    if (room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint)) && room.session && (await room.session.checkJoin(request, secret)) === undefined) room.othersReadmission(request.fingerprint);
     const refusal = room.ctx.admit?.({ room: room.id, joinId, name: request.name, fingerprint: request.fingerprint });
     if (refusal) return this.#sendEnvelope(joinId, { kind: 'refused', code: refusal });
     const kp = toBase64Url(request.keyPackage);

@@ -165,12 +165,15 @@ export class Readmission {
   }
 
   /**
-   * This device is about to answer another member's re-admission (a member of its group, asking
-   * under its own identity): its own attempt while alone stops, so that the two do not trade
-   * places; it asks again later if it is still alone then.
+   * This device is about to answer another member's re-admission (`other`: a member of its
+   * group, asking under its own identity) while its own attempt is under way. Two devices alone
+   * in cohorts of their own each answer the other; if both then waited for their own Welcome they
+   * would trade places, and if both dropped their attempts neither would move. So one gives way,
+   * by fingerprint: the smaller drops its attempt (its group is where the two meet: it asks again
+   * later if still alone), the larger keeps its own (and takes the smaller's Welcome).
    */
-  yieldToOther(): void {
-    if (this.#away || !this.#joiner) return;
+  yieldTo(other: Uint8Array): void {
+    if (this.#away || !this.#joiner || compareBytes(this.#room.ctx.identity.fingerprint, other) > 0) return;
     this.#joiner.stop();
     this.#joiner = undefined;
     this.#aloneTries += 1;
@@ -247,4 +250,10 @@ export class Readmission {
       return now !== undefined && same(now.admins, before.admins);
     };
   }
+}
+
+/** Lexicographic order of two byte strings (-1, 0, 1). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] ?? 0) < (b[i] ?? 0) ? -1 : 1;
+  return Math.sign(a.length - b.length);
 }

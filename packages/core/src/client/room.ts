@@ -264,9 +264,9 @@ export class Room {
     session.dispose();
   }
 
-  /** This device answers the re-admission of a member of its group: its own attempt while alone yields. */
-  othersReadmission(): void {
-    this.#readmission.yieldToOther();
+  /** This device answers the re-admission of `fingerprint`, a member of its group: its own attempt while alone may give way (readmission.ts). */
+  othersReadmission(fingerprint: Uint8Array): void {
+    this.#readmission.yieldTo(fingerprint);
   }
 
   /** Proves the current epoch to the relay (proof.ts); `afresh`: the relay sends the commits since it again. */
