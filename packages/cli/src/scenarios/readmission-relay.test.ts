@@ -100,7 +100,7 @@ it('aMemberWhoseReadmissionLandsButWhoseWelcomeTheRelayDropsAsksOnceMoreAndIsBac
 /** carol behind a relay that says "alone", withholds her first re-admission request, and sends it in place of her second. */
 it('aReplayedEarlierAttemptLandingDuringALaterOneOnlyBouncesItsMember', async () => {
   const server = await world.server();
-  const st = { attack: false, first: undefined as Uint8Array | undefined, joins: 0, inject: undefined as undefined | ((b: Uint8Array) => void) };
+  const st = { attack: false, swapped: false, first: undefined as Uint8Array | undefined, joins: 0, inject: undefined as undefined | ((b: Uint8Array) => void) };
   const relay: Interceptor = {
     inbound: (h, _b, inject) => {
       st.inject = inject;
@@ -108,12 +108,13 @@ it('aReplayedEarlierAttemptLandingDuringALaterOneOnlyBouncesItsMember', async ()
       return 'pass';
     },
     outbound: (h, bytes) => {
-      if (h.t !== 'join' || !st.attack) return 'pass';
+      if (h.t !== 'join' || !st.attack || st.swapped) return 'pass';
       st.joins++;
       if (!st.first) {
         st.first = bytes.slice();
         return 'drop'; // attempt 1 withheld
       }
+      st.swapped = true; // once: what carol asks after that passes
       return { replace: [st.first] }; // attempt 2 dropped, attempt 1 delivered in its place
     },
   };

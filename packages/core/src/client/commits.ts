@@ -23,6 +23,7 @@ import type { TimerId } from './clock.js';
 import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
 import { checkNameAvailable, normalizeName } from './names.js';
 import { bytesEqual, type Room } from './room.js';
+import type { OldSecret } from './secrets.js';
 
 /** `secret`: the invite secret the request's proof is under (an old one only for a member's own re-admission). */
 type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest; secret: Uint8Array };
@@ -144,6 +145,8 @@ export class Committer {
     const request = e2ee.parseJoinRequest(body);
     if (!request || request.room !== room.id) return;
     if (room.direct && !bytesEqual(request.fingerprint, room.direct.fingerprint)) return;
+    // A member of the room asking under its own identity (a re-admission), if any.
+    const member = room.members().find((m) => bytesEqual(m.fingerprint, request.fingerprint));
     let secret = room.secret;
     if (!(await e2ee.verifyJoinProof(request, secret))) {
       // A link from before a ban: the joiner learns the link changed (else: not for us, silence).
@@ -155,13 +158,12 @@ export class Committer {
       // banned member could replay, is no use.
       const old = await this.#oldSecretOf(request);
       if (old === undefined) return;
-      const member = room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint) && m.name === request.name);
-      if (!member || request.issuedAt < old.retiredAt - OLD_SECRET_SKEW_MS || room.heardSince(request.fingerprint, old.retiredEpoch)) return this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
+      if (member?.name !== request.name || request.issuedAt < old.retiredAt - OLD_SECRET_SKEW_MS || room.heardSince(request.fingerprint, old.retiredEpoch)) return this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
       secret = old.secret;
     }
     // Only a genuine re-admission (a KeyPackage signed by a member's key, never in the room)
     // makes this device drop its own: a claim of a member's key is anyone's to make.
-    if (room.members().some((m) => bytesEqual(m.fingerprint, request.fingerprint)) && room.session && (await room.session.checkJoin(request, secret)) === undefined) room.othersReadmission(request.fingerprint);
+    if (member && room.session && (await room.session.checkJoin(request, secret)) === undefined) room.othersReadmission(request.fingerprint);
     const refusal = room.ctx.admit?.({ room: room.id, joinId, name: request.name, fingerprint: request.fingerprint });
     if (refusal) return this.#sendEnvelope(joinId, { kind: 'refused', code: refusal });
     const kp = toBase64Url(request.keyPackage);
@@ -178,7 +180,7 @@ export class Committer {
     if (existing?.kind === 'add') existing.joinId = joinId;
   }
 
-  async #oldSecretOf(request: JoinRequest): Promise<{ secret: Uint8Array; retiredAt: number; retiredEpoch: number } | undefined> {
+  async #oldSecretOf(request: JoinRequest): Promise<OldSecret | undefined> {
     for (const old of this.#room.oldSecrets()) if (await this.#room.ctx.e2ee.verifyJoinProof(request, old.secret)) return old;
     return undefined;
   }

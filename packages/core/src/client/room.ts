@@ -10,6 +10,7 @@
  * leave proposals) are in commits.ts.
  */
 import type { GroupSession, Member } from '../e2ee/api.js';
+import { bytesEqual } from '../e2ee/bytes.js';
 import type { RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
@@ -37,12 +38,7 @@ export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER
 /** For a direct-message room: the one peer it is for. */
 export type DirectPeer = { fingerprint: Uint8Array; name: string };
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return d === 0;
-}
+export { bytesEqual };
 
 export class Room {
   readonly id: string;

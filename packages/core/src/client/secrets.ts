@@ -6,7 +6,7 @@
  * heard from since (commits.ts). Times are wall-clock, as KeyPackage lifetimes are.
  */
 import { toBase64Url } from '../protocol/ids.js';
-import { bytesEqual } from './room.js';
+import { bytesEqual } from '../e2ee/bytes.js';
 
 /** Secrets kept (each ban adds one). */
 const KEPT = 8;

@@ -293,13 +293,12 @@ export class MlsGroupSession implements GroupSession {
     };
     const before = this.members();
     const me = before.find((m) => m.leaf === this.myLeaf());
-    // Removed and re-added in one commit under this device's own key, with a KeyPackage it did
-    // not make (a replay of a join request it made once): it holds no keys for that leaf.
-    const replaced = (): { replaced: Uint8Array } | undefined => {
-      for (const p of proposals)
-        if (me !== undefined && p.proposal.proposalType === 'add' && bytesEqual(p.proposal.add.keyPackage.leafNode.signaturePublicKey, me.publicKey))
-          return { replaced: p.proposal.add.keyPackage.leafNode.hpkePublicKey };
-      return undefined;
+    // This device's removal; `replaced`: the same commit added a leaf of this device's own key in
+    // its place, from a KeyPackage this session did not make (a re-admission, or a replay).
+    const removal = (by: Member | undefined): ReceiveResult => {
+      const add = proposals.find((p) => p.proposal.proposalType === 'add' && me !== undefined && bytesEqual(p.proposal.add.keyPackage.leafNode.signaturePublicKey, me.publicKey));
+      const replaced = add?.proposal.proposalType === 'add' ? { replaced: add.proposal.add.keyPackage.leafNode.hpkePublicKey } : {};
+      return { kind: 'removed', by, ...(absent ? { absent: true as const } : {}), ...replaced };
     };
     let r: Awaited<ReturnType<typeof processPrivateMessage>>;
     try {
@@ -312,7 +311,7 @@ export class MlsGroupSession implements GroupSession {
       if (pm.contentType !== 'commit' || !removesMe) throw cause;
       this.#dropPending();
       this.#state = { ...s, groupActiveState: { kind: 'removedFromGroup' } };
-      return { kind: 'removed', by: memberAt(checked.tree, checked.senderLeaf), ...(absent ? { absent: true as const } : {}), ...replaced() };
+      return removal(memberAt(checked.tree, checked.senderLeaf));
     }
 
     if (r.kind === 'applicationMessage') {
@@ -345,7 +344,7 @@ export class MlsGroupSession implements GroupSession {
     this.#dropPending();
     this.#state = r.newState;
     r.consumed.forEach(wipe);
-    if (r.newState.groupActiveState.kind === 'removedFromGroup') return { kind: 'removed', by, ...(absent ? { absent: true as const } : {}), ...replaced() };
+    if (r.newState.groupActiveState.kind === 'removedFromGroup') return removal(by);
     const changes = diffMembers(before, this.members(), removedLeaves(proposals));
     this.#noteAdded(proposals.map((p) => p.proposal));
     const policyChanged = proposals.some((p) => p.proposal.proposalType === 'group_context_extensions');
