@@ -11,6 +11,7 @@ import type { AppPayload, RefusalCode } from './envelope.js';
 import type { ClientEvent } from './events.js';
 import type { ExpiryKeeper } from './expiry.js';
 import type { Outbox } from './outbox.js';
+import type { Room } from './room.js';
 
 export const TIMING_DEFAULTS = {
   /** Members act on a join request or a leave proposal in leaf order, this much apart. */
@@ -84,7 +85,7 @@ export interface RoomContext {
   /** `formatFingerprint`, cached. */
   fingerprint(fp: Fingerprint): Promise<string>;
   /** A member sent us `{t:"dm"}` in `room`. */
-  onDirectInvite(room: string, sender: Member, invite: Extract<AppPayload, { t: 'dm' }>): void;
+  onDirectInvite(room: Room, sender: Member, invite: Extract<AppPayload, { t: 'dm' }>): Promise<void>;
   /** The room became usable (joined) or a member came in: queued direct messages may go. */
   onMembersChanged(room: string): void;
   /** The room's invite secret changed (a ban): the UI gets the new link. */

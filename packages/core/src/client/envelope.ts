@@ -5,7 +5,7 @@
  *     Welcome opens: the room's timer); or 0x02 + UTF-8 refusal code (`E_NAME_TAKEN`,
  *     `E_NAME_INVALID`, `E_BANNED`, `E_CLOCK_SKEW`, `E_LINK_REVOKED`);
  *   - the application plaintext inside MLS: JSON `{t:"text",text}`, `{t:"me",text}`,
- *     `{t:"dm",to,room,secret}`, `{t:"ttl",ms}`, `{t:"alive"}`.
+ *     `{t:"dm",to,room,key,enc,ct}`, `{t:"ttl",ms}`, `{t:"alive"}`.
  * Decoders return undefined for anything else: a peer's bytes are validated here, once.
  */
 import * as v from 'valibot';
@@ -71,8 +71,11 @@ const AppPayload = v.variant('t', [
   /** `n`: the sender's counter in this room, for gap detection (gaps.ts); optional. */
   v.object({ t: v.literal('text'), text: Text, n: v.optional(Counter) }),
   v.object({ t: v.literal('me'), text: Text, n: v.optional(Counter) }),
-  /** An invitation to a direct-message room: `to` is the invitee's fingerprint, `secret` the room's invite secret. */
-  v.object({ t: v.literal('dm'), to: B64Key, room: B64Id, secret: B64Key }),
+  /**
+   * An invitation to a direct-message room: `to` is the invitee's fingerprint; the room's invite
+   * secret is sealed to the invitee's leaf key `key` (e2ee/seal.ts: `enc`, then 32 + 16 bytes `ct`).
+   */
+  v.object({ t: v.literal('dm'), to: B64Key, room: B64Id, key: B64Key, enc: B64Key, ct: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{64}$/)) }),
   /**
    * The room's message timer, set by a member (`/ttl`): milliseconds, 0 = off. `again`: not a
    * change but the timer restated for a newcomer, in the note of its Welcome envelope (a member

@@ -96,7 +96,9 @@ export class Joiner {
     const accept = this.#mode.kind === 'rejoin' ? this.#mode.accept : undefined;
     let foreign = false;
     const inviters = this.#mode.kind === 'rejoin' && this.#mode.inviters?.length ? this.#mode.inviters : this.#ticket.inviter;
-    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, inviters, accept && ((s) => (foreign = !accept(s)) === false));
+    // A direct room: exactly this device and the inviter, in a group the inviter signed.
+    const direct = room.direct !== undefined ? { direct: true } : {};
+    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, inviters, accept && ((s) => (foreign = !accept(s)) === false), direct);
     if (!outcome.ok) {
       if (outcome.code === 'E_KEY_CHANGED') room.ctx.emit({ type: 'error', code: 'E_KEY_CHANGED', message: `not joined: ${outcome.message}`, room: room.id });
       if (foreign) room.ctx.emit({ type: 'error', code: 'E_FORBIDDEN', message: `a member answered this device's re-admission to ${room.roomName} with a group that does not continue the room (another policy); ignored`, room: room.id });

@@ -117,7 +117,7 @@ export class Room {
   /** Creates a new room with this device as its only member. */
   static async create(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct?: DirectPeer): Promise<Room> {
     const room = new Room(ctx, id, roomName, secret, direct);
-    room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id, { secret });
+    room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id, { secret, ...(direct ? { direct: direct.fingerprint } : {}) });
     room.#noteSecret();
     await room.subscribe();
     room.#absence.start();
@@ -350,7 +350,9 @@ export class Room {
         this.ctx.emit({
           type: 'error',
           code: 'E_FORBIDDEN',
-          message: `${r.by?.name ?? 'a member'} tried to change ${this.roomName} without the right to (only its admins may remove others); the change was refused`,
+          message: this.direct
+            ? `${r.by?.name ?? 'a member'} tried to change your direct conversation with ${this.direct.name} (to add someone, or to change who its two members are); refused: only the two of you can ever read it`
+            : `${r.by?.name ?? 'a member'} tried to change ${this.roomName} without the right to (only its admins may remove others); the change was refused`,
           room: this.id,
         });
         this.#proof.fork = { epoch: r.epoch, commit: header.id };
@@ -439,7 +441,7 @@ export class Room {
         this.setTtl(payload.ms, sender.name, { again: payload.again === true });
         return;
       case 'dm':
-        this.ctx.onDirectInvite(this.id, sender, payload);
+        await this.ctx.onDirectInvite(this, sender, payload);
         return;
       default:
         throw missingCaseError(payload);

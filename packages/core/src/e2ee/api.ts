@@ -156,8 +156,15 @@ export interface GroupSession {
    * in the removal's own commit: a removed member can read the commit that removes it.
    */
   changeSecret(newSecret: Uint8Array): Promise<PendingCommit>;
-  /** The room's policy (admins, invite secret), if the group has one. */
-  policy(): { readonly secret: Uint8Array; readonly admins: readonly Fingerprint[] } | undefined;
+  /** The room's policy (admins, invite secret, a direct room's invitee), if the group has one. */
+  policy(): { readonly secret: Uint8Array; readonly admins: readonly Fingerprint[]; readonly direct?: Fingerprint } | undefined;
+  /**
+   * Seals a few bytes to the member with this fingerprint, to its leaf's HPKE key (seal.ts): only
+   * that member can open them. Undefined if it is not a member.
+   */
+  sealFor(fingerprint: Fingerprint, context: Uint8Array, plaintext: Uint8Array): Promise<Sealed | undefined>;
+  /** Opens bytes sealed to this device here (to one of its last few leaf keys); undefined if they do not open. */
+  openSealed(context: Uint8Array, sealed: Sealed): Promise<Uint8Array | undefined>;
   /** Commit that only refreshes this member's keys (post-compromise security). */
   update(): Promise<PendingCommit>;
   /** A proposal that removes this member, for leaving (a member cannot commit its own removal). */
@@ -173,6 +180,13 @@ export interface GroupSession {
 export type JoinOutcome =
   { ok: true; session: GroupSession } | { ok: false; code: 'E_BAD_WELCOME' | 'E_KEY_CHANGED'; message: string };
 
+/** Bytes sealed to one member (seal.ts): the recipient's leaf HPKE key, the encapsulated key, the ciphertext. */
+export interface Sealed {
+  readonly key: Uint8Array;
+  readonly enc: Uint8Array;
+  readonly ct: Uint8Array;
+}
+
 export interface E2ee {
   /**
    * A new device identity; its private key is a non-extractable CryptoKey unless `exportable`
@@ -182,9 +196,10 @@ export interface E2ee {
   /**
    * Creates a one-member group for `room` with this identity and display name. With `secret`
    * (the room's invite secret) the group carries the room's policy (policy.ts): this identity
-   * is its admin, the only one who may remove others.
+   * is its admin, the only one who may remove others. With `direct` as well (the invitee's
+   * fingerprint), a direct room: it holds this identity and the invitee, never anyone else.
    */
-  createGroup(identity: Identity, name: string, room: string, options?: { secret?: Uint8Array }): Promise<GroupSession>;
+  createGroup(identity: Identity, name: string, room: string, options?: { secret?: Uint8Array; direct?: Fingerprint }): Promise<GroupSession>;
   /** Makes a KeyPackage and the invite proof under `secret` (from the link fragment). */
   createJoinRequest(identity: Identity, name: string, room: string, secret: Uint8Array): Promise<PendingJoin>;
   /** Decodes a join request body; undefined for anything malformed. */
@@ -194,7 +209,16 @@ export interface E2ee {
   /**
    * Joins from a Welcome; refuses a group in which `inviter` (the link's fingerprint; for a
    * re-admission, any of several) is not a member, or that `accept` refuses (a re-admission: the group must continue the room). A
-   * refused Welcome leaves `pending` usable for the genuine one.
+   * refused Welcome leaves `pending` usable for the genuine one. `direct`: the Welcome must be
+   * into a direct room of exactly two members, this device and the (one) inviter, whose policy
+   * names the two of them; the GroupInfo is then signed by the inviter (RFC 9420 §12.4.3.1: its
+   * signer is a member, and the only other one).
    */
-  joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint | readonly Fingerprint[], accept?: (session: GroupSession) => boolean): Promise<JoinOutcome>;
+  joinFromWelcome(
+    pending: PendingJoin,
+    welcome: Uint8Array,
+    inviter: Fingerprint | readonly Fingerprint[],
+    accept?: (session: GroupSession) => boolean,
+    options?: { direct?: boolean },
+  ): Promise<JoinOutcome>;
 }

@@ -21,7 +21,7 @@ import { PendingJoinImpl, pendingParts } from './pendingJoin.js';
 import { decodeJoinRequest, encodeJoinRequest } from './joinRequest.js';
 import { encodeKeyPackage } from './keyPackage.js';
 import { MlsGroupSession } from './group.js';
-import { POLICY_EXTENSION, encodePolicy } from './policy.js';
+import { POLICY_EXTENSION, directPair, encodePolicy } from './policy.js';
 import type { PinStore } from './pins.js';
 import { INVITE_SECRET_BYTES, WELCOME_PROOF_EXTENSION, checkProof, checkProofIn, makeProof } from './proof.js';
 import { clientConfig, loadSuite, suiteFor } from './suite.js';
@@ -58,6 +58,28 @@ function keyPackageLifetime(): { notBefore: bigint; notAfter: bigint } {
   return { notBefore: now - day, notAfter: now + day };
 }
 
+/**
+ * A direct room of exactly two leaves, this device's and the one inviter's, whose policy names the
+ * same two. Whoever else knows the room's secret cannot make one: the GroupInfo's signer is a
+ * member other than this device, so the inviter signed it.
+ */
+function isDirectWith(session: GroupSession, inviters: readonly Fingerprint[]): boolean {
+  const pair = directPair(session.policy());
+  const members = session.members();
+  const me = members.find((m) => m.leaf === session.myLeaf());
+  const other = members.find((m) => m.leaf !== session.myLeaf());
+  return (
+    inviters.length === 1 &&
+    pair !== undefined &&
+    members.length === 2 &&
+    me !== undefined &&
+    other !== undefined &&
+    bytesEqual(other.fingerprint, inviters[0]!) &&
+    bytesEqual(pair[0], other.fingerprint) &&
+    bytesEqual(pair[1], me.fingerprint)
+  );
+}
+
 function badWelcome(message: string): JoinOutcome {
   return { ok: false, code: 'E_BAD_WELCOME', message };
 }
@@ -88,18 +110,20 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       return Identities.generate(options);
     },
 
-    async createGroup(identity: Identity, name: string, room: string, options: { secret?: Uint8Array } = {}): Promise<GroupSession> {
+    async createGroup(identity: Identity, name: string, room: string, options: { secret?: Uint8Array; direct?: Fingerprint } = {}): Promise<GroupSession> {
       const id = asDeviceIdentity(identity);
       checkName(name);
       checkRoom(room);
-      const { secret } = options;
+      const { secret, direct } = options;
+      if (direct !== undefined && (secret === undefined || !(direct instanceof Uint8Array) || direct.length !== 32 || bytesEqual(direct, identity.fingerprint)))
+        throw new UsageError('E_USAGE', '"direct" expected the 32-byte fingerprint of another identity, with a "secret"');
       if (secret !== undefined && (!(secret instanceof Uint8Array) || secret.length !== INVITE_SECRET_BYTES))
         throw new UsageError('E_USAGE', `"secret" expected Uint8Array of length ${INVITE_SECRET_BYTES}`);
       const cs = suiteFor(await base(), id);
       const kp = await keyPackageFor(id, name, cs);
       wipe(kp.privatePackage.initPrivateKey); // a creator's KeyPackage is never used for a Welcome
       // The room's policy: the creator is its admin; the invite secret is the link's.
-      const extensions = secret ? [{ extensionType: POLICY_EXTENSION, extensionData: encodePolicy({ secret, admins: [identity.fingerprint] }) }] : [];
+      const extensions = secret ? [{ extensionType: POLICY_EXTENSION, extensionData: encodePolicy({ secret, admins: [identity.fingerprint], ...(direct ? { direct: direct.slice() } : {}) }) }] : [];
       const state = await mlsCreateGroup(utf8(room), kp.publicPackage, kp.privatePackage, extensions, cs, clientConfig());
       return new MlsGroupSession(room, state, cs, secrets);
     },
@@ -138,7 +162,13 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       }
     },
 
-    async joinFromWelcome(pending: PendingJoin, welcome: Uint8Array, inviter: Fingerprint | readonly Fingerprint[], accept?: (session: GroupSession) => boolean): Promise<JoinOutcome> {
+    async joinFromWelcome(
+      pending: PendingJoin,
+      welcome: Uint8Array,
+      inviter: Fingerprint | readonly Fingerprint[],
+      accept?: (session: GroupSession) => boolean,
+      expect?: { direct?: boolean },
+    ): Promise<JoinOutcome> {
       const inviters: readonly Fingerprint[] = inviter instanceof Uint8Array ? [inviter] : inviter;
       if (!(pending instanceof PendingJoinImpl))
         throw new UsageError('E_USAGE', '"pending" expected a PendingJoin made by createJoinRequest');
@@ -183,6 +213,9 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       // stays usable for the genuine Welcome if this one was a forgery.
       if (!members.some((m) => inviters.some((i) => bytesEqual(m.fingerprint, i)))) {
         return badWelcome('the inviter named in the link is not a member of this room');
+      }
+      if (expect?.direct === true && !isDirectWith(session, inviters)) {
+        return badWelcome('the Welcome is not into a direct room of exactly this device and the inviter');
       }
       if (accept && !accept(session)) return badWelcome('the Welcome is for a group that does not continue this room (another policy)');
       const pins = options.pins;

@@ -28,17 +28,19 @@ import { verifyKeyPackage } from 'ts-mls/keyPackage.js';
 import { verifyLeafNodeSignatureKeyPackage } from 'ts-mls/leafNode.js';
 import { CryptoError, UsageError } from '../protocol/errors.js';
 import { toBase64Url } from '../protocol/ids.js';
-import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey } from './api.js';
+import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey, Sealed } from './api.js';
 import { decodeAad, encodeAad } from './aad.js';
 import { nameOf } from './credential.js';
 import { bytesEqual, concat, utf8, wipe } from './bytes.js';
 import { IdWindow } from './dedup.js';
 import { decodePrivateMessage, inspect } from './inbound.js';
 import { decodeKeyPackage } from './keyPackage.js';
+import { fingerprintOf } from './identity.js';
 import { diffMembers, memberAt, membersOf, removedLeaves } from './members.js';
 import { MAX_PROOFS, WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './proof.js';
 import { relaySigner } from './relayKey.js';
-import { POLICY_EXTENSION, decodePolicy, encodePolicy, isAdmin, type RoomPolicy } from './policy.js';
+import { LeafKeys, open, seal } from './seal.js';
+import { POLICY_EXTENSION, decodePolicy, directPair, encodePolicy, isAdmin, type RoomPolicy } from './policy.js';
 
 /** Where `add` finds the invite secret of a request that `verifyJoinProof` accepted. */
 export interface VerifiedRequests {
@@ -120,10 +122,31 @@ export function allowedByPolicy(policy: RoomPolicy | undefined, proposals: reado
     if (t === 'group_context_extensions') {
       if (!admin(p.senderLeafIndex)) return false;
       const ext = p.proposal.groupContextExtensions.extensions.find((e) => e.extensionType === POLICY_EXTENSION);
-      if (!ext || !decodePolicy(ext.extensionData)) return false; // the policy is never dropped or malformed
+      const next = ext && decodePolicy(ext.extensionData);
+      if (!next) return false; // the policy is never dropped or malformed
+      if (!samePair(directPair(policy), directPair(next))) return false; // a room never becomes, or stops being, direct
     }
   }
-  return true;
+  return directAllowed(policy, proposals, tree);
+}
+
+function samePair(a: [Uint8Array, Uint8Array] | undefined, b: [Uint8Array, Uint8Array] | undefined): boolean {
+  return a === undefined ? b === undefined : b !== undefined && bytesEqual(a[0], b[0]) && bytesEqual(a[1], b[1]);
+}
+
+/**
+ * A direct room holds its two parties and no one else (policy.ts): every Add is a KeyPackage of
+ * one of them, and after the commit each has at most one leaf.
+ */
+export function directAllowed(policy: RoomPolicy | undefined, proposals: readonly ProposalWithSender[], tree: ClientState['ratchetTree']): boolean {
+  const pair = directPair(policy);
+  if (pair === undefined) return true;
+  const removed = removedLeaves(proposals);
+  const keys = membersOf(tree).filter((m) => !removed.has(m.leaf)).map((m) => m.fingerprint);
+  for (const p of proposals) if (p.proposal.proposalType === 'add') keys.push(fingerprintOf(p.proposal.add.keyPackage.leafNode.signaturePublicKey));
+  const a = keys.filter((k) => bytesEqual(k, pair[0])).length;
+  const b = keys.filter((k) => bytesEqual(k, pair[1])).length;
+  return a <= 1 && b <= 1 && a + b === keys.length;
 }
 
 export class MlsGroupSession implements GroupSession {
@@ -142,6 +165,7 @@ export class MlsGroupSession implements GroupSession {
   /** The current epoch's relay key, made at first use. */
   #relayKey: Promise<RelayKey> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #leafKeys = new LeafKeys();
 
   readonly #secrets: VerifiedRequests;
 
@@ -149,7 +173,7 @@ export class MlsGroupSession implements GroupSession {
     this.room = room;
     this.#secrets = secrets;
     this.#groupId = utf8(room);
-    this.#state = state;
+    this.#adopt(state);
     this.#cs = cs;
   }
 
@@ -160,6 +184,28 @@ export class MlsGroupSession implements GroupSession {
       () => undefined,
     );
     return run;
+  }
+
+  /** The new state; notes this device's leaf key, which sealed bytes (seal.ts) may be sealed to. */
+  #adopt(state: ClientState): void {
+    this.#state = state;
+    const node = 2 * state.privatePath.leafIndex;
+    const leaf = state.ratchetTree[node];
+    this.#leafKeys.note(leaf?.nodeType === 'leaf' ? leaf.leaf.hpkePublicKey : undefined, state.privatePath.privateKeys[node]);
+  }
+
+  /** Seals `plaintext` to the member with this fingerprint (its current leaf key); undefined if it is not a member. */
+  async sealFor(fingerprint: Uint8Array, context: Uint8Array, plaintext: Uint8Array): Promise<Sealed | undefined> {
+    const m = this.members().find((x) => bytesEqual(x.fingerprint, fingerprint));
+    const node = m && this.#current().ratchetTree[2 * m.leaf];
+    if (node?.nodeType !== 'leaf') return undefined;
+    return seal(this.#cs, node.leaf.hpkePublicKey, context, plaintext);
+  }
+
+  /** Opens bytes sealed to one of this device's recent leaf keys here; undefined if they do not open. */
+  async openSealed(context: Uint8Array, sealed: Sealed): Promise<Uint8Array | undefined> {
+    const priv = this.#leafKeys.privateFor(sealed.key);
+    return priv === undefined ? undefined : open(this.#cs, priv, context, sealed);
   }
 
   #current(): ClientState {
@@ -237,7 +283,7 @@ export class MlsGroupSession implements GroupSession {
         },
       };
       const r = await createApplicationMessage(padded, plaintext, this.#cs, authenticatedData);
-      this.#state = { ...r.newState, clientConfig: s.clientConfig };
+      this.#adopt({ ...r.newState, clientConfig: s.clientConfig });
       r.consumed.forEach(wipe);
       this.#seen.add(aad.id);
       return encodeMlsMessage({
@@ -310,7 +356,7 @@ export class MlsGroupSession implements GroupSession {
       const removesMe = !refused && me !== undefined && removedLeaves(proposals).has(me.leaf);
       if (pm.contentType !== 'commit' || !removesMe) throw cause;
       this.#dropPending();
-      this.#state = { ...s, groupActiveState: { kind: 'removedFromGroup' } };
+      this.#adopt({ ...s, groupActiveState: { kind: 'removedFromGroup' } });
       return removal(memberAt(checked.tree, checked.senderLeaf));
     }
 
@@ -318,7 +364,7 @@ export class MlsGroupSession implements GroupSession {
       if (aad === undefined) return { kind: 'rejected' };
       const sender = memberAt(checked.tree, checked.senderLeaf);
       if (sender === undefined) return { kind: 'rejected' };
-      this.#state = r.newState;
+      this.#adopt(r.newState);
       r.consumed.forEach(wipe);
       // A replay is normally caught above as a consumed generation; ids are the backstop (and
       // are checked only once the message proved genuine, so garbage is never a 'duplicate').
@@ -327,7 +373,7 @@ export class MlsGroupSession implements GroupSession {
       return { kind: 'message', sender, aad, plaintext: r.message, epoch: Number(pm.epoch) };
     }
     if (pm.contentType === 'proposal') {
-      this.#state = r.newState;
+      this.#adopt(r.newState);
       r.consumed.forEach(wipe);
       if (refused) return { kind: 'rejected' };
       const removes = removedLeaves(proposals.filter(isLeave));
@@ -337,12 +383,12 @@ export class MlsGroupSession implements GroupSession {
     if (refused) {
       // Not applied: the state stays in this epoch (the ratchet that decrypted it moved on, so
       // the same bytes again are a duplicate). Pending commits of ours are still candidates.
-      this.#state = r.newState;
+      this.#adopt(r.newState);
       return { kind: 'refused', epoch: this.epoch(), by };
     }
     // A commit: every commit we had pending for this epoch lost the race (the relay accepts one).
     this.#dropPending();
-    this.#state = r.newState;
+    this.#adopt(r.newState);
     r.consumed.forEach(wipe);
     if (r.newState.groupActiveState.kind === 'removedFromGroup') return removal(by);
     const changes = diffMembers(before, this.members(), removedLeaves(proposals));
@@ -529,7 +575,7 @@ export class MlsGroupSession implements GroupSession {
         { proposalType: 'remove', remove: { removed: s.privatePath.leafIndex } },
         this.#cs,
       );
-      this.#state = r.newState;
+      this.#adopt(r.newState);
       r.consumed.forEach(wipe);
       return encodeMlsMessage(r.message);
     });
@@ -550,7 +596,7 @@ export class MlsGroupSession implements GroupSession {
       for (const [epoch, data] of s.historicalReceiverData) if (history.has(epoch)) history.set(epoch, data);
       const old = history.get(s.groupContext.epoch);
       if (old !== undefined) history.set(s.groupContext.epoch, { ...old, secretTree: s.secretTree });
-      this.#state = { ...p.state, historicalReceiverData: history };
+      this.#adopt({ ...p.state, historicalReceiverData: history });
       this.#relayKey = Promise.resolve(p.relayKey);
       this.#noteAdded(p.proposals);
       p.consumed.forEach(wipe);
@@ -576,6 +622,7 @@ export class MlsGroupSession implements GroupSession {
     this.#pending.clear();
     this.#members = undefined;
     this.#relayKey = undefined;
+    this.#leafKeys.wipe();
     if (s === undefined) return;
     wipe(s.signaturePrivateKey);
     for (const k of Object.values(s.privatePath.privateKeys)) wipe(k);
