@@ -30,7 +30,7 @@ export default tseslint.config(
     files: ['packages/core/src/**/*.ts'],
     ignores: ['packages/core/src/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'ws', 'fs', 'net', 'crypto', 'path'], message: 'core must stay environment-neutral.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', '/ws', '/fs', '/net', '/crypto', '/path'], message: 'core must stay environment-neutral.' }] }],
     },
   },
   {
