@@ -5,66 +5,13 @@
  * WebSocket that speaks the protocol with keys of its own, or a transport standing between one
  * client and the relay (a malicious relay as that client sees it: testing/members.ts).
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import {
-  decodeRelayFrame,
-  encodeFrame,
-  parseInvite,
-  randomId,
-  subStatement,
-  toBase64Url,
-  type ClientHeader,
-  type RelayHeader,
-} from '@safehouse/core/protocol';
-import type { RunningServer } from '@safehouse/server';
+import { encodeFrame, parseInvite, randomId } from '@safehouse/core/protocol';
 import { World, marker, roomOf, sleep, until, type Member } from './testing/members.js';
-import { capturing, forgedJoinRequest, names } from './testing/attacker.js';
+import { Attacker, capturing, forgedJoinRequest, names } from './testing/attacker.js';
 
 const world = new World();
 afterEach(() => world.end());
-
-/** A link holder with a protocol client of its own: any frame, proofs under its own keys. */
-class Attacker {
-  readonly frames: RelayHeader[] = [];
-  nonce = '';
-  private constructor(readonly ws: WebSocket) {
-    ws.binaryType = 'nodebuffer';
-    ws.on('message', (data: Buffer) => {
-      const d = decodeRelayFrame(new Uint8Array(data));
-      if (d.ok) {
-        this.frames.push(d.header);
-        if (d.header.t === 'hello') this.nonce = d.header.nonce;
-      }
-    });
-  }
-  static async connect(server: RunningServer): Promise<Attacker> {
-    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}ws`, { perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const a = new Attacker(ws);
-    a.send({ v: 1, t: 'hello', session: randomId() });
-    await until(() => a.nonce !== '', 'hello');
-    return a;
-  }
-  send(h: ClientHeader, body?: Uint8Array): void {
-    this.ws.send(encodeFrame(h, body));
-  }
-  /** `sub` claiming `epoch` with a key pair of its own (it is not a member of any epoch). */
-  claim(room: string, epoch: number): void {
-    const pair = generateKeyPairSync('ed25519');
-    const key = toBase64Url(pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
-    const sig = toBase64Url(sign(null, subStatement(this.nonce, room, epoch), pair.privateKey));
-    this.send({ v: 1, t: 'sub', room, epoch, key, sig });
-  }
-  close(): void {
-    this.ws.terminate();
-  }
-}
-
 
 
 describe('issue 1: one frame freezes a room', () => {

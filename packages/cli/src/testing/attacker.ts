@@ -1,12 +1,24 @@
 /**
  * Test support (not built, not shipped): what an attacking member's own code does in the
  * membership tests. A transport the test can also write to, an E2ee that hands over the sessions
- * it makes, commits signed for the relay like any commit, and the member list a client shows.
+ * it makes, commits signed for the relay like any commit, the member list a client shows, and a
+ * raw protocol client of its own (`Attacker`).
  */
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync, hkdfSync, sign } from 'node:crypto';
+import { WebSocket } from 'ws';
 import type { Transport, TransportConnection } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type GroupSession, type PendingCommit } from '@safehouse/core/e2ee';
-import { commitStatement, encodeFrame, randomId, toBase64Url } from '@safehouse/core/protocol';
+import {
+  commitStatement,
+  decodeRelayFrame,
+  encodeFrame,
+  randomId,
+  subStatement,
+  toBase64Url,
+  type ClientHeader,
+  type RelayHeader,
+} from '@safehouse/core/protocol';
+import type { RunningServer } from '@safehouse/server';
 import { createWsTransport } from '../transport/ws.js';
 import { interceptTransport, until, type Interceptor, type Member } from './members.js';
 
@@ -83,4 +95,47 @@ export async function forgedJoinRequest(room: string, secret: Uint8Array, name: 
   const parsed = e2ee.parseJoinRequest(request);
   if (!parsed || !(await e2ee.verifyJoinProof(parsed, secret)) || !Buffer.from(parsed.publicKey).equals(Buffer.from(publicKey))) throw new Error('forgedJoinRequest: the forgery does not pass the proof check');
   return new Uint8Array(request);
+}
+
+/** A link holder with a protocol client of its own: any frame, proofs under its own keys. */
+export class Attacker {
+  readonly frames: RelayHeader[] = [];
+  /** The bodies of the `join` frames it got, by join id. */
+  readonly bodies = new Map<string, Uint8Array>();
+  nonce = '';
+  private constructor(readonly ws: WebSocket) {
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer) => {
+      const d = decodeRelayFrame(new Uint8Array(data));
+      if (d.ok) {
+        this.frames.push(d.header);
+        if (d.header.t === 'hello') this.nonce = d.header.nonce;
+        if (d.header.t === 'join') this.bodies.set(d.header.id, d.body);
+      }
+    });
+  }
+  static async connect(server: RunningServer): Promise<Attacker> {
+    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}ws`, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const a = new Attacker(ws);
+    a.send({ v: 1, t: 'hello', session: randomId() });
+    await until(() => a.nonce !== '', 'hello');
+    return a;
+  }
+  send(h: ClientHeader, body?: Uint8Array): void {
+    this.ws.send(encodeFrame(h, body));
+  }
+  /** `sub` claiming `epoch` with a key pair of its own (it is not a member of any epoch). */
+  claim(room: string, epoch: number): void {
+    const pair = generateKeyPairSync('ed25519');
+    const key = toBase64Url(pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
+    const sig = toBase64Url(sign(null, subStatement(this.nonce, room, epoch), pair.privateKey));
+    this.send({ v: 1, t: 'sub', room, epoch, key, sig });
+  }
+  close(): void {
+    this.ws.terminate();
+  }
 }

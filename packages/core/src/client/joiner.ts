@@ -101,6 +101,13 @@ export class Joiner {
     const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, inviters, accept && ((s) => (foreign = !accept(s)) === false), direct);
     if (!outcome.ok) {
       if (outcome.code === 'E_KEY_CHANGED') room.ctx.emit({ type: 'error', code: 'E_KEY_CHANGED', message: `not joined: ${outcome.message}`, room: room.id });
+      if (outcome.code === 'E_FORBIDDEN' && room.direct)
+        room.ctx.emit({
+          type: 'error',
+          code: 'E_FORBIDDEN',
+          message: `someone tried to bring you into a group posing as your direct room with ${room.direct.name}, with others in it; refused (your direct room holds only the two of you)`,
+          room: room.id,
+        });
       if (foreign) room.ctx.emit({ type: 'error', code: 'E_FORBIDDEN', message: `a member answered this device's re-admission to ${room.roomName} with a group that does not continue the room (another policy); ignored`, room: room.id });
       return;
     }

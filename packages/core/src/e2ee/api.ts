@@ -178,7 +178,9 @@ export interface GroupSession {
 }
 
 export type JoinOutcome =
-  { ok: true; session: GroupSession } | { ok: false; code: 'E_BAD_WELCOME' | 'E_KEY_CHANGED'; message: string };
+  | { ok: true; session: GroupSession }
+  /** E_FORBIDDEN: a verified Welcome into a group that is not the direct room asked for (someone who knows its secret tried to listen in). */
+  | { ok: false; code: 'E_BAD_WELCOME' | 'E_KEY_CHANGED' | 'E_FORBIDDEN'; message: string };
 
 /** Bytes sealed to one member (seal.ts): the recipient's leaf HPKE key, the encapsulated key, the ciphertext. */
 export interface Sealed {

@@ -215,7 +215,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
         return badWelcome('the inviter named in the link is not a member of this room');
       }
       if (expect?.direct === true && !isDirectWith(session, inviters)) {
-        return badWelcome('the Welcome is not into a direct room of exactly this device and the inviter');
+        return { ok: false, code: 'E_FORBIDDEN', message: 'the Welcome is not into a direct room of exactly this device and the inviter' };
       }
       if (accept && !accept(session)) return badWelcome('the Welcome is for a group that does not continue this room (another policy)');
       const pins = options.pins;

@@ -1,0 +1,149 @@
+/**
+ * Attacks on direct-message rooms (issue "Private by construction", attack 1), with real clients
+ * on the real relay (in-process, real sockets, real MLS). The attacker is a third member of the
+ * room the two share: its own client's code (an E2ee that hands it what it decrypts), a raw
+ * protocol client of its own, or the inviter's own client adding someone behind the invitee's back.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
+import { randomId, toBase64Url } from '@safehouse/core/protocol';
+import { World, marker, until, type Member } from '../testing/members.js';
+import { Attacker, publish, tapped } from '../testing/attacker.js';
+
+const world = new World();
+afterEach(() => world.end());
+
+/** An E2ee that records the secrets of the groups it creates, and the sessions it creates or joins. */
+function recording(): { e2ee: E2ee; secrets: Map<string, Uint8Array>; sessions: GroupSession[]; plaintexts: Uint8Array[] } {
+  const real = createE2ee();
+  const secrets = new Map<string, Uint8Array>();
+  const sessions: GroupSession[] = [];
+  const plaintexts: Uint8Array[] = [];
+  // Every application message this member's sessions open.
+  const watch = (s: GroupSession): GroupSession => {
+    const receive = s.receive.bind(s);
+    s.receive = async (...a) => {
+      const r = await receive(...a);
+      if (r.kind === 'message') plaintexts.push(r.plaintext);
+      return r;
+    };
+    sessions.push(s);
+    return s;
+  };
+  const e2ee: E2ee = Object.create(real) as E2ee;
+  e2ee.createGroup = async (...a: Parameters<E2ee['createGroup']>) => {
+    if (a[3]?.secret) secrets.set(a[2], a[3].secret.slice());
+    return watch(await real.createGroup.call(real, ...a));
+  };
+  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
+    const o = await real.joinFromWelcome.call(real, ...a);
+    if (o.ok) watch(o.session);
+    return o;
+  };
+  return { e2ee, secrets, sessions, plaintexts };
+}
+
+const text = new TextDecoder();
+
+/** The direct room `m` was invited to or made, once it is joined. */
+async function directRoom(m: Member): Promise<string> {
+  await until(() => m.of('joined').some((j) => j.direct), `${m.name}'s direct room`);
+  return m.of('joined').find((j) => j.direct)!.room;
+}
+
+describe('direct-message rooms that only the two can enter', () => {
+  it('aThirdMemberNeverLearnsTheDirectRoomSecret: the invitation carol decrypts in the shared room does not carry it', async () => {
+    const server = await world.server();
+    const alice = recording();
+    const carol = recording();
+    const { all } = await world.room(server, ['alice', 'bob', 'carol'], { alice: { e2ee: alice.e2ee }, carol: { e2ee: carol.e2ee } });
+    const [a, b, c] = all as [Member, Member, Member];
+    await a.client.command('/msg bob psst');
+    await until(() => b.texts().includes('psst'), 'the direct message at bob');
+    // carol has processed everything alice said in the shared room before this marker.
+    await marker(a, c);
+    const dm = await directRoom(b);
+    const secret = alice.secrets.get(dm)!;
+    expect(secret).toHaveLength(32);
+    const seen = carol.plaintexts.map((p) => text.decode(p));
+    // She did decrypt the invitation (it is addressed to bob, posted where all three are)...
+    expect(seen.some((p) => p.includes('"t":"dm"') && p.includes(dm))).toBe(true);
+    // ...and nothing she decrypted holds the direct room's secret, in any encoding.
+    for (const p of carol.plaintexts) {
+      expect(Buffer.from(p).includes(Buffer.from(secret))).toBe(false);
+      const s = text.decode(p);
+      for (const form of [toBase64Url(secret), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')]) expect(s).not.toContain(form);
+    }
+  });
+
+  it('aThirdMemberWhoKnowsTheSecretCannotWelcomeTheInviteeIntoAGroupOfItsOwn: bob refuses it, warns, and talks to alice alone', async () => {
+    const server = await world.server();
+    const alice = recording();
+    const aliceId = await alice.e2ee.createIdentity();
+    // alice's Welcomes into her direct room wait until carol's forgery went first.
+    let hold = true;
+    const held: Uint8Array[] = [];
+    let dmRoom = '';
+    const wire = tapped({
+      outbound: (h, bytes) => {
+        if (hold && h.t === 'welcome' && h.room === dmRoom) {
+          held.push(bytes);
+          return 'drop';
+        }
+        return 'pass';
+      },
+    });
+    const { all } = await world.room(server, ['alice', 'bob', 'carol'], { alice: { e2ee: alice.e2ee, identity: aliceId, transport: wire.transport } });
+    const [a, b, c] = all as [Member, Member, Member];
+    // carol's own protocol client: it knows the direct room's secret (as every member did before
+    // the secret was sealed to the invitee), and has a KeyPackage of alice's (a join request
+    // alice once sent, which every subscriber sees).
+    const spy = await Attacker.connect(server);
+    await a.client.command('/msg bob psst');
+    await until(() => alice.secrets.size === 2, 'the direct room');
+    dmRoom = [...alice.secrets.keys()][1]!;
+    const secret = alice.secrets.get(dmRoom)!;
+    spy.claim(dmRoom, 0);
+    await until(() => spy.frames.some((f) => f.t === 'join' && f.room === dmRoom), "bob's join request, at carol");
+    const join = spy.frames.find((f) => f.t === 'join' && f.room === dmRoom)!;
+    if (join.t !== 'join') throw new Error('a join frame');
+    const e2ee = createE2ee();
+    const bobRequest = e2ee.parseJoinRequest(spy.bodies.get(join.id)!)!;
+    const aliceRequest = e2ee.parseJoinRequest((await e2ee.createJoinRequest(aliceId, 'alice', dmRoom, secret)).request)!;
+    const forged = await e2ee.createGroup(await e2ee.createIdentity(), 'carol', dmRoom, { secret });
+    const p = await forged.add([aliceRequest, bobRequest], secret);
+    spy.send({ v: 1, t: 'welcome', room: dmRoom, id: randomId(), to: join.id }, Uint8Array.of(0x01, ...p.welcome!));
+    await until(() => b.of('error').some((e) => e.code === 'E_FORBIDDEN' && e.room === dmRoom), 'bob to refuse the forged Welcome');
+    expect(b.of('error').find((e) => e.code === 'E_FORBIDDEN')!.message).toContain('direct room with alice');
+    // alice's genuine Welcome now goes: bob joins the room of the two of them.
+    hold = false;
+    for (const bytes of held) wire.send(bytes);
+    await until(() => b.texts().includes('psst'), 'the direct message at bob');
+    await b.client.command('/msg alice for your eyes only');
+    await until(() => a.texts().includes('for your eyes only'), "bob's reply at alice");
+    expect(b.of('member-joined').filter((e) => e.room === dmRoom).map((e) => e.name)).not.toContain('carol');
+    expect(c.texts()).not.toContain('for your eyes only');
+    spy.close();
+  });
+
+  it('anAddToADirectRoomIsRefusedByTheInviteeAndRaisesAnAlarm: even the inviter cannot bring a third member in', async () => {
+    const server = await world.server();
+    const alice = recording();
+    const wire = tapped({});
+    const { link, all } = await world.room(server, ['alice', 'bob'], { alice: { e2ee: alice.e2ee, transport: wire.transport } });
+    const [a, b] = all as [Member, Member];
+    await a.client.command('/msg bob psst');
+    const dm = await directRoom(b);
+    await until(() => b.texts().includes('psst'), 'the direct message at bob');
+    // alice's own code adds a KeyPackage of a third identity to the direct room and publishes it.
+    const secret = alice.secrets.get(dm)!;
+    const session = alice.sessions.find((s) => s.room === dm)!;
+    const e2ee = createE2ee();
+    const mallory = e2ee.parseJoinRequest((await e2ee.createJoinRequest(await e2ee.createIdentity(), 'mallory', dm, secret)).request)!;
+    await publish(session, dm, (bytes) => wire.send(bytes), await session.add(mallory, secret));
+    await until(() => b.of('error').some((e) => e.code === 'E_FORBIDDEN' && e.room === dm), 'the alarm at bob');
+    expect(b.of('error').find((e) => e.code === 'E_FORBIDDEN' && e.room === dm)!.message).toContain('direct conversation with alice');
+    expect(b.of('member-joined').filter((e) => e.room === dm).map((e) => e.name)).not.toContain('mallory');
+    void link;
+  });
+});
