@@ -22,7 +22,7 @@ export function renderEvent(ev: ClientEvent): string {
       return ev.action ? `${time(ev.ts)} ${where}* ${s(ev.from)} ${text}${timed}` : `${time(ev.ts)} ${where}<${s(ev.from)}> ${text}${timed}`;
     }
     case 'joined':
-      return `-- you are in ${s(ev.roomName)} as ${s(ev.name)} (fingerprint ${ev.fingerprint})`;
+      return `-- you are in ${s(ev.roomName)} as ${s(ev.name)} (fingerprint ${ev.fingerprint})${ev.code === undefined ? '' : `; room code ${ev.code} (epoch ${ev.epoch}): a member's /code at that epoch shows the same, unless someone split you off`}`;
     case 'invite':
       return `-- invite link for ${s(ev.roomName)} (share it privately: it admits whoever holds it):\n   ${ev.link}`;
     case 'member-joined':

@@ -263,7 +263,8 @@ export class Relay {
     const current = conn.cohortOf(h.room);
     if (!current && conn.roomCount >= this.limits.maxRoomsPerConnection) return this.nack(conn, h.room, 'E_ROOM_LIMIT');
     const room = this.rooms.get(h.room);
-    const cohorts = room?.cohorts ?? [];
+    // A newcomer's first proof: only the room's line may take it (a rival's group is refused).
+    const cohorts = (room?.cohorts ?? []).filter((c) => h.first !== true || c.onLine || !room!.cohorts.some((o) => o.onLine));
     const most = (cs: Cohort[]): Cohort | undefined => cs.reduce<Cohort | undefined>((a, c) => (!a || c.subscribers.size > a.subscribers.size ? c : a), undefined);
     const isCurrent = (c: Cohort) => c.epoch === h.epoch && c.key.text === h.key;
     const key = cohorts.find(isCurrent)?.key ?? epochKey(h.key);
@@ -281,6 +282,7 @@ export class Relay {
     if (behind) return this.catchUp(conn, behind, h, current, now);
     const same = most(cohorts.filter(isCurrent));
     if (same) return this.enter(conn, same, current, h.epoch, now);
+    if (h.first === true && room?.cohorts.some((c) => c.onLine)) return this.nack(conn, h.room, 'E_NOT_MEMBER');
     this.open(conn, room ?? this.newRoom(h.room), h.epoch, key, current, now, undefined);
   }
 
@@ -302,6 +304,8 @@ export class Relay {
     }
     const cohort = new Cohort(room, epoch, key);
     cohort.refused = refused;
+    // The room's first cohort is its line (after a restart: the first proof heard); so is a fork from the log.
+    cohort.onLine = refused !== undefined || !room.cohorts.some((c) => c.onLine);
     room.cohorts.push(cohort);
     this.enter(conn, cohort, current, epoch, now);
   }

@@ -150,7 +150,7 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
       r.direct = ev.direct;
       r.joined = true;
       d.s = { ...d.s, me: { name: ev.name, fingerprint: ev.fingerprint } };
-      d.push(r, { kind: 'notice', text: ev.direct ? `Direct messages with ${ev.roomName}` : `You are in ${ev.roomName} as ${ev.name}`, ts: now, tone: 'info' });
+      d.push(r, { kind: 'notice', text: ev.direct ? `Direct messages with ${ev.roomName}` : `You are in ${ev.roomName} as ${ev.name}${ev.code === undefined ? '' : ` (room code ${ev.code}: compare with a member's /code)`}`, ts: now, tone: 'info' });
       break;
     }
     case 'message': {

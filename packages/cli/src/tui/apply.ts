@@ -57,7 +57,7 @@ export function applyEvent(m: ChatModel, ev: ClientEvent, origin: Origin): void 
       m.notice(
         ev.direct
           ? `direct room with ${room.name}: only the two of you can read it`
-          : `you are in ${room.name} as ${m.me.name}`,
+          : `you are in ${room.name} as ${m.me.name}${ev.code === undefined ? '' : ` (room code ${ev.code}: compare with a member's /code)`}`,
         'good',
         ev.room,
       );

@@ -19,7 +19,8 @@ export type UserInfo = { name: string; fingerprint: string; verified: boolean; s
 export type RoomInfo = { room: string; roomName: string; members: number; current: boolean; direct: boolean; joined: boolean };
 
 export type ClientEvent =
-  | { type: 'joined'; room: string; roomName: string; name: string; fingerprint: string; direct: boolean }
+  /** `code`, `epoch`: a joiner's room code (`/code`) at the epoch it joined, to compare with a member's: a fork shows another. */
+  | { type: 'joined'; room: string; roomName: string; name: string; fingerprint: string; direct: boolean; code?: string; epoch?: number }
   | {
       type: 'message';
       id: string;

@@ -5,6 +5,10 @@
  * up, say so once). While this device is at an epoch whose next commit it refused (it broke the
  * room's policy, or could not be processed), its `sub` names that commit: the relay puts it with
  * those who refused the same, in a fork of the room (`fork`).
+ *
+ * A newcomer's first proof after its Welcome says so (`first`): the relay takes it only into the
+ * room's line (the cohort the room began with, or a fork it opened from its own log), never into
+ * a rival group that someone holding the link made around the newcomer's KeyPackage (`confirm`).
  */
 import type { ErrorCode } from '../protocol/errors.js';
 import { toBase64Url } from '../protocol/ids.js';
@@ -15,6 +19,8 @@ export class MembershipProof {
   readonly #room: Room;
   /** The commit this device refused at an epoch: while at that epoch, its `sub`s ask for the fork refusing it. */
   fork: { epoch: number; commit: string } | undefined;
+  /** While this device's first proof after a Welcome is unanswered: settles `confirm`. */
+  #first: { settle(verdict: 'on-line' | 'refused' | 'timeout'): void; refusals: number } | undefined;
   /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
   readonly #refusals = { epoch: -1, count: 0, timer: undefined as { cancel(): void } | undefined };
 
@@ -38,8 +44,34 @@ export class MembershipProof {
     const sig = await key.sign(subStatement(nonce, room.id, key.epoch));
     if (room.session !== session || room.state !== 'member' || ctx.nonce() !== nonce || session.epoch() !== key.epoch) return;
     const fork = this.fork?.epoch === key.epoch ? { fork: this.fork.commit } : {};
+    const first = this.#first ? { first: true as const } : {};
     if (options.afresh === true) ctx.send({ v: 1, t: 'unsub', room: room.id });
-    ctx.send({ v: 1, t: 'sub', room: room.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig), ...fork });
+    ctx.send({ v: 1, t: 'sub', room: room.id, epoch: key.epoch, key: toBase64Url(key.publicKey), sig: toBase64Url(sig), ...fork, ...first });
+  }
+
+  /**
+   * The first proof after a Welcome: 'on-line' once the relay took it (it tells the room's
+   * presence, or sends the commits since from the line's log); 'refused' when it refused it twice
+   * (the relay's line for this room does not hold this group); 'timeout' when it said nothing.
+   */
+  confirm(timeoutMs: number): Promise<'on-line' | 'refused' | 'timeout'> {
+    const { clock } = this.#room.ctx;
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => settle('timeout'), timeoutMs);
+      const settle = (verdict: 'on-line' | 'refused' | 'timeout'): void => {
+        if (this.#first?.settle !== settle) return;
+        this.#first = undefined;
+        timer.cancel();
+        resolve(verdict);
+      };
+      this.#first = { settle, refusals: 0 };
+      void this.subscribe();
+    });
+  }
+
+  /** The relay told this room's presence: a first proof was taken. */
+  onPresence(): void {
+    this.#first?.settle('on-line');
   }
 
   /**
@@ -52,6 +84,14 @@ export class MembershipProof {
   refused(code: ErrorCode, epoch: number | undefined): void {
     if (code !== 'E_STALE_EPOCH' && code !== 'E_NOT_MEMBER' && code !== 'E_ROOM_LIMIT') return;
     const room = this.#room;
+    const first = this.#first;
+    if (first) {
+      // Behind, on the line: the relay sent the commits since (the room moved on since the Welcome).
+      if (code === 'E_STALE_EPOCH') first.settle('on-line');
+      // Twice, not once: a proof signed for a connection that just dropped is refused too.
+      else if (code === 'E_NOT_MEMBER' && ++first.refusals >= 2) return first.settle('refused');
+      else if (code === 'E_NOT_MEMBER') return void room.ctx.clock.setTimeout(() => void this.subscribe(), room.ctx.timing.rankDelayMs);
+    }
     void room.enqueue(async () => {
       const { ctx } = room;
       const session = room.session;

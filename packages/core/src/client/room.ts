@@ -11,6 +11,7 @@
  */
 import type { GroupSession, Member } from '../e2ee/api.js';
 import { bytesEqual } from '../e2ee/bytes.js';
+import { roomCode } from '../e2ee/fingerprint.js';
 import type { RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
@@ -32,6 +33,8 @@ import type { OutboxEntry } from './outbox.js';
 type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
 /** A message refused as not subscribed is sent again after subscribing, this many times at most. */
 const MAX_RESENDS = 3;
+/** Welcomes off the relay's line (room.ts #offLine) a joiner refuses before it gives up. */
+const MAX_OFF_LINE = 3;
 export type RoomState = 'joining' | 'member' | 'left';
 export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN'; message: string };
 
@@ -62,7 +65,7 @@ export class Room {
    */
   #ttlKnown: boolean;
   readonly #commits: Committer;
-  readonly #joiner: Joiner | undefined;
+  #joiner: Joiner | undefined;
   #queue: Promise<void> = Promise.resolve();
   #future: Array<{ header: MsgHeader; body: Uint8Array; epoch: number }> = [];
   readonly #gaps = new GapTracker();
@@ -82,6 +85,9 @@ export class Room {
   readonly #absence: Absence;
   /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
   #leaving = false;
+  /** The invite this room was joined from, and how many Welcomes off the relay's line it refused. */
+  readonly #ticket: JoinTicket | undefined;
+  #offLineCount = 0;
 
   private constructor(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct: DirectPeer | undefined, ticket?: JoinTicket) {
     this.ctx = ctx;
@@ -93,6 +99,7 @@ export class Room {
     this.#ttlKnown = ticket === undefined;
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
+    this.#ticket = ticket;
     this.#readmission = new Readmission(this);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the room's current fields
     const room = this;
@@ -278,6 +285,7 @@ export class Room {
   /** The relay says how many connections are subscribed (a joiner that subscribed shows here). */
   onPresence(count: number, others = 0): void {
     this.presence = count;
+    this.#proof.onPresence();
     this.#absence.othersElsewhere(others);
     if (!this.isMember()) return;
     void this.enqueue(() => this.#commits.pump());
@@ -679,7 +687,10 @@ export class Room {
     const payload = noted ? decodeAppPayload(noted.plaintext) : undefined;
     const timer = noted && payload?.t === 'ttl' ? { ms: payload.ms, from: noted.sender.name } : undefined;
     if (timer) this.ttlMs = timer.ms;
-    await this.subscribe();
+    // Only the room's line at the relay takes this group (proof.ts): else someone holding the
+    // link made a group of its own around our KeyPackage; refused, and we ask again.
+    const line = await this.#proof.confirm(this.ctx.timing.joinTimeoutMs);
+    if (line !== 'on-line') return this.#offLine(session, line);
     this.#absence.start();
     for (const m of session.members()) await this.observe(m);
     this.ctx.emit({
@@ -689,11 +700,35 @@ export class Room {
       name: this.ctx.name,
       fingerprint: await this.ctx.fingerprint(this.ctx.identity.fingerprint),
       direct: this.direct !== undefined,
+      // To compare with a member's `/code`: a group someone forked around us shows another.
+      code: await roomCode(session.epochAuthenticator()),
+      epoch: session.epoch(),
     });
     if (timer) this.setTtl(timer.ms, timer.from, { again: true, fromNote: true });
     // Another member's genuine message put in the note's place: shown, not lost.
     else if (noted) await this.#onMessage(noted.aad.id, noted.sender, noted.plaintext, noted.aad.expiresAt, 'app');
     this.ctx.onMembersChanged(this.id);
   }
-}
 
+  /** The Welcome's group is not the room's at the relay (or the relay never said): out again, and ask anew (at most `MAX_OFF_LINE` times). */
+  #offLine(session: GroupSession, verdict: 'refused' | 'timeout'): void {
+    this.session = undefined;
+    this.state = 'joining';
+    this.ctx.send({ v: 1, t: 'unsub', room: this.id });
+    session.dispose();
+    if (verdict === 'timeout') {
+      this.ctx.emit({ type: 'error', code: 'E_JOIN_TIMEOUT', message: `the relay did not confirm your admission to ${this.roomName}; try again`, room: this.id });
+      return this.close('timeout');
+    }
+    const again = ++this.#offLineCount <= MAX_OFF_LINE && this.#ticket !== undefined;
+    this.ctx.emit({
+      type: 'error',
+      code: 'E_FORBIDDEN',
+      message: `refused a Welcome into a group that is not ${this.roomName} as the relay holds it: someone holding the link tried to put you in a room of their own${again ? '; asking the room again' : ''}`,
+      room: this.id,
+    });
+    if (!again) return this.close('refused');
+    this.#joiner = new Joiner(this, this.#ticket!);
+    void this.#joiner.start();
+  }
+}

@@ -36,7 +36,8 @@ export const ClientHeader = v.variant('t', [
   /*  `fork`: the id of the commit that followed `epoch`, which the sender refused (it broke the
    *  room's policy, or cannot be processed): the relay puts it with those who refused the same
    *  commit, in a fork of the room at this epoch, for its members only. */
-  v.strictObject({ v: V, t: v.literal('sub'), room: Id, epoch: Uint, key: RelayKey, sig: RelaySig, fork: v.optional(Id) }),
+  /** `first`: this device's first `sub` after a Welcome: only a cohort on the room's line may take it (docs/protocol.md "Membership authority"). */
+  v.strictObject({ v: V, t: v.literal('sub'), room: Id, epoch: Uint, key: RelayKey, sig: RelaySig, fork: v.optional(Id), first: v.optional(v.literal(true)) }),
   v.strictObject({ v: V, t: v.literal('unsub'), room: Id }),
   /** Publish to a room; body is an MLS message. Commits are ordered per room by `epoch`. `exp`:
    *  an unauthenticated expiry hint (Unix ms) so the relay drops expired ciphertext (nack
