@@ -728,7 +728,7 @@ export class Room {
       room: this.id,
     });
     if (!again) return this.close('refused');
-    this.#joiner = new Joiner(this, this.#ticket!);
+    this.#joiner = new Joiner(this, this.#ticket);
     void this.#joiner.start();
   }
 }
