@@ -24,6 +24,7 @@ import { Joiner, type JoinTicket } from './joiner.js';
 import { Absence } from './absence.js';
 import { Readmission } from './readmission.js';
 import { MembershipProof } from './proof.js';
+import { refusedCommitEvent } from './refusal.js';
 import { Roster } from './roster.js';
 import { SecretHistory, type OldSecret } from './secrets.js';
 import { ttlText } from './ttl.js';
@@ -347,12 +348,7 @@ export class Room {
         if (r.by) this.#heard(r.by, r.epoch);
         // Every member refuses it alike; the relay took it, so together we go on from the epoch
         // before it, in a fork of the room that only members of that epoch can open.
-        this.ctx.emit({
-          type: 'error',
-          code: 'E_FORBIDDEN',
-          message: `${r.by?.name ?? 'a member'} tried to change ${this.roomName} without the right to (only its admins may remove others); the change was refused`,
-          room: this.id,
-        });
+        this.ctx.emit(refusedCommitEvent(this, r.by, r.credentialOf));
         this.#proof.fork = { epoch: r.epoch, commit: header.id };
         await this.subscribe();
         return;
