@@ -81,7 +81,7 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
         room.members().map(async (m) => ({
           name: m.name,
           fingerprint: await ctx.fingerprint(m.fingerprint),
-          verified: m.leaf !== me && ctx.pins.isVerified(m.name),
+          verified: m.leaf !== me && ctx.pins.isVerified(m.name, m.fingerprint),
           self: m.leaf === me,
         })),
       );
@@ -140,7 +140,7 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
       if (!found) return;
       const { member, room } = found;
       const number = await safetyNumber(ctx.identity.publicKey, member.publicKey);
-      ctx.emit({ type: 'safety-number', room: room.id, name: member.name, safetyNumber: number, verified: ctx.pins.isVerified(member.name) });
+      ctx.emit({ type: 'safety-number', room: room.id, name: member.name, safetyNumber: number, verified: ctx.pins.isVerified(member.name, member.fingerprint) });
       return;
     }
     case 'verify': {
@@ -148,17 +148,15 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
       if (!found) return;
       const { member, room } = found;
       const number = await safetyNumber(ctx.identity.publicKey, member.publicKey);
-      // Pin the key this member has now, then mark it verified (the user compares the number).
-      ctx.pins.observe(member.name, member.fingerprint);
-      ctx.pins.verify(member.name);
+      // The key this member has now becomes the pin, verified (the user compares the number).
+      ctx.pins.verify(member.name, member.fingerprint);
       ctx.emit({ type: 'safety-number', room: room.id, name: member.name, safetyNumber: number, verified: true });
       return;
     }
     case 'trust': {
       const found = findMember(cmd.name);
       if (!found) return;
-      ctx.pins.observe(found.member.name, found.member.fingerprint);
-      ctx.pins.trust(found.member.name);
+      ctx.pins.trust(found.member.name, found.member.fingerprint);
       ctx.emit({ type: 'info', message: `you accepted the current key of ${found.member.name} (${await ctx.fingerprint(found.member.fingerprint)})`, room: found.room.id });
       return;
     }

@@ -25,6 +25,7 @@ import { Joiner, type JoinTicket } from './joiner.js';
 import { Absence } from './absence.js';
 import { Readmission } from './readmission.js';
 import { MembershipProof } from './proof.js';
+import { refusedCommitEvent } from './refusal.js';
 import { Roster } from './roster.js';
 import { SecretHistory, type OldSecret } from './secrets.js';
 import { ttlText } from './ttl.js';
@@ -355,14 +356,7 @@ export class Room {
         if (r.by) this.#heard(r.by, r.epoch);
         // Every member refuses it alike; the relay took it, so together we go on from the epoch
         // before it, in a fork of the room that only members of that epoch can open.
-        this.ctx.emit({
-          type: 'error',
-          code: 'E_FORBIDDEN',
-          message: this.direct
-            ? `${r.by?.name ?? 'a member'} tried to change your direct conversation with ${this.direct.name} (to add someone, or to change who its two members are); refused: only the two of you can ever read it`
-            : `${r.by?.name ?? 'a member'} tried to change ${this.roomName} without the right to (only its admins may remove others); the change was refused`,
-          room: this.id,
-        });
+        this.ctx.emit(refusedCommitEvent(this, r.by, r.credentialOf));
         this.#proof.fork = { epoch: r.epoch, commit: header.id };
         await this.subscribe();
         return;

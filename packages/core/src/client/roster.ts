@@ -71,18 +71,18 @@ export class Roster {
     if (m.leaf === room.session?.myLeaf()) return;
     if (ctx.pins.observe(m.name, m.fingerprint) !== 'changed') return;
     const fp = await ctx.fingerprint(m.fingerprint);
-    const message = ctx.pins.isBlocked(m.name)
+    const message = ctx.pins.isBlocked(m.name, m.fingerprint)
       ? `the key of ${m.name}, whom you verified, changed (now ${fp}); messages to this room are held until you compare safety numbers again (/verify ${m.name}) or accept the key (/trust ${m.name})`
       : `the key of ${m.name} changed (now ${fp}); compare safety numbers (/verify ${m.name}) before you trust it`;
     ctx.emit({ type: 'key-changed', room: room.id, roomName: room.roomName, name: m.name, message });
   }
 
-  /** Members whose verified key changed: sending is refused until the user acts. */
+  /** Members whose key is not the verified pin of their name: sending is refused until the user verifies or trusts that key. */
   blocked(): string[] {
     const { pins } = this.#room.ctx;
     return this.#room
       .others()
-      .filter((m) => pins.isBlocked(m.name))
+      .filter((m) => pins.isBlocked(m.name, m.fingerprint))
       .map((m) => m.name);
   }
 

@@ -102,9 +102,12 @@ export type ReceiveResult =
   | { kind: 'removed'; by: Member | undefined; absent?: true; replaced?: Uint8Array }
   /**
    * A commit the room's policy forbids (a member who is not an admin removing another, or
-   * changing the policy): not applied. Every member refuses it alike; `by` is its committer.
+   * changing the policy), or one that changes a member's name or signature key: not applied.
+   * Every member refuses it alike; `by` is its committer; `credentialOf`, when present, is the
+   * member (as it is now) whose credential it would change: a leaf keeps the name and key it
+   * was admitted with (credentialChange.ts).
    */
-  | { kind: 'refused'; epoch: number; by: Member | undefined }
+  | { kind: 'refused'; epoch: number; by: Member | undefined; credentialOf?: Member }
   /** Already seen (by message id, or an MLS generation already consumed). */
   | { kind: 'duplicate' }
   /** For an epoch we have not reached yet: keep and retry after the next commit. */

@@ -4,9 +4,10 @@
  *
  * The authentication service below is what ts-mls calls for every credential it meets (new
  * leaves, commit paths, the tree in a Welcome; RFC 9420 §5.3.1). It checks shape only: a basic
- * credential, a valid name, a 32-byte key. Key *continuity* (trust on first use, verified keys)
- * is judged by the PinStore on the member lists we report, not here: refusing a commit that
- * every other member accepts would split this member off the group for good.
+ * credential, a valid name, a 32-byte key. That a leaf keeps its credential for good is checked
+ * by every member alike on each commit (credentialChange.ts), never here, where one member's
+ * own judgement would split it off the group; key *continuity* across rooms (trust on first
+ * use, verified keys) is judged by the PinStore, per (name, key), on the member lists we report.
  */
 import type { AuthenticationService, Credential } from 'ts-mls';
 import { LIMITS } from '../protocol/limits.js';

@@ -219,12 +219,9 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       }
       if (accept && !accept(session)) return badWelcome('the Welcome is for a group that does not continue this room (another policy)');
       const pins = options.pins;
-      const changed = pins
-        ? members.find(
-            (m) =>
-              m.leaf !== session.myLeaf() && pins.check(m.name, m.fingerprint) === 'changed' && pins.isVerified(m.name),
-          )
-        : undefined;
+      // Judged per (name, key): a key other than the verified pin of its name, however often
+      // the verified key itself was seen since.
+      const changed = pins ? members.find((m) => m.leaf !== session.myLeaf() && pins.isBlocked(m.name, m.fingerprint)) : undefined;
       if (changed !== undefined) {
         return { ok: false, code: 'E_KEY_CHANGED', message: `the verified key of "${changed.name}" changed` };
       }

@@ -26,11 +26,12 @@ import {
 import { allSecretTreeValues } from 'ts-mls/secretTree.js';
 import { verifyKeyPackage } from 'ts-mls/keyPackage.js';
 import { verifyLeafNodeSignatureKeyPackage } from 'ts-mls/leafNode.js';
-import { CryptoError, UsageError } from '../protocol/errors.js';
+import { CryptoError, InternalError, UsageError } from '../protocol/errors.js';
 import { toBase64Url } from '../protocol/ids.js';
 import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey, Sealed } from './api.js';
 import { decodeAad, encodeAad } from './aad.js';
 import { nameOf } from './credential.js';
+import { commitPathLeaf, credentialChangeIn, leafNodeAt, sameCredential } from './credentialChange.js';
 import { bytesEqual, concat, utf8, wipe } from './bytes.js';
 import { IdWindow } from './dedup.js';
 import { decodePrivateMessage, inspect } from './inbound.js';
@@ -325,16 +326,25 @@ export class MlsGroupSession implements GroupSession {
     const absent = pm.contentType === 'commit' && pm.authenticatedData.length !== 0;
     const checked = await inspect(s, this.#groupId, pm, this.#cs);
     if (checked.kind !== 'ok') return checked;
+    // ts-mls shows the policy callback a commit's proposals, not its UpdatePath: read its leaf first.
+    const pathLeaf = pm.contentType === 'commit' ? await commitPathLeaf(s, pm, this.#cs) : undefined;
 
     let proposals: ProposalWithSender[] = [];
     let refused = false;
+    /** The leaf whose name or signature key the commit would change (credentialChange.ts). */
+    let renamed: number | undefined;
     const policy = this.policy();
     const capture: IncomingMessageCallback = (incoming) => {
       proposals = incoming.kind === 'commit' ? incoming.proposals : [incoming.proposal];
       // The room's policy: a commit (or proposal) that breaks it is not applied, by anyone. A
       // proposal on its own is only ever a leave (a Remove of its sender's own leaf): anything
-      // else would sit pending, and no application message can be sent while one does.
-      refused = incoming.kind === 'proposal' ? !isLeave(incoming.proposal) : !allowedByPolicy(policy, proposals, checked.tree, absent);
+      // else would sit pending, and no application message can be sent while one does. A leaf
+      // keeps the name and signature key it was admitted with (credentialChange.ts).
+      if (incoming.kind === 'proposal') refused = !isLeave(incoming.proposal);
+      else {
+        renamed = credentialChangeIn(checked.tree, proposals, incoming.senderLeafIndex, pathLeaf);
+        refused = renamed !== undefined || !allowedByPolicy(policy, proposals, checked.tree, absent);
+      }
       return refused ? 'reject' : 'accept';
     };
     const before = this.members();
@@ -384,7 +394,8 @@ export class MlsGroupSession implements GroupSession {
       // Not applied: the state stays in this epoch (the ratchet that decrypted it moved on, so
       // the same bytes again are a duplicate). Pending commits of ours are still candidates.
       this.#adopt(r.newState);
-      return { kind: 'refused', epoch: this.epoch(), by };
+      const of = renamed === undefined ? undefined : memberAt(checked.tree, renamed);
+      return { kind: 'refused', epoch: this.epoch(), by, ...(of ? { credentialOf: of } : {}) };
     }
     // A commit: every commit we had pending for this epoch lost the race (the relay accepts one).
     this.#dropPending();
@@ -427,6 +438,12 @@ export class MlsGroupSession implements GroupSession {
         ...(authenticatedData ? { authenticatedData } : {}),
       },
     );
+    // Never a commit that changes our own name or key: every member would refuse it.
+    const me = s.privatePath.leafIndex;
+    const mine = leafNodeAt(s.ratchetTree, me);
+    const next = leafNodeAt(r.newState.ratchetTree, me);
+    if (mine === undefined || next === undefined || !sameCredential(mine, next))
+      throw new InternalError('E_INTERNAL', 'a commit of ours would change our own name or signature key');
     const all: ProposalWithSender[] = [
       ...Object.values(s.unappliedProposals),
       ...extraProposals.map((proposal) => ({ proposal, senderLeafIndex: s.privatePath.leafIndex })),

@@ -1,15 +1,21 @@
 /**
  * Our authentication service (RFC 9420 §5.3.1 leaves the binding of credentials to identities
- * to the application): trust on first use, per display name, in memory.
+ * to the application): trust on first use, per (display name, key), in memory.
  *
- * - `observe(name, fp)`: the first key seen for a name is pinned ('new'); the same key again is
- *   'same'; another key is 'changed' — every time, until the user acts.
- * - `verify(name)`: the user compared safety numbers for the key seen now; it becomes the pin,
- *   marked verified.
- * - `isBlocked(name)`: a *verified* member whose key changed. The client must not send to a room
- *   with a blocked member until the user re-verifies (`verify`) or accepts the key (`trust`).
- * - `trust(name)`: accept the key seen now as the pin, unverified (the user chose to accept a
- *   change without comparing; the verified mark is lost, as in Signal).
+ * Each name has one pinned key; "verified" belongs to that key, never to the name. Every
+ * judgement takes the key it is about, so what one key did (was seen again, was verified) never
+ * changes what another key of the same name may do (docs/security.md, "pins judged by name").
+ *
+ * - `observe(name, fp)`: the first key seen for a name is pinned ('new'); the pinned key again
+ *   is 'same'; another key is 'changed' — every time, until the user acts on that key.
+ * - `verify(name, fp)`: the user compared safety numbers for `fp`; it becomes the pin, verified.
+ * - `trust(name, fp)`: the user accepts `fp` without comparing; it becomes the pin, unverified
+ *   (the verified mark belonged to the old key and goes with it, as in Signal).
+ * - `isBlocked(name, fp)`: `fp` is not the pinned key of a name whose pinned key is verified.
+ *   The client must not send to a room with a member so blocked until the user verifies or
+ *   trusts that very key. Seeing the pinned key again, in this room or any other, unblocks
+ *   nothing: a block is lifted only by acting on the key it is about.
+ * - `isVerified(name, fp)`: `fp` is the pinned key of `name`, and verified.
  */
 import type { Fingerprint } from './api.js';
 import { bytesEqual } from './bytes.js';
@@ -18,9 +24,10 @@ export type PinObservation = 'new' | 'same' | 'changed';
 
 interface Pin {
   pinned: Uint8Array;
-  /** The latest key seen, when it differs from the pin. */
-  seen: Uint8Array | undefined;
+  /** Whether the user verified the *pinned* key. */
   verified: boolean;
+  /** The latest other key seen for this name (information only: blocking never reads it). */
+  changedTo: Uint8Array | undefined;
 }
 
 function checkFingerprint(fp: unknown): asserts fp is Uint8Array {
@@ -32,9 +39,11 @@ function checkFingerprint(fp: unknown): asserts fp is Uint8Array {
 }
 
 export interface PinState {
+  /** The pinned key. */
   readonly fingerprint: Fingerprint;
+  /** Whether the pinned key (not the name) was verified. */
   readonly verified: boolean;
-  /** The key seen last, when it differs from the pinned one. */
+  /** The latest other key seen for this name, until the user verifies or trusts one. */
   readonly changedTo?: Fingerprint;
 }
 
@@ -46,14 +55,11 @@ export class PinStore {
     checkFingerprint(fingerprint);
     const pin = this.#pins.get(name);
     if (pin === undefined) {
-      this.#pins.set(name, { pinned: fingerprint.slice(), seen: undefined, verified: false });
+      this.#pins.set(name, { pinned: fingerprint.slice(), verified: false, changedTo: undefined });
       return 'new';
     }
-    if (bytesEqual(pin.pinned, fingerprint)) {
-      pin.seen = undefined;
-      return 'same';
-    }
-    pin.seen = fingerprint.slice();
+    if (bytesEqual(pin.pinned, fingerprint)) return 'same';
+    pin.changedTo = fingerprint.slice();
     return 'changed';
   }
 
@@ -65,36 +71,35 @@ export class PinStore {
     return bytesEqual(pin.pinned, fingerprint) ? 'same' : 'changed';
   }
 
-  /** The user compared safety numbers for the key seen now. False for an unknown name. */
-  verify(name: string): boolean {
-    const pin = this.#pins.get(name);
-    if (pin === undefined) return false;
-    if (pin.seen !== undefined) pin.pinned = pin.seen;
-    pin.seen = undefined;
-    pin.verified = true;
-    return true;
+  /** The user compared safety numbers for `fingerprint`: it becomes the pin of `name`, verified. */
+  verify(name: string, fingerprint: Fingerprint): void {
+    checkFingerprint(fingerprint);
+    this.#pins.set(name, { pinned: fingerprint.slice(), verified: true, changedTo: undefined });
   }
 
-  /** Accepts the key seen now, unverified. False for an unknown name. */
-  trust(name: string): boolean {
+  /**
+   * The user accepts `fingerprint` for `name` without comparing. The pinned key again changes
+   * nothing (a verified key stays verified); another key becomes the pin, unverified.
+   */
+  trust(name: string, fingerprint: Fingerprint): void {
+    checkFingerprint(fingerprint);
     const pin = this.#pins.get(name);
-    if (pin === undefined) return false;
-    if (pin.seen !== undefined) {
-      pin.pinned = pin.seen;
-      pin.seen = undefined;
-      pin.verified = false;
-    }
-    return true;
+    if (pin !== undefined && bytesEqual(pin.pinned, fingerprint)) return;
+    this.#pins.set(name, { pinned: fingerprint.slice(), verified: false, changedTo: undefined });
   }
 
-  isVerified(name: string): boolean {
-    return this.#pins.get(name)?.verified === true;
+  /** `fingerprint` is the pinned key of `name`, and the user verified it. */
+  isVerified(name: string, fingerprint: Fingerprint): boolean {
+    checkFingerprint(fingerprint);
+    const pin = this.#pins.get(name);
+    return pin !== undefined && pin.verified && bytesEqual(pin.pinned, fingerprint);
   }
 
-  /** A verified member whose key changed: do not send to it until `verify` or `trust`. */
-  isBlocked(name: string): boolean {
+  /** A key other than the verified pin of `name`: do not send to it until `verify` or `trust` of that key. */
+  isBlocked(name: string, fingerprint: Fingerprint): boolean {
+    checkFingerprint(fingerprint);
     const pin = this.#pins.get(name);
-    return pin !== undefined && pin.verified && pin.seen !== undefined;
+    return pin !== undefined && pin.verified && !bytesEqual(pin.pinned, fingerprint);
   }
 
   get(name: string): PinState | undefined {
@@ -103,7 +108,7 @@ export class PinStore {
     return {
       fingerprint: pin.pinned.slice(),
       verified: pin.verified,
-      ...(pin.seen ? { changedTo: pin.seen.slice() } : {}),
+      ...(pin.changedTo ? { changedTo: pin.changedTo.slice() } : {}),
     };
   }
 

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   E_DECRYPT: 'crypto',
   E_INVITE_PROOF: 'crypto',
   E_KEY_CHANGED: 'crypto',
+  E_CREDENTIAL_CHANGED: 'crypto',
   E_BAD_WELCOME: 'crypto',
   E_IDENTITY_LOCKED: 'crypto',
   E_CLOCK_SKEW: 'crypto',
