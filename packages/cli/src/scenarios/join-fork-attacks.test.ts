@@ -1,0 +1,60 @@
+/**
+ * A link holder who is not a member answers a newcomer's join request first, with a Welcome
+ * into a group of its own under the room's id (issue "Private by construction", attack 1, link
+ * rooms): real clients on the real relay (in-process, real sockets, real MLS).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createE2ee } from '@safehouse/core/e2ee';
+import { parseInvite, randomId } from '@safehouse/core/protocol';
+import { World, until, type Member } from '../testing/members.js';
+import { Attacker } from '../testing/attacker.js';
+
+const world = new World();
+afterEach(() => world.end());
+
+describe('a newcomer is welcomed only into the room the relay holds', () => {
+  it("aLinkHolderCannotWelcomeANewcomerIntoAGroupOfItsOwn: dave refuses the rival group, asks again, and talks with alice", async () => {
+    const server = await world.server();
+    const e2ee = createE2ee();
+    const aliceId = await e2ee.createIdentity();
+    // alice's Welcomes wait until the forgery was refused (the attacker answers first).
+    let hold = true;
+    const { link, all } = await world.room(server, ['alice'], {
+      alice: { identity: aliceId, interceptor: { outbound: (h) => (hold && h.t === 'welcome' ? 'drop' : 'pass') } },
+    });
+    const [alice] = all as [Member];
+    const parsed = parseInvite(link);
+    if (!parsed.ok || !parsed.invite.room) throw new Error('a room link');
+    const { id: room, secret } = parsed.invite.room;
+    // The link holder: subscribed with a claim of its own (the relay cannot check it), it sees
+    // join requests, and builds a group under the room's id with the newcomer and a KeyPackage
+    // of alice's (the inviter the link names) in it.
+    const spy = await Attacker.connect(server);
+    spy.claim(room, 0);
+    const dave = await world.member('dave', link);
+    await until(() => spy.frames.some((f) => f.t === 'join' && f.room === room), "dave's join request, at the link holder");
+    const join = spy.frames.find((f) => f.t === 'join' && f.room === room)!;
+    if (join.t !== 'join') throw new Error('a join frame');
+    const daveRequest = e2ee.parseJoinRequest(spy.bodies.get(join.id)!)!;
+    const aliceRequest = e2ee.parseJoinRequest((await e2ee.createJoinRequest(aliceId, 'alice', room, secret)).request)!;
+    const rival = await e2ee.createGroup(await e2ee.createIdentity(), 'mallory', room, { secret });
+    const p = await rival.add([aliceRequest, daveRequest], secret);
+    await rival.confirm(p);
+    spy.send({ v: 1, t: 'welcome', room, id: randomId(), to: join.id }, Uint8Array.of(0x01, ...p.welcome!));
+    await until(() => dave.of('error').some((e) => e.code === 'E_FORBIDDEN' && e.room === room), 'dave to refuse the rival group', 20_000);
+    expect(dave.of('error').find((e) => e.code === 'E_FORBIDDEN')!.message).toContain('a room of their own');
+    expect(dave.of('joined')).toHaveLength(0);
+    // He asked again: alice admits him into the room itself.
+    hold = false;
+    await until(() => dave.of('joined').length === 1, 'dave to join the room', 30_000);
+    await dave.client.command('hello from dave');
+    await until(() => alice.texts().includes('hello from dave'), "dave's message at alice");
+    // The room code he was shown is the room's, as alice's /code says at that epoch.
+    const joined = dave.of('joined')[0]!;
+    await alice.client.command('/code');
+    await until(() => alice.of('room-code').length > 0, "alice's room code");
+    const code = alice.of('room-code').at(-1)!;
+    if (code.epoch === joined.epoch) expect(code.code).toBe(joined.code);
+    spy.close();
+  });
+});
