@@ -65,12 +65,15 @@ describe('the absence rule under attack', () => {
     const identity = await e2ee.createIdentity();
     let dropAlive = false;
     const caught: Array<{ joinId: string; request: JoinRequest }> = [];
+    // Mallory's own code opens every join request with the link's secret (she is a link holder).
+    const link0: { secret?: Uint8Array } = {};
     const tap = tapped({
       inbound: (h, bytes) => {
-        if (h.t === 'join') {
+        if (h.t === 'join' && link0.secret) {
           const hl = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
-          const request = e2ee.parseJoinRequest(bytes.slice(2 + hl));
-          if (request?.name === 'alice') caught.push({ joinId: h.id, request });
+          void e2ee.openJoinRequest(bytes.slice(2 + hl), h.room, link0.secret).then((request) => {
+            if (request?.name === 'alice') caught.push({ joinId: h.id, request });
+          });
         }
         return 'pass';
       },
@@ -86,6 +89,7 @@ describe('the absence rule under attack', () => {
     const invite = parseInvite(link);
     if (!invite.ok || !invite.invite.room) throw new Error('a room link');
     const { id: roomId, secret } = invite.invite.room;
+    link0.secret = secret;
     dropAlive = true;
     await until(() => caught.length > 0, "alice's re-admission request", 20_000);
     dropAlive = false;

@@ -108,8 +108,8 @@ describe('direct-message rooms that only the two can enter', () => {
     const join = spy.frames.find((f) => f.t === 'join' && f.room === dmRoom)!;
     if (join.t !== 'join') throw new Error('a join frame');
     const e2ee = createE2ee();
-    const bobRequest = e2ee.parseJoinRequest(spy.bodies.get(join.id)!)!;
-    const aliceRequest = e2ee.parseJoinRequest((await e2ee.createJoinRequest(aliceId, 'alice', dmRoom, secret)).request)!;
+    const bobRequest = (await e2ee.openJoinRequest(spy.bodies.get(join.id)!, dmRoom, secret))!;
+    const aliceRequest = (await e2ee.openJoinRequest((await e2ee.createJoinRequest(aliceId, 'alice', dmRoom, secret)).body, dmRoom, secret))!;
     const forged = await e2ee.createGroup(await e2ee.createIdentity(), 'carol', dmRoom, { secret });
     const p = await forged.add([aliceRequest, bobRequest], secret);
     spy.send({ v: 1, t: 'welcome', room: dmRoom, id: randomId(), to: join.id }, Uint8Array.of(0x01, ...p.welcome!));
@@ -139,7 +139,7 @@ describe('direct-message rooms that only the two can enter', () => {
     const secret = alice.secrets.get(dm)!;
     const session = alice.sessions.find((s) => s.room === dm)!;
     const e2ee = createE2ee();
-    const mallory = e2ee.parseJoinRequest((await e2ee.createJoinRequest(await e2ee.createIdentity(), 'mallory', dm, secret)).request)!;
+    const mallory = (await e2ee.openJoinRequest((await e2ee.createJoinRequest(await e2ee.createIdentity(), 'mallory', dm, secret)).body, dm, secret))!;
     await publish(session, dm, (bytes) => wire.send(bytes), await session.add(mallory, secret));
     await until(() => b.of('error').some((e) => e.code === 'E_FORBIDDEN' && e.room === dm), 'the alarm at bob');
     expect(b.of('error').find((e) => e.code === 'E_FORBIDDEN' && e.room === dm)!.message).toContain('direct conversation with alice');

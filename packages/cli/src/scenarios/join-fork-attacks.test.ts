@@ -35,8 +35,8 @@ describe('a newcomer is welcomed only into the room the relay holds', () => {
     await until(() => spy.frames.some((f) => f.t === 'join' && f.room === room), "dave's join request, at the link holder");
     const join = spy.frames.find((f) => f.t === 'join' && f.room === room)!;
     if (join.t !== 'join') throw new Error('a join frame');
-    const daveRequest = e2ee.parseJoinRequest(spy.bodies.get(join.id)!)!;
-    const aliceRequest = e2ee.parseJoinRequest((await e2ee.createJoinRequest(aliceId, 'alice', room, secret)).request)!;
+    const daveRequest = (await e2ee.openJoinRequest(spy.bodies.get(join.id)!, room, secret))!;
+    const aliceRequest = (await e2ee.openJoinRequest((await e2ee.createJoinRequest(aliceId, 'alice', room, secret)).body, room, secret))!;
     const rival = await e2ee.createGroup(await e2ee.createIdentity(), 'mallory', room, { secret });
     const p = await rival.add([aliceRequest, daveRequest], secret);
     await rival.confirm(p);

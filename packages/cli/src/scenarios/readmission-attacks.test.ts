@@ -123,7 +123,7 @@ async function replayAfterBan(options: { madeAgoMs: number; bobSpeaksAfterBan: b
   else await marker(alice, bob);
   // carol, banned, replays it with the old link.
   const a = await raw(server);
-  a.send({ v: 1, t: 'join', room, id: randomId() }, stale.request);
+  a.send({ v: 1, t: 'join', room, id: randomId() }, stale.body);
   await sleep(1_500); // longer than a member's batch window and rank delay
   a.close();
   await bob.client.command('bob after the replay');

@@ -4,7 +4,7 @@
  * it makes, commits signed for the relay like any commit, the member list a client shows, and a
  * raw protocol client of its own (`Attacker`).
  */
-import { createHmac, generateKeyPairSync, hkdfSync, sign } from 'node:crypto';
+import { createCipheriv, createHmac, generateKeyPairSync, hkdfSync, randomBytes, sign } from 'node:crypto';
 import { WebSocket } from 'ws';
 import type { Transport, TransportConnection } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type GroupSession, type PendingCommit } from '@safehouse/core/e2ee';
@@ -74,7 +74,8 @@ export async function names(m: Member): Promise<string[]> {
 /**
  * A join request named `name` whose KeyPackage claims `publicKey` (not signed by it: the
  * attacker's own KeyPackage with the key swapped in), with a valid invite proof under `secret`
- * (docs/protocol.md "Joining a room": HMAC under HKDF(secret) over the room and the KeyPackage).
+ * (docs/protocol.md "Joining a room": HMAC under HKDF(secret) over the room and the KeyPackage),
+ * sealed under `secret` as a `join` frame body (e2ee/joinSeal.ts, done here with node:crypto).
  */
 export async function forgedJoinRequest(room: string, secret: Uint8Array, name: string, publicKey: Uint8Array): Promise<Uint8Array> {
   const e2ee = createE2ee();
@@ -85,16 +86,34 @@ export async function forgedJoinRequest(room: string, secret: Uint8Array, name: 
   const request = Buffer.from(pj.request);
   Buffer.from(forged).copy(request, request.indexOf(Buffer.from(own.keyPackage)));
   const mac = Buffer.from(hkdfSync('sha256', secret, new Uint8Array(0), 'safehouse invite proof v1', 32));
-  const lp = (b: Uint8Array) => {
-    const n = Buffer.alloc(4);
-    n.writeUInt32BE(b.length);
-    return Buffer.concat([n, b]);
-  };
   createHmac('sha256', mac).update(Buffer.concat([lp(Buffer.from(room)), lp(forged)])).digest().copy(request, request.length - 32);
-  // It passes every check before a commit's: a valid proof, the claimed name and key.
-  const parsed = e2ee.parseJoinRequest(request);
-  if (!parsed || !(await e2ee.verifyJoinProof(parsed, secret)) || !Buffer.from(parsed.publicKey).equals(Buffer.from(publicKey))) throw new Error('forgedJoinRequest: the forgery does not pass the proof check');
-  return new Uint8Array(request);
+  const body = sealJoinRequest(request, room, secret);
+  // It passes every check before a commit's: it opens, a valid proof, the claimed name and key.
+  const parsed = await e2ee.openJoinRequest(body, room, secret);
+  if (!parsed || !Buffer.from(parsed.publicKey).equals(Buffer.from(publicKey))) throw new Error('forgedJoinRequest: the forgery does not pass the proof check');
+  return body;
+}
+
+function lp(b: Uint8Array): Buffer {
+  const n = Buffer.alloc(4);
+  n.writeUInt32BE(b.length);
+  return Buffer.concat([n, b]);
+}
+
+/**
+ * A `join` frame body as e2ee/joinSeal.ts makes it: version 2 ‖ nonce ‖ AES-256-GCM(HKDF(secret,
+ * "safehouse join request seal v1"), aad = 2 ‖ lp(room)) of (u32 length ‖ request ‖ zeros to 1,024).
+ */
+export function sealJoinRequest(request: Uint8Array, room: string, secret: Uint8Array): Uint8Array {
+  const key = Buffer.from(hkdfSync('sha256', secret, new Uint8Array(0), 'safehouse join request seal v1', 32));
+  const padded = Buffer.alloc(Math.ceil((4 + request.length) / 1024) * 1024);
+  padded.writeUInt32BE(request.length);
+  Buffer.from(request).copy(padded, 4);
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.concat([Buffer.of(2), lp(Buffer.from(room))]));
+  const sealed = Buffer.concat([cipher.update(padded), cipher.final(), cipher.getAuthTag()]);
+  return new Uint8Array(Buffer.concat([Buffer.of(2), nonce, sealed]));
 }
 
 /** A link holder with a protocol client of its own: any frame, proofs under its own keys. */

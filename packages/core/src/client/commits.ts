@@ -23,7 +23,7 @@ import type { TimerId } from './clock.js';
 import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
 import { checkNameAvailable, normalizeName } from './names.js';
 import { bytesEqual, type Room } from './room.js';
-import type { OldSecret } from './secrets.js';
+import { openJoinRequest } from './joinRequests.js';
 
 /** `secret`: the invite secret the request's proof is under (an old one only for a member's own re-admission). */
 type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinId: string; request: JoinRequest; secret: Uint8Array };
@@ -58,6 +58,8 @@ export class Committer {
   readonly #welcomes = new Map<string, Uint8Array>();
   #pending: Pending | undefined;
   #stopped = false;
+  /** Join requests that opened under no invite secret of the room (no link, or garbage): dropped. */
+  unopenedJoins = 0;
   /** After a batch was refused as a whole: admit one joiner per commit until one succeeds. */
   #solo = false;
   /** A kick or ban landed: the invite secret is to change in a commit of its own. */
@@ -142,25 +144,30 @@ export class Committer {
     const room = this.#room;
     const { e2ee, clock, timing } = room.ctx;
     if (!room.isMember() || this.#stopped) return;
-    const request = e2ee.parseJoinRequest(body);
-    if (!request || request.room !== room.id) return;
+    // Sealed under an invite secret (joinRequests.ts): one that opens under none the room knew is
+    // not for us (no link, or garbage): counted, dropped in silence.
+    const opened = await openJoinRequest(e2ee, room.id, body, room.secret, () => room.oldSecrets());
+    if (!opened) {
+      this.unopenedJoins++;
+      return;
+    }
+    const { request } = opened;
     if (room.direct && !bytesEqual(request.fingerprint, room.direct.fingerprint)) return;
     // A member of the room asking under its own identity (a re-admission), if any.
     const member = room.members().find((m) => bytesEqual(m.fingerprint, request.fingerprint));
-    let secret = room.secret;
-    if (!(await e2ee.verifyJoinProof(request, secret))) {
-      // A link from before a ban: the joiner learns the link changed (else: not for us, silence).
+    let secret: Uint8Array;
+    if (opened.kind === 'old') {
+      // A link from before a ban: the joiner learns the link changed.
       // A member of the room asking to be re-admitted (it fell behind, and missed the commit
       // that changed the secret, so it cannot know the new one) proves itself by its identity:
       // the join request is signed by the key of a member who is in the room (`checkJoin`), made
       // after the secret changed (give or take clock skew), by a member not heard from since
       // (one that was has the new secret): a request of that member's captured before, which a
       // banned member could replay, is no use.
-      const old = await this.#oldSecretOf(request);
-      if (old === undefined) return;
+      const { old } = opened;
       if (member?.name !== request.name || request.issuedAt < old.retiredAt - OLD_SECRET_SKEW_MS || room.heardSince(request.fingerprint, old.retiredEpoch)) return this.#sendEnvelope(joinId, { kind: 'refused', code: 'E_LINK_REVOKED' });
       secret = old.secret;
-    }
+    } else secret = opened.secret;
     // Only a genuine re-admission (a KeyPackage signed by a member's key, never in the room)
     // makes this device drop its own: a claim of a member's key is anyone's to make.
     if (member && room.session && (await room.session.checkJoin(request, secret)) === undefined) room.othersReadmission(request.fingerprint);
@@ -178,11 +185,6 @@ export class Committer {
     // A newer request for the same KeyPackage (the joiner reconnected) replaces the join id.
     const existing = this.#intents.get(`add:${kp}`);
     if (existing?.kind === 'add') existing.joinId = joinId;
-  }
-
-  async #oldSecretOf(request: JoinRequest): Promise<OldSecret | undefined> {
-    for (const old of this.#room.oldSecrets()) if (await this.#room.ctx.e2ee.verifyJoinProof(request, old.secret)) return old;
-    return undefined;
   }
 
   onRemoveProposal(removes: readonly Member[]): void {

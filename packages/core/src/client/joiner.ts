@@ -68,7 +68,7 @@ export class Joiner {
     const { ctx } = this.#room;
     ctx.outbox.add({
       header: { v: 1, t: 'join', room: this.#ticket.room, id: this.#joinId },
-      body: pending.request,
+      body: pending.body,
       // Refused for now (rate limit, too many pending joins): ask again a little later.
       onNack: () => {
         const t = ctx.clock.setTimeout(() => this.resend(), ctx.timing.rankDelayMs);

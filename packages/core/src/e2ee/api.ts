@@ -36,7 +36,10 @@ export interface AppAad {
   readonly expiresAt?: number;
 }
 
-/** A join request as it travels (body of a `join` frame) once decoded and checked for shape. */
+/**
+ * A join request once opened (the `join` frame body is sealed under the invite secret:
+ * joinSeal.ts) and decoded, its shape checked.
+ */
 export interface JoinRequest {
   readonly room: string;
   readonly name: string;
@@ -56,7 +59,10 @@ export interface JoinRequest {
 /** The joiner's half of a join: kept until the Welcome comes. Holds private keys: wipe on drop. */
 export interface PendingJoin {
   readonly room: string;
-  readonly request: Uint8Array; // the `join` frame body
+  /** The `join` frame body: the request sealed under the invite secret (joinSeal.ts), all the relay sees. */
+  readonly body: Uint8Array;
+  /** The encoded request inside `body` (joinRequest.ts), for `parseJoinRequest`; never sent as is. */
+  readonly request: Uint8Array;
   /** The HPKE key of the leaf its KeyPackage makes: a commit adding that leaf is this join's. */
   readonly leafKey: Uint8Array;
   dispose(): void;
@@ -207,8 +213,15 @@ export interface E2ee {
   createGroup(identity: Identity, name: string, room: string, options?: { secret?: Uint8Array; direct?: Fingerprint }): Promise<GroupSession>;
   /** Makes a KeyPackage and the invite proof under `secret` (from the link fragment). */
   createJoinRequest(identity: Identity, name: string, room: string, secret: Uint8Array): Promise<PendingJoin>;
-  /** Decodes a join request body; undefined for anything malformed. */
-  parseJoinRequest(body: Uint8Array): JoinRequest | undefined;
+  /** Decodes an encoded join request (`PendingJoin.request`, not sealed); undefined for anything malformed. */
+  parseJoinRequest(request: Uint8Array): JoinRequest | undefined;
+  /**
+   * Opens a `join` frame body for `room` under one of its invite secrets: the request, if it
+   * opens under `secret`, is well formed, is for `room`, and its proof checks out under `secret`
+   * (as `verifyJoinProof`, so `add` finds the secret); else undefined, one opaque result for
+   * every failure. Never throws.
+   */
+  openJoinRequest(body: Uint8Array, room: string, secret: Uint8Array): Promise<JoinRequest | undefined>;
   /** Constant-time check of the proof under the invite secret. Returns false, never throws. */
   verifyJoinProof(request: JoinRequest, secret: Uint8Array): Promise<boolean>;
   /**

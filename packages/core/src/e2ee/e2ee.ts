@@ -19,6 +19,7 @@ import { basicCredential, isValidName } from './credential.js';
 import { type DeviceIdentity, DeviceIdentity as Identities, asDeviceIdentity, identityHandle } from './identity.js';
 import { PendingJoinImpl, pendingParts } from './pendingJoin.js';
 import { decodeJoinRequest, encodeJoinRequest } from './joinRequest.js';
+import { openJoinRequest, sealJoinRequest } from './joinSeal.js';
 import { encodeKeyPackage } from './keyPackage.js';
 import { MlsGroupSession } from './group.js';
 import { POLICY_EXTENSION, directPair, encodePolicy } from './policy.js';
@@ -105,6 +106,16 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
     );
   }
 
+  async function verifyJoinProof(request: JoinRequest, secret: Uint8Array): Promise<boolean> {
+    try {
+      const ok = await checkProof('join', secret, request.room, request.keyPackage, request.proof);
+      if (ok) verified.set(request, secret.slice());
+      return ok;
+    } catch {
+      return false;
+    }
+  }
+
   return {
     createIdentity(options: { exportable?: boolean } = {}): Promise<Identity> {
       return Identities.generate(options);
@@ -139,7 +150,8 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       const kpBytes = encodeKeyPackage(kp.publicPackage);
       const proof = await makeProof('join', secret, room, kpBytes);
       const request = encodeJoinRequest(room, name, kpBytes, proof);
-      return new PendingJoinImpl(room, request, {
+      const body = await sealJoinRequest(request, room, secret);
+      return new PendingJoinImpl(room, body, request, {
         cs,
         keyPackage: kp.publicPackage,
         keyPackageBytes: kpBytes,
@@ -148,19 +160,18 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       });
     },
 
-    parseJoinRequest(body: Uint8Array): JoinRequest | undefined {
-      return decodeJoinRequest(body);
+    parseJoinRequest(request: Uint8Array): JoinRequest | undefined {
+      return decodeJoinRequest(request);
     },
 
-    async verifyJoinProof(request: JoinRequest, secret: Uint8Array): Promise<boolean> {
-      try {
-        const ok = await checkProof('join', secret, request.room, request.keyPackage, request.proof);
-        if (ok) verified.set(request, secret.slice());
-        return ok;
-      } catch {
-        return false;
-      }
+    async openJoinRequest(body: Uint8Array, room: string, secret: Uint8Array): Promise<JoinRequest | undefined> {
+      const opened = await openJoinRequest(body, room, secret);
+      const request = opened && decodeJoinRequest(opened);
+      if (request?.room !== room) return undefined;
+      return (await verifyJoinProof(request, secret)) ? request : undefined;
     },
+
+    verifyJoinProof,
 
     async joinFromWelcome(
       pending: PendingJoin,

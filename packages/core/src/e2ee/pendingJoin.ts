@@ -1,7 +1,7 @@
 /**
  * The joiner's half of a join (`PendingJoin`): the KeyPackage and its private keys, and the
  * invite secret, kept until the Welcome comes. Only `pendingParts` (this module and e2ee.ts)
- * can read them: the object the client holds exposes the room and the request bytes only.
+ * can read them: the object the client holds exposes the room and the request bytes (sealed, and not) only.
  */
 import type { CiphersuiteImpl, KeyPackage, PrivateKeyPackage } from 'ts-mls';
 import type { PendingJoin } from './api.js';
@@ -19,13 +19,15 @@ let partsOf: (p: PendingJoinImpl) => PendingParts | undefined;
 
 export class PendingJoinImpl implements PendingJoin {
   readonly room: string;
+  readonly body: Uint8Array;
   readonly request: Uint8Array;
   readonly leafKey: Uint8Array;
   #parts: PendingParts | undefined;
 
   /** Takes ownership of `parts` (it wipes the private keys and the secret). */
-  constructor(room: string, request: Uint8Array, parts: PendingParts) {
+  constructor(room: string, body: Uint8Array, request: Uint8Array, parts: PendingParts) {
     this.room = room;
+    this.body = body;
     this.request = request;
     this.leafKey = parts.keyPackage.leafNode.hpkePublicKey.slice();
     this.#parts = parts;

@@ -55,7 +55,7 @@ export const ClientHeader = v.variant('t', [
     next: v.optional(RelayKey),
     sig: v.optional(RelaySig),
   }),
-  /** Ask to join a room; body is a join request (KeyPackage and invite proof). */
+  /** Ask to join a room; body is a join request sealed to the room (e2ee/joinSeal.ts): opaque here. */
   v.strictObject({ v: V, t: v.literal('join'), room: Id, id: Id }),
   /** Deliver a Welcome to the connection that sent join request `to`. */
   v.strictObject({ v: V, t: v.literal('welcome'), room: Id, id: Id, to: Id }),
