@@ -172,8 +172,8 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
     case 'ttl': {
       const room = memberRoom();
       if (!room) return;
-      const r = await room.send({ t: 'ttl', ms: cmd.ms });
-      if (!r.ok) fail(r.code, r.message, room.id);
+      // A commit (the timer is group state): the `ttl` event comes once it landed, here and at every member.
+      if (!(await room.setTimer(cmd.ms))) fail('E_NO_ROOM', 'the timer was not set: this device is no longer a member of the room', room.id);
       return;
     }
     case 'help': {
