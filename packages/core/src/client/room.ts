@@ -416,7 +416,7 @@ export class Room {
       case 'me': {
         const gap = this.#gaps.seen(toBase64Url(sender.fingerprint), payload.n);
         // In a timed room, a message without a valid expiry is flagged, never shown as permanent silently.
-        const judged = await this.#timer.judge(sender, epoch, expiresAt);
+        const judged = this.#timer.judge(sender, epoch, expiresAt);
         this.ctx.emit({
           type: 'message',
           id,

@@ -104,7 +104,7 @@ export class RoomTimer {
   }
 
   /** Judges a text message from `sender`, sent in `epoch` with `expiresAt` (from its authenticated data). */
-  async judge(sender: Member, epoch: number, expiresAt: number | undefined): Promise<Judged> {
+  judge(sender: Member, epoch: number, expiresAt: number | undefined): Judged {
     const ms = this.#binding(epoch);
     if (ms === 0) return expiresAt === undefined ? {} : { expiresAt };
     const { ctx } = this.#host;
@@ -113,7 +113,8 @@ export class RoomTimer {
     const bounds = ctx.expiry.bounds();
     const tooLate = expiresAt !== undefined && bounds !== undefined && expiresAt > bounds.latestMs + ms + EXPIRY_SKEW_MS;
     if (expiresAt !== undefined && !tooLate) return { expiresAt };
-    const own = await ctx.expiry.expiresAt(ms);
+    // On the bounds at hand: measuring now would hold the room's queue for every such message.
+    const own = bounds === undefined ? undefined : Math.round((bounds.earliestMs + bounds.latestMs) / 2) + ms;
     ctx.emit({
       type: 'error',
       code: 'E_UNTIMED',
