@@ -18,7 +18,7 @@ export function renderEvent(ev: ClientEvent): string {
     case 'message': {
       const where = ev.direct ? `[dm ${s(ev.roomName)}] ` : '';
       const text = safeText(ev.text, { multiline: true }).replace(/\n/g, '\n      ');
-      const timed = ev.expiresAt === undefined ? '' : ` [expires ${new Date(ev.expiresAt).toTimeString().slice(0, 8)}]`;
+      const timed = (ev.untimed ? ' [untimed! sent without the room\'s timer]' : '') + (ev.expiresAt === undefined ? '' : ` [expires ${new Date(ev.expiresAt).toTimeString().slice(0, 8)}]`);
       return ev.action ? `${time(ev.ts)} ${where}* ${s(ev.from)} ${text}${timed}` : `${time(ev.ts)} ${where}<${s(ev.from)}> ${text}${timed}`;
     }
     case 'joined':

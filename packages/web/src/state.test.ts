@@ -156,6 +156,16 @@ describe('state: rooms, messages and unread markers', () => {
     expect(s.rooms.get(A)!.ttlMs).toBe(0);
   });
 
+  it('a message that came without the room timer is marked untimed; others are not', () => {
+    const s = run([
+      [joined(A, 'lobby'), A],
+      [msg(A, 'stripped', { untimed: true, expiresAt: 99 }), A],
+      [msg(A, 'honest'), A],
+    ]);
+    const lines = s.rooms.get(A)!.lines.filter((l) => l.kind === 'message');
+    expect(lines.map((l) => [l.text, l.kind === 'message' && l.untimed === true])).toEqual([['stripped', true], ['honest', false]]);
+  });
+
   it('room ids are map keys, not object keys: "__proto__" is just a room', () => {
     const s = run([[joined('__proto__', 'odd'), '__proto__']]);
     expect(s.rooms.get('__proto__')!.name).toBe('odd');

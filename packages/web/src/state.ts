@@ -11,7 +11,7 @@ export const MAX_LINES = 500;
 export type Tone = 'info' | 'warn' | 'error';
 
 type LineBody =
-  | { kind: 'message'; id: string; from: string; fingerprint: string; text: string; ts: number; self: boolean; action: boolean; expiresAt: number | undefined }
+  | { kind: 'message'; id: string; from: string; fingerprint: string; text: string; ts: number; self: boolean; action: boolean; expiresAt: number | undefined; untimed?: boolean }
   | { kind: 'notice'; text: string; ts: number; tone: Tone };
 export type Line = LineBody & { key: number };
 
@@ -158,7 +158,8 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
       if (ev.gap !== undefined && ev.gap > 0)
         d.push(r, { kind: 'notice', text: `${ev.gap} earlier message${ev.gap === 1 ? '' : 's'} from ${ev.from} did not arrive (dropped or delayed)`, ts: now, tone: 'warn' });
       const expiresAt = (ev as { expiresAt?: number }).expiresAt;
-      d.push(r, { kind: 'message', id: ev.id, from: ev.from, fingerprint: ev.fingerprint, text: ev.text, ts: ev.ts, self: ev.self === true, action: ev.action === true, expiresAt });
+      const untimed = (ev as { untimed?: true }).untimed === true;
+      d.push(r, { kind: 'message', id: ev.id, from: ev.from, fingerprint: ev.fingerprint, text: ev.text, ts: ev.ts, self: ev.self === true, action: ev.action === true, expiresAt, ...(untimed ? { untimed } : {}) });
       if ((ev.room !== current || d.s.hidden) && ev.self !== true) r.unread += 1;
       break;
     }

@@ -1,6 +1,6 @@
 /**
- * Timed messages end to end in the client (real e2ee, real relay): `/ttl` reaches every member
- * with the copy caveat, the expiry travels in MLS's authenticated data and the `pub` hint, every
+ * Timed messages end to end in the client (real e2ee, real relay): `/ttl` (a commit: the timer is
+ * group state) reaches every member with the copy caveat, a newcomer has it from its Welcome, the expiry travels in MLS's authenticated data and the `pub` hint, every
  * member drops the message on proven time, a member without proven time hides it, and a
  * browser-style client proves time through the relay's `rt` path (to our own Roughtime server
  * over UDP, which the relay forwards to as its server 0).
@@ -73,8 +73,9 @@ describe('timed messages (client)', () => {
     await alice!.client.command('timed');
     await until(() => bob!.texts().includes('timed'), 'timed');
     expect(bob!.of('message').find((e) => e.text === 'timed')?.expiresAt).toBeGreaterThan(Date.now() + 3_500_000);
-    // Three application messages reached bob; only the timed one carried the hint, its expiry.
-    expect(hints).toHaveLength(3);
+    // Two application messages reached bob (the timer came in a commit); only the timed one
+    // carried the hint, its expiry.
+    expect(hints).toHaveLength(2);
     expect(hints.filter((h) => h !== undefined)).toEqual([bob!.of('message').find((e) => e.text === 'timed')?.expiresAt]);
     await alice!.client.command('/ttl off');
     await until(() => bob!.of('ttl').length === 2, 'ttl off');
@@ -106,10 +107,10 @@ describe('timed messages (client)', () => {
     await alice.client.command('/ttl 1h');
     await until(() => bob.of('ttl').length === 1, 'the ttl event');
     const carol = await s.joiner('carol', link, { timeSource: realTime() });
-    // The timer came with the Welcome: it is in force, and shown, as soon as carol has joined.
+    // The timer is in the Welcome's group state: in force, and shown, as soon as carol has joined.
     await until(() => carol.of('joined').length === 1, 'carol in');
     expect(carol.of('ttl')).toHaveLength(1);
-    expect(carol.last('ttl')).toMatchObject({ ms: 3_600_000, self: false, from: 'alice' });
+    expect(carol.last('ttl')).toMatchObject({ ms: 3_600_000, self: false, from: 'the room' });
     expect(carol.last('ttl')!.text).toContain('yours too');
     await carol.client.command('from the newcomer');
     await until(() => alice.texts().includes('from the newcomer') && bob.texts().includes('from the newcomer'), "carol's message");
@@ -139,38 +140,27 @@ describe('timed messages (client)', () => {
     held!();
     const c = await carol;
     await until(() => c.of('joined').length === 1, 'carol in');
-    await until(() => c.of('ttl').length === 1, 'the timer restated to carol', 10_000);
-    expect(c.last('ttl')).toMatchObject({ ms: 3_600_000 });
-    await c.client.command('after the restatement');
-    await until(() => bob.texts().includes('after the restatement'), "carol's message at bob");
-    expect(bob.of('ttl')).toHaveLength(1); // bob knew it: the restatement is nothing to him
+    // Her Welcome opened the epoch before the timer: the commit that set it reaches her after.
+    await until(() => c.of('ttl').length === 1, 'the timer at carol', 10_000);
+    expect(c.last('ttl')).toMatchObject({ ms: 3_600_000, from: 'alice' });
+    await c.client.command('after the timer');
+    await until(() => bob.texts().includes('after the timer'), "carol's message at bob");
+    expect(bob.of('message').find((e) => e.text === 'after the timer')).toMatchObject({ expiresAt: expect.any(Number) as number });
+    expect(bob.of('ttl')).toHaveLength(1);
   });
 
-  it('aRestatementNeverChangesTheTimerOfAMemberWhoKnowsIt', async () => {
-    // A restatement travels only in a Welcome envelope, to the newcomer; a member that knows the
-    // timer would ignore one anyway (room.ts), so a stale view of the admitter's changes no one else's.
-    const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
-    const bob = await s.joiner('bob', link, { timeSource: realTime() });
-    await until(() => bob.of('joined').length === 1, 'bob in');
-    await s.subscribed([alice, bob], 'bob subscribed');
-    await alice.client.command('/ttl 1h');
-    await until(() => bob.of('ttl').length === 1, 'the ttl event');
-    // Bob turns the timer off, and the relay keeps that from alice: her view (1h) is stale when
-    // she admits carol and restates it.
-    let hidden = 0;
-    s.wire.inbound = (line, h) => {
-      if (line === alice.line && h.t === 'msg' && h.kind === 'app') return hidden++, 'drop';
-      return 'pass';
-    };
-    await bob.client.command('/ttl off');
-    await until(() => hidden === 1, "bob's change kept from alice");
-    s.wire.inbound = () => 'pass';
-    const carol = await s.joiner('carol', link, { timeSource: realTime() });
-    await until(() => carol.of('ttl').length === 1, 'the restatement');
-    await carol.client.command('after the restatement');
-    await until(() => bob.texts().includes('after the restatement'), "carol's message at bob");
-    expect(bob.of('ttl').map((e) => e.ms)).toEqual([3_600_000, 0]);
-    expect(bob.client.currentRoom()).toBeDefined();
+  it('twoMembersSettingTheTimerAtOnceEndWithOneTimerAtEveryMember', async () => {
+    const [alice, bob, carol] = await s.room(['alice', 'bob', 'carol'], { timeSource: realTime() });
+    // Both commit at once; the relay takes one, the other is made again on top of it.
+    await Promise.all([alice!.client.command('/ttl 1h'), bob!.client.command('/ttl 5m')]);
+    const final = (p: NonNullable<typeof alice>) => p.last('ttl')?.ms;
+    await until(() => [alice!, bob!, carol!].every((p) => p.of('ttl').length === 2), 'both changes at every member');
+    expect(new Set([alice!, bob!, carol!].map(final)).size).toBe(1);
+    await carol!.client.command('one timer');
+    await until(() => alice!.texts().includes('one timer'), "carol's message");
+    const m = alice!.of('message').find((e) => e.text === 'one timer')!;
+    expect(m.expiresAt).toBeGreaterThan(Date.now() + final(alice!)! - 10_000);
+    expect(m.untimed).toBeUndefined();
   });
 
   it('sendingATimedMessageWithoutProvenTimeIsRefused', async () => {

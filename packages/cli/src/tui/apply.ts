@@ -34,6 +34,7 @@ export function applyEvent(m: ChatModel, ev: ClientEvent, origin: Origin): void 
         self: ev.self === true,
         action: ev.action === true,
         ...(ev.expiresAt !== undefined ? { expiresAt: ev.expiresAt } : {}),
+        ...(ev.untimed ? { untimed: true } : {}),
       };
       m.log(ev.direct ? { ...entry, direct: 'dm' } : entry, ev.room);
       // A direct message in another room than the one on screen is shown here too, marked.

@@ -18,6 +18,8 @@ export type Entry =
       ts: number;
       /** A timed message: when it disappears (Unix ms). */
       expiresAt?: number;
+      /** Came without a valid expiry in a room with a timer (shown with a warning tag). */
+      untimed?: boolean;
       from: string;
       text: string;
       self: boolean;
@@ -90,7 +92,10 @@ export function layoutEntry(e: Entry, cols: number): ScreenLine[] {
         e.expiresAt === undefined
           ? { text: `${clock(e.ts)} `, dim: true }
           : { text: `${clock(e.ts)} `, color: 'yellow' };
-      const tag: Seg[] = e.direct ? [{ text: `[${e.direct}] `, color: 'magenta', bold: true }] : [];
+      const tag: Seg[] = [
+        ...(e.untimed ? [{ text: '[untimed!] ', color: 'red', bold: true }] : []),
+        ...(e.direct ? [{ text: `[${e.direct}] `, color: 'magenta', bold: true }] : []),
+      ];
       const color = e.self ? 'cyan' : nameColor(e.from);
       const textStyle: Omit<Seg, 'text'> = e.direct ? { color: 'magenta' } : e.action ? { italic: true } : {};
       if (e.action)

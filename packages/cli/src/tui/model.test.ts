@@ -156,6 +156,15 @@ describe('ChatModel', () => {
     expect(screen(m)).toContain('plain');
   });
 
+  it('a message that came without the room timer is shown with a warning tag', () => {
+    const m = new ChatModel(() => 0);
+    m.apply({ type: 'joined', room: 'r', roomName: 'lobby', name: 'alice', fingerprint: FP, direct: false });
+    m.apply({ type: 'message', id: 'u', room: 'r', roomName: 'lobby', from: 'bob', fingerprint: FP, text: 'stripped', ts: 0, direct: false, untimed: true });
+    m.apply({ type: 'message', id: 'h', room: 'r', roomName: 'lobby', from: 'bob', fingerprint: FP, text: 'honest', ts: 0, direct: false });
+    expect(screen(m)).toContain('[untimed!] bob: stripped');
+    expect(screen(m)).not.toContain('[untimed!] bob: honest');
+  });
+
   it('a gap is said; what was said before the first room moves into it', () => {
     const m = new ChatModel(() => 0);
     m.apply({ type: 'fingerprint', name: 'alice', fingerprint: FP });

@@ -7,16 +7,16 @@
  *   lowest leaf acts at once, the others only if the joiner is still not in by then.
  * - A Remove proposal (someone leaving) becomes an intent likewise, ranked without the leavers.
  * - One commit at a time: `pub kind:commit`; on `ack` → `confirm`, then the Welcome goes to the
- *   joiner (`welcome` frame, envelope 0x01, or 0x03 with the room's timer as a note) and is
- *   remembered, so the same KeyPackage asking again gets the same Welcome; on `nack
+ *   joiner (`welcome` frame, envelope 0x01) and is remembered, so the same KeyPackage asking again gets the same Welcome; on `nack
  *   E_STALE_EPOCH` → `discard`: another commit won the epoch, and the intent is tried again if
  *   still needed once that commit is processed.
  * - A refused name gets envelope 0x02 + code instead of a commit.
+ * - The room's message timer (`/ttl`) is set by a commit of its own (e2ee/timer.ts), tried again
+ *   after a lost race until the room has the timer asked for.
  * All of it runs inside the room's queue.
  */
 import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
 import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
-import { LIMITS } from '../protocol/limits.js';
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { commitStatement } from '../protocol/relayAuth.js';
 import type { TimerId } from './clock.js';
@@ -41,12 +41,12 @@ const MAX_KEPT_WELCOMES = 64;
  * long before this device stopped using that secret (clock skew between devices; on the KeyPackage's clock).
  */
 const OLD_SECRET_SKEW_MS = 2 * 60_000;
-/** Room left in a frame for its length prefix and the `welcome` header. */
-const FRAME_HEADER_ROOM = 512;
 /** A commit waiting for the relay's verdict, the intents it serves, and the joiners it admits (`absent`: a removal for absence). */
 type Pending = { commit: PendingCommit; keys: string[]; joins: Array<{ joinId: string; kp: string }>; absent?: boolean };
 /** The key of the secret change that follows a kick or ban, among a commit's intents. */
 const ROTATE = 'rotate';
+/** The key of a timer change, among a commit's intents. */
+const TIMER = 'timer';
 /** Joiners admitted by one commit at most (the Welcome carries the tree and a proof each). */
 const MAX_BATCH = 32;
 
@@ -69,7 +69,9 @@ export class Committer {
    * `joinerSubscribeMs` passed: a commit made before the joiner subscribes never reaches it, and
    * it would be stuck in the old epoch.
    */
-  #hold: { presence: number; until: number; noteMs: number } | undefined;
+  #hold: { presence: number; until: number } | undefined;
+  /** The message timer this member asked for (`/ttl`), and who waits to hear that it landed. */
+  #timer: { ms: number; done: Array<(landed: boolean) => void> } | undefined;
   /**
    * Our commits refused at one epoch while no commit for it came: the relay or someone is
    * interfering (or we fell behind). We back off instead of re-committing at once, and say so.
@@ -93,6 +95,8 @@ export class Committer {
   stop(): void {
     this.#stopped = true;
     for (const f of this.#rotateWaiters.splice(0)) f(false);
+    for (const f of this.#timer?.done ?? []) f(false);
+    this.#timer = undefined;
     for (const i of this.#intents.values()) if (i.kind === 'remove') this.#settleRemoval(i, false);
     for (const t of this.#timers) t.cancel();
     this.#timers.clear();
@@ -294,6 +298,25 @@ export class Committer {
     this.#later(0);
   }
 
+  /**
+   * Sets the room's message timer by a commit (`/ttl`); the latest ask wins. Resolves true once
+   * the room has that timer (our commit, or another member's that set the same), false if this
+   * room ends first.
+   */
+  setTimer(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.#stopped) return resolve(false);
+      const waiting = this.#timer?.done ?? [];
+      this.#timer = { ms, done: [...waiting, resolve] };
+      void this.#room.enqueue(() => this.pump());
+    });
+  }
+
+  #timerSettled(landed: boolean): void {
+    for (const f of this.#timer?.done ?? []) f(landed);
+    this.#timer = undefined;
+  }
+
   #settleRemoval(intent: RemoveIntent, landed: boolean): void {
     for (const f of intent.done ?? []) f(landed);
     intent.done = undefined;
@@ -311,12 +334,7 @@ export class Committer {
     // subscribed: one whose epoch the room left must catch up from the relay's log, which is
     // slower and, for a crowd, many more round trips.
     if (this.#hold && room.presence < this.#hold.presence && now < this.#hold.until) return this.#wakeAt(this.#hold.until);
-    // Once they subscribed (or the wait ran out): if the timer changed while they were on their
-    // way, their Welcome's note is stale.
-    if (this.#hold) {
-      if (this.#hold.noteMs !== room.ttlMs) room.restateTtl();
-      this.#hold = undefined;
-    }
+    this.#hold = undefined;
     const members = session.members();
     // A member this admin kicked or banned, back before the invite secret changed: out again first.
     if (this.#evicted.size > 0 && room.isAdmin())
@@ -411,6 +429,9 @@ export class Committer {
     // member never enters (in the removal's own commit it could read the new one).
     if (this.#rotate && room.isAdmin())
       return this.#commit(() => session.changeSecret(randomBytes(32)), [ROTATE], []);
+    const timer = this.#timer;
+    if (timer && session.timer() === timer.ms) this.#timerSettled(true); // someone set the same meanwhile
+    else if (timer) return this.#commit(() => session.setTimer(timer.ms), [TIMER], []);
     if (adds.length > 0)
       return this.#commit(
         () => session.add(adds.map((a) => a.request), adds.map((a) => a.secret)),
@@ -457,7 +478,8 @@ export class Committer {
       if (!(e instanceof SafehouseError)) throw e;
       // A batch the session refused as a whole (ts-mls found a KeyPackage invalid): try the
       // joiners one by one, to find which. A single request refused: drop it and go on.
-      if (joins.length > 1) this.#solo = true;
+      if (keys.includes(TIMER)) this.#timerSettled(false);
+      else if (joins.length > 1) this.#solo = true;
       else {
         for (const k of keys) {
           const intent = this.#intents.get(k);
@@ -526,24 +548,20 @@ export class Committer {
       }
       this.#intents.delete(k);
     }
+    if (p.keys.includes(TIMER) && this.#timer?.ms === session.timer()) this.#timerSettled(true);
     if (p.keys.includes(ROTATE)) {
       this.#rotate = false;
       this.#evicted.clear();
       for (const f of this.#rotateWaiters.splice(0)) f(true);
     }
     this.#solo = false;
-    // With the Welcome, a note in the new epoch: the room's timer, so that the newcomers' own
-    // messages are timed from their first one (room.ts `welcomeNote`); left out if the envelope
-    // would not fit in a frame (the restatement after the hold covers it). One Welcome admits
-    // the whole batch: each joiner gets the same envelope.
+    // One Welcome admits the whole batch: each joiner gets the same envelope. The room's timer
+    // is in the group state it opens (e2ee/timer.ts).
     const welcome = p.joins.length > 0 ? p.commit.welcome : undefined;
-    const note = welcome ? await room.welcomeNote() : undefined;
-    const withNote = welcome && note ? encodeWelcomeEnvelope({ kind: 'welcome', welcome, note }) : undefined;
-    const noted = withNote !== undefined && withNote.length + FRAME_HEADER_ROOM <= LIMITS.maxFrameBytes;
-    const body = noted ? withNote : welcome ? encodeWelcomeEnvelope({ kind: 'welcome', welcome }) : undefined;
+    const body = welcome ? encodeWelcomeEnvelope({ kind: 'welcome', welcome }) : undefined;
     if (p.commit.added.length > 0) {
       const until = room.ctx.clock.now() + room.ctx.timing.joinerSubscribeMs;
-      this.#hold = { presence: room.presence + p.commit.added.length, until, noteMs: noted ? room.ttlMs : 0 };
+      this.#hold = { presence: room.presence + p.commit.added.length, until };
       this.#later(room.ctx.timing.joinerSubscribeMs);
     }
     if (body)
@@ -555,7 +573,7 @@ export class Committer {
         this.#sendBody(j.joinId, body);
       }
     await room.subscribe(); // the proof first: the events below may take a while
-    await room.onOwnCommit(p.commit.added, p.commit.removed, p.commit.left, p.commit.policyChanged, p.absent === true);
+    await room.onOwnCommit(p.commit.added, p.commit.removed, p.commit.left, p.commit.policyChanged, p.absent === true, p.commit.timer);
     await room.afterEpochChange({ subscribed: true });
   }
 

@@ -11,6 +11,9 @@ import type { DirectMessages } from './direct.js';
 import { normalizeName } from './names.js';
 import type { Room } from './room.js';
 
+/** How long `/ttl` waits for its commit to land before the next command runs (it lands later all the same). */
+const TIMER_WAIT_MS = 10_000;
+
 export interface CommandHost {
   readonly ctx: RoomContext;
   readonly rooms: Map<string, Room>;
@@ -170,8 +173,15 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<void>
     case 'ttl': {
       const room = memberRoom();
       if (!room) return;
-      const r = await room.send({ t: 'ttl', ms: cmd.ms });
-      if (!r.ok) fail(r.code, r.message, room.id);
+      // A commit (the timer is group state): the `ttl` event comes once it landed, here and at
+      // every member. What is typed next waits for it (so it is timed), but not for ever: a
+      // relay that holds the commit back must not freeze the input.
+      let timer: { cancel(): void } | undefined;
+      const slow = new Promise<'slow'>((resolve) => (timer = ctx.clock.setTimeout(() => resolve('slow'), TIMER_WAIT_MS)));
+      const landed = await Promise.race([room.setTimer(cmd.ms), slow]);
+      timer?.cancel();
+      if (landed === 'slow') ctx.emit({ type: 'info', message: `the timer of ${room.roomName} is not set yet (the change waits for the relay); messages sent meanwhile follow the current timer`, room: room.id });
+      else if (!landed) fail('E_NO_ROOM', 'the timer was not set: this device is no longer a member of the room', room.id);
       return;
     }
     case 'help': {

@@ -1,11 +1,11 @@
 /**
  * Byte formats the client puts inside frames (docs/protocol.md):
- *   - the Welcome envelope, body of a `welcome` frame: tag 0x01 + MLS Welcome; 0x03 + u32 length
- *     + MLS Welcome + a note from the admitter (an MLS application message of the epoch the
- *     Welcome opens: the room's timer); or 0x02 + UTF-8 refusal code (`E_NAME_TAKEN`,
- *     `E_NAME_INVALID`, `E_BANNED`, `E_CLOCK_SKEW`, `E_LINK_REVOKED`);
+ *   - the Welcome envelope, body of a `welcome` frame: tag 0x01 + MLS Welcome; or 0x02 + UTF-8
+ *     refusal code (`E_NAME_TAKEN`, `E_NAME_INVALID`, `E_BANNED`, `E_CLOCK_SKEW`,
+ *     `E_LINK_REVOKED`). (0x03, a Welcome with a note carrying the room's timer, is gone: the
+ *     timer is group state now, e2ee/timer.ts.)
  *   - the application plaintext inside MLS: JSON `{t:"text",text}`, `{t:"me",text}`,
- *     `{t:"dm",to,room,key,enc,ct}`, `{t:"ttl",ms}`, `{t:"alive"}`.
+ *     `{t:"dm",to,room,key,enc,ct}`, `{t:"alive"}`.
  * Decoders return undefined for anything else: a peer's bytes are validated here, once.
  */
 import * as v from 'valibot';
@@ -14,23 +14,14 @@ import { LIMITS } from '../protocol/limits.js';
 
 export const WELCOME_TAG = 0x01;
 export const REFUSAL_TAG = 0x02;
-export const WELCOME_NOTE_TAG = 0x03;
 
 export type RefusalCode = 'E_NAME_TAKEN' | 'E_NAME_INVALID' | 'E_BANNED' | 'E_CLOCK_SKEW' | 'E_LINK_REVOKED';
-export type WelcomeEnvelope = { kind: 'welcome'; welcome: Uint8Array; note?: Uint8Array } | { kind: 'refused'; code: RefusalCode };
+export type WelcomeEnvelope = { kind: 'welcome'; welcome: Uint8Array } | { kind: 'refused'; code: RefusalCode };
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeWelcomeEnvelope(e: WelcomeEnvelope): Uint8Array {
-  if (e.kind === 'welcome' && e.note) {
-    const out = new Uint8Array(5 + e.welcome.length + e.note.length);
-    out[0] = WELCOME_NOTE_TAG;
-    new DataView(out.buffer).setUint32(1, e.welcome.length);
-    out.set(e.welcome, 5);
-    out.set(e.note, 5 + e.welcome.length);
-    return out;
-  }
   const data = e.kind === 'welcome' ? e.welcome : utf8.encode(e.code);
   const out = new Uint8Array(1 + data.length);
   out[0] = e.kind === 'welcome' ? WELCOME_TAG : REFUSAL_TAG;
@@ -42,12 +33,6 @@ export function decodeWelcomeEnvelope(body: Uint8Array): WelcomeEnvelope | undef
   if (!(body instanceof Uint8Array) || body.length < 2) return undefined;
   const data = body.subarray(1);
   if (body[0] === WELCOME_TAG) return { kind: 'welcome', welcome: data.slice() };
-  if (body[0] === WELCOME_NOTE_TAG) {
-    if (body.length < 5) return undefined;
-    const n = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(1);
-    if (n === 0 || 5 + n >= body.length) return undefined; // both parts must be there
-    return { kind: 'welcome', welcome: body.slice(5, 5 + n), note: body.slice(5 + n) };
-  }
   if (body[0] !== REFUSAL_TAG || data.length > 64) return undefined;
   let code: string;
   try {
@@ -76,16 +61,6 @@ const AppPayload = v.variant('t', [
    * secret is sealed to the invitee's leaf key `key` (e2ee/seal.ts: `enc`, then 32 + 16 bytes `ct`).
    */
   v.object({ t: v.literal('dm'), to: B64Key, room: B64Id, key: B64Key, enc: B64Key, ct: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{64}$/)) }),
-  /**
-   * The room's message timer, set by a member (`/ttl`): milliseconds, 0 = off. `again`: not a
-   * change but the timer restated for a newcomer, in the note of its Welcome envelope (a member
-   * who knows the timer ignores it).
-   */
-  v.object({
-    t: v.literal('ttl'),
-    ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(LIMITS.maxTtlMs)),
-    again: v.optional(v.literal(true)),
-  }),
   /** A sign of life from a member that has sent nothing else for a while (`pub kind:alive`; docs/protocol.md "Absent members"). */
   v.object({ t: v.literal('alive') }),
 ]);

@@ -40,6 +40,12 @@ export type ClientEvent =
       gap?: number;
       /** A timed message: it disappears (`expired`) when proven time reaches this instant (Unix ms). */
       expiresAt?: number;
+      /**
+       * The room has a message timer and this message came without a valid expiry (none, or one
+       * past the timer): a UI shows a warning on it. `expiresAt` is then this device's own, from
+       * proven time (absent if time could not be proven). An `error E_UNTIMED` comes before it.
+       */
+      untimed?: true;
     }
   | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string }
   /** `by`: who removed the member (absent when it left by itself). */
@@ -68,7 +74,10 @@ export type ClientEvent =
   | { type: 'expired'; id: string; room: string; expiresAt: number }
   /** Proven time became available (`earliestMs`, `latestMs`) or not: without it, hide timed messages. */
   | { type: 'time'; state: 'proven' | 'unproven'; message: string; earliestMs?: number; latestMs?: number; code?: string }
-  /** A member set the room's message timer (`ms`, 0 = off); `text` says that recipients can still copy. */
+  /**
+   * The room's message timer (`ms`, 0 = off) changed by a member's commit (`from`; `self`: ours),
+   * or, on joining, the timer in force (`from`: "the room"); `text` says that recipients can still copy.
+   */
   | { type: 'ttl'; room: string; roomName: string; from: string; ms: number; self: boolean; text: string };
 
 export type ClientEventType = ClientEvent['type'];

@@ -116,7 +116,7 @@ export class Joiner {
     this.#refusal?.cancel();
     this.#pending = undefined;
     if (this.#mode.kind === 'rejoin') await room.readmitted(outcome.session);
-    else await room.becameMember(outcome.session, envelope.note);
+    else await room.becameMember(outcome.session);
   }
 
   #refused(code: RefusalCode): void {

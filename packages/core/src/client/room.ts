@@ -28,7 +28,7 @@ import { MembershipProof } from './proof.js';
 import { refusedCommitEvent } from './refusal.js';
 import { Roster } from './roster.js';
 import { SecretHistory, type OldSecret } from './secrets.js';
-import { ttlText } from './ttl.js';
+import { RoomTimer } from './timer.js';
 import type { OutboxEntry } from './outbox.js';
 
 type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
@@ -57,14 +57,8 @@ export class Room {
   presence = 0;
   /** Frames from the relay that MLS rejected (THREATS C.21: counted, dropped). */
   rejected = 0;
-  /** The room's message timer (`/ttl`), ms; 0 = messages do not expire. */
-  ttlMs = 0;
-  /**
-   * Whether this member knows the timer: it made the room, or applied a `ttl` message since it
-   * joined (the note in its Welcome envelope does not count). A restatement (`again`) is for
-   * members that do not know: one the relay held back must not undo a change made since.
-   */
-  #ttlKnown: boolean;
+  /** The room's message timer (`/ttl`) as group state, and judging messages against it (timer.ts). */
+  readonly #timer: RoomTimer;
   readonly #commits: Committer;
   #joiner: Joiner | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -97,7 +91,7 @@ export class Room {
     this.#linkSecret = secret;
     this.direct = direct;
     this.state = ticket ? 'joining' : 'member';
-    this.#ttlKnown = ticket === undefined;
+    this.#timer = new RoomTimer(this);
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
     this.#ticket = ticket;
@@ -127,6 +121,7 @@ export class Room {
     const room = new Room(ctx, id, roomName, secret, direct);
     room.session = await ctx.e2ee.createGroup(ctx.identity, ctx.name, id, { secret, ...(direct ? { direct: direct.fingerprint } : {}) });
     room.#noteSecret();
+    room.#timer.note();
     await room.subscribe();
     room.#absence.start();
     return room;
@@ -303,6 +298,7 @@ export class Room {
     // this device was out (as absent, say) may still be kicked or banned by an admin.
     this.#commits.rebase(session.members());
     this.#noteSecret(); // an admin's ban this device missed may have changed it
+    this.#timer.joined(true); // and a timer set meanwhile is told
     if (away) this.#absence.membersChanged([], away.before.filter((m) => !session.members().some((x) => bytesEqual(x.fingerprint, m.fingerprint))), { reserve: false });
     this.#future = [];
     this.#proof.fork = undefined;
@@ -341,7 +337,7 @@ export class Room {
           return;
         }
         this.#heard(r.sender, r.epoch);
-        return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt, header.kind);
+        return this.#onMessage(r.aad.id, r.sender, r.plaintext, r.aad.expiresAt, header.kind, r.epoch);
       case 'commit':
         if (r.by) this.#heard(r.by, r.epoch);
         // The proof of the new epoch first: the events below may take a while (a fingerprint
@@ -350,6 +346,7 @@ export class Room {
         if (r.absent) this.#absence.disputed(r.removed.filter((m) => !r.left.some((l) => l.leaf === m.leaf)), r.by?.name);
         await this.#roster.changed(r.added, r.removed, r.updated, { left: r.left, by: r.by?.name, ...(r.absent ? { absent: true } : {}) });
         if (r.policyChanged) this.#onPolicyChanged(r.by?.name);
+        if (r.timer !== undefined) this.#timer.changed(r.timer, r.by?.name ?? 'a member', false);
         await this.afterEpochChange({ subscribed: true });
         return;
       case 'refused':
@@ -407,7 +404,7 @@ export class Room {
   }
 
   /** `id` is the message id from the authenticated data (the frame's id is the relay's word). */
-  async #onMessage(id: string, sender: Member, plaintext: Uint8Array, expiresAt: number | undefined, kind: string): Promise<void> {
+  async #onMessage(id: string, sender: Member, plaintext: Uint8Array, expiresAt: number | undefined, kind: string, epoch: number): Promise<void> {
     const payload = decodeAppPayload(plaintext);
     // A room policy (`serve --disable-all`) refuses `app` and passes `dm` (direct-message
     // invitations), commits and proposals: a message under any label but `app` (an invitation:
@@ -422,6 +419,8 @@ export class Room {
       case 'text':
       case 'me': {
         const gap = this.#gaps.seen(toBase64Url(sender.fingerprint), payload.n);
+        // In a timed room, a message without a valid expiry is flagged, never shown as permanent silently.
+        const judged = this.#timer.judge(sender, epoch, expiresAt);
         this.ctx.emit({
           type: 'message',
           id,
@@ -434,14 +433,10 @@ export class Room {
           direct: this.direct !== undefined,
           ...(payload.t === 'me' ? { action: true } : {}),
           ...(gap > 0 ? { gap } : {}),
-          ...(expiresAt !== undefined ? { expiresAt } : {}),
+          ...judged,
         });
         return;
       }
-      case 'ttl':
-        if (payload.again === true && this.#ttlKnown) return; // restated for a newcomer: known here
-        this.setTtl(payload.ms, sender.name, { again: payload.again === true });
-        return;
       case 'dm':
         await this.ctx.onDirectInvite(this, sender, payload);
         return;
@@ -454,6 +449,7 @@ export class Room {
   async afterEpochChange(options: { subscribed?: boolean } = {}): Promise<void> {
     const session = this.session;
     if (!session) return;
+    this.#timer.note();
     if (options.subscribed !== true) await this.subscribe();
     // Messages held while a proposal waited go now, in the order they were written.
     if (session.pendingProposals() === 0) for (const publish of this.#held.splice(0)) await publish();
@@ -473,10 +469,25 @@ export class Room {
   }
 
   /** Called by the committer once our own commit is confirmed; `left`: the removed who asked to leave. */
-  async onOwnCommit(added: readonly Member[], removed: readonly Member[], left: readonly Member[], policyChanged: boolean, absent = false): Promise<void> {
+  async onOwnCommit(added: readonly Member[], removed: readonly Member[], left: readonly Member[], policyChanged: boolean, absent = false, timer?: number): Promise<void> {
     this.noteSent();
     await this.#roster.changed(added, removed, [], { left, by: this.ctx.name, absent });
     if (policyChanged) this.#onPolicyChanged(this.ctx.name);
+    if (timer !== undefined) this.#timer.changed(timer, this.ctx.name, true);
+  }
+
+  /** The room's message timer now (ms; 0: messages do not expire). */
+  get ttlMs(): number {
+    return this.#timer.ms;
+  }
+
+  /**
+   * Sets the room's message timer (`/ttl`) by a commit (docs/protocol.md "Timed messages");
+   * resolves true once it landed (the `ttl` event is emitted then, here and at every member).
+   */
+  setTimer(ms: number): Promise<boolean> {
+    if (!this.isMember()) return Promise.resolve(false);
+    return this.#commits.setTimer(ms);
   }
 
   /** Records a member's key (TOFU); a changed key is announced loudly. */
@@ -564,7 +575,6 @@ export class Room {
       } else await publish();
       result = { ok: true, id };
       if ((payload.t === 'text' || payload.t === 'me') && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me', expiresAt);
-      if (payload.t === 'ttl' && payload.again !== true) this.setTtl(payload.ms, this.ctx.name, { self: true });
     });
     return result;
   }
@@ -585,38 +595,6 @@ export class Room {
       self: true,
       ...(expiresAt !== undefined ? { expiresAt } : {}),
     });
-  }
-
-  /**
-   * A member (or we) set the room's message timer, or restated it for us as we joined
-   * (`again`): every member shows it, with the caveat.
-   */
-  setTtl(ms: number, from: string, { self = false, again = false, fromNote = false } = {}): void {
-    this.ttlMs = ms;
-    this.#ttlKnown = !fromNote;
-    if (ms > 0) this.ctx.expiry.need();
-    this.ctx.emit({ type: 'ttl', room: this.id, roomName: this.roomName, from, ms, self, text: ttlText(ms, self ? 'you' : from, this.roomName, again) });
-  }
-
-  /**
-   * The note an admitter sends with a Welcome (envelope 0x03): a timer in force, restated as an
-   * MLS message of the epoch the Welcome opens, so that the newcomer times its own messages from
-   * the first. Only the newcomer gets it; a relay can drop it, or put another genuine message
-   * of that epoch in its place (shown like any message), but not forge or alter it.
-   */
-  async welcomeNote(): Promise<Uint8Array | undefined> {
-    const session = this.session;
-    if (!session || this.ttlMs <= 0) return undefined;
-    return session.encrypt(encodeAppPayload({ t: 'ttl', ms: this.ttlMs, again: true }), { room: this.id, id: randomId() });
-  }
-
-  /**
-   * After admitting someone (once it subscribed, or the wait for it ran out): if the timer
-   * changed since the note went out with its Welcome, the room hears it restated (members who
-   * know the timer ignore it; the newcomer, who may have missed the change, applies it).
-   */
-  restateTtl(): void {
-    if (this.isMember()) void this.send({ t: 'ttl', ms: this.ttlMs, again: true });
   }
 
   /**
@@ -668,19 +646,15 @@ export class Room {
     this.ctx.onRoomGone(this.id, reason);
   }
 
-  /** Called by the joiner once the Welcome made this device a member; `note` came with it. */
-  async becameMember(session: GroupSession, note?: Uint8Array): Promise<void> {
+  /**
+   * Called by the joiner once the Welcome made this device a member. The room's timer is in the
+   * group state the Welcome opened (timer.ts): in force before anything can be sent, shown once
+   * `joined` is.
+   */
+  async becameMember(session: GroupSession): Promise<void> {
     this.session = session;
     this.state = 'member';
     this.#noteSecret();
-    // The note: only an application message of this epoch is processed (a commit or proposal
-    // spliced in by the relay is refused unprocessed). The timer is in force before anything can
-    // be sent; it is shown once `joined` is.
-    const r = note ? await session.receive(note, { applicationOnly: true }) : undefined;
-    const noted = r?.kind === 'message' ? r : undefined;
-    const payload = noted ? decodeAppPayload(noted.plaintext) : undefined;
-    const timer = noted && payload?.t === 'ttl' ? { ms: payload.ms, from: noted.sender.name } : undefined;
-    if (timer) this.ttlMs = timer.ms;
     // Only the room's line at the relay takes this group (proof.ts): else someone holding the
     // link made a group of its own around our KeyPackage; refused, and we ask again.
     const line = await this.#proof.confirm(this.ctx.timing.joinTimeoutMs);
@@ -698,9 +672,7 @@ export class Room {
       code: await roomCode(session.epochAuthenticator()),
       epoch: session.epoch(),
     });
-    if (timer) this.setTtl(timer.ms, timer.from, { again: true, fromNote: true });
-    // Another member's genuine message put in the note's place: shown, not lost.
-    else if (noted) await this.#onMessage(noted.aad.id, noted.sender, noted.plaintext, noted.aad.expiresAt, 'app');
+    this.#timer.joined();
     this.ctx.onMembersChanged(this.id);
   }
 

@@ -32,5 +32,9 @@ describe('/ttl', () => {
     expect(formatTtl(86_400_000 + 3_000)).toBe('1d 3s');
     expect(ttlText(30_000, 'alice', 'lobby')).toContain('A recipient can always copy what it was shown.');
     expect(ttlText(0, 'you', 'lobby')).toBe('you turned off disappearing messages in lobby');
+    // On joining, the timer in force comes from the group state: who set it is not known.
+    expect(ttlText(60_000, 'the room', 'lobby', true)).toBe(
+      "Messages in lobby disappear 1m after they are sent (the room's timer), judged on time proven by Roughtime; yours too. A recipient can always copy what it was shown.",
+    );
   });
 });

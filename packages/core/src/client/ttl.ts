@@ -17,9 +17,12 @@ export function formatTtl(ms: number): string {
 
 export const COPY_CAVEAT = 'A recipient can always copy what it was shown.';
 
+/** `again`: the timer in force where this device just joined (from the group state: who set it is not known). */
 export function ttlText(ms: number, who: string, roomName: string, again = false): string {
-  if (ms === 0) return `${who} turned off disappearing messages in ${roomName}`;
   if (again)
-    return `Messages in ${roomName} disappear ${formatTtl(ms)} after they are sent (the room's timer, as ${who} says), judged on time proven by Roughtime; yours too. ${COPY_CAVEAT}`;
+    return ms === 0
+      ? `Messages in ${roomName} no longer disappear (the room's timer is off)`
+      : `Messages in ${roomName} disappear ${formatTtl(ms)} after they are sent (the room's timer), judged on time proven by Roughtime; yours too. ${COPY_CAVEAT}`;
+  if (ms === 0) return `${who} turned off disappearing messages in ${roomName}`;
   return `${who} set messages in ${roomName} to disappear ${formatTtl(ms)} after they are sent, judged on time proven by Roughtime. ${COPY_CAVEAT}`;
 }

@@ -79,6 +79,8 @@ export interface PendingCommit {
   readonly left: readonly Member[];
   /** Whether it changes the room's policy (a ban's new invite secret). */
   readonly policyChanged: boolean;
+  /** The room's message timer it sets (ms, 0 = off), if it changes it (timer.ts). */
+  readonly timer?: number;
   /** The relay key (Ed25519 public key) of the epoch this commit opens: the relay learns it from the `pub`. */
   readonly nextRelayKey: Uint8Array;
 }
@@ -96,7 +98,7 @@ export type ReceiveResult =
   | { kind: 'message'; sender: Member; aad: AppAad; plaintext: Uint8Array; epoch: number }
   /** `removed` includes `left`: those who asked to leave; the others were removed by `by`. */
   /** `absent`: `by` removed the others for absence (docs/protocol.md "Absent members"), not as an admin's kick. */
-  | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; left: readonly Member[]; updated: readonly Member[]; by: Member | undefined; policyChanged: boolean; absent?: true }
+  | { kind: 'commit'; epoch: number; added: readonly Member[]; removed: readonly Member[]; left: readonly Member[]; updated: readonly Member[]; by: Member | undefined; policyChanged: boolean; timer?: number; absent?: true }
   /** A Remove proposal (e.g. a member leaving); an online member should commit it. */
   | { kind: 'proposal'; removes: readonly Member[] }
   /**
@@ -165,6 +167,13 @@ export interface GroupSession {
    * in the removal's own commit: a removed member can read the commit that removes it.
    */
   changeSecret(newSecret: Uint8Array): Promise<PendingCommit>;
+  /**
+   * Commit setting the room's message timer (ms, 0 = off; timer.ts): a GroupContext extension,
+   * so every member of the next epoch has the same timer. Any member may; the policy is kept.
+   */
+  setTimer(ms: number): Promise<PendingCommit>;
+  /** The room's message timer in this epoch (ms; 0: messages do not expire). */
+  timer(): number;
   /** The room's policy (admins, invite secret, a direct room's invitee), if the group has one. */
   policy(): { readonly secret: Uint8Array; readonly admins: readonly Fingerprint[]; readonly direct?: Fingerprint } | undefined;
   /**

@@ -23,6 +23,7 @@ import { openJoinRequest, sealJoinRequest } from './joinSeal.js';
 import { encodeKeyPackage } from './keyPackage.js';
 import { MlsGroupSession } from './group.js';
 import { POLICY_EXTENSION, directPair, encodePolicy } from './policy.js';
+import { TIMER_EXTENSION, timerIn } from './timer.js';
 import type { PinStore } from './pins.js';
 import { INVITE_SECRET_BYTES, WELCOME_PROOF_EXTENSION, checkProof, checkProofIn, makeProof } from './proof.js';
 import { clientConfig, loadSuite, suiteFor } from './suite.js';
@@ -97,8 +98,8 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
     // is the device identity, so the credential binds the name to it.
     return generateKeyPackageWithKey(
       basicCredential(name),
-      // Every member supports the room-policy extension (RFC 9420 §12.1.7 requires it of all).
-      { ...defaultCapabilities(), extensions: [...defaultCapabilities().extensions, POLICY_EXTENSION] },
+      // Every member supports the room-policy and timer extensions (RFC 9420 §12.1.7 requires it of all).
+      { ...defaultCapabilities(), extensions: [...defaultCapabilities().extensions, POLICY_EXTENSION, TIMER_EXTENSION] },
       keyPackageLifetime(),
       [],
       { signKey: identityHandle(identity), publicKey: identity.publicKey },
@@ -206,6 +207,8 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
         );
         if (!bytesEqual(state.groupContext.groupId, utf8(pending.room)))
           return badWelcome('the Welcome is for another room');
+        // The room's timer is group state every member checks; one that does not decode is no room of ours.
+        if (timerIn(state.groupContext.extensions) === undefined) return badWelcome('the Welcome carries a malformed message timer');
         // Only a member holding the invite secret could make this proof: a relay that built a
         // group of its own around our (public) KeyPackage cannot.
         const proof = extensions.find((e) => e.extensionType === WELCOME_PROOF_EXTENSION);

@@ -28,6 +28,7 @@ import { verifyKeyPackage } from 'ts-mls/keyPackage.js';
 import { verifyLeafNodeSignatureKeyPackage } from 'ts-mls/leafNode.js';
 import { CryptoError, InternalError, UsageError } from '../protocol/errors.js';
 import { toBase64Url } from '../protocol/ids.js';
+import { LIMITS } from '../protocol/limits.js';
 import type { AppAad, GroupSession, JoinRequest, Member, PendingCommit, ReceiveResult, RelayKey, Sealed } from './api.js';
 import { decodeAad, encodeAad } from './aad.js';
 import { nameOf } from './credential.js';
@@ -42,6 +43,7 @@ import { MAX_PROOFS, WELCOME_PROOF_EXTENSION, checkProof, makeProof } from './pr
 import { relaySigner } from './relayKey.js';
 import { LeafKeys, open, seal } from './seal.js';
 import { POLICY_EXTENSION, decodePolicy, directPair, encodePolicy, isAdmin, type RoomPolicy } from './policy.js';
+import { TIMER_EXTENSION, encodeTimer, timerIn } from './timer.js';
 
 /** Where `add` finds the invite secret of a request that `verifyJoinProof` accepted. */
 export interface VerifiedRequests {
@@ -79,11 +81,6 @@ function isLeave(p: ProposalWithSender): boolean {
 }
 
 /**
- * The room's policy (policy.ts), applied to what a commit or proposal carries: a member may
- * remove itself (leave); removing another member, or changing the group context, takes an
- * admin. Without a policy (groups made without one) nothing is restricted.
- */
-/**
  * The authenticated data of a commit that removes members for absence (docs/protocol.md
  * "Absent members"): signed with the commit, so every member sees the same claim. Any member
  * may make one; it removes, and does nothing else (no Add, no policy change).
@@ -101,8 +98,26 @@ export function absenceAllowed(members: number, proposals: readonly ProposalWith
   return removed <= remaining && remaining >= 2;
 }
 
-export function allowedByPolicy(policy: RoomPolicy | undefined, proposals: readonly ProposalWithSender[], tree: ClientState['ratchetTree'], absent: boolean): boolean {
+type Extensions = ClientState['groupContext']['extensions'];
+
+/** Whether `next` (a GroupContextExtensions proposal's whole list) changes nothing but the timer, and keeps the policy exactly. */
+function onlyTheTimer(policy: Uint8Array, next: Extensions): boolean {
+  const kept = next.filter((e) => e.extensionType !== TIMER_EXTENSION);
+  const only = kept[0];
+  return kept.length === 1 && only?.extensionType === POLICY_EXTENSION && bytesEqual(only.extensionData, policy);
+}
+
+/**
+ * The room's policy (policy.ts), applied to what a commit or proposal carries: a member may
+ * remove itself (leave); removing another member, or changing the group context, takes an
+ * admin, but for the message timer (timer.ts): any member may change that, and only that, in a
+ * commit that keeps the policy byte for byte. A timer that does not decode is refused from
+ * anyone. Without a policy (groups made without one) nothing else is restricted.
+ */
+export function allowedByPolicy(policy: RoomPolicy | undefined, proposals: readonly ProposalWithSender[], tree: ClientState['ratchetTree'], absent: boolean, current?: Extensions): boolean {
   if (absent) return absenceAllowed(membersOf(tree).length, proposals);
+  for (const p of proposals)
+    if (p.proposal.proposalType === 'group_context_extensions' && timerIn(p.proposal.groupContextExtensions.extensions) === undefined) return false;
   if (!policy) return true;
   const admin = (leaf: number | undefined) => {
     const m = leaf === undefined ? undefined : memberAt(tree, leaf);
@@ -121,7 +136,8 @@ export function allowedByPolicy(policy: RoomPolicy | undefined, proposals: reado
     const t = p.proposal.proposalType;
     if (t === 'remove' && p.senderLeafIndex !== p.proposal.remove.removed && !admin(p.senderLeafIndex) && !sameIdentity(p.proposal.remove.removed)) return false;
     if (t === 'group_context_extensions') {
-      if (!admin(p.senderLeafIndex)) return false;
+      const held = current?.find((e) => e.extensionType === POLICY_EXTENSION)?.extensionData ?? encodePolicy(policy);
+      if (!admin(p.senderLeafIndex) && !onlyTheTimer(held, p.proposal.groupContextExtensions.extensions)) return false;
       const ext = p.proposal.groupContextExtensions.extensions.find((e) => e.extensionType === POLICY_EXTENSION);
       const next = ext && decodePolicy(ext.extensionData);
       if (!next) return false; // the policy is never dropped or malformed
@@ -148,6 +164,16 @@ export function directAllowed(policy: RoomPolicy | undefined, proposals: readonl
   const a = keys.filter((k) => bytesEqual(k, pair[0])).length;
   const b = keys.filter((k) => bytesEqual(k, pair[1])).length;
   return a <= 1 && b <= 1 && a + b === keys.length;
+}
+
+/** What a commit changed of the group context: the policy (a ban's new invite secret), the timer (its new value). */
+function contextChanges(before: Extensions, after: Extensions): { policyChanged: boolean; timer?: number } {
+  const data = (list: Extensions, type: number) => list.find((e) => e.extensionType === type)?.extensionData;
+  const same = (a: Uint8Array | undefined, b: Uint8Array | undefined) => (a === undefined ? b === undefined : b !== undefined && bytesEqual(a, b));
+  const policyChanged = !same(data(before, POLICY_EXTENSION), data(after, POLICY_EXTENSION));
+  const was = timerIn(before) ?? 0;
+  const now = timerIn(after) ?? 0;
+  return { policyChanged, ...(was === now ? {} : { timer: now }) };
 }
 
 export class MlsGroupSession implements GroupSession {
@@ -241,6 +267,11 @@ export class MlsGroupSession implements GroupSession {
   policy(): RoomPolicy | undefined {
     const ext = this.#current().groupContext.extensions.find((e) => e.extensionType === POLICY_EXTENSION);
     return ext ? decodePolicy(ext.extensionData) : undefined;
+  }
+
+  timer(): number {
+    // A malformed timer never gets into the group state (`allowedByPolicy`); 0 if it did.
+    return timerIn(this.#current().groupContext.extensions) ?? 0;
   }
 
   /** RFC 9420 §8.7: a secret all members of this epoch share, to compare out of band. */
@@ -343,11 +374,12 @@ export class MlsGroupSession implements GroupSession {
       if (incoming.kind === 'proposal') refused = !isLeave(incoming.proposal);
       else {
         renamed = credentialChangeIn(checked.tree, proposals, incoming.senderLeafIndex, pathLeaf);
-        refused = renamed !== undefined || !allowedByPolicy(policy, proposals, checked.tree, absent);
+        refused = renamed !== undefined || !allowedByPolicy(policy, proposals, checked.tree, absent, s.groupContext.extensions);
       }
       return refused ? 'reject' : 'accept';
     };
     const before = this.members();
+    const extensionsBefore = s.groupContext.extensions;
     const me = before.find((m) => m.leaf === this.myLeaf());
     // This device's removal; `replaced`: the same commit added a leaf of this device's own key in
     // its place, from a KeyPackage this session did not make (a re-admission, or a replay).
@@ -404,9 +436,9 @@ export class MlsGroupSession implements GroupSession {
     if (r.newState.groupActiveState.kind === 'removedFromGroup') return removal(by);
     const changes = diffMembers(before, this.members(), removedLeaves(proposals));
     this.#noteAdded(proposals.map((p) => p.proposal));
-    const policyChanged = proposals.some((p) => p.proposal.proposalType === 'group_context_extensions');
+    const { policyChanged, timer } = contextChanges(extensionsBefore, r.newState.groupContext.extensions);
     const leavers = removedLeaves(proposals.filter(isLeave));
-    return { kind: 'commit', epoch: this.epoch(), ...changes, by, policyChanged, left: changes.removed.filter((m) => leavers.has(m.leaf)), ...(absent ? { absent: true as const } : {}) };
+    return { kind: 'commit', epoch: this.epoch(), ...changes, by, policyChanged, ...(timer === undefined ? {} : { timer }), left: changes.removed.filter((m) => leavers.has(m.leaf)), ...(absent ? { absent: true as const } : {}) };
   }
 
   /**
@@ -460,7 +492,7 @@ export class MlsGroupSession implements GroupSession {
       added: changes.added,
       removed: changes.removed,
       left: changes.removed.filter((m) => leavers.has(m.leaf)),
-      policyChanged: extraProposals.some((p) => p.proposalType === 'group_context_extensions'),
+      ...contextChanges(s.groupContext.extensions, r.newState.groupContext.extensions),
       nextRelayKey: relayKey.publicKey,
     };
     this.#pending.set(pending, { state: r.newState, consumed: r.consumed, relayKey, proposals: extraProposals });
@@ -574,6 +606,17 @@ export class MlsGroupSession implements GroupSession {
       const others = s.groupContext.extensions.filter((e) => e.extensionType !== POLICY_EXTENSION);
       const extensions = [...others, { extensionType: POLICY_EXTENSION, extensionData: encodePolicy({ ...policy, secret: newSecret }) }];
       // RFC 9420 §12.4: a GroupContextExtensions commit carries an UpdatePath.
+      return this.#commit([{ proposalType: 'group_context_extensions', groupContextExtensions: { extensions } }]);
+    });
+  }
+
+  setTimer(ms: number): Promise<PendingCommit> {
+    return this.#exclusive(async () => {
+      const s = this.#active();
+      if (!Number.isInteger(ms) || ms < 0 || ms > LIMITS.maxTtlMs) throw new UsageError('E_USAGE', `a message timer is 0 to ${LIMITS.maxTtlMs} ms`);
+      // The proposal replaces the whole list (RFC 9420 §12.1.7): everything else stays as it is.
+      const others = s.groupContext.extensions.filter((e) => e.extensionType !== TIMER_EXTENSION);
+      const extensions = [...others, { extensionType: TIMER_EXTENSION, extensionData: encodeTimer(ms) }];
       return this.#commit([{ proposalType: 'group_context_extensions', groupContextExtensions: { extensions } }]);
     });
   }

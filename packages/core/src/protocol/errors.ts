@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   E_BAD_WELCOME: 'crypto',
   E_IDENTITY_LOCKED: 'crypto',
   E_CLOCK_SKEW: 'crypto',
+  E_UNTIMED: 'crypto',
   // usage: the user asked for something that cannot be done
   E_USAGE: 'usage',
   E_UNKNOWN_COMMAND: 'usage',

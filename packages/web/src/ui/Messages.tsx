@@ -11,6 +11,11 @@ function Message({ line }: { line: Extract<Line, { kind: 'message' }> }) {
   return (
     <li class={line.self ? 'msg self' : 'msg'}>
       <time dateTime={new Date(line.ts).toISOString()}>{clock(line.ts)}</time>
+      {line.untimed === true && (
+        <span class="untimed" title="sent without the room's message timer: a manipulated client, or a member kept from the timer; this device timed it itself" aria-label="sent without the room's timer">
+          ⚠ untimed
+        </span>
+      )}
       {line.expiresAt !== undefined && (
         <span class="timer" title={`disappears at ${new Date(line.expiresAt).toLocaleString()} (recipients can still copy it)`} aria-label="timed message">
           ⏱
