@@ -17,6 +17,7 @@
 import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
 import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
+import { BOUNDS } from './bounds.js';
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { commitStatement } from '../protocol/relayAuth.js';
 import type { TimerId } from './clock.js';
@@ -36,6 +37,8 @@ type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinI
 type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; absent?: boolean; done?: Array<(landed: boolean) => void>; epoch?: number };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 64;
+/** A kept Welcome is sent again for the same KeyPackage at most this often. */
+const WELCOME_RESEND_MS = 250;
 /**
  * A member's re-admission under an invite secret the room used before must be made at most this
  * long before this device stopped using that secret (clock skew between devices; on the KeyPackage's clock).
@@ -55,7 +58,7 @@ export class Committer {
   readonly #intents = new Map<string, Intent>();
   readonly #timers = new Set<TimerId>();
   /** Welcome envelopes (encoded) this member sent, by KeyPackage: a joiner that lost its Welcome gets it again. */
-  readonly #welcomes = new Map<string, Uint8Array>();
+  readonly #welcomes = new Map<string, { body: Uint8Array; sentAt: number }>();
   #pending: Pending | undefined;
   #stopped = false;
   /** After a batch was refused as a whole: admit one joiner per commit until one succeeds. */
@@ -97,6 +100,13 @@ export class Committer {
     this.#intents.clear();
     this.#welcomes.clear();
     this.#pending = undefined;
+  }
+
+  /** Join requests waiting to be admitted (bounded: BOUNDS.joinIntents). */
+  get waitingJoins(): number {
+    let n = 0;
+    for (const i of this.#intents.values()) if (i.kind === 'add') n++;
+    return n;
   }
 
   /** Rank of this member among `members` in leaf order, ignoring `except`. */
@@ -169,10 +179,17 @@ export class Committer {
     const kp = toBase64Url(request.keyPackage);
     const welcome = this.#welcomes.get(kp);
     if (welcome) {
-      this.#sendBody(joinId, welcome);
+      // A joiner asks again only after a reconnect or a refusal; a relay replaying its request
+      // must not make this device upload a Welcome (up to ~60 KiB) per replay.
+      if (clock.now() - welcome.sentAt < WELCOME_RESEND_MS) return;
+      welcome.sentAt = clock.now();
+      this.#sendBody(joinId, welcome.body);
       return;
     }
     const now = clock.now();
+    // Bounded (bounds.ts): one more joiner waits its turn with the relay (it asks again).
+    if (!this.#intents.has(`add:${kp}`) && this.waitingJoins >= BOUNDS.joinIntents)
+      return room.ctx.limit('joinIntents', `${BOUNDS.joinIntents} join requests already wait to be admitted to this room; another was not taken now (the joiner asks again)`, room.id);
     const due = now + timing.batchWindowMs + timing.rankDelayMs * this.#rank();
     this.#schedule({ kind: 'add', key: `add:${kp}`, due, expires: now + timing.joinRequestTtlMs, joinId, request, secret });
     // A newer request for the same KeyPackage (the joiner reconnected) replaces the join id.
@@ -546,7 +563,7 @@ export class Committer {
     }
     if (body)
       for (const j of p.joins) {
-        this.#welcomes.set(j.kp, body);
+        this.#welcomes.set(j.kp, { body, sentAt: room.ctx.clock.now() });
         // A Welcome carries the ratchet tree (up to ~60 KiB): keep the latest few only. A joiner
         // asks again within the relay's 120 s join lifetime, long before 64 others joined (a batch shares one body).
         for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);

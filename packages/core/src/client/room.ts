@@ -16,6 +16,7 @@ import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
+import { BOUNDS } from './bounds.js';
 import { Committer } from './commits.js';
 import { GapTracker } from './gaps.js';
 import type { RoomContext } from './context.js';
@@ -30,10 +31,12 @@ import { ttlText } from './ttl.js';
 import type { OutboxEntry } from './outbox.js';
 
 type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
+const OUTBOX_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.outboxFrames} messages already wait for the relay to acknowledge them; try again once they are delivered` } as const;
+const HELD_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.heldPerRoom} messages already wait until this device is back in the room; try again once they are delivered` } as const;
 /** A message refused as not subscribed is sent again after subscribing, this many times at most. */
 const MAX_RESENDS = 3;
 export type RoomState = 'joining' | 'member' | 'left';
-export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN'; message: string };
+export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN' | 'E_LIMIT'; message: string };
 
 /** For a direct-message room: the one peer it is for. */
 export type DirectPeer = { fingerprint: Uint8Array; name: string };
@@ -220,6 +223,11 @@ export class Room {
    */
   revokeAbsent(m: Member, options: { keepLink?: boolean } = {}): Promise<boolean> {
     return this.#commits.revoke(m.fingerprint, options);
+  }
+
+  /** How much this room keeps of what others sent, and of what was written meanwhile (bounds.ts; tests check it). */
+  keptSizes(): { future: number; held: number; joins: number } {
+    return { future: this.#future.length, held: this.#held.length, joins: this.#commits.waitingJoins };
   }
 
   // ---- relay → room ------------------------------------------------------------------------
@@ -503,6 +511,8 @@ export class Room {
         message: `not sent: the verified key of ${who} changed; compare safety numbers (/verify ${blocked[0] ?? ''}) or accept the new key (/trust ${blocked[0] ?? ''})`,
       };
     }
+    // At a bound, refused, never dropped: the text stays with the user (bounds.ts).
+    if (!this.ctx.outbox.hasRoomFor('message')) return OUTBOX_FULL;
     const id = options.id ?? randomId();
     // A timed message's expiry comes from proven time, never from the local clock (expiry.ts).
     const timed = (payload.t === 'text' || payload.t === 'me') && this.ttlMs > 0;
@@ -513,6 +523,7 @@ export class Room {
     await this.enqueue(async () => {
       const session = this.session;
       if ((!session && !this.#readmission.away) || this.state !== 'member') return;
+      if ((!session || session.pendingProposals() > 0) && this.#held.length >= BOUNDS.heldPerRoom) return void (result = HELD_FULL);
       const numbered = payload.t === 'text' || payload.t === 'me' ? { ...payload, n: this.#gaps.next() } : payload;
       const exp = expiresAt === undefined ? {} : { expiresAt };
       const publish = async (): Promise<void> => {
@@ -548,7 +559,8 @@ export class Room {
             this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id });
           },
         };
-        this.ctx.outbox.add(entry);
+        // Full by now only for a message that waited (held): said, not dropped silently.
+        if (!this.ctx.outbox.add(entry)) this.ctx.emit({ type: 'error', code: 'E_LIMIT', message: `a message you wrote to ${this.roomName} earlier was not sent: the outbox is full (the relay has not acknowledged what was sent)`, room: this.id });
       };
       // RFC 9420 (and ts-mls) send no application message while a proposal waits: someone is
       // leaving. Held, and sent in the epoch after; we commit the leave ourselves, now.
