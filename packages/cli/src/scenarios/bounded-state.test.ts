@@ -111,3 +111,33 @@ it('aSendAtTheOutboxBoundIsRefusedWithAnErrorAndNothingIsLost', async () => {
   const got = new Set(bob.texts());
   for (let i = 0; i < OUTBOX_BOUND; i++) expect(got.has(`m${i}`), `m${i}`).toBe(true);
 }, 90_000);
+
+it('aRelayReplayingAJoinRequestCannotMakeAMemberUploadAWelcomePerReplay', async () => {
+  const server = await world.server();
+  let toAlice: ((b: Uint8Array) => void) | undefined;
+  let request: { body: Uint8Array } | undefined;
+  let welcomes = 0;
+  const tap: Interceptor = {
+    inbound: (h, bytes, inject) => {
+      toAlice = inject;
+      if (h.t === 'join' && request === undefined) request = { body: bytes.slice() }; // the whole frame, as the relay sent it
+      return 'pass';
+    },
+    outbound: (h) => {
+      if (h.t === 'welcome') welcomes++;
+      return 'pass';
+    },
+  };
+  const { all } = await world.room(server, ['alice', 'bob'], { alice: { interceptor: tap } });
+  const [alice, bob] = all as [Member, Member];
+  expect(welcomes).toBe(1);
+  // bob's join request, replayed 1,000 times at once (the relay kept it).
+  const start = Date.now();
+  for (let i = 0; i < 1_000; i++) toAlice!(request!.body);
+  await marker(bob, alice, 'after the replays');
+  await new Promise((r) => setTimeout(r, 400)); // past the 250 ms in which later asks are coalesced
+  await marker(bob, alice, 'after the coalesced answer');
+  // At most one upload every 250 ms while the replays are processed: not one per replay.
+  expect(welcomes - 1).toBeLessThanOrEqual(Math.ceil((Date.now() - start) / 250) + 1);
+  expect(welcomes).toBeLessThan(50);
+}, 60_000);

@@ -37,7 +37,9 @@ type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinI
 type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; absent?: boolean; done?: Array<(landed: boolean) => void>; epoch?: number };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 64;
-/** A kept Welcome is sent again for the same KeyPackage at most this often. */
+/** A Welcome sent, kept for its joiner asking again; `again`: the join id to answer once `WELCOME_RESEND_MS` passed. */
+type KeptWelcome = { body: Uint8Array; sentAt: number; again?: string };
+/** A kept Welcome is sent again for the same KeyPackage at most this often (later asks wait, coalesced). */
 const WELCOME_RESEND_MS = 250;
 /**
  * A member's re-admission under an invite secret the room used before must be made at most this
@@ -58,7 +60,7 @@ export class Committer {
   readonly #intents = new Map<string, Intent>();
   readonly #timers = new Set<TimerId>();
   /** Welcome envelopes (encoded) this member sent, by KeyPackage: a joiner that lost its Welcome gets it again. */
-  readonly #welcomes = new Map<string, { body: Uint8Array; sentAt: number }>();
+  readonly #welcomes = new Map<string, KeptWelcome>();
   #pending: Pending | undefined;
   #stopped = false;
   /** After a batch was refused as a whole: admit one joiner per commit until one succeeds. */
@@ -178,14 +180,7 @@ export class Committer {
     if (refusal) return this.#sendEnvelope(joinId, { kind: 'refused', code: refusal });
     const kp = toBase64Url(request.keyPackage);
     const welcome = this.#welcomes.get(kp);
-    if (welcome) {
-      // A joiner asks again only after a reconnect or a refusal; a relay replaying its request
-      // must not make this device upload a Welcome (up to ~60 KiB) per replay.
-      if (clock.now() - welcome.sentAt < WELCOME_RESEND_MS) return;
-      welcome.sentAt = clock.now();
-      this.#sendBody(joinId, welcome.body);
-      return;
-    }
+    if (welcome) return this.#welcomeAgain(welcome, joinId);
     const now = clock.now();
     // Bounded (bounds.ts): one more joiner waits its turn with the relay (it asks again).
     if (!this.#intents.has(`add:${kp}`) && this.waitingJoins >= BOUNDS.joinIntents)
@@ -572,6 +567,33 @@ export class Committer {
     await room.subscribe(); // the proof first: the events below may take a while
     await room.onOwnCommit(p.commit.added, p.commit.removed, p.commit.left, p.commit.policyChanged, p.absent === true);
     await room.afterEpochChange({ subscribed: true });
+  }
+
+  /**
+   * The joiner of a kept Welcome asks again (it lost the Welcome, or reconnected). A relay
+   * replaying its request must not make this device upload a Welcome (up to ~60 KiB) per replay:
+   * at most one every `WELCOME_RESEND_MS`; asks meanwhile are answered once, after it, to the
+   * latest join id.
+   */
+  #welcomeAgain(welcome: KeptWelcome, joinId: string): void {
+    const { clock } = this.#room.ctx;
+    const wait = welcome.sentAt + WELCOME_RESEND_MS - clock.now();
+    if (wait <= 0) {
+      welcome.sentAt = clock.now();
+      return this.#sendBody(joinId, welcome.body);
+    }
+    const scheduled = welcome.again !== undefined;
+    welcome.again = joinId;
+    if (scheduled) return;
+    const t = clock.setTimeout(() => {
+      this.#timers.delete(t);
+      const to = welcome.again;
+      welcome.again = undefined;
+      if (to === undefined || this.#stopped) return;
+      welcome.sentAt = clock.now();
+      this.#sendBody(to, welcome.body);
+    }, wait);
+    this.#timers.add(t);
   }
 
   #sendEnvelope(joinId: string, envelope: WelcomeEnvelope): void {
