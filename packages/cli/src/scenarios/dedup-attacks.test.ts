@@ -68,3 +68,45 @@ it('aMemberReusingAnotherMembersMessageIdCannotSuppressTheGenuineMessage', async
   // and nothing shows twice: the genuine message delivered again is still a duplicate.
   expect(bob.texts().filter((t) => t === 'the genuine message')).toHaveLength(1);
 });
+
+it('aSquattedIdDoesNotPushTheGenuineMessageOutOfTheFutureEpochBuffer', async () => {
+  const server = await world.server();
+  const tap = holdingTap();
+  let holdCommits = false;
+  const commits: Array<() => void> = [];
+  const interceptor: Interceptor = {
+    inbound: (header, bytes, inject) => {
+      if (holdCommits && header.t === 'msg' && header.kind === 'commit') {
+        const copy = bytes.slice();
+        commits.push(() => inject(copy));
+        return 'drop';
+      }
+      return tap.interceptor.inbound!(header, bytes, inject);
+    },
+  };
+  const { link, all } = await world.room(server, ['alice', 'mallory', 'bob'], { bob: { interceptor } });
+  const [alice, mallory, bob] = all as [Member, Member, Member];
+  const room = roomOf(link);
+  // bob falls one epoch behind: the commit that admits carol is held on his line.
+  holdCommits = true;
+  const carol = await world.member('carol', link);
+  await until(() => carol.of('joined').length === 1 && mallory.of('member-joined').some((e) => e.name === 'carol'), 'carol in, at mallory');
+  await until(() => commits.length === 1, 'the commit held at bob');
+
+  tap.hold(true);
+  await alice.client.command('the genuine message');
+  const id = alice.of('message').find((m) => m.self && m.text === 'the genuine message')!.id;
+  await until(() => mallory.texts().includes('the genuine message'), 'the genuine message at mallory');
+  expect((await sendUnder(mallory, room, 'a squatted copy', id)).ok).toBe(true);
+  await until(() => tap.held.length === 2, 'both frames held at bob');
+  tap.hold(false);
+  holdCommits = false;
+  // Both reach bob before the commit of their epoch: kept for it, mallory's first.
+  tap.held[1]!.deliver();
+  tap.held[0]!.deliver();
+  commits[0]!();
+
+  await marker(alice, bob);
+  expect(bob.received().filter((m) => m.text === 'the genuine message').map((m) => m.from)).toEqual(['alice']);
+  expect(bob.received().filter((m) => m.text === 'a squatted copy').map((m) => m.from)).toEqual(['mallory']);
+});

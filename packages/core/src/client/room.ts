@@ -384,7 +384,8 @@ export class Room {
       case 'duplicate':
         return;
       case 'future-epoch':
-        if (!retry && this.#future.some((f) => f.header.id === header.id)) return;
+        // The same bytes again only: the frame id is the sender's choice (another member may reuse it).
+        if (!retry && this.#future.some((f) => bytesEqual(f.body, body))) return;
         this.#future.push({ header, body, epoch: r.epoch });
         if (this.#future.length > this.ctx.timing.maxFutureMessages) this.#future.shift();
         return;
