@@ -33,6 +33,10 @@ export const BOUNDS = {
 
 export type BoundName = keyof typeof BOUNDS | 'timedMessages';
 
+/** A send refused at a bound (`SendResult`): the UI says it, and the text stays with the user. */
+export const OUTBOX_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.outboxFrames} messages already wait for the relay to acknowledge them; try again once they are delivered` } as const;
+export const HELD_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.heldPerRoom} messages already wait until this device is back in the room; try again once they are delivered` } as const;
+
 /** At most one `E_LIMIT` event per bound and room this often. */
 export const LIMIT_NOTICE_EVERY_MS = 10_000;
 

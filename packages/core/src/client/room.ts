@@ -16,7 +16,7 @@ import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
-import { BOUNDS } from './bounds.js';
+import { BOUNDS, HELD_FULL, OUTBOX_FULL } from './bounds.js';
 import { Committer } from './commits.js';
 import { GapTracker } from './gaps.js';
 import type { RoomContext } from './context.js';
@@ -31,8 +31,6 @@ import { ttlText } from './ttl.js';
 import type { OutboxEntry } from './outbox.js';
 
 type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
-const OUTBOX_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.outboxFrames} messages already wait for the relay to acknowledge them; try again once they are delivered` } as const;
-const HELD_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.heldPerRoom} messages already wait until this device is back in the room; try again once they are delivered` } as const;
 /** A message refused as not subscribed is sent again after subscribing, this many times at most. */
 const MAX_RESENDS = 3;
 export type RoomState = 'joining' | 'member' | 'left';
@@ -525,6 +523,9 @@ export class Room {
       const session = this.session;
       if ((!session && !this.#readmission.away) || this.state !== 'member') return;
       if ((!session || session.pendingProposals() > 0) && this.#held.length >= BOUNDS.heldPerRoom) return void (result = HELD_FULL);
+      if (!this.ctx.outbox.hasRoomFor('message')) return void (result = OUTBOX_FULL); // filled while we waited our turn
+      let immediate = false;
+      let refused = false;
       const numbered = payload.t === 'text' || payload.t === 'me' ? { ...payload, n: this.#gaps.next() } : payload;
       const exp = expiresAt === undefined ? {} : { expiresAt };
       const publish = async (): Promise<void> => {
@@ -553,15 +554,18 @@ export class Room {
                   return;
                 }
                 await this.subscribe();
-                this.ctx.outbox.add(entry);
+                if (!this.ctx.outbox.add(entry)) this.ctx.emit({ type: 'error', code: 'E_LIMIT', message: `a message to ${this.roomName} the relay refused could not be sent again: the outbox is full; it was not delivered`, room: this.id });
               });
               return;
             }
             this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id });
           },
         };
-        // Full by now only for a message that waited (held): said, not dropped silently.
-        if (!this.ctx.outbox.add(entry)) this.ctx.emit({ type: 'error', code: 'E_LIMIT', message: `a message you wrote to ${this.roomName} earlier was not sent: the outbox is full (the relay has not acknowledged what was sent)`, room: this.id });
+        // Full since the check above (other sends went first): refused now; a message that
+        // waited (held) and is refused is said, never dropped silently.
+        if (this.ctx.outbox.add(entry)) return;
+        if (immediate) refused = true;
+        else this.ctx.emit({ type: 'error', code: 'E_LIMIT', message: `a message you wrote to ${this.roomName} earlier was not sent: the outbox is full (the relay has not acknowledged what was sent)`, room: this.id });
       };
       // RFC 9420 (and ts-mls) send no application message while a proposal waits: someone is
       // leaving. Held, and sent in the epoch after; we commit the leave ourselves, now.
@@ -570,7 +574,12 @@ export class Room {
       else if (session.pendingProposals() > 0) {
         this.#held.push(publish);
         this.#commits.commitProposalsNow();
-      } else await publish();
+      } else {
+        immediate = true;
+        await publish();
+        immediate = false;
+        if (refused) return void (result = OUTBOX_FULL);
+      }
       result = { ok: true, id };
       if ((payload.t === 'text' || payload.t === 'me') && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me', expiresAt);
       if (payload.t === 'ttl' && payload.again !== true) this.setTtl(payload.ms, this.ctx.name, { self: true });
