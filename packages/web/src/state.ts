@@ -48,7 +48,7 @@ export type Dialog =
  * the page builds against a client that has them and one that does not yet.
  */
 type TimedEvent =
-  | { type: 'expired'; id: string; room: string }
+  | { type: 'expired'; id: string; fingerprint?: string; room: string }
   | { type: 'time'; state: string; message: string }
   | { type: 'ttl'; room: string; roomName: string; ms: number; text: string };
 type KnownEvent = Exclude<ClientEvent | UiAction, { type: TimedEvent['type'] }>;
@@ -252,7 +252,8 @@ function timed(d: Draft, ev: TimedEvent, now: number): void {
       // The message's time is up on proven time: it goes from the screen and from memory.
       if (!d.rooms.has(ev.room)) return;
       const r = d.room(ev.room);
-      r.lines = r.lines.filter((l) => l.kind !== 'message' || l.id !== ev.id);
+      // By id and sender: ids are the senders' choice, another member may reuse one.
+      r.lines = r.lines.filter((l) => l.kind !== 'message' || l.id !== ev.id || (ev.fingerprint !== undefined && l.fingerprint !== ev.fingerprint));
       return;
     }
     case 'time':

@@ -28,6 +28,7 @@ export function applyEvent(m: ChatModel, ev: ClientEvent, origin: Origin): void 
       const entry: Entry = {
         kind: 'message',
         id: ev.id,
+        fingerprint: ev.fingerprint,
         ts: ev.ts,
         from,
         text,
@@ -215,7 +216,7 @@ export function applyEvent(m: ChatModel, ev: ClientEvent, origin: Origin): void 
       for (const list of [m.lobby, ...[...m.rooms.values()].map((r) => r.entries)]) {
         for (let i = list.length - 1; i >= 0; i--) {
           const e = list[i];
-          if (e?.kind === 'message' && e.id === ev.id) list.splice(i, 1);
+          if (e?.kind === 'message' && e.id === ev.id && e.fingerprint === ev.fingerprint) list.splice(i, 1);
         }
       }
       return;

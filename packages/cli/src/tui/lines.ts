@@ -13,8 +13,9 @@ export type ScreenLine = Seg[];
 export type Entry =
   | {
       kind: 'message';
-      /** The message id (an expired timed message is removed by it). */
+      /** The message id and its sender's fingerprint (an expired timed message is removed by both: ids are the senders' choice). */
       id?: string;
+      fingerprint?: string;
       ts: number;
       /** A timed message: when it disappears (Unix ms). */
       expiresAt?: number;

@@ -151,7 +151,7 @@ describe('ChatModel', () => {
     expect(screen(m)).not.toContain('bob: timed');
     m.apply({ type: 'time', state: 'proven', message: 'time ok' });
     expect(screen(m)).toContain('bob: timed');
-    m.apply({ type: 'expired', id: 't', room: 'r', expiresAt: 10 });
+    m.apply({ type: 'expired', id: 't', fingerprint: FP, room: 'r', expiresAt: 10 });
     expect(screen(m)).not.toContain('bob: timed');
     expect(screen(m)).toContain('plain');
   });
@@ -163,6 +163,17 @@ describe('ChatModel', () => {
     m.apply({ type: 'message', id: 'h', room: 'r', roomName: 'lobby', from: 'bob', fingerprint: FP, text: 'honest', ts: 0, direct: false });
     expect(screen(m)).toContain('[untimed!] bob: stripped');
     expect(screen(m)).not.toContain('[untimed!] bob: honest');
+  });
+
+  it('an expired message is taken away by id and sender: another sender reusing the id keeps its line', () => {
+    const m = new ChatModel(() => 0);
+    m.apply({ type: 'joined', room: 'r', roomName: 'lobby', name: 'alice', fingerprint: FP, direct: false });
+    const base = { type: 'message', id: 'same', room: 'r', roomName: 'lobby', ts: 0, direct: false, expiresAt: 10 } as const;
+    m.apply({ ...base, from: 'bob', fingerprint: FP, text: 'genuine' });
+    m.apply({ ...base, from: 'mallory', fingerprint: 'other', text: 'squat' });
+    m.apply({ type: 'expired', id: 'same', fingerprint: 'other', room: 'r', expiresAt: 10 });
+    expect(screen(m)).toContain('bob: genuine');
+    expect(screen(m)).not.toContain('mallory: squat');
   });
 
   it('a gap is said; what was said before the first room moves into it', () => {

@@ -13,6 +13,7 @@ import { createE2ee, formatFingerprint, PinStore } from '../e2ee/index.js';
 import { UsageError, missingCaseError, type ErrorCode } from '../protocol/errors.js';
 import { formatInvite, parseInvite, type Invite, type RoomInvite, type TimeServerSpec } from '../protocol/link.js';
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
+import { BOUNDS, LimitNotice } from './bounds.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseCommand } from './commands.js';
 import { Connection, refusalReason, type ConnectionOptions, type InboundHeader, type ReadyInfo } from './connection.js';
@@ -104,7 +105,9 @@ class Client implements SafehouseClient, CommandHost {
   readonly #e2ee: E2ee;
   readonly #outbox: Outbox;
   readonly #conn: Connection;
+  /** `formatFingerprint`, cached; bounded (BOUNDS.fingerprints, the oldest go first: made again if needed). */
   readonly #fingerprints = new Map<string, Promise<string>>();
+  readonly #limits: LimitNotice;
   readonly #expiry: ExpiryKeeper;
   readonly #relayTime: RelayTimeQuery;
   #ctx: RoomContext | undefined;
@@ -137,8 +140,13 @@ class Client implements SafehouseClient, CommandHost {
       onReady: (info) => void this.#onReady(info),
       onFrame: (h, body) => this.#onFrame(h, body),
     });
+    this.#limits = new LimitNotice(this.#clock, (e) => this.#emitter.emit(e));
     this.#outbox = new Outbox({
       clock: this.#clock,
+      // Messages are refused before this (Room.send checks `hasRoomFor`): what lands here is a
+      // Welcome, a sign of life or a queued direct message.
+      onFull: (h, bound) =>
+        this.#limits.hit(bound, bound === 'outboxWelcomes' ? 'too many Welcomes wait for the relay; a joiner asking again was not answered now (it asks again)' : 'the outbox is full (the relay has not acknowledged what was sent); a frame was not queued', h.room),
       send: (h, body) => {
         if (this.#subscribing) return false; // kept; sent once the rooms are subscribed
         try {
@@ -156,7 +164,12 @@ class Client implements SafehouseClient, CommandHost {
     this.#relayTime = new RelayTimeQuery((h, body) => this.#conn.send(h, body), this.#clock);
     const relayServers = o.timeViaRelay ?? relayTimeServers(this.#invite.timeServers ?? []);
     const viaRelay = relayServers.length > 0 ? new ProvenTimeSource({ servers: relayServers, query: this.#relayTime.query }) : undefined;
-    this.#expiry = new ExpiryKeeper({ source: o.timeSource ?? viaRelay, clock: this.#clock, emit: (e) => this.#emitter.emit(e) });
+    this.#expiry = new ExpiryKeeper({
+      source: o.timeSource ?? viaRelay,
+      clock: this.#clock,
+      emit: (e) => this.#emitter.emit(e),
+      limit: (message, room) => this.#limits.hit('timedMessages', message, room),
+    });
   }
 
   get ctx(): RoomContext {
@@ -303,6 +316,7 @@ class Client implements SafehouseClient, CommandHost {
       send: (h) => this.#conn.send(h),
       nonce: () => this.#conn.nonce,
       random: this.#o.random ?? Math.random,
+      limit: (bound, message, room) => this.#limits.hit(bound, message, room),
       emit: (e) => {
         if (e.type === 'error') this.#lastError = e.code;
         // A timed message goes through the keeper: shown, hidden or dropped on proven time.
@@ -312,7 +326,10 @@ class Client implements SafehouseClient, CommandHost {
       fingerprint: (fp: Fingerprint) => {
         const key = toBase64Url(fp);
         let p = this.#fingerprints.get(key);
-        if (!p) this.#fingerprints.set(key, (p = formatFingerprint(fp)));
+        if (!p) {
+          this.#fingerprints.set(key, (p = formatFingerprint(fp)));
+          if (this.#fingerprints.size > BOUNDS.fingerprints) this.#fingerprints.delete(this.#fingerprints.keys().next().value ?? '');
+        }
         return p;
       },
       ...(this.#o.admit ? { admit: this.#o.admit } : {}),

@@ -17,6 +17,8 @@
  */
 import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
 import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
+import { LIMITS } from '../protocol/limits.js';
+import { BOUNDS } from './bounds.js';
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { commitStatement } from '../protocol/relayAuth.js';
 import type { TimerId } from './clock.js';
@@ -36,6 +38,10 @@ type AddIntent = { kind: 'add'; key: string; due: number; expires: number; joinI
 type RemoveIntent = { kind: 'remove'; key: string; due: number; leaf: number; fingerprint: Uint8Array; ban?: boolean; keepLink?: boolean; absent?: boolean; done?: Array<(landed: boolean) => void>; epoch?: number };
 type Intent = AddIntent | RemoveIntent;
 const MAX_KEPT_WELCOMES = 64;
+/** A Welcome sent, kept for its joiner asking again; `again`: the join id to answer once `WELCOME_RESEND_MS` passed. */
+type KeptWelcome = { body: Uint8Array; sentAt: number; again?: string };
+/** A kept Welcome is sent again for the same KeyPackage at most this often (later asks wait, coalesced). */
+const WELCOME_RESEND_MS = 250;
 /**
  * A member's re-admission under an invite secret the room used before must be made at most this
  * long before this device stopped using that secret (clock skew between devices; on the KeyPackage's clock).
@@ -55,7 +61,7 @@ export class Committer {
   readonly #intents = new Map<string, Intent>();
   readonly #timers = new Set<TimerId>();
   /** Welcome envelopes (encoded) this member sent, by KeyPackage: a joiner that lost its Welcome gets it again. */
-  readonly #welcomes = new Map<string, Uint8Array>();
+  readonly #welcomes = new Map<string, KeptWelcome>();
   #pending: Pending | undefined;
   #stopped = false;
   /** Join requests that opened under no invite secret of the room (no link, or garbage): dropped. */
@@ -103,6 +109,13 @@ export class Committer {
     this.#intents.clear();
     this.#welcomes.clear();
     this.#pending = undefined;
+  }
+
+  /** Join requests waiting to be admitted (bounded: BOUNDS.joinIntents). */
+  get waitingJoins(): number {
+    let n = 0;
+    for (const i of this.#intents.values()) if (i.kind === 'add') n++;
+    return n;
   }
 
   /** Rank of this member among `members` in leaf order, ignoring `except`. */
@@ -179,11 +192,11 @@ export class Committer {
     if (refusal) return this.#sendEnvelope(joinId, { kind: 'refused', code: refusal });
     const kp = toBase64Url(request.keyPackage);
     const welcome = this.#welcomes.get(kp);
-    if (welcome) {
-      this.#sendBody(joinId, welcome);
-      return;
-    }
+    if (welcome) return this.#welcomeAgain(welcome, joinId);
     const now = clock.now();
+    // Bounded (bounds.ts): one more joiner waits its turn with the relay (it asks again).
+    if (!this.#intents.has(`add:${kp}`) && this.waitingJoins >= BOUNDS.joinIntents)
+      return room.ctx.limit('joinIntents', `${BOUNDS.joinIntents} join requests already wait to be admitted to this room; another was not taken now (the joiner asks again)`, room.id);
     const due = now + timing.batchWindowMs + timing.rankDelayMs * this.#rank();
     this.#schedule({ kind: 'add', key: `add:${kp}`, due, expires: now + timing.joinRequestTtlMs, joinId, request, secret });
     // A newer request for the same KeyPackage (the joiner reconnected) replaces the join id.
@@ -566,7 +579,7 @@ export class Committer {
     }
     if (body)
       for (const j of p.joins) {
-        this.#welcomes.set(j.kp, body);
+        this.#welcomes.set(j.kp, { body, sentAt: room.ctx.clock.now() });
         // A Welcome carries the ratchet tree (up to ~60 KiB): keep the latest few only. A joiner
         // asks again within the relay's 120 s join lifetime, long before 64 others joined (a batch shares one body).
         for (const k of this.#welcomes.keys()) if (this.#welcomes.size > MAX_KEPT_WELCOMES) this.#welcomes.delete(k);
@@ -575,6 +588,33 @@ export class Committer {
     await room.subscribe(); // the proof first: the events below may take a while
     await room.onOwnCommit(p.commit.added, p.commit.removed, p.commit.left, p.commit.policyChanged, p.absent === true, p.commit.timer);
     await room.afterEpochChange({ subscribed: true });
+  }
+
+  /**
+   * The joiner of a kept Welcome asks again (it lost the Welcome, or reconnected). A relay
+   * replaying its request must not make this device upload a Welcome (up to ~60 KiB) per replay:
+   * at most one every `WELCOME_RESEND_MS`; asks meanwhile are answered once, after it, to the
+   * latest join id.
+   */
+  #welcomeAgain(welcome: KeptWelcome, joinId: string): void {
+    const { clock } = this.#room.ctx;
+    const wait = welcome.sentAt + WELCOME_RESEND_MS - clock.now();
+    if (wait <= 0) {
+      welcome.sentAt = clock.now();
+      return this.#sendBody(joinId, welcome.body);
+    }
+    const scheduled = welcome.again !== undefined;
+    welcome.again = joinId;
+    if (scheduled) return;
+    const t = clock.setTimeout(() => {
+      this.#timers.delete(t);
+      const to = welcome.again;
+      welcome.again = undefined;
+      if (to === undefined || this.#stopped) return;
+      welcome.sentAt = clock.now();
+      this.#sendBody(to, welcome.body);
+    }, wait);
+    this.#timers.add(t);
   }
 
   #sendEnvelope(joinId: string, envelope: WelcomeEnvelope): void {

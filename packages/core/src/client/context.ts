@@ -6,6 +6,7 @@
 import type { E2ee, Fingerprint, Identity, Member } from '../e2ee/api.js';
 import type { PinStore } from '../e2ee/index.js';
 import type { ClientHeader } from '../protocol/frames.js';
+import type { BoundName } from './bounds.js';
 import type { Clock } from './clock.js';
 import type { AppPayload, RefusalCode } from './envelope.js';
 import type { ClientEvent } from './events.js';
@@ -80,6 +81,8 @@ export interface RoomContext {
   /** For backoff jitter. */
   random(): number;
   emit(event: ClientEvent): void;
+  /** A bound on the client's state was hit (bounds.ts): an `E_LIMIT` error event, rate-limited. */
+  limit(bound: BoundName, message: string, room?: string): void;
   /** An admission policy (a server's admin): a code refuses the joiner with it. Default: admit. */
   admit?(candidate: JoinCandidate): RefusalCode | undefined;
   /** `formatFingerprint`, cached. */

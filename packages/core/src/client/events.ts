@@ -70,8 +70,12 @@ export type ClientEvent =
   | { type: 'left'; room: string; roomName: string; reason: 'left' | 'removed' | 'refused' | 'timeout'; by?: string }
   | { type: 'help'; commands: CommandHelp[]; text: string }
   | { type: 'info'; message: string; room?: string }
-  /** A timed message's expiry passed on proven time: remove it from the screen and from memory. */
-  | { type: 'expired'; id: string; room: string; expiresAt: number }
+  /**
+   * A timed message's expiry passed on proven time: remove it from the screen and from memory.
+   * It is the message with this `id` from the sender with this `fingerprint`: ids are chosen by
+   * their senders, so two members' messages may share one (match both).
+   */
+  | { type: 'expired'; id: string; fingerprint: string; room: string; expiresAt: number }
   /** Proven time became available (`earliestMs`, `latestMs`) or not: without it, hide timed messages. */
   | { type: 'time'; state: 'proven' | 'unproven'; message: string; earliestMs?: number; latestMs?: number; code?: string }
   /**

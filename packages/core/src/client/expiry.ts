@@ -29,6 +29,9 @@ export interface TimeSource {
 
 type MessageEvent = Extract<ClientEvent, { type: 'message' }> & { expiresAt: number };
 
+/** A message is its sender's id: another member may send one under the same id (issue 12, attack 6). */
+const keyOf = (e: MessageEvent): string => `${e.fingerprint}/${e.id}`;
+
 export const EXPIRY_DEFAULTS = {
   /** Measure again this often while proven time is in use (bounds go stale after 10 min). */
   refreshMs: 4 * 60_000,
@@ -36,7 +39,8 @@ export const EXPIRY_DEFAULTS = {
   minRetryMs: 1_000,
   /** Longest wait between checks while timed messages are shown (notices stale bounds). */
   maxCheckMs: 1_000,
-  /** Timed messages kept (shown or hidden) at most; the oldest hidden ones go first. */
+  /** Timed messages kept (shown or hidden) at most; the oldest hidden ones go first; with none
+   *  hidden, one more is not shown (never shown untimed) and `E_LIMIT` says so (bounds.ts). */
   maxHeld: 2_000,
 } as const;
 
@@ -44,15 +48,17 @@ export class ExpiryKeeper {
   readonly #source: TimeSource | undefined;
   readonly #clock: Clock;
   readonly #emit: (e: ClientEvent) => void;
-  /** Timed messages by id: shown (the UI has them) or hidden (waiting for proven time). */
+  /** Timed messages by sender and id (`keyOf`: two senders may use one id): shown (the UI has them) or hidden (waiting for proven time). */
   readonly #held = new Map<string, { event: MessageEvent; shown: boolean }>();
+  readonly #limit: ((message: string, room: string) => void) | undefined;
   #state: 'none' | 'proven' | 'unproven' = 'none';
   #running = false;
   #stopped = false;
   #refreshTimer: TimerId | undefined;
   #checkTimer: TimerId | undefined;
 
-  constructor(options: { source: TimeSource | undefined; clock: Clock; emit: (e: ClientEvent) => void }) {
+  constructor(options: { source: TimeSource | undefined; clock: Clock; emit: (e: ClientEvent) => void; limit?: (message: string, room: string) => void }) {
+    this.#limit = options.limit;
     this.#source = options.source;
     this.#clock = options.clock;
     this.#emit = options.emit;
@@ -92,13 +98,14 @@ export class ExpiryKeeper {
     const b = this.bounds();
     if (b) this.#setState('proven');
     if (b && b.earliestMs >= event.expiresAt) return; // expired before it arrived: never shown
-    if (b && b.latestMs < event.expiresAt) {
-      this.#held.set(event.id, { event, shown: true });
+    if (b && b.latestMs >= event.expiresAt) return; // expires within the uncertainty of the present: treated as expired
+    if (!this.#room(event)) return;
+    if (b) {
+      this.#held.set(keyOf(event), { event, shown: true });
       this.#emit(event);
       this.#schedule();
       return;
     }
-    if (b) return; // expires within the uncertainty of the present: treated as expired
     this.#hold(event);
     this.#setState('unproven');
   }
@@ -111,14 +118,23 @@ export class ExpiryKeeper {
   }
 
   #hold(event: MessageEvent): void {
-    this.#held.set(event.id, { event, shown: false });
-    if (this.#held.size <= EXPIRY_DEFAULTS.maxHeld) return;
-    for (const [id, h] of this.#held) {
+    this.#held.set(keyOf(event), { event, shown: false });
+  }
+
+  /**
+   * Room for one more (bounded: `maxHeld`): the oldest hidden one goes first; with none hidden,
+   * this one is not shown at all (shown, it would have nobody to take it away on time).
+   */
+  #room(event: MessageEvent): boolean {
+    if (this.#held.has(keyOf(event)) || this.#held.size < EXPIRY_DEFAULTS.maxHeld) return true;
+    for (const [key, h] of this.#held) {
       if (!h.shown) {
-        this.#held.delete(id);
-        return;
+        this.#held.delete(key);
+        return true;
       }
     }
+    this.#limit?.(`${EXPIRY_DEFAULTS.maxHeld} timed messages are on screen already; a timed message was not shown`, event.room);
+    return false;
   }
 
   async #refresh(): Promise<void> {
@@ -143,11 +159,11 @@ export class ExpiryKeeper {
       return;
     }
     this.#setState('proven');
-    for (const [id, h] of [...this.#held]) {
+    for (const [key, h] of [...this.#held]) {
       if (b.latestMs >= h.event.expiresAt) {
-        this.#held.delete(id);
+        this.#held.delete(key);
         // Only what a UI may have shown needs taking away; a hidden one simply goes.
-        this.#emit({ type: 'expired', id, room: h.event.room, expiresAt: h.event.expiresAt });
+        this.#emit({ type: 'expired', id: h.event.id, fingerprint: h.event.fingerprint, room: h.event.room, expiresAt: h.event.expiresAt });
       } else if (!h.shown) {
         h.shown = true;
         this.#emit(h.event);

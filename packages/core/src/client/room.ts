@@ -17,6 +17,7 @@ import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
+import { BOUNDS, HELD_FULL, OUTBOX_FULL } from './bounds.js';
 import { Committer } from './commits.js';
 import { GapTracker } from './gaps.js';
 import type { RoomContext } from './context.js';
@@ -37,7 +38,7 @@ const MAX_RESENDS = 3;
 /** Welcomes off the relay's line (room.ts #offLine) a joiner refuses before it gives up. */
 const MAX_OFF_LINE = 3;
 export type RoomState = 'joining' | 'member' | 'left';
-export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN'; message: string };
+export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN' | 'E_LIMIT'; message: string };
 
 /** For a direct-message room: the one peer it is for. */
 export type DirectPeer = { fingerprint: Uint8Array; name: string };
@@ -225,6 +226,11 @@ export class Room {
     return this.#commits.revoke(m.fingerprint, options);
   }
 
+  /** How much this room keeps of what others sent, and of what was written meanwhile (bounds.ts; tests check it). */
+  keptSizes(): { future: number; held: number; joins: number } {
+    return { future: this.#future.length, held: this.#held.length, joins: this.#commits.waitingJoins };
+  }
+
   // ---- relay → room ------------------------------------------------------------------------
 
   /** After a (re)connect, once the outbox resent its frames: a joiner asks again. */
@@ -377,7 +383,8 @@ export class Room {
       case 'duplicate':
         return;
       case 'future-epoch':
-        if (!retry && this.#future.some((f) => f.header.id === header.id)) return;
+        // The same bytes again only: the frame id is the sender's choice (another member may reuse it).
+        if (!retry && this.#future.some((f) => bytesEqual(f.body, body))) return;
         this.#future.push({ header, body, epoch: r.epoch });
         if (this.#future.length > this.ctx.timing.maxFutureMessages) this.#future.shift();
         return;
@@ -518,6 +525,8 @@ export class Room {
         message: `not sent: the verified key of ${who} changed; compare safety numbers (/verify ${blocked[0] ?? ''}) or accept the new key (/trust ${blocked[0] ?? ''})`,
       };
     }
+    // At a bound, refused, never dropped: the text stays with the user (bounds.ts).
+    if (!this.ctx.outbox.hasRoomFor('message')) return OUTBOX_FULL;
     const id = options.id ?? randomId();
     // A timed message's expiry comes from proven time, never from the local clock (expiry.ts).
     const timed = (payload.t === 'text' || payload.t === 'me') && this.ttlMs > 0;
@@ -528,6 +537,10 @@ export class Room {
     await this.enqueue(async () => {
       const session = this.session;
       if ((!session && !this.#readmission.away) || this.state !== 'member') return;
+      if ((!session || session.pendingProposals() > 0) && this.#held.length >= BOUNDS.heldPerRoom) return void (result = HELD_FULL);
+      if (!this.ctx.outbox.hasRoomFor('message')) return void (result = OUTBOX_FULL); // filled while we waited our turn
+      let immediate = false;
+      let refused = false;
       const numbered = payload.t === 'text' || payload.t === 'me' ? { ...payload, n: this.#gaps.next() } : payload;
       const exp = expiresAt === undefined ? {} : { expiresAt };
       const publish = async (): Promise<void> => {
@@ -556,14 +569,18 @@ export class Room {
                   return;
                 }
                 await this.subscribe();
-                this.ctx.outbox.add(entry);
+                if (!this.ctx.outbox.add(entry)) this.ctx.emit({ type: 'error', code: 'E_LIMIT', message: `a message to ${this.roomName} the relay refused could not be sent again: the outbox is full; it was not delivered`, room: this.id });
               });
               return;
             }
             this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id });
           },
         };
-        this.ctx.outbox.add(entry);
+        // Full since the check above (other sends went first): refused now; a message that
+        // waited (held) and is refused is said, never dropped silently.
+        if (this.ctx.outbox.add(entry)) return;
+        if (immediate) refused = true;
+        else this.ctx.emit({ type: 'error', code: 'E_LIMIT', message: `a message you wrote to ${this.roomName} earlier was not sent: the outbox is full (the relay has not acknowledged what was sent)`, room: this.id });
       };
       // RFC 9420 (and ts-mls) send no application message while a proposal waits: someone is
       // leaving. Held, and sent in the epoch after; we commit the leave ourselves, now.
@@ -572,7 +589,12 @@ export class Room {
       else if (session.pendingProposals() > 0) {
         this.#held.push(publish);
         this.#commits.commitProposalsNow();
-      } else await publish();
+      } else {
+        immediate = true;
+        await publish();
+        immediate = false;
+        if (refused) return void (result = OUTBOX_FULL);
+      }
       result = { ok: true, id };
       if ((payload.t === 'text' || payload.t === 'me') && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me', expiresAt);
     });

@@ -7,6 +7,7 @@
  */
 import { toBase64Url } from '../protocol/ids.js';
 import { bytesEqual } from '../e2ee/bytes.js';
+import { BOUNDS } from './bounds.js';
 
 /** Secrets kept (each ban adds one). */
 const KEPT = 8;
@@ -16,7 +17,7 @@ export type OldSecret = { secret: Uint8Array; retiredAt: number; retiredEpoch: n
 export class SecretHistory {
   /** Oldest first, each with when it came into use here, and from which epoch. */
   readonly #secrets: Array<{ secret: Uint8Array; since: number; epoch: number }> = [];
-  /** The newest epoch each member (by fingerprint, base64url) was heard from in: a message or a commit of theirs. */
+  /** The newest epoch each member (by fingerprint, base64url) was heard from in: a message or a commit of theirs. Bounded (BOUNDS.heardMembers). */
   readonly #heardIn = new Map<string, number>();
 
   /** The room's secret at `epoch`: recorded if it is new to this device. */
@@ -39,7 +40,12 @@ export class SecretHistory {
 
   heard(fingerprint: Uint8Array, epoch: number): void {
     const fp = toBase64Url(fingerprint);
-    if ((this.#heardIn.get(fp) ?? -1) < epoch) this.#heardIn.set(fp, epoch);
+    const was = this.#heardIn.get(fp) ?? -1;
+    // Re-inserted: the map stays in least-recently-heard order, and past the bound the member
+    // heard from longest ago is forgotten (a room holds far fewer members: bounds.ts).
+    this.#heardIn.delete(fp);
+    this.#heardIn.set(fp, Math.max(was, epoch));
+    if (this.#heardIn.size > BOUNDS.heardMembers) this.#heardIn.delete(this.#heardIn.keys().next().value ?? '');
   }
 
   /** Whether the member with this fingerprint was heard from in `epoch` or later (it has that epoch's state). */

@@ -1,3 +1,5 @@
+import { toBase64Url } from '../protocol/ids.js';
+
 /**
  * The message ids a session has accepted, within a bounded window (default: the last 4096):
  * memory stays flat however long the room lives. A byte-for-byte replay is caught by MLS
@@ -5,6 +7,16 @@
  * message encrypted again under the same id, as a client's outbox does after a reconnect.
  */
 export const DEFAULT_DEDUP_WINDOW = 4096;
+
+/**
+ * The dedup key of a message: its id under its sender's identity fingerprint. An id is chosen
+ * by its sender, so an id alone lets one member squat another's (send a message under the id
+ * the victim's genuine one carries, delivered first: the genuine one was then dropped as a
+ * duplicate). Ids are 22 base64url characters and never hold the separator.
+ */
+export function dedupKey(sender: Uint8Array, id: string): string {
+  return `${toBase64Url(sender)}/${id}`;
+}
 
 export class IdWindow {
   readonly #max: number;

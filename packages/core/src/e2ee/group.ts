@@ -34,7 +34,7 @@ import { decodeAad, encodeAad } from './aad.js';
 import { nameOf } from './credential.js';
 import { commitPathLeaf, credentialChangeIn, leafNodeAt, sameCredential } from './credentialChange.js';
 import { bytesEqual, concat, utf8, wipe } from './bytes.js';
-import { IdWindow } from './dedup.js';
+import { dedupKey, IdWindow } from './dedup.js';
 import { decodePrivateMessage, inspect } from './inbound.js';
 import { decodeKeyPackage } from './keyPackage.js';
 import { fingerprintOf } from './identity.js';
@@ -185,6 +185,8 @@ export class MlsGroupSession implements GroupSession {
   readonly #pending = new Map<PendingCommit, Pending>();
   /** Our own commits, as sent: the relay may echo them back to us. */
   readonly #ownCommits: Uint8Array[] = [];
+  /** Message ids accepted, each under its sender's identity (`dedupKey`): one member cannot
+   *  squat another's id (issue 12, attack 6). */
   readonly #seen = new IdWindow();
   /** KeyPackages (by their leaf HPKE key) added to this group since this device is in it: a
    *  join request carrying one again is a replay, never a re-admission. Bounded. */
@@ -317,7 +319,8 @@ export class MlsGroupSession implements GroupSession {
       const r = await createApplicationMessage(padded, plaintext, this.#cs, authenticatedData);
       this.#adopt({ ...r.newState, clientConfig: s.clientConfig });
       r.consumed.forEach(wipe);
-      this.#seen.add(aad.id);
+      const me = memberAt(s.ratchetTree, s.privatePath.leafIndex);
+      if (me !== undefined) this.#seen.add(dedupKey(me.fingerprint, aad.id));
       return encodeMlsMessage({
         version: 'mls10',
         wireformat: 'mls_private_message',
@@ -410,8 +413,11 @@ export class MlsGroupSession implements GroupSession {
       r.consumed.forEach(wipe);
       // A replay is normally caught above as a consumed generation; ids are the backstop (and
       // are checked only once the message proved genuine, so garbage is never a 'duplicate').
-      if (this.#seen.has(aad.id)) return { kind: 'duplicate' };
-      this.#seen.add(aad.id);
+      // Keyed by the sender's identity (never its leaf: a re-admitted member resends under a
+      // new leaf), so another member reusing this id is a message of its own, not a duplicate.
+      const key = dedupKey(sender.fingerprint, aad.id);
+      if (this.#seen.has(key)) return { kind: 'duplicate' };
+      this.#seen.add(key);
       return { kind: 'message', sender, aad, plaintext: r.message, epoch: Number(pm.epoch) };
     }
     if (pm.contentType === 'proposal') {

@@ -72,6 +72,8 @@ export const ERROR_CODES = {
   E_ROUGHTIME_STALE: 'usage',
   E_ROUGHTIME_UNREACHABLE: 'transport',
   E_TIME_UNPROVEN: 'usage',
+  // a bound on the client's state was reached (client/README.md "Bounds")
+  E_LIMIT: 'usage',
   // internal
   E_INTERNAL: 'internal',
 } as const;
