@@ -29,12 +29,15 @@ export const BOUNDS = {
   fingerprints: 4096,
   /** Members whose last epoch heard is remembered, per room (secrets.ts). */
   heardMembers: 1024,
+  /** Direct messages waiting for their peer to join, per peer (direct.ts). */
+  queuedDirect: 256,
 } as const;
 
-export type BoundName = keyof typeof BOUNDS | 'timedMessages';
+export type BoundName = keyof typeof BOUNDS | 'timedMessages' | 'rooms';
 
 /** A send refused at a bound (`SendResult`): the UI says it, and the text stays with the user. */
 export const OUTBOX_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.outboxFrames} messages already wait for the relay to acknowledge them; try again once they are delivered` } as const;
+export const DIRECT_QUEUE_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.queuedDirect} direct messages already wait for this peer to join; try again once they are delivered` } as const;
 export const HELD_FULL = { ok: false, code: 'E_LIMIT', message: `not sent: ${BOUNDS.heldPerRoom} messages already wait until this device is back in the room; try again once they are delivered` } as const;
 
 /** At most one `E_LIMIT` event per bound and room this often. */

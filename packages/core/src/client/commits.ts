@@ -17,7 +17,6 @@
  */
 import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
 import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
-import { LIMITS } from '../protocol/limits.js';
 import { BOUNDS } from './bounds.js';
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { commitStatement } from '../protocol/relayAuth.js';

@@ -11,6 +11,8 @@
  */
 import type { Member, Sealed } from '../e2ee/api.js';
 import { fromBase64Url, isId, randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
+import { LIMITS } from '../protocol/limits.js';
+import { BOUNDS, DIRECT_QUEUE_FULL } from './bounds.js';
 import type { TimerId } from './clock.js';
 import type { AppPayload } from './envelope.js';
 import { bytesEqual, Room, type SendResult } from './room.js';
@@ -82,6 +84,7 @@ export class DirectMessages {
       this.#invites.set(room.id, { via: via.id, payload: invite, sentAt: ctx.clock.now(), intervalMs: REINVITE.firstMs, timer: undefined });
     }
     const q = this.#queued.get(room.id) ?? [];
+    if (q.length >= BOUNDS.queuedDirect) return DIRECT_QUEUE_FULL;
     const id = randomId();
     q.push({ id, text, action });
     this.#queued.set(room.id, q);
@@ -109,6 +112,8 @@ export class DirectMessages {
     // One room per peer: a joining or working one stays (this also bounds what a member spamming
     // invitations can make us do).
     if (existing && (existing.state === 'joining' || this.#ready(existing))) return;
+    // Rooms are bounded as on the relay: an invitation past that is not followed.
+    if (this.#host.rooms.size >= LIMITS.maxRoomsPerConnection) return ctx.limit('rooms', `an invitation from ${sender.name} to a direct room was not followed: this device is in ${LIMITS.maxRoomsPerConnection} rooms already`);
     const sealed = unpack(invite);
     const secret = sealed && (await via.session?.openSealed(sealContext(via.id, invite.room, sender.fingerprint, to), sealed));
     if (!secret || secret.length !== 32 || this.#host.rooms.has(invite.room)) return;
@@ -168,7 +173,16 @@ export class DirectMessages {
     if (room && this.#ready(room)) this.#dropInvite(roomId);
     if (!room || !q || !this.#ready(room)) return;
     this.#queued.delete(roomId);
-    for (const m of q) void room.send({ t: m.action ? 'me' : 'text', text: m.text }, { id: m.id, echo: false });
+    void (async () => {
+      for (const [i, m] of q.entries()) {
+        const r = await room.send({ t: m.action ? 'me' : 'text', text: m.text }, { id: m.id, echo: false });
+        // The outbox is full: what is left waits for the next flush, in order (nothing is lost).
+        if (!r.ok && r.code === 'E_LIMIT') {
+          this.#queued.set(roomId, [...q.slice(i), ...(this.#queued.get(roomId) ?? [])]);
+          return;
+        }
+      }
+    })();
   }
 
   /** Messages still waiting for a peer. */
