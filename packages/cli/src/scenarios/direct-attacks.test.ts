@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
-import { randomId, toBase64Url } from '@safehouse/core/protocol';
-import { World, marker, until, type Member } from '../testing/members.js';
+import { encodeFrame, randomId, toBase64Url } from '@safehouse/core/protocol';
+import { World, marker, roomOf, sleep, switchable, until, type Member } from '../testing/members.js';
 import { Attacker, publish, tapped } from '../testing/attacker.js';
 
 const world = new World();
@@ -145,5 +145,42 @@ describe('direct-message rooms that only the two can enter', () => {
     expect(b.of('error').find((e) => e.code === 'E_FORBIDDEN' && e.room === dm)!.message).toContain('direct conversation with alice');
     expect(b.of('member-joined').filter((e) => e.room === dm).map((e) => e.name)).not.toContain('mallory');
     void link;
+  });
+
+  it('presenceFlipsFromTheRelayDoNotMakeTheInviterSendTheInvitationAgainEachTime: at most once per doubling interval', async () => {
+    const server = await world.server();
+    let invitations = 0;
+    let inject: ((bytes: Uint8Array) => void) | undefined;
+    const bobLine = switchable();
+    const { link, all } = await world.room(server, ['alice', 'bob'], {
+      alice: {
+        interceptor: {
+          inbound: (_h, _b, toClient) => ((inject = toClient), 'pass'),
+          outbound: (h) => {
+            if (h.t === 'pub' && h.kind === 'dm') invitations++;
+            return 'pass';
+          },
+        },
+      },
+      bob: { transport: bobLine.transport },
+    });
+    const [a, b] = all as [Member, Member];
+    const room = roomOf(link);
+    // bob is away: the invitation waits for him to subscribe again.
+    bobLine.offline();
+    await a.client.command('/msg bob while you were away');
+    await until(() => invitations === 1, 'the first invitation');
+    // The relay says bob came and went, 4,000 times in a burst.
+    for (let i = 0; i < 4_000; i++) inject!(encodeFrame({ v: 1, t: 'presence', room, count: 1 + (i % 2) }));
+    // Then for 3 s more, a flip every 10 ms.
+    for (let i = 0; i < 300; i++) {
+      inject!(encodeFrame({ v: 1, t: 'presence', room, count: 1 + (i % 2) }));
+      await sleep(10);
+    }
+    // Within ~3.5 s of the first: the one re-send after 2 s (the next waits 4 s more).
+    expect(invitations).toBeLessThanOrEqual(2);
+    // bob back for real: the invitation (sent again once its interval is over) reaches him.
+    bobLine.online();
+    await until(() => b.texts().includes('while you were away'), 'the direct message at bob', 30_000);
   });
 });
