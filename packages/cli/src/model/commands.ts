@@ -8,6 +8,8 @@ import fc from 'fast-check';
 export type Command =
   // Honest members.
   | { c: 'say'; who: number }
+  /** A direct message from one online member to another (`/msg`): a two-member room of its own. */
+  | { c: 'dm'; who: number; to: number }
   | { c: 'join' }
   | { c: 'leave'; who: number }
   | { c: 'kick'; who: number }
@@ -42,6 +44,7 @@ const without = new Set((process.env.SAFEHOUSE_MODEL_WITHOUT ?? '').split(',').f
 
 const ALL: Array<{ weight: number; arbitrary: fc.Arbitrary<Command>; c: Command['c'] }> = [
   { c: 'say', weight: 6, arbitrary: fc.record({ c: fc.constant('say' as const), who }) },
+  { c: 'dm', weight: 2, arbitrary: fc.record({ c: fc.constant('dm' as const), who, to: who }) },
   { c: 'join', weight: 2, arbitrary: fc.record({ c: fc.constant('join' as const) }) },
   { c: 'leave', weight: 1, arbitrary: fc.record({ c: fc.constant('leave' as const), who }) },
   { c: 'kick', weight: 2, arbitrary: fc.record({ c: fc.constant('kick' as const), who }) },

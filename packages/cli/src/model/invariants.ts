@@ -16,6 +16,10 @@
  *    the sender name and fingerprint of the member that sent it (no splice from another room, no
  *    relabelled sender, no forgery); and none from a sender is shown later than
  *    `inFlightGraceMs` (+ scheduling slack) after the showing member applied that sender's removal.
+ *    A direct message (`dm`) is shown by its recipient only (and echoed by its sender): no third
+ *    member of the room the invitation went through ever shows it; its text crosses the relay
+ *    encrypted like any (1a). (A direct room outlives its members' removal from the shared
+ *    room, so 1b, 1c and 4 do not apply to it.)
  * 4. A kick reported as done (`landed` true) means the kicked member reads nothing after it: 1b
  *    for it, and none of the markers of 5 (sent by members that all applied the kick) reaches it.
  * 5. Convergence (`converge`): once the adversary stopped, within 20 s every honest online member
@@ -97,9 +101,10 @@ export async function converge(run: Run): Promise<{ violations: string[] }> {
 export function checkInvariants(run: Run): string[] {
   const out: string[] = [];
   const byText = new Map(run.sent.map((s) => [s.text, s]));
+  const direct = new Map(run.dms.map((s) => [s.text, s]));
   const byName = new Map(run.members.map((m) => [m.name, m]));
   // 1a: the relay only ever held ciphertext.
-  for (const s of run.sent) if (run.log.contains(s.text)) out.push(`1a: the text "${s.text}" of ${s.from} crossed the relay in the clear`);
+  for (const s of [...run.sent, ...run.dms]) if (run.log.contains(s.text)) out.push(`1a: the text "${s.text}" of ${s.from} crossed the relay in the clear`);
   for (const m of run.members) {
     const shown: Ev<'message'>[] = m.of('message');
     // 2: nothing shown twice.
@@ -115,6 +120,13 @@ export function checkInvariants(run: Run): string[] {
     const addedAt = m === run.alice ? -Infinity : Math.min(...run.members.map((o) => o.sawJoin(m.name) ?? Infinity));
     for (const e of shown) {
       if (e.self === true) continue;
+      const dm = direct.get(e.text);
+      if (dm) {
+        // 3: a direct message, shown by its recipient only, from its sender.
+        if (dm.to !== m.name) out.push(`3: ${m.name} showed the direct message "${e.text}" from ${dm.from} to ${dm.to}`);
+        if (dm.from !== e.from || dm.fingerprint !== e.fingerprint) out.push(`3: ${m.name} showed the direct message "${e.text}" as from ${e.from} (${e.fingerprint}); ${dm.from} (${dm.fingerprint}) sent it`);
+        continue;
+      }
       const s = byText.get(e.text);
       // 3: only texts of this room, from the member that sent them.
       if (!s) {

@@ -66,6 +66,8 @@ export class Run {
   readonly log = new WireLog();
   readonly members: Honest[] = [];
   readonly sent: SentText[] = [];
+  /** Direct messages sent (`dm`): shown by their sender and recipient only. */
+  readonly dms: Array<SentText & { to: string }> = [];
   /** Removals reported as landed (`remove(...).landed` true), by name: when. */
   readonly kicked = new Map<string, number>();
   /** Members that asked to leave, by name. */
@@ -157,6 +159,15 @@ export class Run {
         // Ghosts speak too: they are the removed members that keep their state.
         const m = this.#pick(this.members.filter((x) => x.joined && !x.gone && !this.leavers.has(x.name)), cmd.who);
         if (m) await this.say(m);
+        return;
+      }
+      case 'dm': {
+        const m = this.#pick(online, cmd.who);
+        const to = m && this.#pick(online.filter((x) => x !== m), cmd.to);
+        if (!m || !to) return;
+        const text = `dm-${this.#tag}-${++this.#texts}-${randomId().slice(0, 10)}`;
+        this.dms.push({ text, from: m.name, to: to.name, fingerprint: m.fingerprint ?? '', echoAt: undefined });
+        await m.client.command(`/msg ${to.name} ${text}`);
         return;
       }
       case 'join':
