@@ -9,7 +9,7 @@ import type { GroupSession } from './api.js';
 import { createE2ee } from './index.js';
 import { mlsRoom } from '../testing/room.js';
 import { decodePolicy, encodePolicy } from './policy.js';
-import { absenceAllowed, allowedByPolicy } from './group.js';
+import { absenceAllowed, allowedByPolicy } from './rules.js';
 
 const room = mlsRoom;
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes, randomId } from '../protocol/ids.js';
 import type { GroupSession } from './api.js';
 import { createE2ee } from './index.js';
-import { allowedByPolicy } from './group.js';
+import { allowedByPolicy } from './rules.js';
 import { POLICY_EXTENSION, encodePolicy } from './policy.js';
 import { TIMER_EXTENSION, decodeTimer, encodeTimer, timerIn } from './timer.js';
 import { LIMITS } from '../protocol/limits.js';
