@@ -22,11 +22,12 @@ export function renderEvent(ev: ClientEvent): string {
       return ev.action ? `${time(ev.ts)} ${where}* ${s(ev.from)} ${text}${timed}` : `${time(ev.ts)} ${where}<${s(ev.from)}> ${text}${timed}`;
     }
     case 'joined':
+      if (ev.direct) return `-- direct room with ${s(ev.roomName)}: only the two of you can read it`;
       return `-- you are in ${s(ev.roomName)} as ${s(ev.name)} (fingerprint ${ev.fingerprint})${ev.code === undefined ? '' : `; room code ${ev.code} (epoch ${ev.epoch}): a member's /code at that epoch shows the same, unless someone split you off`}`;
     case 'invite':
       return `-- invite link for ${s(ev.roomName)} (share it privately: it admits whoever holds it):\n   ${ev.link}`;
     case 'member-joined':
-      return `-- ${s(ev.name)} joined ${s(ev.roomName)}`;
+      return ev.direct ? `-- ${s(ev.name)} is in your direct room: only the two of you can read it` : `-- ${s(ev.name)} joined ${s(ev.roomName)}`;
     case 'member-left':
       if (ev.by === undefined) return `-- ${s(ev.name)} left ${s(ev.roomName)}`;
       return ev.absent ? `-- ${s(ev.name)} was removed from ${s(ev.roomName)} as absent (no sign of life), by ${s(ev.by)}` : `-- ${s(ev.name)} was removed from ${s(ev.roomName)} by ${s(ev.by)}`;

@@ -47,7 +47,7 @@ export type ClientEvent =
        */
       untimed?: true;
     }
-  | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string }
+  | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string; direct?: true }
   /** `by`: who removed the member (absent when it left by itself). */
   /** `by`: removed by that member (not a leave); `absent`: removed for absence (docs/protocol.md "Absent members"), not as a kick. */
   | { type: 'member-left'; room: string; roomName: string; name: string; by?: string; absent?: true }

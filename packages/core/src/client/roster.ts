@@ -57,7 +57,7 @@ export class Roster {
       await this.observe(m);
       if (again(m)) continue;
       const fingerprint = await ctx.fingerprint(m.fingerprint);
-      ctx.emit({ type: 'member-joined', room: room.id, roomName: room.roomName, name: m.name, fingerprint });
+      ctx.emit({ type: 'member-joined', room: room.id, roomName: room.roomName, name: m.name, fingerprint, ...(room.direct ? { direct: true as const } : {}) });
       this.#checkName(m, fingerprint);
     }
     for (const m of updated) await this.observe(m);
