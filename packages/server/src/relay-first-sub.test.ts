@@ -27,9 +27,11 @@ const first = (nonce: string, room: string, epoch: number, variant = '') => ({ .
 describe("a newcomer's first proof", () => {
   it('aFirstProofIntoARivalGroupIsRefused: a link holder opened a cohort of its own; the newcomer is not let in', async () => {
     const room = randomId();
-    const member = await client();
-    await member.sub(room, 3);
-    // The link holder's rival group under the room's id: a claim the relay cannot check.
+    const [a, b] = [await client(), await client()];
+    await a.sub(room, 3);
+    await b.sub(room, 3);
+    // The link holder's rival group under the room's id: a claim the relay cannot check (here
+    // made first, as after a relay restart: the line is the cohort most members follow).
     const rival = await client();
     await rival.sub(room, 1, 'rival');
     // The newcomer, Welcomed into the rival group, proves it as a first proof: refused.
@@ -41,6 +43,22 @@ describe("a newcomer's first proof", () => {
     const other = await client();
     other.send(subHeader(other.nonce, room, 1, 'rival'));
     expect((await other.next('presence', (h) => h.room === room)).header.count).toBe(2);
+  });
+
+  it('theLineIsTheCohortMostMembersFollow: a rival opened first, before the members came back, is not the line', async () => {
+    const room = randomId();
+    const rival = await client();
+    await rival.sub(room, 1, 'rival');
+    const [a, b] = [await client(), await client()];
+    await a.sub(room, 3);
+    await b.sub(room, 3);
+    const newcomer = await client();
+    newcomer.send(first(newcomer.nonce, room, 1, 'rival'));
+    const nack = await newcomer.next('nack', (h) => h.id === room);
+    expect(nack.header.t === 'nack' && nack.header.code).toBe('E_NOT_MEMBER');
+    const honest = await client();
+    honest.send(first(honest.nonce, room, 3));
+    expect((await honest.next('presence', (h) => h.room === room)).header.count).toBe(3);
   });
 
   it('aFirstProofOnTheLineIsTaken: at the line epoch, or from its log', async () => {

@@ -264,7 +264,8 @@ export class Relay {
     if (!current && conn.roomCount >= this.limits.maxRoomsPerConnection) return this.nack(conn, h.room, 'E_ROOM_LIMIT');
     const room = this.rooms.get(h.room);
     // A newcomer's first proof: only the room's line may take it (a rival's group is refused).
-    const cohorts = (room?.cohorts ?? []).filter((c) => h.first !== true || c.onLine || !room!.cohorts.some((o) => o.onLine));
+    const line = h.first === true ? lineOf(room) : undefined;
+    const cohorts = line ?? room?.cohorts ?? [];
     const most = (cs: Cohort[]): Cohort | undefined => cs.reduce<Cohort | undefined>((a, c) => (!a || c.subscribers.size > a.subscribers.size ? c : a), undefined);
     const isCurrent = (c: Cohort) => c.epoch === h.epoch && c.key.text === h.key;
     const key = cohorts.find(isCurrent)?.key ?? epochKey(h.key);
@@ -282,7 +283,7 @@ export class Relay {
     if (behind) return this.catchUp(conn, behind, h, current, now);
     const same = most(cohorts.filter(isCurrent));
     if (same) return this.enter(conn, same, current, h.epoch, now);
-    if (h.first === true && room?.cohorts.some((c) => c.onLine)) return this.nack(conn, h.room, 'E_NOT_MEMBER');
+    if (line !== undefined) return this.nack(conn, h.room, 'E_NOT_MEMBER');
     this.open(conn, room ?? this.newRoom(h.room), h.epoch, key, current, now, undefined);
   }
 
@@ -304,8 +305,6 @@ export class Relay {
     }
     const cohort = new Cohort(room, epoch, key);
     cohort.refused = refused;
-    // The room's first cohort is its line (after a restart: the first proof heard); so is a fork from the log.
-    cohort.onLine = refused !== undefined || !room.cohorts.some((c) => c.onLine);
     room.cohorts.push(cohort);
     this.enter(conn, cohort, current, epoch, now);
   }
@@ -521,4 +520,16 @@ export class Relay {
     conn.clearRooms();
     for (const room of touched) this.dropIfEmpty(room);
   }
+}
+
+/**
+ * The room's line, for a newcomer's first proof (`sub first`, docs/protocol.md "Membership
+ * authority"): the cohorts most members follow, by subscribers. A rival group someone made
+ * around the newcomer's KeyPackage (a link holder's, an ex-member's fork from the log, a claim
+ * made first after a restart) has its maker alone in it, and the members who admit newcomers
+ * are in the line. Undefined where no cohort has a subscriber (a fresh relay: the proof opens it).
+ */
+function lineOf(room: Room | undefined): Cohort[] | undefined {
+  const most = Math.max(0, ...(room?.cohorts ?? []).map((c) => c.subscribers.size));
+  return most === 0 ? undefined : room!.cohorts.filter((c) => c.subscribers.size === most);
 }

@@ -52,13 +52,6 @@ export class Cohort {
   owed: Map<Connection, Owed> | undefined;
   /** For a fork: the id of the commit its members refused (docs/protocol.md "Room policy"). */
   refused: string | undefined;
-  /**
-   * On the room's line: the room's first cohort, or a fork the relay opened from its own log (a
-   * logged commit refused at a logged epoch and key). Not so: a claim the relay could not check,
-   * made while the room had a cohort already (a rival). A newcomer's first `sub` enters only one
-   * on the line, so a link holder cannot Welcome it into a group of its own.
-   */
-  onLine = false;
   /** The most subscribers it has had at once: a cohort nobody shared keeps no log once empty. */
   peak = 0;
   /**

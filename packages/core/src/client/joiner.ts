@@ -98,7 +98,7 @@ export class Joiner {
     const inviters = this.#mode.kind === 'rejoin' && this.#mode.inviters?.length ? this.#mode.inviters : this.#ticket.inviter;
     // A direct room: exactly this device and the inviter, in a group the inviter signed.
     const direct = room.direct !== undefined ? { direct: true } : {};
-    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, inviters, accept && ((s) => (foreign = !accept(s)) === false), direct);
+    const outcome = await room.ctx.e2ee.joinFromWelcome(pending, envelope.welcome, inviters, accept && ((s) => (foreign = !accept(s)) === false), { ...direct, keep: true });
     if (!outcome.ok) {
       if (outcome.code === 'E_KEY_CHANGED') room.ctx.emit({ type: 'error', code: 'E_KEY_CHANGED', message: `not joined: ${outcome.message}`, room: room.id });
       if (outcome.code === 'E_FORBIDDEN' && room.direct)
@@ -111,10 +111,16 @@ export class Joiner {
       if (foreign) room.ctx.emit({ type: 'error', code: 'E_FORBIDDEN', message: `a member answered this device's re-admission to ${room.roomName} with a group that does not continue the room (another policy); ignored`, room: room.id });
       return;
     }
+    // A first join: only once the relay's line for the room holds this group (room.ts
+    // `onLine`). A group someone made around our KeyPackage is dropped (not disposed: its leaf
+    // key is the PendingJoin's) and the genuine Welcome for the same request may still come.
+    if (this.#mode.kind === 'join' && !(await room.onLine(outcome.session))) return;
+    if (this.#done) return;
     this.#done = true;
     this.#timer?.cancel();
     this.#refusal?.cancel();
     this.#pending = undefined;
+    pending.joined();
     if (this.#mode.kind === 'rejoin') await room.readmitted(outcome.session);
     else await room.becameMember(outcome.session);
   }

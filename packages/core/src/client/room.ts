@@ -35,8 +35,6 @@ import type { OutboxEntry } from './outbox.js';
 type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
 /** A message refused as not subscribed is sent again after subscribing, this many times at most. */
 const MAX_RESENDS = 3;
-/** Welcomes off the relay's line (room.ts #offLine) a joiner refuses before it gives up. */
-const MAX_OFF_LINE = 3;
 export type RoomState = 'joining' | 'member' | 'left';
 export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN' | 'E_LIMIT'; message: string };
 
@@ -61,7 +59,7 @@ export class Room {
   /** The room's message timer (`/ttl`) as group state, and judging messages against it (timer.ts). */
   readonly #timer: RoomTimer;
   readonly #commits: Committer;
-  #joiner: Joiner | undefined;
+  readonly #joiner: Joiner | undefined;
   #queue: Promise<void> = Promise.resolve();
   #future: Array<{ header: MsgHeader; body: Uint8Array; epoch: number }> = [];
   readonly #gaps = new GapTracker();
@@ -81,9 +79,8 @@ export class Room {
   readonly #absence: Absence;
   /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
   #leaving = false;
-  /** The invite this room was joined from, and how many Welcomes off the relay's line it refused. */
-  readonly #ticket: JoinTicket | undefined;
-  #offLineCount = 0;
+  /** A Welcome off the relay's line was refused (said once). */
+  #offLineSaid = false;
 
   private constructor(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct: DirectPeer | undefined, ticket?: JoinTicket) {
     this.ctx = ctx;
@@ -95,7 +92,6 @@ export class Room {
     this.#timer = new RoomTimer(this);
     this.#commits = new Committer(this);
     this.#joiner = ticket ? new Joiner(this, ticket) : undefined;
-    this.#ticket = ticket;
     this.#readmission = new Readmission(this);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host reads the room's current fields
     const room = this;
@@ -677,10 +673,6 @@ export class Room {
     this.session = session;
     this.state = 'member';
     this.#noteSecret();
-    // Only the room's line at the relay takes this group (proof.ts): else someone holding the
-    // link made a group of its own around our KeyPackage; refused, and we ask again.
-    const line = await this.#proof.confirm(this.ctx.timing.joinTimeoutMs);
-    if (line !== 'on-line') return this.#offLine(session, line);
     this.#absence.start();
     for (const m of session.members()) await this.observe(m);
     this.ctx.emit({
@@ -698,25 +690,36 @@ export class Room {
     this.ctx.onMembersChanged(this.id);
   }
 
-  /** The Welcome's group is not the room's at the relay (or the relay never said): out again, and ask anew (at most `MAX_OFF_LINE` times). */
-  #offLine(session: GroupSession, verdict: 'refused' | 'timeout'): void {
+  /**
+   * A first join's group, checked with the relay before it is taken (proof.ts `confirm`): true
+   * once the relay's line for the room holds it; false when it does not (someone holding the
+   * link made a group of its own around our KeyPackage: said once, and the genuine Welcome may
+   * still come) or the relay never answered (the room ends, as a join that timed out). A direct
+   * room's joiner checked its group already (exactly the two of them): it only subscribes.
+   */
+  async onLine(session: GroupSession): Promise<boolean> {
+    this.session = session;
+    this.state = 'member';
+    if (this.direct) return this.subscribe().then(() => true);
+    const verdict = await this.#proof.confirm(this.ctx.timing.joinTimeoutMs);
+    if (verdict === 'on-line') return true;
     this.session = undefined;
     this.state = 'joining';
     this.ctx.send({ v: 1, t: 'unsub', room: this.id });
-    session.dispose();
     if (verdict === 'timeout') {
       this.ctx.emit({ type: 'error', code: 'E_JOIN_TIMEOUT', message: `the relay did not confirm your admission to ${this.roomName}; try again`, room: this.id });
-      return this.close('timeout');
+      this.close('timeout');
+      return false;
     }
-    const again = ++this.#offLineCount <= MAX_OFF_LINE && this.#ticket !== undefined;
-    this.ctx.emit({
-      type: 'error',
-      code: 'E_FORBIDDEN',
-      message: `refused a Welcome into a group that is not ${this.roomName} as the relay holds it: someone holding the link tried to put you in a room of their own${again ? '; asking the room again' : ''}`,
-      room: this.id,
-    });
-    if (!again) return this.close('refused');
-    this.#joiner = new Joiner(this, this.#ticket);
-    void this.#joiner.start();
+    if (!this.#offLineSaid) {
+      this.#offLineSaid = true;
+      this.ctx.emit({
+        type: 'error',
+        code: 'E_FORBIDDEN',
+        message: `refused a Welcome into a group that is not ${this.roomName} as the relay holds it (someone holding the link tried to put you in a room of their own); still waiting for the room's members`,
+        room: this.id,
+      });
+    }
+    return false;
   }
 }

@@ -65,6 +65,8 @@ export interface PendingJoin {
   readonly request: Uint8Array;
   /** The HPKE key of the leaf its KeyPackage makes: a commit adding that leaf is this join's. */
   readonly leafKey: Uint8Array;
+  /** The join is done (a Welcome taken with `keep`): its one-time keys are wiped. */
+  joined(): void;
   dispose(): void;
 }
 
@@ -239,13 +241,15 @@ export interface E2ee {
    * refused Welcome leaves `pending` usable for the genuine one. `direct`: the Welcome must be
    * into a direct room of exactly two members, this device and the (one) inviter, whose policy
    * names the two of them; the GroupInfo is then signed by the inviter (RFC 9420 §12.4.3.1: its
-   * signer is a member, and the only other one).
+   * signer is a member, and the only other one). `keep`: the PendingJoin stays usable (its keys
+   * are not wiped) until `pending.joined()`: the caller checks the group further (with the relay)
+   * and may still take another Welcome for the same KeyPackage.
    */
   joinFromWelcome(
     pending: PendingJoin,
     welcome: Uint8Array,
     inviter: Fingerprint | readonly Fingerprint[],
     accept?: (session: GroupSession) => boolean,
-    options?: { direct?: boolean },
+    options?: { direct?: boolean; keep?: boolean },
   ): Promise<JoinOutcome>;
 }

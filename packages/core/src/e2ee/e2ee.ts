@@ -179,7 +179,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       welcome: Uint8Array,
       inviter: Fingerprint | readonly Fingerprint[],
       accept?: (session: GroupSession) => boolean,
-      expect?: { direct?: boolean },
+      expect?: { direct?: boolean; keep?: boolean },
     ): Promise<JoinOutcome> {
       const inviters: readonly Fingerprint[] = inviter instanceof Uint8Array ? [inviter] : inviter;
       if (!(pending instanceof PendingJoinImpl))
@@ -239,7 +239,7 @@ export function createE2ee(options: E2eeOptions = {}): E2ee {
       if (changed !== undefined) {
         return { ok: false, code: 'E_KEY_CHANGED', message: `the verified key of "${changed.name}" changed` };
       }
-      pending.joined();
+      if (expect?.keep !== true) pending.joined();
       return { ok: true, session };
     },
   };

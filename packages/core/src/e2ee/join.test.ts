@@ -286,7 +286,7 @@ describe('welcomeWithoutInviterRefused', () => {
     }
     await expect(e2ee.createGroup(id, 'x', 'room')).rejects.toMatchObject({ code: 'E_USAGE' });
     await expect(e2ee.createJoinRequest(id, 'x', room, new Uint8Array(16))).rejects.toMatchObject({ code: 'E_USAGE' });
-    const fakePending = { room, body: new Uint8Array(), request: new Uint8Array(), leafKey: new Uint8Array(32), dispose() {} };
+    const fakePending = { room, body: new Uint8Array(), request: new Uint8Array(), leafKey: new Uint8Array(32), joined() {}, dispose() {} };
     await expect(e2ee.joinFromWelcome(fakePending, new Uint8Array(), new Uint8Array(32))).rejects.toMatchObject({
       code: 'E_USAGE',
     });
