@@ -190,4 +190,24 @@ describe('timers that cannot be stripped', () => {
       expect(alice.of('error')).toHaveLength(0);
     });
   });
+
+  it('aRelayDroppingTheShorterTimerToOneMemberCannotKeepItsMessagesForTheLongerOne', async () => {
+    s = await Scenario.start();
+    const [alice, bob] = (await s.room(['alice', 'bob'], { timeSource: realTime() })) as [Peer, Peer];
+    await alice.client.command('/ttl 7d');
+    await until(() => bob.of('ttl').length === 1, 'the 7 d timer at bob');
+    // The relay drops to bob every commit from now on: the one that shortens the timer to 1 m.
+    s.wire.inbound = (line, h) => (line === bob.line && h.t === 'msg' && h.kind === 'commit' ? 'drop' : 'pass');
+    await alice.client.command('/ttl 1m');
+    await until(() => alice.of('ttl').length === 2, 'the 1 m timer at alice');
+    // Past the in-flight grace (1 s): bob is kept behind, not in flight.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await bob.client.command('from bob, after the room chose 1 minute');
+    await until(() => alice.texts().includes('from bob, after the room chose 1 minute'), "bob's message at alice");
+    const m = alice.of('message').find((x) => x.text === 'from bob, after the room chose 1 minute')!;
+    // Flagged, and kept for the room's minute, not for the week bob's client still applies.
+    expect(m.untimed).toBe(true);
+    expect(m.expiresAt! - Date.now()).toBeLessThan(2 * MINUTE);
+    expect(alice.of('error').some((e) => e.code === 'E_UNTIMED')).toBe(true);
+  }, 30_000);
 });

@@ -97,9 +97,11 @@ export class RoomTimer {
   #binding(epoch: number): number {
     const then = this.#epochs.get(epoch);
     if (then === undefined) return this.#current;
-    // Sent in an epoch without the timer now in force, after it had been for longer than a
-    // message is in flight: its sender is kept behind (by a relay dropping commits to it).
-    if (this.#current > then && this.#host.ctx.clock.now() - this.#since >= this.#host.ctx.timing.inFlightGraceMs) return this.#current;
+    // Sent in an epoch without the timer now in force (none then, or a longer one), after it had
+    // been for longer than a message is in flight: its sender is kept behind (by a relay dropping
+    // commits to it). A timer turned off since leaves a message its expiry.
+    const stricter = this.#current > 0 && (then === 0 || this.#current < then);
+    if (stricter && this.#host.ctx.clock.now() - this.#since >= this.#host.ctx.timing.inFlightGraceMs) return this.#current;
     return then;
   }
 
