@@ -107,9 +107,12 @@ describe('attack round 4', () => {
     // mallory's identity on a second device under "aIice" (capital I, a look-alike of alice):
     // honest members refuse it; sock commits it as mallory's re-admission.
     const impostor = await world.member('aIice', link, { identity, timing: { ...PATIENT, refusalGraceMs: 60_000 } });
-    await until(() => impostor.of('joined').length === 1, 'the impostor in', 30_000);
     await until(() => bob.of('error').some((e) => e.code === 'E_FORBIDDEN' && /sock/.test(e.message)), 'bob refuses the renamed re-admission', 20_000);
-    await impostor.client.command('hi all, alice here on my new laptop');
+    // The members went on without sock's commit: the group it Welcomed the impostor into is off
+    // the relay's line (the cohorts most members follow), so its first proof is refused there;
+    // if it ever gets in, it is alone with sock.
+    await until(() => impostor.of('joined').length === 1 || impostor.of('error').some((e) => e.code === 'E_FORBIDDEN'), 'the impostor refused, or in its own line', 30_000);
+    if (impostor.of('joined').length === 1) await impostor.client.command('hi all, alice here on my new laptop');
     await marker(alice, bob);
     expect(bob.texts()).not.toContain('hi all, alice here on my new laptop');
     expect(bob.of('member-joined').some((e) => e.name === 'aIice')).toBe(false);

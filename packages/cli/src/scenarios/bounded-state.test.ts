@@ -46,7 +46,7 @@ it('aRelayFloodingAClientCannotGrowItsStateAndTheClientKeepsWorking', async () =
   const e2ee = createE2ee();
   const identity = await e2ee.createIdentity();
   const valid: Uint8Array[] = [];
-  for (let i = 0; i < JOIN_BOUND + 44; i++) valid.push((await e2ee.createJoinRequest(identity, 'bob', room, secret)).request);
+  for (let i = 0; i < JOIN_BOUND + 44; i++) valid.push((await e2ee.createJoinRequest(identity, 'bob', room, secret)).body);
 
   const inject = toAlice!;
   const epoch = 1;
