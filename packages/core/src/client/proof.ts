@@ -7,9 +7,11 @@
  * those who refused the same, in a fork of the room (`fork`).
  *
  * A newcomer's first proof after its Welcome says so (`first`): the relay takes it only into the
- * room's line (the cohort the room began with, or a fork it opened from its own log), never into
- * a rival group that someone holding the link made around the newcomer's KeyPackage (`confirm`).
+ * room's line (the cohorts most members follow), never into a rival group that someone holding
+ * the link made around the newcomer's KeyPackage (`confirm`;
+ * `admit` takes or drops a first join's group on its verdict).
  */
+import type { GroupSession } from '../e2ee/api.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import { toBase64Url } from '../protocol/ids.js';
 import { subStatement } from '../protocol/relayAuth.js';
@@ -19,6 +21,8 @@ export class MembershipProof {
   readonly #room: Room;
   /** The commit this device refused at an epoch: while at that epoch, its `sub`s ask for the fork refusing it. */
   fork: { epoch: number; commit: string } | undefined;
+  /** A Welcome off the relay's line was refused (said once). */
+  #offLineSaid = false;
   /** While this device's first proof after a Welcome is unanswered: settles `confirm`. */
   #first: { settle(verdict: 'on-line' | 'refused' | 'timeout'): void; refusals: number } | undefined;
   /** `sub`s the relay refused in a row at the same epoch (backoff, then a warning). */
@@ -117,6 +121,39 @@ export class MembershipProof {
     });
   }
 
+  /**
+   * A first join's group, checked with the relay before it is taken (proof.ts `confirm`): true
+   * once the relay's line for the room holds it; false when it does not (someone holding the
+   * link made a group of its own around our KeyPackage: said once, and the genuine Welcome may
+   * still come) or the relay never answered (the room ends, as a join that timed out). A direct
+   * room's joiner checked its group already (exactly the two of them): it only subscribes.
+   */
+  async admit(session: GroupSession): Promise<boolean> {
+    const room = this.#room;
+    room.session = session;
+    room.state = 'member';
+    if (room.direct) return room.subscribe().then(() => true);
+    const verdict = await this.confirm(room.ctx.timing.joinTimeoutMs);
+    if (verdict === 'on-line') return true;
+    room.session = undefined;
+    room.state = 'joining';
+    room.ctx.send({ v: 1, t: 'unsub', room: room.id });
+    if (verdict === 'timeout') {
+      room.ctx.emit({ type: 'error', code: 'E_JOIN_TIMEOUT', message: `the relay did not confirm your admission to ${room.roomName}; try again`, room: room.id });
+      room.close('timeout');
+      return false;
+    }
+    if (!this.#offLineSaid) {
+      this.#offLineSaid = true;
+      room.ctx.emit({
+        type: 'error',
+        code: 'E_FORBIDDEN',
+        message: `refused a Welcome into a group that is not ${room.roomName} as the relay holds it (someone holding the link tried to put you in a room of their own); still waiting for the room's members`,
+        room: room.id,
+      });
+    }
+    return false;
+  }
   stop(): void {
     this.#refusals.timer?.cancel();
   }

@@ -16,12 +16,10 @@ import type { RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { ErrorCode } from '../protocol/errors.js';
-import { LIMITS } from '../protocol/limits.js';
-import { BOUNDS, HELD_FULL, OUTBOX_FULL } from './bounds.js';
 import { Committer } from './commits.js';
 import { GapTracker } from './gaps.js';
 import type { RoomContext } from './context.js';
-import { decodeAppPayload, encodeAppPayload, type AppPayload } from './envelope.js';
+import { decodeAppPayload, type AppPayload } from './envelope.js';
 import { Joiner, type JoinTicket } from './joiner.js';
 import { Absence } from './absence.js';
 import { Readmission } from './readmission.js';
@@ -30,11 +28,9 @@ import { refusedCommitEvent } from './refusal.js';
 import { Roster } from './roster.js';
 import { SecretHistory, type OldSecret } from './secrets.js';
 import { RoomTimer } from './timer.js';
-import type { OutboxEntry } from './outbox.js';
+import { sendMessage, type SendHost } from './send.js';
 
 type MsgHeader = Extract<RelayHeader, { t: 'msg' }>;
-/** A message refused as not subscribed is sent again after subscribing, this many times at most. */
-const MAX_RESENDS = 3;
 export type RoomState = 'joining' | 'member' | 'left';
 export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER_BLOCKED' | 'E_TEXT_TOO_LONG' | 'E_NO_ROOM' | 'E_TIME_UNPROVEN' | 'E_LIMIT'; message: string };
 
@@ -73,14 +69,20 @@ export class Room {
   readonly #readmission: Readmission;
   /** Messages written while a proposal waited to be committed (sent once it is). */
   readonly #held: Array<() => Promise<void>> = [];
+  /** What a send needs of this room beyond its public face (send.ts). */
+  readonly #sendHost: SendHost = {
+    room: this,
+    held: this.#held,
+    away: () => this.#readmission.away,
+    nextCounter: () => this.#gaps.next(),
+    commitProposalsNow: () => this.#commits.commitProposalsNow(),
+  };
   /** The invite secrets this room used, and the epoch each member was last heard from in (secrets.ts). */
   readonly #secrets = new SecretHistory();
   /** Signs of life, and removing the absent (absence.ts). */
   readonly #absence: Absence;
   /** This device asked to leave (a removal that comes now is that leave, whoever commits it). */
   #leaving = false;
-  /** A Welcome off the relay's line was refused (said once). */
-  #offLineSaid = false;
 
   private constructor(ctx: RoomContext, id: string, roomName: string, secret: Uint8Array, direct: DirectPeer | undefined, ticket?: JoinTicket) {
     this.ctx = ctx;
@@ -509,92 +511,8 @@ export class Room {
    * Encrypts and publishes an application message; echoes text messages to the UI unless
    * `echo` is false (a queued direct message, echoed when it was queued under the same `id`).
    */
-  async send(payload: AppPayload, options: { id?: string; echo?: boolean } = {}): Promise<SendResult> {
-    if ((payload.t === 'text' || payload.t === 'me') && new TextEncoder().encode(payload.text).length > LIMITS.maxTextBytes)
-      return { ok: false, code: 'E_TEXT_TOO_LONG', message: `a message may have at most ${LIMITS.maxTextBytes} bytes` };
-    const blocked = this.blockedMembers();
-    if (blocked.length > 0) {
-      const who = blocked.join(', ');
-      return {
-        ok: false,
-        code: 'E_MEMBER_BLOCKED',
-        message: `not sent: the verified key of ${who} changed; compare safety numbers (/verify ${blocked[0] ?? ''}) or accept the new key (/trust ${blocked[0] ?? ''})`,
-      };
-    }
-    // At a bound, refused, never dropped: the text stays with the user (bounds.ts).
-    if (!this.ctx.outbox.hasRoomFor('message')) return OUTBOX_FULL;
-    const id = options.id ?? randomId();
-    // A timed message's expiry comes from proven time, never from the local clock (expiry.ts).
-    const timed = (payload.t === 'text' || payload.t === 'me') && this.ttlMs > 0;
-    const expiresAt = timed ? await this.ctx.expiry.expiresAt(this.ttlMs) : undefined;
-    if (timed && expiresAt === undefined)
-      return { ok: false, code: 'E_TIME_UNPROVEN', message: 'not sent: this room has a message timer, and the time cannot be proven right now (too few Roughtime servers answered); try again later, or turn the timer off with /ttl off' };
-    let result: SendResult = { ok: false, code: 'E_NO_ROOM', message: 'you are no longer a member of this room' };
-    await this.enqueue(async () => {
-      const session = this.session;
-      if ((!session && !this.#readmission.away) || this.state !== 'member') return;
-      if ((!session || session.pendingProposals() > 0) && this.#held.length >= BOUNDS.heldPerRoom) return void (result = HELD_FULL);
-      if (!this.ctx.outbox.hasRoomFor('message')) return void (result = OUTBOX_FULL); // filled while we waited our turn
-      let immediate = false;
-      let refused = false;
-      const numbered = payload.t === 'text' || payload.t === 'me' ? { ...payload, n: this.#gaps.next() } : payload;
-      const exp = expiresAt === undefined ? {} : { expiresAt };
-      const publish = async (): Promise<void> => {
-        const now = this.session;
-        if (!now || this.state !== 'member') return;
-        const body = await now.encrypt(encodeAppPayload(numbered), { room: this.id, id, ...exp });
-        this.noteSent();
-        let tries = 0;
-        const entry: OutboxEntry = {
-          header: { v: 1, t: 'pub', room: this.id, id, kind: payload.t === 'dm' ? 'dm' : 'app', epoch: now.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
-          body,
-          onNack: (code) => {
-            // Not subscribed at the relay right now (it restarted, or we are catching up): we
-            // are still a member; subscribe and send it again (receivers dedup), never drop it.
-            // In the room's queue: while we catch up, the relay subscribes us only once we prove
-            // its current epoch, and the commits that bring us there (its log, sent before this
-            // refusal) are queued already. Sent again at once, a `sub` for the epoch we are still
-            // in would be refused as stale, and so would the message, every try in a few ms.
-            if (code === 'E_NOT_SUBSCRIBED' && tries < MAX_RESENDS && this.isMember()) {
-              tries++;
-              void this.enqueue(async () => {
-                // Removed as absent meanwhile: encrypted again once re-admitted (same id).
-                if (this.readmitting()) return void this.#held.push(publish);
-                if (!this.isMember()) {
-                  this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id });
-                  return;
-                }
-                await this.subscribe();
-                if (!this.ctx.outbox.add(entry)) this.ctx.emit({ type: 'error', code: 'E_LIMIT', message: `a message to ${this.roomName} the relay refused could not be sent again: the outbox is full; it was not delivered`, room: this.id });
-              });
-              return;
-            }
-            this.ctx.emit({ type: 'error', code, message: `the relay refused a message to ${this.roomName} (${code}); it was not delivered`, room: this.id });
-          },
-        };
-        // Full since the check above (other sends went first): refused now; a message that
-        // waited (held) and is refused is said, never dropped silently.
-        if (this.ctx.outbox.add(entry)) return;
-        if (immediate) refused = true;
-        else this.ctx.emit({ type: 'error', code: 'E_LIMIT', message: `a message you wrote to ${this.roomName} earlier was not sent: the outbox is full (the relay has not acknowledged what was sent)`, room: this.id });
-      };
-      // RFC 9420 (and ts-mls) send no application message while a proposal waits: someone is
-      // leaving. Held, and sent in the epoch after; we commit the leave ourselves, now.
-      // Removed as absent while online: sent once re-admitted.
-      if (!session) this.#held.push(publish);
-      else if (session.pendingProposals() > 0) {
-        this.#held.push(publish);
-        this.#commits.commitProposalsNow();
-      } else {
-        immediate = true;
-        await publish();
-        immediate = false;
-        if (refused) return void (result = OUTBOX_FULL);
-      }
-      result = { ok: true, id };
-      if ((payload.t === 'text' || payload.t === 'me') && options.echo !== false) await this.echo(id, payload.text, payload.t === 'me', expiresAt);
-    });
-    return result;
+  send(payload: AppPayload, options: { id?: string; echo?: boolean } = {}): Promise<SendResult> {
+    return sendMessage(this.#sendHost, payload, options);
   }
 
   /** Shows our own message to our UI (`self: true`). */
@@ -690,36 +608,9 @@ export class Room {
     this.ctx.onMembersChanged(this.id);
   }
 
-  /**
-   * A first join's group, checked with the relay before it is taken (proof.ts `confirm`): true
-   * once the relay's line for the room holds it; false when it does not (someone holding the
-   * link made a group of its own around our KeyPackage: said once, and the genuine Welcome may
-   * still come) or the relay never answered (the room ends, as a join that timed out). A direct
-   * room's joiner checked its group already (exactly the two of them): it only subscribes.
-   */
-  async onLine(session: GroupSession): Promise<boolean> {
-    this.session = session;
-    this.state = 'member';
-    if (this.direct) return this.subscribe().then(() => true);
-    const verdict = await this.#proof.confirm(this.ctx.timing.joinTimeoutMs);
-    if (verdict === 'on-line') return true;
-    this.session = undefined;
-    this.state = 'joining';
-    this.ctx.send({ v: 1, t: 'unsub', room: this.id });
-    if (verdict === 'timeout') {
-      this.ctx.emit({ type: 'error', code: 'E_JOIN_TIMEOUT', message: `the relay did not confirm your admission to ${this.roomName}; try again`, room: this.id });
-      this.close('timeout');
-      return false;
-    }
-    if (!this.#offLineSaid) {
-      this.#offLineSaid = true;
-      this.ctx.emit({
-        type: 'error',
-        code: 'E_FORBIDDEN',
-        message: `refused a Welcome into a group that is not ${this.roomName} as the relay holds it (someone holding the link tried to put you in a room of their own); still waiting for the room's members`,
-        room: this.id,
-      });
-    }
-    return false;
+  /** A first join's group, checked with the relay before it is taken (proof.ts `admit`). */
+  onLine(session: GroupSession): Promise<boolean> {
+    return this.#proof.admit(session);
   }
+
 }
