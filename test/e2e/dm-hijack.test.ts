@@ -12,10 +12,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClient, type SafehouseClient } from '@safehouse/core/client';
-import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
+import { createE2ee } from '@safehouse/core/e2ee';
 import { decodeClientFrame, fromBase64Url, parseInvite, toBase64Url } from '@safehouse/core/protocol';
 import { createWsTransport } from '../../packages/cli/src/transport/ws.js';
 import { needlesFor, startWireTap, type WireTap } from '../../packages/cli/src/testing/wiretap.js';
+import { recording } from '../../packages/cli/src/testing/attacker.js';
 import { startJoin, startServe, type Member, type Server } from './src/harness.js';
 
 let server: Server;
@@ -31,30 +32,6 @@ afterAll(async () => {
   await server?.exited;
 });
 
-/** carol's own code: what her sessions decrypt, and her sessions. */
-function attackersE2ee(): { e2ee: E2ee; plaintexts: string[]; sessions: GroupSession[] } {
-  const real = createE2ee();
-  const plaintexts: string[] = [];
-  const sessions: GroupSession[] = [];
-  const watch = (s: GroupSession): GroupSession => {
-    const receive = s.receive.bind(s);
-    s.receive = async (...a) => {
-      const r = await receive(...a);
-      if (r.kind === 'message') plaintexts.push(new TextDecoder().decode(r.plaintext));
-      return r;
-    };
-    sessions.push(s);
-    return s;
-  };
-  const e2ee: E2ee = Object.create(real) as E2ee;
-  e2ee.createGroup = async (...a: Parameters<E2ee['createGroup']>) => watch(await real.createGroup.call(real, ...a));
-  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
-    const o = await real.joinFromWelcome.call(real, ...a);
-    if (o.ok) watch(o.session);
-    return o;
-  };
-  return { e2ee, plaintexts, sessions };
-}
 
 async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -70,7 +47,7 @@ describe('a third member cannot hijack a direct-message room', () => {
     tap = await startWireTap(server.port);
     const url = tap.via(server.url);
     // carol makes the room: every later member's join request passes by her.
-    const own = attackersE2ee();
+    const own = recording();
     const events: Array<{ type: string; [k: string]: unknown }> = [];
     carol = createClient({ name: 'carol', link: url, transport: createWsTransport(), e2ee: own.e2ee });
     carol.on((e) => events.push(e));
@@ -92,7 +69,7 @@ describe('a third member cannot hijack a direct-message room', () => {
     await until(() => events.some((e) => e.type === 'message' && e.text === 'marker after the invitation'), 'the marker at carol');
 
     // 1. The invitation carol decrypted names bob and the room, and carries no secret.
-    const invitation = own.plaintexts.map((p) => JSON.parse(p) as Record<string, string>).find((p) => p.t === 'dm');
+    const invitation = own.texts.map((p) => JSON.parse(p) as Record<string, string>).find((p) => p.t === 'dm');
     expect(invitation).toBeDefined();
     expect(invitation!).not.toHaveProperty('secret');
     const dmRoom = invitation!.room!;
@@ -124,7 +101,7 @@ describe('a third member cannot hijack a direct-message room', () => {
     const carolSaw = events.filter((e) => e.type === 'message').map((e) => String(e.text));
     expect(carolSaw).not.toContain('meet me at the usual place');
     expect(carolSaw).not.toContain('see you there');
-    expect(own.plaintexts.join('\n')).not.toContain('usual place');
+    expect(own.texts.join('\n')).not.toContain('usual place');
     expect(tap.find([...needlesFor('meet me at the usual place'), ...needlesFor('see you there')])).toEqual([]);
   });
 });

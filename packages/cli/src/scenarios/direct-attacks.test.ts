@@ -5,43 +5,14 @@
  * protocol client of its own, or the inviter's own client adding someone behind the invitee's back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
+import { createE2ee } from '@safehouse/core/e2ee';
 import { encodeFrame, randomId, toBase64Url } from '@safehouse/core/protocol';
 import { World, marker, roomOf, sleep, switchable, until, type Member } from '../testing/members.js';
-import { Attacker, publish, tapped } from '../testing/attacker.js';
+import { Attacker, publish, recording, tapped } from '../testing/attacker.js';
 
 const world = new World();
 afterEach(() => world.end());
 
-/** An E2ee that records the secrets of the groups it creates, and the sessions it creates or joins. */
-function recording(): { e2ee: E2ee; secrets: Map<string, Uint8Array>; sessions: GroupSession[]; plaintexts: Uint8Array[] } {
-  const real = createE2ee();
-  const secrets = new Map<string, Uint8Array>();
-  const sessions: GroupSession[] = [];
-  const plaintexts: Uint8Array[] = [];
-  // Every application message this member's sessions open.
-  const watch = (s: GroupSession): GroupSession => {
-    const receive = s.receive.bind(s);
-    s.receive = async (...a) => {
-      const r = await receive(...a);
-      if (r.kind === 'message') plaintexts.push(r.plaintext);
-      return r;
-    };
-    sessions.push(s);
-    return s;
-  };
-  const e2ee: E2ee = Object.create(real) as E2ee;
-  e2ee.createGroup = async (...a: Parameters<E2ee['createGroup']>) => {
-    if (a[3]?.secret) secrets.set(a[2], a[3].secret.slice());
-    return watch(await real.createGroup.call(real, ...a));
-  };
-  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
-    const o = await real.joinFromWelcome.call(real, ...a);
-    if (o.ok) watch(o.session);
-    return o;
-  };
-  return { e2ee, secrets, sessions, plaintexts };
-}
 
 const text = new TextDecoder();
 

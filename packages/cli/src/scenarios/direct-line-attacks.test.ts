@@ -7,37 +7,16 @@
  * real MLS).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createE2ee, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
+import { createE2ee } from '@safehouse/core/e2ee';
 import { randomBytes } from 'node:crypto';
 import { decodeRelayFrame, subStatement, toBase64Url } from '@safehouse/core/protocol';
 import { World, sleep, switchable, until, type Member } from '../testing/members.js';
-import { Attacker } from '../testing/attacker.js';
+import { Attacker, recording } from '../testing/attacker.js';
 
 const world = new World();
 afterEach(() => world.end());
 
 /** carol's client code, recording every plaintext her sessions read. */
-function recording(): { e2ee: E2ee; plaintexts: string[] } {
-  const real = createE2ee();
-  const plaintexts: string[] = [];
-  const watch = (s: GroupSession): GroupSession => {
-    const receive = s.receive.bind(s);
-    s.receive = async (...a) => {
-      const r = await receive(...a);
-      if (r.kind === 'message') plaintexts.push(new TextDecoder().decode(r.plaintext));
-      return r;
-    };
-    return s;
-  };
-  const e2ee: E2ee = Object.create(real) as E2ee;
-  e2ee.createGroup = async (...a: Parameters<E2ee['createGroup']>) => watch(await real.createGroup.call(real, ...a));
-  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
-    const o = await real.joinFromWelcome.call(real, ...a);
-    if (o.ok) watch(o.session);
-    return o;
-  };
-  return { e2ee, plaintexts };
-}
 
 describe("a co-member cannot take the line of a direct room", () => {
   it('aThirdMemberSubscribingFirstToADirectRoomIdCannotDenyIt: bob joins alice in their direct room, the queued message arrives, carol reads nothing', async () => {
@@ -56,8 +35,8 @@ describe("a co-member cannot take the line of a direct room", () => {
     bNet.offline();
     await sleep(500);
     await alice.client.command('/msg bob psst, the plan');
-    await until(() => carol.plaintexts.some((p) => p.includes('"t":"dm"')), 'the invitation at carol');
-    const invite = JSON.parse(carol.plaintexts.find((p) => p.includes('"t":"dm"'))!.replace(/^[^{]*/, '')) as { room: string };
+    await until(() => carol.texts.some((p) => p.includes('"t":"dm"')), 'the invitation at carol');
+    const invite = JSON.parse(carol.texts.find((p) => p.includes('"t":"dm"'))!.replace(/^[^{]*/, '')) as { room: string };
     const dm = invite.room;
     aNet.offline();
     await sleep(500);

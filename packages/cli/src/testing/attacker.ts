@@ -158,3 +158,39 @@ export class Attacker {
     this.ws.terminate();
   }
 }
+
+/**
+ * An E2ee that hands the test what a member's own code could keep: the secrets of the groups it
+ * creates (by room), its sessions, and every application message they decrypt (bytes and text).
+ */
+export function recording(): { e2ee: E2ee; secrets: Map<string, Uint8Array>; sessions: GroupSession[]; plaintexts: Uint8Array[]; texts: string[] } {
+  const real = createE2ee();
+  const secrets = new Map<string, Uint8Array>();
+  const sessions: GroupSession[] = [];
+  const plaintexts: Uint8Array[] = [];
+  const texts: string[] = [];
+  const watch = (s: GroupSession): GroupSession => {
+    const receive = s.receive.bind(s);
+    s.receive = async (...a) => {
+      const r = await receive(...a);
+      if (r.kind === 'message') {
+        plaintexts.push(r.plaintext);
+        texts.push(new TextDecoder().decode(r.plaintext));
+      }
+      return r;
+    };
+    sessions.push(s);
+    return s;
+  };
+  const e2ee: E2ee = Object.create(real) as E2ee;
+  e2ee.createGroup = async (...a: Parameters<E2ee['createGroup']>) => {
+    if (a[3]?.secret) secrets.set(a[2], a[3].secret.slice());
+    return watch(await real.createGroup.call(real, ...a));
+  };
+  e2ee.joinFromWelcome = async (...a: Parameters<E2ee['joinFromWelcome']>) => {
+    const o = await real.joinFromWelcome.call(real, ...a);
+    if (o.ok) watch(o.session);
+    return o;
+  };
+  return { e2ee, secrets, sessions, plaintexts, texts };
+}
