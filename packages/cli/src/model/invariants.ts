@@ -19,7 +19,8 @@
  *    A direct message (`dm`) is shown by its recipient only (and echoed by its sender): no third
  *    member of the room the invitation went through ever shows it; its text crosses the relay
  *    encrypted like any (1a). (A direct room outlives its members' removal from the shared
- *    room, so 1b, 1c and 4 do not apply to it.)
+ *    room, so 1b, 1c and 4 do not apply to it; a member removed from the shared room writes to
+ *    its direct room, if it has one: its texts are then shown there, by that peer only.)
  * 4. A kick reported as done (`landed` true) means the kicked member reads nothing after it: 1b
  *    for it, and none of the markers of 5 (sent by members that all applied the kick) reaches it.
  * 5. Convergence (`converge`): once the adversary stopped, within 20 s every honest online member
@@ -128,6 +129,14 @@ export function checkInvariants(run: Run): string[] {
         continue;
       }
       const s = byText.get(e.text);
+      // A member's text after it lost the shared room goes to its direct room with the other,
+      // if it has one (the client's current room falls back to it): shown there by that peer only.
+      if (s && e.direct === true) {
+        const pair = run.dms.some((d) => (d.from === s.from && d.to === m.name) || (d.from === m.name && d.to === s.from));
+        if (!pair) out.push(`3: ${m.name} showed "${e.text}" from ${s.from} in a direct room, and no direct message ever went between them`);
+        if (s.from !== e.from || s.fingerprint !== e.fingerprint) out.push(`3: ${m.name} showed "${e.text}" as from ${e.from} (${e.fingerprint}); ${s.from} (${s.fingerprint}) sent it`);
+        continue;
+      }
       // 3: only texts of this room, from the member that sent them.
       if (!s) {
         out.push(`3: ${m.name} showed "${e.text}" from ${e.from}, which no member of this room sent${run.fixture.foreignTexts.includes(e.text) ? ' (spliced from another room)' : ''}`);
