@@ -141,6 +141,23 @@ function answerIntoRival(
   return { stop: () => clearInterval(answer), sent: () => sent };
 }
 
+/**
+ * The newcomer `join()` starts, waited for until `done` (its admission, or the end of its
+ * attempt) while `attack` answers its join requests; then the attack is stopped, and checked to
+ * have been made (a Welcome into the attacker's group went to the newcomer).
+ */
+async function joinUnderAttack(attack: { stop(): void; sent(): number }, join: () => Promise<Member>, done: (m: Member) => boolean, what: string, ms: number): Promise<Member> {
+  let m: Member;
+  try {
+    m = await join();
+    await until(() => done(m), what, ms);
+  } finally {
+    attack.stop();
+  }
+  expect(attack.sent()).toBeGreaterThan(0);
+  return m;
+}
+
 describe("a link holder cannot take a room's line from its members", () => {
   it('anExMembersForkFromTheLogCannotCaptureANewcomer: dave joins alice and bob, mallory (who left) reads nothing of his', async () => {
     const server = await world.server();
@@ -168,15 +185,7 @@ describe("a link holder cannot take a room's line from its members", () => {
 
     // dave joins with the link; mallory answers first, into her fork.
     const attack = answerIntoFork(spy, state, room, secret, 'dave');
-    let dave: Member;
-    try {
-      dave = await world.member('dave', link);
-      await until(() => dave.of('joined').length === 1 && alice.of('member-joined').some((e) => e.name === 'dave'), 'dave to join the room', 25_000);
-    } finally {
-      attack.stop();
-    }
-    // The attack was made: dave was sent a Welcome into the attacker's group.
-    expect(attack.sent()).toBeGreaterThan(0);
+    const dave = await joinUnderAttack(attack, () => world.member('dave', link), (dave) => dave.of('joined').length === 1 && alice.of('member-joined').some((e) => e.name === 'dave'), 'dave to join the room', 25_000);
     await until(() => bob.of('member-joined').some((e) => e.name === 'dave'), 'bob to see dave');
     // dave talks with alice and bob, both ways.
     await dave.client.command('hi alice and bob, here is my secret');
@@ -217,17 +226,9 @@ describe("a link holder cannot take a room's line from its members", () => {
     msgs.length = 0;
 
     const attack = answerIntoFork(spy, state, room, secret, 'dave');
-    let dave: Member;
-    try {
-      // dave holds the link alice gave out before the kick.
-      dave = await world.member('dave', link, { timing: { joinTimeoutMs: 8_000 } });
-      // Whatever dave's attempt ends in (refused by the room, or a timeout), it ends.
-      await until(() => dave.of('joined').length > 0 || dave.of('left').some((e) => e.room === room), "dave's attempt to end", 25_000);
-    } finally {
-      attack.stop();
-    }
-    // The attack was made: dave was sent a Welcome into the attacker's group.
-    expect(attack.sent()).toBeGreaterThan(0);
+    // dave holds the link alice gave out before the kick.
+    // Whatever dave's attempt ends in (refused by the room, or a timeout), it ends.
+    const dave = await joinUnderAttack(attack, () => world.member('dave', link, { timing: { joinTimeoutMs: 8_000 } }), (dave) => dave.of('joined').length > 0 || dave.of('left').some((e) => e.room === room), "dave's attempt to end", 25_000);
     // If the room let dave in after all, it is alice and bob's room, not mallory's fork.
     if (dave.of('joined').length > 0) {
       expect(await usersOf(dave, room)).not.toContain('mallory');
@@ -289,15 +290,7 @@ describe("a link holder cannot take a room's line from its members", () => {
 
     // dave joins with bob's link; the spy answers his join requests into its group.
     const attack = answerIntoRival(spy, rival, room, secret, 'dave', bobRequest);
-    let dave: Member;
-    try {
-      dave = await world.member('dave', bobLink);
-      await until(() => dave.of('joined').length === 1 && bob.of('member-joined').some((e) => e.name === 'dave'), 'dave to join the room', 20_000);
-    } finally {
-      attack.stop();
-    }
-    // The attack was made: dave was sent a Welcome into the attacker's group.
-    expect(attack.sent()).toBeGreaterThan(0);
+    const dave = await joinUnderAttack(attack, () => world.member('dave', bobLink), (dave) => dave.of('joined').length === 1 && bob.of('member-joined').some((e) => e.name === 'dave'), 'dave to join the room', 20_000);
     await dave.client.command('hi bob, secret plan attached');
     await until(() => alice.texts().includes('hi bob, secret plan attached') && bob.texts().includes('hi bob, secret plan attached'), "dave's message at alice and bob");
     await marker(dave, alice);
@@ -341,15 +334,7 @@ describe("a link holder cannot take a room's line from its members", () => {
     await marker(alice, bob, 'after the restart');
 
     const attack = answerIntoRival(spy, rival, room, secret, 'dave', bobRequest);
-    let dave: Member;
-    try {
-      dave = await world.member('dave', bobLink);
-      await until(() => dave.of('joined').length === 1 && bob.of('member-joined').some((e) => e.name === 'dave'), 'dave to join the room', 20_000);
-    } finally {
-      attack.stop();
-    }
-    // The attack was made: dave was sent a Welcome into the attacker's group.
-    expect(attack.sent()).toBeGreaterThan(0);
+    const dave = await joinUnderAttack(attack, () => world.member('dave', bobLink), (dave) => dave.of('joined').length === 1 && bob.of('member-joined').some((e) => e.name === 'dave'), 'dave to join the room', 20_000);
     await dave.client.command('hi bob, after the restart');
     await until(() => bob.texts().includes('hi bob, after the restart'), "dave's message at bob");
     await marker(dave, alice);
