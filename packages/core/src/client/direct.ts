@@ -113,7 +113,7 @@ export class DirectMessages {
     // invitations can make us do).
     if (existing && (existing.state === 'joining' || this.#ready(existing))) return;
     // Rooms are bounded as on the relay: an invitation past that is not followed.
-    if (this.#host.rooms.size >= LIMITS.maxRoomsPerConnection) return ctx.limit('rooms', `an invitation from ${sender.name} to a direct room was not followed: this device is in ${LIMITS.maxRoomsPerConnection} rooms already`);
+    if (this.#host.rooms.size >= LIMITS.maxRoomsPerConnection) return ctx.limit('rooms', `an invitation to a direct room was not followed: this device is in ${LIMITS.maxRoomsPerConnection} rooms already`);
     const sealed = unpack(invite);
     const secret = sealed && (await via.session?.openSealed(sealContext(via.id, invite.room, sender.fingerprint, to), sealed));
     if (!secret || secret.length !== 32 || this.#host.rooms.has(invite.room)) return;
