@@ -103,7 +103,7 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
     const inRoom = new Promise<void>((resolve) => (ready = resolve));
     client.on((ev: ClientEvent) => {
       if (json) process.stdout.write(JSON.stringify(ev) + '\n');
-      else process.stdout.write(renderEvent(ev) + '\n');
+      else if (ev.type !== 'room-state' && ev.type !== 'current') process.stdout.write(renderEvent(ev) + '\n');
       if (ev.type === 'fatal') fatal = ev;
       if (ev.type === 'joined' || ev.type === 'fatal' || ev.type === 'left') ready();
     });

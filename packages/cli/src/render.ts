@@ -75,6 +75,9 @@ export function renderEvent(ev: ClientEvent): string {
       return `-- ${s(ev.message)}`;
     case 'ttl':
       return `-- ${s(ev.text)}`;
+    case 'room-state':
+    case 'current':
+      return '';
     default:
       throw missingCaseError(ev);
   }

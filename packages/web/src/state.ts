@@ -230,6 +230,9 @@ export function reduce(state: ChatState, event: ClientEvent | UiAction, current:
       if (ev.room !== undefined && !d.rooms.has(ev.room)) d.room(ev.room); // a room we are asking to join
       d.notice(ev.room, ev.message, now, 'info');
       break;
+    case 'room-state':
+    case 'current':
+      break;
     case 'ui-dialog':
       d.s = { ...d.s, dialog: ev.dialog };
       break;

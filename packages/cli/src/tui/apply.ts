@@ -234,6 +234,9 @@ export function applyEvent(m: ChatModel, ev: ClientEvent, origin: Origin): void 
       m.notice(sm(ev.text), 'info', ev.room);
       return;
     }
+    case 'room-state':
+    case 'current':
+      return;
     case 'info':
       if (origin.asked === 'trust') {
         for (const w of m.warnings) if (ev.message.includes(w.name)) m.clearWarning(w.name);

@@ -2,6 +2,7 @@
  * A scripted client for the UI's tests: records the lines it was given, and emits whatever
  * events a test hands it, as the real client would.
  */
+import type { CommandOutcome } from '@safehouse/core/client';
 import type { ClientEvent, Listener } from '@safehouse/core/client';
 import type { ChatClient } from './session.js';
 
@@ -21,10 +22,10 @@ export class FakeClient implements ChatClient {
     return Promise.resolve();
   }
 
-  command(line: string): Promise<void> {
+  command(line: string): Promise<CommandOutcome> {
     this.lines.push(line);
     this.onCommand(line);
-    return Promise.resolve();
+    return Promise.resolve({ ok: true, command: 'say' });
   }
 
   quit(): Promise<{ delivered: boolean }> {

@@ -15,7 +15,7 @@ import { formatInvite, parseInvite, type Invite, type RoomInvite, type TimeServe
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { BOUNDS, LimitNotice } from './bounds.js';
 import { systemClock, type Clock } from './clock.js';
-import { parseCommand } from './commands.js';
+import { isQuit, parseCommand } from './commands.js';
 import { Connection, refusalReason, type ConnectionOptions, type InboundHeader, type ReadyInfo } from './connection.js';
 import { TIMING_DEFAULTS, type JoinCandidate, type RoomContext, type Timing } from './context.js';
 import { DirectMessages } from './direct.js';
@@ -23,13 +23,18 @@ import { ExpiryKeeper, type TimeSource } from './expiry.js';
 import { RelayTimeQuery, relayTimeServers } from './relay-time.js';
 import { ProvenTimeSource } from '../roughtime/timesource.js';
 import type { RoughtimeServer } from '../roughtime/chain.js';
-import { checkRoomName, runCommand, type CommandHost } from './dispatch.js';
+import { checkRoomName, runCommand, type CommandHost, type CommandOutcome } from './dispatch.js';
+import { roomCode } from '../e2ee/index.js';
+import type { ClientEvent, MemberInfo } from './events.js';
 import type { RefusalCode } from './envelope.js';
 import { Emitter, type Listener } from './events.js';
 import { normalizeName } from './names.js';
 import { Outbox, RESTART_WINDOW_MS } from './outbox.js';
 import { Room } from './room.js';
 import type { Transport } from './transport.js';
+
+/** Events after which a room's snapshot (`room-state`) may have changed. */
+const CHANGES_ROOM = new Set<ClientEvent['type']>(['joined', 'member-joined', 'member-left', 'key-changed', 'ttl', 'info', 'error']);
 
 export type ClientOptions = {
   transport: Transport;
@@ -65,12 +70,17 @@ export interface SafehouseClient {
   readonly name: string;
   /** Connects; joins the link's room, or creates a room and emits its `invite`. */
   start(): Promise<void>;
-  /** Runs one line of the command language (a plain line is a message to the current room). */
-  command(line: string): Promise<void>;
-  /** Delivers the outbox (up to `timeoutMs`, default 5 s), leaves every room, closes. */
+  /**
+   * Runs one line of the command language (a plain line is a message to the current room) after
+   * the lines given before it, and says what it did. A message typed while the current room is
+   * still waiting for a member to admit this device waits for that (or for the join to fail).
+   * `/quit` does not wait behind them: it quits (see `quit`).
+   */
+  command(line: string): Promise<CommandOutcome>;
+  /** Runs the lines given before it (up to `timeoutMs`, default 5 s), delivers the outbox (as long again), leaves every room, closes. */
   quit(options?: { timeoutMs?: number }): Promise<{ delivered: boolean }>;
   on(listener: Listener): () => void;
-  /** The current room's id, if any. */
+  /** The current room's id, if any (also pushed as `current` events). */
   currentRoom(): string | undefined;
   /**
    * Removes, by commits, every other member that `match` picks in the rooms this client is a
@@ -112,7 +122,16 @@ class Client implements SafehouseClient, CommandHost {
   readonly #relayTime: RelayTimeQuery;
   #ctx: RoomContext | undefined;
   #current: string | undefined;
-  #lastError: ErrorCode | undefined;
+  /** Lines run one at a time, in the order given. */
+  #commands: Promise<unknown> = Promise.resolve();
+  /** Messages waiting for their room to admit this device, released when it did or gave up (or on quit). */
+  readonly #admitted = new Map<string, Array<() => void>>();
+  /** Rooms whose snapshot may have changed; one `room-state` each if it did (`#publishRooms`). */
+  readonly #dirty = new Set<string>();
+  #publishing: Promise<void> | undefined;
+  readonly #published = new Map<string, string>();
+  /** The room code per room, for the epoch it was computed at. */
+  readonly #codes = new Map<string, { epoch: number; code: string }>();
   /** When the relay last came back with a new instance id. */
   #restartedAt: number | undefined;
   /** While rooms prove their epochs after a (re)connect, published frames wait (the relay would refuse them). */
@@ -210,7 +229,100 @@ class Client implements SafehouseClient, CommandHost {
   }
 
   setCurrent(room: Room): void {
-    this.#current = room.id;
+    this.#setCurrent(room.id);
+  }
+
+  #setCurrent(id: string | undefined): void {
+    if (id === this.#current) return;
+    this.#current = id;
+    this.#emitter.emit({ type: 'current', room: id });
+  }
+
+  pinsChanged(): void {
+    for (const id of this.rooms.keys()) this.#roomChanged(id);
+  }
+
+  /** Marks a room's snapshot for publishing (coalesced: one pass per turn, in order). */
+  #roomChanged(id: string): void {
+    this.#dirty.add(id);
+    if (this.#publishing) return;
+    this.#publishing = Promise.resolve().then(async () => {
+      while (this.#dirty.size > 0) {
+        const ids = [...this.#dirty];
+        this.#dirty.clear();
+        for (const rid of ids) await this.#publishRoom(rid);
+      }
+      this.#publishing = undefined;
+    });
+  }
+
+  async #publishRoom(id: string): Promise<void> {
+    const room = this.rooms.get(id);
+    if (!room || this.#state === 'closed') return;
+    const event = await this.#snapshot(room);
+    if (this.rooms.get(id) !== room) return; // gone meanwhile
+    const key = JSON.stringify(event);
+    if (this.#published.get(id) === key) return;
+    this.#published.set(id, key);
+    this.#emitter.emit(event);
+  }
+
+  async #snapshot(room: Room): Promise<Extract<ClientEvent, { type: 'room-state' }>> {
+    const ctx = this.ctx;
+    const session = room.isMember() ? room.session : undefined;
+    const me = session?.myLeaf();
+    const members: MemberInfo[] = session
+      ? await Promise.all(
+          room.members().map(async (m) => {
+            const self = m.leaf === me;
+            return {
+              name: m.name,
+              fingerprint: await ctx.fingerprint(m.fingerprint),
+              self,
+              verified: !self && ctx.pins.isVerified(m.name, m.fingerprint),
+              keyChanged: !self && ctx.pins.check(m.name, m.fingerprint) === 'changed',
+              blocked: !self && ctx.pins.isBlocked(m.name, m.fingerprint),
+            };
+          }),
+        )
+      : [];
+    let code: string | undefined;
+    const epoch = session?.epoch() ?? 0;
+    if (session) {
+      const known = this.#codes.get(room.id);
+      code = known?.epoch === epoch ? known.code : await roomCode(session.epochAuthenticator());
+      this.#codes.set(room.id, { epoch, code });
+    }
+    return {
+      type: 'room-state',
+      room: room.id,
+      roomName: room.roomName,
+      direct: room.direct !== undefined,
+      joined: session !== undefined,
+      admin: session !== undefined && room.isAdmin(),
+      epoch,
+      ...(code === undefined ? {} : { code }),
+      ttlMs: room.ttlMs,
+      members,
+    };
+  }
+
+  /** Waits until the room admitted this device, or gave up, or the client quits. */
+  #untilAdmitted(room: Room): Promise<void> {
+    if (room.isMember() || room.state === 'left') return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.#admitted.get(room.id) ?? [];
+      list.push(resolve);
+      this.#admitted.set(room.id, list);
+    });
+  }
+
+  #release(id?: string): void {
+    for (const [rid, list] of this.#admitted) {
+      if (id !== undefined && rid !== id) continue;
+      this.#admitted.delete(rid);
+      for (const r of list) r();
+    }
   }
 
   addRoom(room: Room): void {
@@ -228,31 +340,49 @@ class Client implements SafehouseClient, CommandHost {
     else await this.createRoom(this.#o.roomName ?? 'lobby');
   }
 
-  async command(line: string): Promise<void> {
-    if (this.#state !== 'started') {
-      this.#emitter.emit({ type: 'error', code: 'E_USAGE', message: this.#state === 'new' ? 'the client is not started yet' : 'the client is closing' });
-      return;
-    }
-    const parsed = parseCommand(line);
-    if (!parsed.ok) {
-      this.#emitter.emit({ type: 'error', code: parsed.code, message: parsed.message });
-      return;
-    }
-    await runCommand(this, parsed.command);
+  command(line: string): Promise<CommandOutcome> {
+    if (isQuit(line) && this.#state === 'started') return this.quit().then(() => ({ ok: true, command: 'quit' }));
+    const run = this.#commands.then(() => this.#run(line));
+    this.#commands = run.catch(() => undefined);
+    return run;
   }
 
-  async createRoom(roomName: string): Promise<void> {
+  async #run(line: string): Promise<CommandOutcome> {
+    const refuse = (code: ErrorCode, message: string, command?: CommandOutcome['command']): CommandOutcome => {
+      this.#emitter.emit({ type: 'error', code, message });
+      return { ok: false, command, code, message };
+    };
+    if (this.#state !== 'started') return refuse('E_USAGE', this.#state === 'new' ? 'the client is not started yet' : 'the client is closing');
+    const parsed = parseCommand(line);
+    if (!parsed.ok) return refuse(parsed.code, parsed.message);
+    const { command } = parsed;
+    // A message waits for its room to admit this device: typed early, not lost.
+    if (command.kind === 'say' || command.kind === 'me') {
+      const room = this.current();
+      if (room) await this.#untilAdmitted(room);
+      if (this.#state !== 'started') return refuse('E_USAGE', 'the client is closing; this line was not sent', command.kind);
+    }
+    return runCommand(this, command);
+  }
+
+  async createRoom(roomName: string): Promise<CommandOutcome> {
     const checked = checkRoomName(roomName);
-    if (!checked.ok) return this.#emitter.emit({ type: 'error', code: 'E_NAME_INVALID', message: checked.message });
+    if (!checked.ok) {
+      this.#emitter.emit({ type: 'error', code: 'E_NAME_INVALID', message: checked.message });
+      return { ok: false, command: 'room-create', code: 'E_NAME_INVALID', message: checked.message };
+    }
     const ctx = this.ctx;
     const id = randomId();
     const secret = randomBytes(32);
     const room = await Room.create(ctx, id, checked.name, secret);
     this.addRoom(room);
-    this.#current = id;
     const fingerprint = await ctx.fingerprint(ctx.identity.fingerprint);
     this.#emitter.emit({ type: 'joined', room: id, roomName: room.roomName, name: this.name, fingerprint, direct: false });
-    this.#emitter.emit({ type: 'invite', room: id, roomName: room.roomName, link: this.inviteLink(room) });
+    this.#setCurrent(id);
+    this.#roomChanged(id);
+    const invite = { type: 'invite', room: id, roomName: room.roomName, link: this.inviteLink(room) } as const;
+    this.#emitter.emit(invite);
+    return { ok: true, command: 'room-create', shown: invite };
   }
 
   /** The invite link for one of our rooms (the fragment carries its secret: show it only to its owner). */
@@ -261,21 +391,24 @@ class Client implements SafehouseClient, CommandHost {
     return formatInvite(this.#invite.base, r, this.#invite.certFingerprint, this.#o.linkTimeServers ?? this.#invite.timeServers);
   }
 
-  joinLink(link: string): Promise<void> {
+  joinLink(link: string): Promise<CommandOutcome> {
+    const bad = (message: string): Promise<CommandOutcome> => {
+      this.#emitter.emit({ type: 'error', code: 'E_BAD_LINK', message });
+      return Promise.resolve({ ok: false, command: 'join', code: 'E_BAD_LINK', message });
+    };
     const parsed = parseInvite(link);
-    if (!parsed.ok) return Promise.resolve(this.#emitter.emit({ type: 'error', code: 'E_BAD_LINK', message: parsed.message }));
+    if (!parsed.ok) return bad(parsed.message);
     const { invite } = parsed;
-    if (!invite.room) return Promise.resolve(this.#emitter.emit({ type: 'error', code: 'E_BAD_LINK', message: 'this link names no room: ask a member for a room link' }));
-    if (invite.ws !== this.#invite.ws)
-      return Promise.resolve(this.#emitter.emit({ type: 'error', code: 'E_BAD_LINK', message: 'this link is for another server than the one you are connected to' }));
+    if (!invite.room) return bad('this link names no room: ask a member for a room link');
+    if (invite.ws !== this.#invite.ws) return bad('this link is for another server than the one you are connected to');
     this.#joinInvite(invite.room);
-    return Promise.resolve();
+    return Promise.resolve({ ok: true, command: 'join' });
   }
 
   #joinInvite(ri: RoomInvite): void {
     const existing = this.rooms.get(ri.id);
     if (existing) {
-      this.#current = ri.id;
+      this.#setCurrent(ri.id);
       this.#emitter.emit({ type: 'switched', room: ri.id, roomName: existing.roomName });
       return;
     }
@@ -283,15 +416,26 @@ class Client implements SafehouseClient, CommandHost {
     const roomName = named?.ok ? named.name : `room-${ri.id.slice(0, 6)}`;
     const room = Room.join(this.ctx, { room: ri.id, secret: ri.secret, inviter: ri.inviter }, roomName);
     this.addRoom(room);
-    this.#current = ri.id;
+    this.#roomChanged(ri.id);
+    this.#setCurrent(ri.id);
     this.#emitter.emit({ type: 'info', message: `asking the members of ${roomName} to admit you (a member must be online)`, room: ri.id });
   }
 
   async quit(options: { timeoutMs?: number } = {}): Promise<{ delivered: boolean }> {
     if (this.#state === 'quitting' || this.#state === 'closed') return { delivered: this.#outbox.size === 0 };
     const wasStarted = this.#state === 'started';
-    this.#state = 'quitting';
     const timeoutMs = options.timeoutMs ?? 5_000;
+    if (wasStarted) {
+      // Lines given before the quit are part of "what is pending"; a message still waiting for
+      // its room to admit this device is not sent (its join has not finished).
+      let timer: { cancel(): void } | undefined;
+      const late = new Promise<void>((resolve) => (timer = this.#clock.setTimeout(resolve, timeoutMs)));
+      const waiting = this.#admitted.size > 0;
+      if (!waiting) await Promise.race([this.#commands, late]);
+      timer?.cancel();
+    }
+    this.#state = 'quitting';
+    this.#release();
     let delivered = true;
     if (wasStarted) {
       delivered = (await this.#outbox.drain(timeoutMs)) && this.direct.queuedCount === 0;
@@ -318,10 +462,11 @@ class Client implements SafehouseClient, CommandHost {
       random: this.#o.random ?? Math.random,
       limit: (bound, message, room) => this.#limits.hit(bound, message, room),
       emit: (e) => {
-        if (e.type === 'error') this.#lastError = e.code;
         // A timed message goes through the keeper: shown, hidden or dropped on proven time.
         if (e.type === 'message' && e.expiresAt !== undefined) return this.#expiry.offer({ ...e, expiresAt: e.expiresAt });
         this.#emitter.emit(e);
+        if (e.type === 'joined') this.#release(e.room);
+        if (CHANGES_ROOM.has(e.type) && 'room' in e && typeof e.room === 'string') this.#roomChanged(e.room);
       },
       fingerprint: (fp: Fingerprint) => {
         const key = toBase64Url(fp);
@@ -339,16 +484,21 @@ class Client implements SafehouseClient, CommandHost {
         const room = this.rooms.get(id);
         if (room && !room.direct) this.#emitter.emit({ type: 'invite', room: id, roomName: room.roomName, link: this.inviteLink(room) });
       },
-      onRoomGone: (id, reason) => {
+      onRoomGone: (id, reason, code) => {
         this.rooms.delete(id);
+        this.#published.delete(id);
+        this.#codes.delete(id);
+        this.#release(id);
         this.direct.forget(id);
         // A shared room first; else a direct one (e.g. a server whose admin moved us into one).
-        if (this.#current === id) this.#current = ([...this.rooms.values()].find((r) => !r.direct) ?? [...this.rooms.values()][0])?.id;
+        if (this.#current === id) this.#setCurrent(([...this.rooms.values()].find((r) => !r.direct) ?? [...this.rooms.values()][0])?.id);
         if (reason !== 'left' && this.rooms.size === 0 && this.#state === 'started') {
-          const why = { refused: 'E_NAME_TAKEN', timeout: 'E_JOIN_TIMEOUT', removed: 'E_NO_ROOM' } as const;
-          this.#emitter.emit({ type: 'fatal', code: this.#lastError ?? why[reason], message: 'you are in no room any more' });
+          // Why this room ended, never an earlier, unrelated error (a `/msg` to nobody).
+          const why = { refused: 'E_NAME_TAKEN', timeout: 'E_JOIN_TIMEOUT', removed: 'E_KICKED' } as const;
+          this.#emitter.emit({ type: 'fatal', code: code ?? why[reason], message: 'you are in no room any more' });
         }
       },
+      onRoomChanged: (id) => this.#roomChanged(id),
     };
   }
 

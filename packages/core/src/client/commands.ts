@@ -133,6 +133,12 @@ export function parseCommand(line: string): ParseResult {
   }
 }
 
+/** Whether a line is `/quit` (as every interface must decide it: one parser, any case, spaces around). */
+export function isQuit(line: string): boolean {
+  const r = parseCommand(line);
+  return r.ok && r.command.kind === 'quit';
+}
+
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** `30s`, `5m`, `1h`, `1d` (1 s to 7 days) → ms; `off` → 0; anything else → undefined. */

@@ -5,6 +5,7 @@
  */
 import type { E2ee, Fingerprint, Identity, Member } from '../e2ee/api.js';
 import type { PinStore } from '../e2ee/index.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { ClientHeader } from '../protocol/frames.js';
 import type { BoundName } from './bounds.js';
 import type { Clock } from './clock.js';
@@ -93,6 +94,8 @@ export interface RoomContext {
   onMembersChanged(room: string): void;
   /** The room's invite secret changed (a ban): the UI gets the new link. */
   onInviteChanged(room: string): void;
-  /** The room is gone (left, removed, refused, timed out): forget it. */
-  onRoomGone(room: string, reason: 'left' | 'removed' | 'refused' | 'timeout'): void;
+  /** The room is gone (left, removed, refused, timed out): forget it. `code`: why a join ended. */
+  onRoomGone(room: string, reason: 'left' | 'removed' | 'refused' | 'timeout', code?: ErrorCode): void;
+  /** Something a UI shows about the room may have changed (members, pins, epoch, timer): a `room-state` follows if it did. */
+  onRoomChanged(room: string): void;
 }

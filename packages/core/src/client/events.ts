@@ -16,6 +16,12 @@ export type ConnectionState =
   | { state: 'offline'; reason: string };
 
 export type UserInfo = { name: string; fingerprint: string; verified: boolean; self: boolean };
+/**
+ * A member as the room's snapshot (`room-state`) shows it. `keyChanged`: its key is not the one
+ * this device pinned for its name, and the user has neither verified nor trusted the new one;
+ * `blocked`: the pinned key was verified, so this device sends nothing to the room until then.
+ */
+export type MemberInfo = UserInfo & { keyChanged: boolean; blocked: boolean };
 export type RoomInfo = { room: string; roomName: string; members: number; current: boolean; direct: boolean; joined: boolean };
 
 export type ClientEvent =
@@ -52,6 +58,27 @@ export type ClientEvent =
   /** `by`: removed by that member (not a leave); `absent`: removed for absence (docs/protocol.md "Absent members"), not as a kick. */
   | { type: 'member-left'; room: string; roomName: string; name: string; by?: string; absent?: true }
   | { type: 'users'; room: string; roomName: string; users: UserInfo[] }
+  /**
+   * Everything a UI shows about one room, pushed whenever any of it changed (members, their keys'
+   * pins and verification, the epoch and room code, the timer): a UI never asks. `joined` is
+   * false while a member has yet to admit this device (then `members` is empty).
+   */
+  | {
+      type: 'room-state';
+      room: string;
+      roomName: string;
+      direct: boolean;
+      joined: boolean;
+      /** May this device remove others here (`/kick` on a server's admin console). */
+      admin: boolean;
+      epoch: number;
+      /** The room code at `epoch` (`/code`); absent until joined. */
+      code?: string;
+      ttlMs: number;
+      members: MemberInfo[];
+    }
+  /** The room that plain lines go to changed (joined, created, switched, or the current one is gone). */
+  | { type: 'current'; room: string | undefined }
   | { type: 'invite'; room: string; roomName: string; link: string }
   | { type: 'key-changed'; room: string; roomName: string; name: string; message: string }
   | { type: 'error'; code: ErrorCode; message: string; room?: string }
@@ -66,8 +93,8 @@ export type ClientEvent =
   | { type: 'room-code'; room: string; roomName: string; code: string; epoch: number }
   | { type: 'rooms'; rooms: RoomInfo[] }
   | { type: 'switched'; room: string; roomName: string }
-  /** `by`: for `removed`, the member who removed us. */
-  | { type: 'left'; room: string; roomName: string; reason: 'left' | 'removed' | 'refused' | 'timeout'; by?: string }
+  /** `by`: for `removed`, the member who removed us; `code`: why a join ended (refused or timed out). */
+  | { type: 'left'; room: string; roomName: string; reason: 'left' | 'removed' | 'refused' | 'timeout'; by?: string; code?: ErrorCode }
   | { type: 'help'; commands: CommandHelp[]; text: string }
   | { type: 'info'; message: string; room?: string }
   /**

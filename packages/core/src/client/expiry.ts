@@ -8,7 +8,9 @@
  *   - `expired {id, room}` (and forgotten) once the latest possible present reaches it;
  *   - dropped on arrival once even the *earliest* possible present is past it;
  *   - with no fresh proven time: hidden (`time {state: 'unproven'}`), never kept alive by the
- *     local clock; shown again (re-emitted) once time is proven, unless expired by then.
+ *     local clock; shown again (the same `message` event again, same id: a UI updates, never
+ *     adds) once time is proven, unless expired by then. Bounds that go stale between
+ *     measurements are measured again at once.
  * The time source extrapolates with the monotonic clock, so a wall clock turned back a day or
  * forward a year changes nothing. Timers use the injected clock's `setTimeout` (relative delays).
  *
@@ -154,8 +156,11 @@ export class ExpiryKeeper {
     const b = this.bounds();
     if (!b) {
       for (const h of this.#held.values()) h.shown = false;
+      const lost = this.#state === 'proven' && failure === undefined;
       this.#setState('unproven', failure);
       this.#schedule();
+      // The bounds went stale between measurements: measure again now, not at the next refresh.
+      if (lost) void this.#refresh();
       return;
     }
     this.#setState('proven');

@@ -1,6 +1,7 @@
 export { createClient, type ClientOptions, type SafehouseClient } from './client.js';
-export type { ClientEvent, ClientEventType, ConnectionState, Listener, RoomInfo, UserInfo } from './events.js';
-export { COMMAND_HELP, parseCommand, type Command, type CommandHelp, type ParseResult } from './commands.js';
+export type { ClientEvent, ClientEventType, ConnectionState, Listener, MemberInfo, RoomInfo, UserInfo } from './events.js';
+export type { CommandOutcome } from './dispatch.js';
+export { COMMAND_HELP, isQuit, parseCommand, type Command, type CommandHelp, type ParseResult } from './commands.js';
 export { checkNameAvailable, nameSkeleton, normalizeName, type NameCheck, type NameResult } from './names.js';
 export { safeText, type SafeTextOptions } from './safe-text.js';
 export { createManualClock, systemClock, type Clock, type ManualClock, type TimerId } from './clock.js';
@@ -12,3 +13,24 @@ export { ExpiryKeeper, EXPIRY_DEFAULTS, type TimeSource } from './expiry.js';
 export { formatTtl, ttlText, COPY_CAVEAT } from './ttl.js';
 export { parseDuration } from './commands.js';
 export { RelayTimeQuery, RELAY_TIME_TIMEOUT_MS, relayTimeServers } from './relay-time.js';
+export {
+  currentRoom,
+  initialView,
+  isShown,
+  itemKey,
+  keyWarnings,
+  reduceView,
+  roomList,
+  timeline,
+  unreadCount,
+  ViewStore,
+  VIEW_LIMITS,
+  type BlockItem,
+  type MessageItem,
+  type NoticeItem,
+  type Stamped,
+  type Tone as ViewTone,
+  type View,
+  type ViewItem,
+  type ViewRoom,
+} from './view.js';

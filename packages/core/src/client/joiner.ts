@@ -143,7 +143,7 @@ export class Joiner {
       E_LINK_REVOKED: 'a member refused to admit you: this link is no longer valid (the room changed its link); ask a member for the new one',
     }[code];
     room.ctx.emit({ type: 'error', code, message: why, room: room.id });
-    room.close('refused');
+    room.close('refused', undefined, code);
   }
 
   #giveUp(): void {
@@ -163,7 +163,7 @@ export class Joiner {
       message: `no member admitted you within ${secs} s: a member of the room must be online to admit you; try again when one is`,
       room: room.id,
     });
-    room.close('timeout');
+    room.close('timeout', undefined, 'E_JOIN_TIMEOUT');
   }
 
   stop(): void {

@@ -140,7 +140,7 @@ export class MembershipProof {
     room.ctx.send({ v: 1, t: 'unsub', room: room.id });
     if (verdict === 'timeout') {
       room.ctx.emit({ type: 'error', code: 'E_JOIN_TIMEOUT', message: `the relay did not confirm your admission to ${room.roomName}; try again`, room: room.id });
-      room.close('timeout');
+      room.close('timeout', undefined, 'E_JOIN_TIMEOUT');
       return false;
     }
     if (!this.#offLineSaid) {

@@ -455,6 +455,7 @@ export class Room {
     const session = this.session;
     if (!session) return;
     this.#timer.note();
+    this.ctx.onRoomChanged(this.id);
     if (options.subscribed !== true) await this.subscribe();
     // Messages held while a proposal waited go now, in the order they were written.
     if (session.pendingProposals() === 0) for (const publish of this.#held.splice(0)) await publish();
@@ -563,8 +564,8 @@ export class Room {
     this.close('left');
   }
 
-  /** Ends the room here: unsubscribes, wipes its secrets, tells the client. Idempotent. */
-  close(reason: 'left' | 'removed' | 'refused' | 'timeout', by?: string): void {
+  /** Ends the room here: unsubscribes, wipes its secrets, tells the client. Idempotent. `code`: why a join ended. */
+  close(reason: 'left' | 'removed' | 'refused' | 'timeout', by?: string, code?: ErrorCode): void {
     if (this.state === 'left') return;
     const wasMember = this.state === 'member';
     this.state = 'left';
@@ -578,8 +579,8 @@ export class Room {
     this.session?.dispose();
     this.session = undefined;
     this.#future = [];
-    this.ctx.emit({ type: 'left', room: this.id, roomName: this.roomName, reason, ...(by === undefined ? {} : { by }) });
-    this.ctx.onRoomGone(this.id, reason);
+    this.ctx.emit({ type: 'left', room: this.id, roomName: this.roomName, reason, ...(by === undefined ? {} : { by }), ...(code === undefined ? {} : { code }) });
+    this.ctx.onRoomGone(this.id, reason, code);
   }
 
   /**
@@ -606,6 +607,7 @@ export class Room {
     });
     this.#timer.joined();
     this.ctx.onMembersChanged(this.id);
+    this.ctx.onRoomChanged(this.id);
   }
 
   /** A first join's group, checked with the relay before it is taken (proof.ts `admit`). */
