@@ -138,7 +138,7 @@ export type RunningOps = {
   close(): Promise<void>;
 };
 
-export async function startOps(server: RunningServer, o: OpsOptions, p: PreparedOps): Promise<RunningOps> {
+export async function startOps(server: RunningServer, o: OpsOptions, p: PreparedOps, timeServer?: { host: string; port: number; publicKey: Uint8Array }): Promise<RunningOps> {
   const json = o.json === true;
   const scheme = server.url.startsWith('https') ? 'https' : 'http';
   const remotePort = o.sshRemotePort === undefined ? undefined : Number(o.sshRemotePort);
@@ -212,6 +212,9 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
           disableAll: o.disableAll === true,
           onlyAdmin: o.onlyAdmin === true,
           link: baseLink,
+          // The relay's own Roughtime server is its server 0 (serve-time.ts): members reach it
+          // over UDP at the link's host (a wildcard address is no address to give out).
+          ...(timeServer ? { timeServers: [{ ...timeServer, host: /^(0\.0\.0\.0|::)$/.test(timeServer.host) ? new URL(base).hostname.replace(/^\[|\]$/g, '') : timeServer.host }] } : {}),
           out,
           passphrase: askPassphrase,
         });

@@ -77,7 +77,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     logger: cliLogger(opts.json === true, opts.verbose === true),
   });
 
-  const running = await startOps(server, opts, ops);
+  const running = await startOps(server, opts, ops, rt.server);
   if (opts.json) {
     process.stdout.write(
       JSON.stringify({ type: 'ready', url: running.base, invite: running.invite, ...running.ready, port: server.port, pid: process.pid, webSha256: server.webSha256 ?? null, roughtime: rt.server?.spec ?? null }) + '\n',

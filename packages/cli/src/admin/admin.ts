@@ -33,7 +33,7 @@ import {
   type SafehouseClient,
 } from '@safehouse/core/client';
 import { createE2ee, exportIdentity, formatFingerprint, type Identity } from '@safehouse/core/e2ee';
-import { toBase64Url, UsageError, type ErrorCode } from '@safehouse/core/protocol';
+import { toBase64Url, UsageError, type ErrorCode, type TimeServerSpec } from '@safehouse/core/protocol';
 import type { RunningServer } from '@safehouse/server';
 import { renderEvent } from '../render.js';
 import { adminHelpText, ADMIN_HELP, parseAdminLine, type AdminCommand } from './commands.js';
@@ -52,6 +52,8 @@ export type AdminOptions = {
   onlyAdmin: boolean;
   /** The base link members use, with the certificate pin if any (`#c=`). */
   link: string;
+  /** The server's own Roughtime server (serve --roughtime-port): written into the admin's room links (`t`), so members — browsers through the relay — prove time with it. */
+  timeServers?: TimeServerSpec[];
   /** Where console output goes: the event (for --json) and its line of text. */
   out: (event: AdminEvent, text: string) => void;
   /** The passphrase for /key export (asked on the terminal, or from a file). */
@@ -91,6 +93,7 @@ export class Admin {
       identity,
       roomName: 'lobby',
       admit: (c) => this.#admit(c),
+      ...(o.timeServers?.length ? { linkTimeServers: o.timeServers } : {}),
     });
   }
 
@@ -285,7 +288,8 @@ export class Admin {
   }
 
   #onEvent(ev: ClientEvent): void {
-    if (ev.type === 'connection') return;
+    // Snapshots are for views; the console says what happened.
+    if (ev.type === 'connection' || ev.type === 'room-state' || ev.type === 'current') return;
     // The default room's first link is printed by serve; a later one is a ban's new link.
     if (ev.type === 'invite') {
       if (ev.room !== this.#room || ev.link === this.#invite) return;

@@ -77,7 +77,7 @@ export interface SafehouseClient {
    * `/quit` does not wait behind them: it quits (see `quit`).
    */
   command(line: string): Promise<CommandOutcome>;
-  /** Runs the lines given before it (up to `timeoutMs`, default 5 s), delivers the outbox (as long again), leaves every room, closes. */
+  /** Runs the lines given before it, delivers the outbox (up to `timeoutMs`, default 5 s), leaves every room, closes. */
   quit(options?: { timeoutMs?: number }): Promise<{ delivered: boolean }>;
   on(listener: Listener): () => void;
   /** The current room's id, if any (also pushed as `current` events). */
@@ -329,9 +329,16 @@ class Client implements SafehouseClient, CommandHost {
     this.rooms.set(room.id, room);
   }
 
-  async start(): Promise<void> {
-    if (this.#state !== 'new') return;
+  start(): Promise<void> {
+    if (this.#state !== 'new') return Promise.resolve();
     this.#state = 'started';
+    // Lines given from now on run once the client has its identity and its first room.
+    const started = this.#start();
+    this.#commands = started.catch(() => undefined);
+    return started;
+  }
+
+  async #start(): Promise<void> {
     const identity = this.#o.identity ?? (await this.#e2ee.createIdentity());
     this.#ctx = this.#makeContext(identity);
     this.#emitter.emit({ type: 'fingerprint', name: this.name, fingerprint: await this.#ctx.fingerprint(identity.fingerprint) });
@@ -425,15 +432,10 @@ class Client implements SafehouseClient, CommandHost {
     if (this.#state === 'quitting' || this.#state === 'closed') return { delivered: this.#outbox.size === 0 };
     const wasStarted = this.#state === 'started';
     const timeoutMs = options.timeoutMs ?? 5_000;
-    if (wasStarted) {
-      // Lines given before the quit are part of "what is pending"; a message still waiting for
-      // its room to admit this device is not sent (its join has not finished).
-      let timer: { cancel(): void } | undefined;
-      const late = new Promise<void>((resolve) => (timer = this.#clock.setTimeout(resolve, timeoutMs)));
-      const waiting = this.#admitted.size > 0;
-      if (!waiting) await Promise.race([this.#commands, late]);
-      timer?.cancel();
-    }
+    // Lines given before the quit are part of "what is pending": they run first (a message
+    // waiting for its room to admit this device waits until it is admitted or the join ends).
+    if (wasStarted) await this.#commands;
+    if (this.#state !== 'started' && this.#state !== 'new') return { delivered: this.#outbox.size === 0 };
     this.#state = 'quitting';
     this.#release();
     let delivered = true;

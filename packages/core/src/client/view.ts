@@ -484,7 +484,8 @@ function connectionNotice(s: ConnectionState): { text: string; tone: Tone } | un
       // Said when the connection is lost, not at every retry.
       return s.attempt <= 1 ? { text: `connection lost (${s.reason}); reconnecting`, tone: 'leave' } : undefined;
     case 'offline':
-      return { text: `offline: ${s.reason}`, tone: 'error' };
+      // Closed on purpose (quit): nothing to warn about.
+      return s.reason === 'quit' ? undefined : { text: `offline: ${s.reason}`, tone: 'error' };
     default:
       return undefined;
   }
