@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { createClient, type ClientEvent } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type Identity } from '@safehouse/core/e2ee';
 import { parseInvite, passwordSubprotocol, UsageError } from '@safehouse/core/protocol';
-import { EXIT, exitCodeFor, reportError } from './exit.js';
+import { EXIT, exitCodeFor, exitCodeForCode, reportError } from './exit.js';
 import { createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
 import { renderEvent } from './render.js';
 import { askSecret, obtainSecret } from './secrets.js';
@@ -126,7 +126,7 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
     await done;
     await chain;
     await client.quit();
-    return fatal ? exitCodeFor(fatal) : EXIT.ok;
+    return fatal?.type === 'fatal' ? exitCodeForCode(fatal.code) : EXIT.ok;
   } catch (err) {
     reportError(err, json);
     return exitCodeFor(err);

@@ -139,6 +139,8 @@ class Client implements SafehouseClient, CommandHost {
       onState: (s) => this.#emitter.emit({ type: 'connection', ...s }),
       onReady: (info) => void this.#onReady(info),
       onFrame: (h, body) => this.#onFrame(h, body),
+      onError: (code, message) => this.#emitter.emit({ type: 'error', code, message }),
+      onGiveUp: (code, message) => this.#gaveUp(code, message),
     });
     this.#limits = new LimitNotice(this.#clock, (e) => this.#emitter.emit(e));
     this.#outbox = new Outbox({
@@ -248,6 +250,7 @@ class Client implements SafehouseClient, CommandHost {
     const id = randomId();
     const secret = randomBytes(32);
     const room = await Room.create(ctx, id, checked.name, secret);
+    if (this.#state !== 'started') return room.close('left'); // the connection gave up (or quit) meanwhile
     this.addRoom(room);
     this.#current = id;
     const fingerprint = await ctx.fingerprint(ctx.identity.fingerprint);
@@ -301,6 +304,15 @@ class Client implements SafehouseClient, CommandHost {
     this.#expiry.stop();
     this.#state = 'closed';
     return { delivered };
+  }
+
+  /** The connection gave up (connection.ts: every try answered 404): the rooms end here, and the client with them. */
+  #gaveUp(code: ErrorCode, message: string): void {
+    if (this.#state !== 'started') return;
+    this.#state = 'closed';
+    for (const room of [...this.rooms.values()]) room.close('left');
+    this.#expiry.stop();
+    this.#emitter.emit({ type: 'fatal', code, message });
   }
 
   #makeContext(identity: Identity): RoomContext {
