@@ -280,7 +280,7 @@ export class Connection {
       this.#o.onError?.(
         'E_NOT_FOUND',
         this.#reached
-          ? "the server now answers 404: it no longer knows this link's path or password (it restarted with other ones, or it is gone), or too many wrong passwords came from your network lately; still trying"
+          ? "the server now answers 404: it no longer knows this link's path or password (it restarted with other ones, or it is gone), or if it has a password, too many wrong ones came from your network lately; still trying"
           : `the server answered 404: ${NOT_FOUND_CAUSES}${tries > 1 ? `; trying ${tries - 1} more time${tries > 2 ? 's' : ''}` : ''}`,
       );
     if (!this.#reached && n >= tries) {
