@@ -15,13 +15,15 @@
  *   `reconnecting` state, and the `error` frame is passed on once per run of refusals, so a UI
  *   says why without repeating it at every retry.
  * - A client that has not reached the relay yet in this run (no `hello`, no refusal) tries
- *   `firstTries` (3) times. An upgrade answered 404 (a transport that sees the HTTP status,
- *   `Transport.seesHttpStatus`) is said at once (`onError E_NOT_FOUND`); the third in a row ends
- *   the connection (`offline`, then `onGiveUp E_NOT_FOUND`). Where nothing can be seen (a
- *   browser), the third failed try names the likely causes once (`onError E_CONNECT`) and the
- *   connection keeps trying. A client that reached the relay before never gives up: 404s then
- *   are said once per run of them (the server restarted with another path or password, or the
- *   password back-off holds the client's address), and it keeps trying as after any drop.
+ *   `firstTries` (3) times. An upgrade answered 404 (seen by a transport that sees the HTTP
+ *   status, `Transport.seesHttpStatus`) is said at once (`onError E_NOT_FOUND`); the third 404
+ *   ends the connection (`offline`, then `onGiveUp E_NOT_FOUND`). Any other try that ended
+ *   before the relay spoke (refused, no `hello`, another status) counts too: the third such
+ *   names the likely causes once (`onError E_CONNECT`; in a browser, which sees no status, a
+ *   missing or wrong password among them) and the connection keeps trying. A client that
+ *   reached the relay before never gives up: 404s then are said once per run of them (the
+ *   server restarted with another path or password, or the password back-off holds the
+ *   client's address), and it keeps trying as after any drop (docs/protocol.md "Connection").
  * Frames from a connection that was already dropped are ignored (each open has a generation).
  */
 import type { ErrorCode } from '../protocol/errors.js';
@@ -127,7 +129,7 @@ export class Connection {
   #reached = false;
   /** Upgrades answered 404 since the relay last spoke to us. */
   #notFound = 0;
-  /** Tries that ended without a word from the relay or a status, before it was first reached. */
+  /** Tries that ended before the relay spoke, 404s aside, until it first did; -1 once said. */
   #silent = 0;
   /** Frames that failed to decode, since start. */
   garbage = 0;
@@ -280,18 +282,18 @@ export class Connection {
       this.#o.onError?.(
         'E_NOT_FOUND',
         this.#reached
-          ? "the server now answers 404: it no longer knows this link's path or password (it restarted with other ones, or it is gone), or if it has a password, too many wrong ones came from your network lately; still trying"
+          ? "the server now answers 404: it no longer knows this link's path or password (it restarted with other ones, or it is gone), or, if it has a password, too many wrong ones came from your network lately; still trying"
           : `the server answered 404: ${NOT_FOUND_CAUSES}${tries > 1 ? `; trying ${tries - 1} more time${tries > 2 ? 's' : ''}` : ''}`,
       );
     if (!this.#reached && n >= tries) {
       this.close(`gave up: the server answered 404 to ${n} tries`);
-      this.#o.onGiveUp?.('E_NOT_FOUND', `the server answered 404 to ${n} tries: ${NOT_FOUND_CAUSES}; check the link and the password, then join again`);
+      this.#o.onGiveUp?.('E_NOT_FOUND', `the server answered 404 to ${n} tries: ${NOT_FOUND_CAUSES}; check both and join again (after several wrong passwords, the server answers your address 404 for a few minutes, whatever it sends)`);
       return;
     }
-    this.#drop('the server answered 404 (wrong path or password, or no server)', false);
+    this.#drop('the server answered 404', false);
   }
 
-  /** A try ended before the relay spoke and without a status: after `firstTries` of them, say the likely causes once. */
+  /** A try ended before the relay spoke (not a 404): after `firstTries` of them, say the likely causes once. */
   #noteSilent(last: string): void {
     if (this.#reached || this.#silent < 0) return;
     const tries = this.#o.firstTries ?? CONNECTION_DEFAULTS.firstTries;
