@@ -22,12 +22,6 @@ import { bytesEqual, type Room } from './room.js';
 
 export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprint };
 
-/**
- * What a join is for: a first join (the room waits for it: a refusal or the timeout ends it), or
- * a re-admission of a member that fell behind (it stays a member meanwhile: a refusal or the
- * timeout only ends the attempt).
- */
-/** `inviters`: a re-admission takes a Welcome into a group with any of them (its former co-members). */
 /** When a first join says it is still waiting, as fractions of `joinTimeoutMs`. */
 export const JOIN_PROGRESS_AT = [1 / 6, 1 / 2] as const;
 
@@ -36,6 +30,12 @@ const LIKELY_CAUSES = "no member may be online, or the link's invite secret is w
 
 const seconds = (ms: number): number => Math.round(ms / 1000);
 
+/**
+ * What a join is for: a first join (the room waits for it: a refusal or the timeout ends it), or
+ * a re-admission of a member that fell behind (it stays a member meanwhile: a refusal or the
+ * timeout only ends the attempt).
+ */
+/** `inviters`: a re-admission takes a Welcome into a group with any of them (its former co-members). */
 export type JoinMode = { kind: 'join' } | { kind: 'rejoin'; onGiveUp(): void; accept?: (session: GroupSession) => boolean; inviters?: readonly Fingerprint[] };
 
 export class Joiner {
