@@ -102,8 +102,8 @@ async function web(link: string, name: string): Promise<Observer> {
   page = p;
   await context.addInitScript(() => {
     const real = performance.now.bind(performance);
-    (window as unknown as { __shiftMs: number }).__shiftMs = 0;
-    performance.now = () => real() + (window as unknown as { __shiftMs: number }).__shiftMs;
+    (globalThis as unknown as { __shiftMs: number }).__shiftMs = 0;
+    performance.now = () => real() + (globalThis as unknown as { __shiftMs: number }).__shiftMs;
   });
   await p.goto(link);
   await p.getByLabel('Name', { exact: true }).fill(name);
@@ -174,7 +174,7 @@ describe.skipIf(SKIP)('one view in three interfaces', () => {
 
     // Proven time lost and regained at every observer.
     writeFileSync(shiftFile, String(ELEVEN_MINUTES));
-    await page.evaluate((ms) => ((window as unknown as { __shiftMs: number }).__shiftMs = ms), ELEVEN_MINUTES);
+    await page.evaluate((ms) => ((globalThis as unknown as { __shiftMs: number }).__shiftMs = ms), ELEVEN_MINUTES);
     for (const o of observers) await shows(o, 'time cannot be proven', `${o.name}: time lost`);
     for (const o of observers) await until(async () => normal(await o.shown()), (t) => count(t, 'time is proven by Roughtime') >= 2, `${o.name}: time proven again`);
 

@@ -3,7 +3,8 @@
  * - `serve --tls-self-signed`: the printed link is https:// and pins the certificate (c=);
  *   openssl sees TLS 1.3 accepted and TLS 1.2 refused;
  * - `--password-file`: a member with the password joins; without it, or with a wrong one, it
- *   never gets in (the server answers its upgrade with the standard 404);
+ *   never gets in (the server answers its upgrade with the standard 404; the client says
+ *   E_NOT_FOUND and gives up);
  * - a man in the middle with another certificate: the pinned member refuses it, never sends it a
  *   byte of application data, and never falls back to plain ws:// (every connection it makes
  *   starts with a TLS handshake record).
@@ -84,6 +85,8 @@ describe('TLS and password', () => {
         false,
       );
     }
+    // The client saw the 404 through the pinned TLS connection too: said, then given up (docs/errors.md E_NOT_FOUND).
+    for (const m of [none, wrong]) await m.waitFor((e) => e.type === 'fatal' && e.code === 'E_NOT_FOUND', 20_000, 'the give-up');
     server.send('/users');
     const users = await server.waitFor((e) => e.type === 'admin-users', 10_000, '/users');
     expect((users.users as { name: string }[]).map((u) => u.name)).toEqual(['alice']);

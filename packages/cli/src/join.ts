@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { createClient, isQuit, ViewStore, type ClientEvent } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type Identity } from '@safehouse/core/e2ee';
 import { parseInvite, passwordSubprotocol, UsageError } from '@safehouse/core/protocol';
-import { EXIT, exitCodeFor, reportError } from './exit.js';
+import { EXIT, exitCodeFor, exitCodeForCode, reportError } from './exit.js';
 import { createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
 import { LinePrinter } from './line-view.js';
 import { askSecret, obtainSecret } from './secrets.js';
@@ -113,12 +113,14 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
         if (isQuit(line)) return rl.close();
         void client.command(line);
       });
+      // A fatal: the client has nothing left to do (docs/cli.md "How join ends").
+      client.on((ev) => void (ev.type === 'fatal' && rl.close()));
       rl.on('close', resolve);
     });
     await started;
     await client.quit();
     const fatal = view.view.fatal;
-    return fatal ? exitCodeFor(fatal) : EXIT.ok;
+    return fatal ? exitCodeForCode(fatal.code) : EXIT.ok;
   } catch (err) {
     reportError(err, json);
     return exitCodeFor(err);

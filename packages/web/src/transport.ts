@@ -9,6 +9,9 @@
  *   carries the fragment. `open` refuses one that does, as a last guard (THREATS: the fragment
  *   holds the invite secret and must never reach a server).
  * - `onClose` is called exactly once, also when the connection never opened (1006).
+ * - A page cannot see the HTTP status of a refused upgrade (the relay's 404 for a missing or
+ *   wrong password): it is a failed connection like any other, so `seesHttpStatus` is not set,
+ *   and the client names the likely causes after 3 such tries and keeps trying (connection.ts).
  */
 import type { Transport, TransportConnection, TransportHandlers } from '@safehouse/core/client';
 import { LIMITS } from '@safehouse/core/protocol';

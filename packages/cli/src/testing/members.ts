@@ -26,6 +26,7 @@ export type Interceptor = {
 /** `inner`, with `hooks` between the client and the relay (frames that do not decode pass as they are). */
 export function interceptTransport(inner: Transport, hooks: Interceptor): Transport {
   return {
+    ...(inner.seesHttpStatus === true ? { seesHttpStatus: true } : {}),
     open(url, handlers) {
       const toClient = (bytes: Uint8Array): void => handlers.onFrame(bytes);
       const apply = (v: Verdict, bytes: Uint8Array, deliver: (b: Uint8Array) => void): void => {
@@ -34,7 +35,7 @@ export function interceptTransport(inner: Transport, hooks: Interceptor): Transp
       };
       const conn = inner.open(url, {
         onOpen: () => handlers.onOpen(),
-        onClose: (code, reason) => handlers.onClose(code, reason),
+        onClose: (code, reason, info) => handlers.onClose(code, reason, info),
         onFrame: (bytes) => {
           const d = decodeRelayFrame(bytes);
           if (!d.ok || !hooks.inbound) return toClient(bytes);

@@ -11,7 +11,7 @@
  * the relay: `commit` pubs sent, commits the relay accepted (acked), and the last `presence`
  * each line heard per room (a line that hears one is subscribed).
  */
-import type { Transport, TransportConnection } from '@safehouse/core/client';
+import type { CloseInfo, Transport, TransportConnection } from '@safehouse/core/client';
 import { decodeClientFrame, decodeRelayFrame, type ClientHeader, type RelayHeader } from '@safehouse/core/protocol';
 
 /** What a hook decides for one frame: pass it, drop it, or pass these frames instead. */
@@ -91,13 +91,14 @@ export class Wire {
   /** `inner` (the real `ws` transport) with this wire between the client labelled `owner` and the relay. */
   transport(owner: string, inner: Transport): Transport {
     return {
+      ...(inner.seesHttpStatus === true ? { seesHttpStatus: true } : {}),
       open: (url, handlers): TransportConnection => {
         let reported = false;
-        const closed = (code: number, reason: string): void => {
+        const closed = (code: number, reason: string, info?: CloseInfo): void => {
           line.open = false;
           if (reported) return;
           reported = true;
-          handlers.onClose(code, reason);
+          handlers.onClose(code, reason, info);
         };
         let conn: TransportConnection | undefined;
         const line: Line = new Line(owner, {
@@ -122,7 +123,7 @@ export class Wire {
           onOpen: () => {
             if (line.open) handlers.onOpen();
           },
-          onClose: (code, reason) => closed(code, reason),
+          onClose: (code, reason, info) => closed(code, reason, info),
           onFrame: (bytes) => {
             if (!line.open) return;
             const d = decodeRelayFrame(bytes);

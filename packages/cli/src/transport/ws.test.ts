@@ -7,24 +7,27 @@ import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { TransportHandlers } from '@safehouse/core/client';
+import type { CloseInfo, TransportHandlers } from '@safehouse/core/client';
 import { CLOSE_CERT_MISMATCH, createWsTransport } from './ws.js';
 
-type Seen = { opened: number; frames: Uint8Array[]; closes: Array<[number, string]> };
+type Seen = { opened: number; frames: Uint8Array[]; closes: Array<[number, string]>; infos: Array<CloseInfo | undefined> };
 
 function recorder(): { seen: Seen; handlers: TransportHandlers } {
-  const seen: Seen = { opened: 0, frames: [], closes: [] };
+  const seen: Seen = { opened: 0, frames: [], closes: [], infos: [] };
   return {
     seen,
     handlers: {
       onOpen: () => void seen.opened++,
       onFrame: (b) => void seen.frames.push(b),
-      onClose: (code, reason) => void seen.closes.push([code, reason]),
+      onClose: (code, reason, info) => {
+        seen.closes.push([code, reason]);
+        seen.infos.push(info);
+      },
     },
   };
 }
@@ -113,6 +116,35 @@ describe('ws transport', () => {
     expect(r.seen.closes).toEqual([[1000, 'bye']]);
     expect(r.seen.frames).toHaveLength(0);
     conn.send(new Uint8Array([1])); // a no-op, not a throw
+  });
+
+  it('reports an upgrade answered with an HTTP status (the relay\'s 404) once, with that status', async () => {
+    let upgrades = 0;
+    const http = createHttpServer();
+    http.on('upgrade', (_req, socket) => {
+      upgrades++;
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nNot Found');
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
+    const transport = createWsTransport();
+    expect(transport.seesHttpStatus).toBe(true);
+    const { seen, handlers } = recorder();
+    transport.open(`ws://127.0.0.1:${(http.address() as { port: number }).port}/base/ws`, handlers);
+    await until(() => seen.closes.length === 1, 'the close');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.closes).toEqual([[1006, '']]);
+    expect(seen.infos).toEqual([{ httpStatus: 404 }]);
+    expect(seen.opened).toBe(0);
+    expect(upgrades).toBe(1);
+
+    // A connection that opened and closed carries no status.
+    const server = await plainServer();
+    const r = recorder();
+    const conn = transport.open(server.url, r.handlers);
+    await until(() => r.seen.opened === 1, 'open');
+    conn.close(1000, 'bye');
+    expect(r.seen.infos).toEqual([undefined]);
   });
 
   describe('with a pinned self-signed certificate', () => {

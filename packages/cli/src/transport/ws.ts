@@ -5,7 +5,9 @@
  * - `maxPayload` 64 KiB (LIMITS.maxFrameBytes): a larger frame closes the connection with 1009
  *   before it is buffered (THREATS A.1). No compression (A.10), no redirects.
  * - No `Origin` header: the CLI is not a browser (the relay checks Origin only when one is sent).
- * - `onClose` is called exactly once, also when the connection never opened (code 1006).
+ * - `onClose` is called exactly once, also when the connection never opened (code 1006). An
+ *   upgrade answered with another HTTP status than 101 (the relay's 404 for a wrong path or
+ *   password) is reported as 1006 with `{ httpStatus }`; the response body is not read.
  * - With `certFingerprint` (the link's `c`, SHA-256 of the server's certificate), a `wss://`
  *   server must present exactly that certificate (THREATS E.26). It is checked on a first TLS
  *   connection that sends nothing, then the WebSocket connects trusting only that certificate
@@ -15,7 +17,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
-import type { Transport, TransportConnection, TransportHandlers } from '@safehouse/core/client';
+import type { CloseInfo, Transport, TransportConnection, TransportHandlers } from '@safehouse/core/client';
 import { LIMITS } from '@safehouse/core/protocol';
 
 export type WsTransportOptions = {
@@ -67,13 +69,17 @@ export function createWsTransport(options: WsTransportOptions = {}): Transport {
   const handshakeTimeout = options.handshakeTimeoutMs ?? 10_000;
   const pin = options.certFingerprint;
   return {
+    seesHttpStatus: true,
     open(url: string, handlers: TransportHandlers): TransportConnection {
       let closed = false;
       let ws: WebSocket | undefined;
+      /** The status that answered the upgrade instead of 101, if one did. */
+      let httpStatus: number | undefined;
       const finish = (code: number, reason: string) => {
         if (closed) return;
         closed = true;
-        handlers.onClose(code, reason);
+        const info: CloseInfo | undefined = httpStatus === undefined ? undefined : { httpStatus };
+        handlers.onClose(code, reason, info);
       };
       const start = (tls: { ca?: string; pinned?: Uint8Array }) => {
         if (closed) return;
@@ -97,6 +103,13 @@ export function createWsTransport(options: WsTransportOptions = {}): Transport {
             return;
           }
           handlers.onFrame(toBytes(data));
+        });
+        // With a listener here, ws leaves a non-101 answer to us: note its status, drop the
+        // socket (an 'error', then 'close' 1006, follow). Without one it would say the status only
+        // inside an error message.
+        socket.on('unexpected-response', (_req, res) => {
+          httpStatus = res.statusCode;
+          socket.terminate();
         });
         socket.on('close', (code: number, reason: Buffer) => finish(code, reason.toString('utf8')));
         // 'close' follows every 'error' (refused, 404 at the upgrade, oversized frame); the error

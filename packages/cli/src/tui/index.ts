@@ -9,7 +9,7 @@ import { createE2ee, type Identity } from '@safehouse/core/e2ee';
 import { parseInvite, UsageError } from '@safehouse/core/protocol';
 import { render } from 'ink';
 import { createElement } from 'react';
-import { EXIT } from '../exit.js';
+import { EXIT, exitCodeForCode } from '../exit.js';
 import { createIdentityFile, identityExists, openIdentity, readPassphraseFile } from '../identity-file.js';
 import { wsTransport } from '../transport/ws.js';
 import { App, terminalSizeStore } from './app.js';
@@ -160,7 +160,7 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
     }
     if (result && !result.delivered)
       process.stderr.write('safehouse: some messages may not have been delivered before leaving\n');
-    return result?.fatal ? EXIT.failure : EXIT.ok;
+    return result?.fatal ? exitCodeForCode(result.fatal.code) : EXIT.ok;
   } finally {
     for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.off(sig, onSignal);
     sizes.close();

@@ -158,6 +158,8 @@ class Client implements SafehouseClient, CommandHost {
       onState: (s) => this.#emitter.emit({ type: 'connection', ...s }),
       onReady: (info) => void this.#onReady(info),
       onFrame: (h, body) => this.#onFrame(h, body),
+      onError: (code, message) => this.#emitter.emit({ type: 'error', code, message }),
+      onGiveUp: (code, message) => this.#gaveUp(code, message),
     });
     this.#limits = new LimitNotice(this.#clock, (e) => this.#emitter.emit(e));
     this.#outbox = new Outbox({
@@ -382,6 +384,10 @@ class Client implements SafehouseClient, CommandHost {
     const id = randomId();
     const secret = randomBytes(32);
     const room = await Room.create(ctx, id, checked.name, secret);
+    if (this.#state !== 'started') {
+      room.close('left'); // the connection gave up (or quit) meanwhile
+      return { ok: false, command: 'room-create', code: 'E_USAGE', message: 'the client is closing' };
+    }
     this.addRoom(room);
     const fingerprint = await ctx.fingerprint(ctx.identity.fingerprint);
     this.#emitter.emit({ type: 'joined', room: id, roomName: room.roomName, name: this.name, fingerprint, direct: false });
@@ -447,6 +453,16 @@ class Client implements SafehouseClient, CommandHost {
     this.#expiry.stop();
     this.#state = 'closed';
     return { delivered };
+  }
+
+  /** The connection gave up (connection.ts: every try answered 404): the rooms end here, and the client with them. */
+  #gaveUp(code: ErrorCode, message: string): void {
+    if (this.#state !== 'started') return;
+    this.#state = 'closed';
+    for (const room of [...this.rooms.values()]) room.close('left');
+    this.#expiry.stop();
+    this.#release();
+    this.#emitter.emit({ type: 'fatal', code, message });
   }
 
   #makeContext(identity: Identity): RoomContext {

@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, encodeFrame, type ClientHeader, type RelayHeader } from '../protocol/frames.js';
 import { randomId } from '../protocol/ids.js';
 import { createManualClock } from './clock.js';
-import { backoffDelay, Connection, refusalReason, type InboundHeader, type ReadyInfo } from './connection.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import { backoffDelay, Connection, NOT_FOUND_CAUSES, refusalReason, type InboundHeader, type ReadyInfo } from './connection.js';
 import type { ConnectionState } from './events.js';
 import type { Transport, TransportHandlers } from './transport.js';
 
 type Sock = { handlers: TransportHandlers; sent: ClientHeader[]; closed: boolean };
 
-function fakeTransport() {
+function fakeTransport(seesHttpStatus = false) {
   const socks: Sock[] = [];
   const transport: Transport = {
+    ...(seesHttpStatus ? { seesHttpStatus } : {}),
     open(_url, handlers) {
       const s: Sock = { handlers, sent: [], closed: false };
       socks.push(s);
@@ -31,12 +33,14 @@ function fakeTransport() {
 
 const relayFrame = (h: RelayHeader) => encodeFrame(h);
 
-function setup(random = () => 0.5) {
+function setup(random = () => 0.5, seesHttpStatus = false) {
   const clock = createManualClock();
-  const { transport, socks } = fakeTransport();
+  const { transport, socks } = fakeTransport(seesHttpStatus);
   const states: ConnectionState[] = [];
   const ready: ReadyInfo[] = [];
   const frames: InboundHeader[] = [];
+  const errors: Array<{ code: ErrorCode; message: string }> = [];
+  const gaveUp: Array<{ code: ErrorCode; message: string }> = [];
   const conn = new Connection({
     transport,
     url: 'ws://relay/x/ws',
@@ -45,14 +49,25 @@ function setup(random = () => 0.5) {
     onState: (s) => states.push(s),
     onReady: (i) => ready.push(i),
     onFrame: (h) => frames.push(h),
+    onError: (code, message) => errors.push({ code, message }),
+    onGiveUp: (code, message) => gaveUp.push({ code, message }),
   });
   const handshake = (sock: Sock, relay: string) => {
     sock.handlers.onOpen();
     expect(sock.sent[0]?.t).toBe('hello');
     sock.handlers.onFrame(relayFrame({ v: 1, t: 'hello', relay, maxFrame: 65536, nonce: randomId() }));
   };
-  return { clock, socks, states, ready, frames, conn, handshake };
+  /** Waits out the backoff the last `reconnecting` state announced. */
+  const next = () => {
+    const s = states.at(-1);
+    if (s?.state !== 'reconnecting') throw new Error(`expected reconnecting, got ${JSON.stringify(s)}`);
+    clock.advance(s.delayMs);
+  };
+  return { clock, socks, states, ready, frames, errors, gaveUp, conn, handshake, next };
 }
+
+/** The relay's answer to an unauthorised upgrade (a wrong path or password), as an adapter that sees the status reports it. */
+const notFound = (sock: Sock): void => sock.handlers.onClose(1006, '', { httpStatus: 404 });
 
 describe('backoffDelay', () => {
   it('stays within [0, min(15 s, 0.5 s × 2^n)) with full jitter', () => {
@@ -188,6 +203,115 @@ describe('Connection', () => {
     t.socks[5]!.handlers.onOpen();
     t.socks[5]!.handlers.onFrame(relayFrame({ v: 1, t: 'presence', room: randomId(), count: 1 }));
     expect(t.frames).toHaveLength(2);
+  });
+
+  it('an upgrade answered 404 is said at once (E_NOT_FOUND); after 3 tries in all, with backoff, it gives up', () => {
+    const t = setup(() => 0.5, true);
+    t.conn.start();
+    notFound(t.socks[0]!);
+    // Said at the first 404, with the causes and what comes next; the code is not repeated per retry.
+    expect(t.errors).toEqual([{ code: 'E_NOT_FOUND', message: `the server answered 404: ${NOT_FOUND_CAUSES}; trying 2 more times` }]);
+    expect(NOT_FOUND_CAUSES).toBe("the link's path or the server password is wrong, or the server is gone");
+    expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 0, delayMs: 250, reason: expect.stringMatching(/404/) });
+    t.next();
+    notFound(t.socks[1]!);
+    expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 1, delayMs: 500 });
+    t.next();
+    expect(t.gaveUp).toEqual([]);
+    notFound(t.socks[2]!);
+    expect(t.errors).toHaveLength(1);
+    expect(t.states.at(-1)).toEqual({ state: 'offline', reason: 'gave up: the server answered 404 to 3 tries' });
+    expect(t.gaveUp).toEqual([{ code: 'E_NOT_FOUND', message: expect.stringContaining(`404 to 3 tries: ${NOT_FOUND_CAUSES}`) }]);
+    // Nothing more is tried, ever.
+    t.clock.advance(600_000);
+    expect(t.socks).toHaveLength(3);
+    expect(t.clock.pending()).toBe(0);
+  });
+
+  it('404s count since the relay last spoke, not in a row: a different failure between them does not reset them', () => {
+    const t = setup(() => 0.5, true);
+    t.conn.start();
+    notFound(t.socks[0]!);
+    t.next();
+    t.socks[1]!.handlers.onClose(1006, ''); // refused, say
+    t.next();
+    notFound(t.socks[2]!);
+    t.next();
+    expect(t.gaveUp).toEqual([]);
+    notFound(t.socks[3]!);
+    expect(t.gaveUp).toHaveLength(1);
+    expect(t.socks).toHaveLength(4);
+  });
+
+  it('a client that reached the relay keeps trying through 404s (a restart with another path or password, the password back-off), saying so once per run of them', () => {
+    const t = setup(() => 0.5, true);
+    t.conn.start();
+    t.handshake(t.socks[0]!, randomId());
+    t.socks[0]!.handlers.onClose(1006, '');
+    for (let i = 1; i <= 6; i++) {
+      t.next();
+      notFound(t.socks[i]!);
+    }
+    expect(t.gaveUp).toEqual([]);
+    expect(t.errors).toEqual([{ code: 'E_NOT_FOUND', message: expect.stringMatching(/^the server now answers 404: .*still trying$/) }]);
+    expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting' });
+    // In again, then 404s again: a new run, said again.
+    t.next();
+    t.handshake(t.socks[7]!, randomId());
+    t.socks[7]!.handlers.onClose(1006, '');
+    t.next();
+    notFound(t.socks[8]!);
+    expect(t.errors).toHaveLength(2);
+    expect(t.gaveUp).toEqual([]);
+  });
+
+  it('a relay that refused us by a cap (it spoke: the link and password were right) is not given up on for a later 404', () => {
+    const t = setup(() => 0.5, true);
+    t.conn.start();
+    t.socks[0]!.handlers.onOpen();
+    t.socks[0]!.handlers.onFrame(relayFrame({ v: 1, t: 'error', code: 'E_TOO_MANY_CONNECTIONS' }));
+    t.socks[0]!.handlers.onClose(1013, 'E_TOO_MANY_CONNECTIONS');
+    for (let i = 1; i <= 4; i++) {
+      t.next();
+      notFound(t.socks[i]!);
+    }
+    expect(t.gaveUp).toEqual([]);
+    expect(t.errors.map((e) => e.code)).toEqual(['E_NOT_FOUND']);
+  });
+
+  it('where the status cannot be seen (a browser), 3 tries that never reached the relay name the likely causes once (E_CONNECT), and it keeps trying', () => {
+    const t = setup();
+    t.conn.start();
+    for (let i = 0; i < 6; i++) {
+      // A 404, a refused port and a relay that is down all look alike here: closed before open.
+      t.socks[i]!.handlers.onClose(1006, '');
+      if (i === 1) expect(t.errors).toEqual([]);
+      t.next();
+    }
+    expect(t.errors).toEqual([{ code: 'E_CONNECT', message: expect.stringMatching(/could not be reached in 3 tries: if this server has a password, it may be missing or wrong .*the server is down or unreachable; still trying/) }]);
+    expect(t.gaveUp).toEqual([]);
+    expect(t.socks).toHaveLength(7);
+    // Reaching the relay later is the ordinary case again: no more notes.
+    t.handshake(t.socks[6]!, randomId());
+    for (let i = 6; i < 10; i++) {
+      t.socks[i]!.handlers.onClose(1006, '');
+      t.next();
+    }
+    expect(t.errors).toHaveLength(1);
+  });
+
+  it('where the status can be seen, the same note gives the last reason and no guess about the password', () => {
+    const t = setup(() => 0.5, true);
+    t.conn.start();
+    t.socks[0]!.handlers.onClose(1006, '');
+    t.next();
+    t.socks[1]!.handlers.onOpen();
+    t.clock.advance(10_000); // opened, but no hello
+    t.next();
+    t.socks[2]!.handlers.onClose(1006, '', { httpStatus: 502 });
+    expect(t.errors).toEqual([{ code: 'E_CONNECT', message: 'the relay could not be reached in 3 tries (last: the server answered HTTP 502); still trying' }]);
+    expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting', reason: 'the server answered HTTP 502' });
+    expect(t.gaveUp).toEqual([]);
   });
 
   it('close() goes offline for good', () => {

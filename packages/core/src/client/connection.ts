@@ -14,6 +14,16 @@
  *   E_TOO_MANY_CONNECTIONS`, then close 1013) is retried like a drop; the reason is in the
  *   `reconnecting` state, and the `error` frame is passed on once per run of refusals, so a UI
  *   says why without repeating it at every retry.
+ * - A client that has not reached the relay yet in this run (no `hello`, no refusal) tries
+ *   `firstTries` (3) times. An upgrade answered 404 (seen by a transport that sees the HTTP
+ *   status, `Transport.seesHttpStatus`) is said at once (`onError E_NOT_FOUND`); the third 404
+ *   ends the connection (`offline`, then `onGiveUp E_NOT_FOUND`). Any other try that ended
+ *   before the relay spoke (refused, no `hello`, another status) counts too: the third such
+ *   names the likely causes once (`onError E_CONNECT`; in a browser, which sees no status, a
+ *   missing or wrong password among them) and the connection keeps trying. A client that
+ *   reached the relay before never gives up: 404s then are said once per run of them (the
+ *   server restarted with another path or password, or the password back-off holds the
+ *   client's address), and it keeps trying as after any drop (docs/protocol.md "Connection").
  * Frames from a connection that was already dropped are ignored (each open has a generation).
  */
 import type { ErrorCode } from '../protocol/errors.js';
@@ -32,6 +42,13 @@ export const CONNECTION_DEFAULTS = {
   helloTimeoutMs: 10_000,
   backoffBaseMs: 500,
   backoffCapMs: 15_000,
+  /**
+   * Tries before a client that never reached the relay says why it cannot, and gives up if the
+   * server answered each with 404. A 404 may be passing (an upgrade that came in while the relay
+   * was stopping, a proxy reloading); 3 stays below the relay's 5 free password tries per address
+   * (server/password.ts), so one wrong run does not make the address wait.
+   */
+  firstTries: 3,
 } as const;
 
 /** A connection up this long counts as a success: the next drop starts the backoff over. */
@@ -54,6 +71,9 @@ export function refusalReason(code: ErrorCode): string {
     return 'the relay is at its connection limit, for your address or in all (E_TOO_MANY_CONNECTIONS)';
   return `the relay refused the connection (${code})`;
 }
+
+/** What a 404 at the upgrade means: the relay answers every unauthorised request so, on purpose (THREATS B.12). */
+export const NOT_FOUND_CAUSES = "the link's path or the server password is wrong, or the server is gone";
 
 /** Frames the connection passes on (everything but `hello` and `pong`, which it handles). */
 export type InboundHeader = Exclude<RelayHeader, { t: 'hello' } | { t: 'pong' }>;
@@ -78,6 +98,12 @@ export type ConnectionOptions = {
   onFrame(header: InboundHeader, body: Uint8Array): void;
   /** A frame that failed to decode (THREATS C.21: counted and dropped). */
   onGarbage?(code: string, message: string): void;
+  /** Tries before giving up on 404s, or naming the likely causes (default `CONNECTION_DEFAULTS.firstTries`). */
+  firstTries?: number;
+  /** Why the relay cannot be reached, when the user can act on it (`E_NOT_FOUND`, `E_CONNECT`): said once, not at every retry. */
+  onError?(code: ErrorCode, message: string): void;
+  /** The connection gave up for good (it went `offline` just before): nothing more will be tried. */
+  onGiveUp?(code: ErrorCode, message: string): void;
 };
 
 type Phase = 'idle' | 'connecting' | 'handshake' | 'ready' | 'waiting' | 'closed';
@@ -99,6 +125,12 @@ export class Connection {
   #refused: ErrorCode | undefined;
   /** The refusal last passed on to `onFrame`; forgotten once a connection is ready. */
   #told: ErrorCode | undefined;
+  /** The relay spoke to us (a `hello`, or a refusal) in this run: the link and password were right once. */
+  #reached = false;
+  /** Upgrades answered 404 since the relay last spoke to us. */
+  #notFound = 0;
+  /** Tries that ended before the relay spoke, 404s aside, until it first did; -1 once said. */
+  #silent = 0;
   /** Frames that failed to decode, since start. */
   garbage = 0;
 
@@ -159,14 +191,24 @@ export class Connection {
         if (!live()) return;
         this.#phase = 'handshake';
         this.#conn?.send(encodeFrame({ v: 1, t: 'hello', session: this.#session }));
-        this.#timers.hello = this.#o.clock.setTimeout(() => live() && this.#drop(this.#refused ? refusalReason(this.#refused) : 'the relay did not answer hello'), this.#o.helloTimeoutMs ?? CONNECTION_DEFAULTS.helloTimeoutMs);
+        this.#timers.hello = this.#o.clock.setTimeout(() => {
+          if (!live()) return;
+          if (this.#refused) return this.#drop(refusalReason(this.#refused));
+          this.#noteSilent('the relay did not answer hello');
+          this.#drop('the relay did not answer hello');
+        }, this.#o.helloTimeoutMs ?? CONNECTION_DEFAULTS.helloTimeoutMs);
       },
       onFrame: (bytes) => {
         if (live()) this.#onBytes(bytes);
       },
-      onClose: (code, reason) => {
+      onClose: (code, reason, info) => {
         if (!live()) return;
-        this.#drop(this.#refused ? refusalReason(this.#refused) : `connection closed (${code}${reason ? ` ${reason}` : ''})`, false);
+        const status = info?.httpStatus;
+        if (status === 404) return this.#onNotFound();
+        if (this.#refused) return this.#drop(refusalReason(this.#refused), false);
+        const why = status !== undefined ? `the server answered HTTP ${status}` : `connection closed (${code}${reason ? ` ${reason}` : ''})`;
+        if (this.#phase !== 'ready') this.#noteSilent(why);
+        this.#drop(why, false);
       },
     });
   }
@@ -189,6 +231,8 @@ export class Connection {
       this.#maxFrame = Math.min(LIMITS.maxFrameBytes, Math.max(1024, h.maxFrame));
       this.#phase = 'ready';
       this.#told = undefined;
+      this.#reached = true;
+      this.#notFound = 0;
       this.#readyAt = this.#o.clock.now();
       this.#schedulePing();
       this.#o.onState({ state: 'connected', restarted });
@@ -197,7 +241,10 @@ export class Connection {
     }
     if (h.t === 'error' && this.#phase === 'handshake') {
       // The relay refuses this connection (it closes it next): say why once, not at every retry.
+      // It answered, so the link and the password are right.
       this.#refused = h.code;
+      this.#reached = true;
+      this.#notFound = 0;
       if (this.#told !== h.code) {
         this.#told = h.code;
         this.#o.onFrame(h, r.body);
@@ -221,6 +268,43 @@ export class Connection {
       this.#timers.pong = this.#o.clock.setTimeout(() => gen === this.#gen && this.#drop('no pong from the relay'), this.#o.pongTimeoutMs ?? CONNECTION_DEFAULTS.pongTimeoutMs);
       this.#schedulePing();
     }, this.#o.pingIntervalMs ?? CONNECTION_DEFAULTS.pingIntervalMs);
+  }
+
+  /**
+   * The upgrade was answered 404: a wrong path or password, or no relay there (the relay cannot
+   * say which, by design). Said at once; a client that never reached the relay gives up after
+   * `firstTries` of them, one that did keeps trying (see the file's comment).
+   */
+  #onNotFound(): void {
+    const tries = this.#o.firstTries ?? CONNECTION_DEFAULTS.firstTries;
+    const n = ++this.#notFound;
+    if (n === 1)
+      this.#o.onError?.(
+        'E_NOT_FOUND',
+        this.#reached
+          ? "the server now answers 404: it no longer knows this link's path or password (it restarted with other ones, or it is gone), or, if it has a password, too many wrong ones came from your network lately; still trying"
+          : `the server answered 404: ${NOT_FOUND_CAUSES}${tries > 1 ? `; trying ${tries - 1} more time${tries > 2 ? 's' : ''}` : ''}`,
+      );
+    if (!this.#reached && n >= tries) {
+      this.close(`gave up: the server answered 404 to ${n} tries`);
+      this.#o.onGiveUp?.('E_NOT_FOUND', `the server answered 404 to ${n} tries: ${NOT_FOUND_CAUSES}; check both and join again (after several wrong passwords, the server answers your address 404 for a few minutes, whatever it sends)`);
+      return;
+    }
+    this.#drop('the server answered 404', false);
+  }
+
+  /** A try ended before the relay spoke (not a 404): after `firstTries` of them, say the likely causes once. */
+  #noteSilent(last: string): void {
+    if (this.#reached || this.#silent < 0) return;
+    const tries = this.#o.firstTries ?? CONNECTION_DEFAULTS.firstTries;
+    if (++this.#silent < tries) return;
+    this.#silent = -1; // said: not again in this run
+    this.#o.onError?.(
+      'E_CONNECT',
+      this.#o.transport.seesHttpStatus === true
+        ? `the relay could not be reached in ${tries} tries (last: ${last}); still trying`
+        : `the relay could not be reached in ${tries} tries: if this server has a password, it may be missing or wrong (this client cannot see the server's answer), or the server is down or unreachable; still trying`,
+    );
   }
 
   /** The current connection is dead: forget it and schedule the next attempt. */

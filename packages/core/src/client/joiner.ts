@@ -3,7 +3,12 @@
  * invite proof, send `join`, wait for a Welcome envelope, join from it (refusing a group the
  * link's inviter is not in), then subscribe. The `join` is sent again after every reconnect (the
  * relay forgets pending joins of a dropped connection) under the same join id. No Welcome
- * within `joinTimeoutMs` ends the attempt with a clear error. A refusal (envelope 0x02) is not
+ * within `joinTimeoutMs` ends the attempt with an error naming the likely causes; while it waits,
+ * a first join says so (`info`) at a sixth and at half of it (10 s and 30 s of 60 s). What is
+ * likely depends on whether the relay took the request (acked it): if it did, no member was
+ * online, or none could open the request (the link's invite secret is wrong, or was replaced by
+ * a ban: a member that kept the old secret refuses with E_LINK_REVOKED instead); if not, the
+ * request never got through (see the connection). A refusal (envelope 0x02) is not
  * authenticated (anyone who knows the room id can send one from a cohort of its own), so it
  * is advisory: it ends the attempt only if no Welcome comes within `refusalGraceMs` after it.
  * A Welcome that does not open (forged by a relay, or for a KeyPackage of ours it cannot match)
@@ -16,6 +21,14 @@ import { decodeWelcomeEnvelope, type RefusalCode } from './envelope.js';
 import { bytesEqual, type Room } from './room.js';
 
 export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprint };
+
+/** When a first join says it is still waiting, as fractions of `joinTimeoutMs`. */
+export const JOIN_PROGRESS_AT = [1 / 6, 1 / 2] as const;
+
+/** Why no member may have admitted a joiner whose request reached the relay. */
+const LIKELY_CAUSES = "no member may be online, or the link's invite secret is wrong or was revoked";
+
+const seconds = (ms: number): number => Math.round(ms / 1000);
 
 /**
  * What a join is for: a first join (the room waits for it: a refusal or the timeout ends it), or
@@ -34,6 +47,10 @@ export class Joiner {
   #retry: TimerId | undefined;
   /** A refusal waiting out its grace (a genuine Welcome may still come). */
   #refusal: TimerId | undefined;
+  /** "Still waiting" notes not yet given. */
+  #progress: TimerId[] = [];
+  /** The relay took the join request (acked it) at least once: it reached the room's members, if any are online. */
+  #asked = false;
   #done = false;
 
   readonly #mode: JoinMode;
@@ -46,7 +63,13 @@ export class Joiner {
 
   async start(): Promise<void> {
     const { ctx } = this.#room;
-    this.#timer = ctx.clock.setTimeout(() => void this.#room.enqueue(() => Promise.resolve(this.#timeout())), ctx.timing.joinTimeoutMs);
+    const timeoutMs = ctx.timing.joinTimeoutMs;
+    this.#timer = ctx.clock.setTimeout(() => void this.#room.enqueue(() => Promise.resolve(this.#timeout())), timeoutMs);
+    // A direct room's invitation comes from a peer who is online: no notes for it.
+    if (this.#mode.kind === 'join' && this.#room.direct === undefined)
+      this.#progress = JOIN_PROGRESS_AT.map((f) => Math.round(timeoutMs * f)).map((at) =>
+        ctx.clock.setTimeout(() => void this.#room.enqueue(() => Promise.resolve(this.#stillWaiting(at))), at),
+      );
     this.#pending = await ctx.e2ee.createJoinRequest(ctx.identity, ctx.name, this.#ticket.room, this.#ticket.secret);
     if (this.#done) {
       this.#pending.dispose();
@@ -69,6 +92,7 @@ export class Joiner {
     ctx.outbox.add({
       header: { v: 1, t: 'join', room: this.#ticket.room, id: this.#joinId },
       body: pending.body,
+      onAck: () => void (this.#asked = true),
       // Refused for now (rate limit, too many pending joins): ask again a little later.
       onNack: () => {
         const t = ctx.clock.setTimeout(() => this.resend(), ctx.timing.rankDelayMs);
@@ -119,6 +143,7 @@ export class Joiner {
     this.#done = true;
     this.#timer?.cancel();
     this.#refusal?.cancel();
+    this.#cancelProgress();
     this.#pending = undefined;
     pending.joined();
     if (this.#mode.kind === 'rejoin') await room.readmitted(outcome.session);
@@ -152,18 +177,38 @@ export class Joiner {
     this.#mode.onGiveUp();
   }
 
+  /** A first join still waits, `atMs` after it started: say so, with the likely causes. Nothing secret: the room's id and name only. */
+  #stillWaiting(atMs: number): void {
+    if (this.#done) return;
+    const room = this.#room;
+    const of = `${seconds(atMs)} s of ${seconds(room.ctx.timing.joinTimeoutMs)} s`;
+    room.ctx.emit({
+      type: 'info',
+      message: this.#asked
+        ? `still waiting for a member of ${room.roomName} to admit you (${of}): ${LIKELY_CAUSES}`
+        : `still waiting to reach the relay to ask the members of ${room.roomName} to admit you (${of}); see the connection state`,
+      room: room.id,
+    });
+  }
+
   #timeout(): void {
     if (this.#done) return;
     if (this.#mode.kind === 'rejoin') return this.#giveUp();
     const room = this.#room;
-    const secs = Math.round(room.ctx.timing.joinTimeoutMs / 1000);
-    room.ctx.emit({
-      type: 'error',
-      code: 'E_JOIN_TIMEOUT',
-      message: `no member admitted you within ${secs} s: a member of the room must be online to admit you; try again when one is`,
-      room: room.id,
-    });
+    const secs = seconds(room.ctx.timing.joinTimeoutMs);
+    const why =
+      room.direct !== undefined
+        ? `${room.roomName} must be online to let you into your direct room; try again when they are`
+        : this.#asked
+          ? `${LIKELY_CAUSES} (then ask a member for the room's current link); try again when a member is online`
+          : 'your request never reached the relay (see the connection state); try again once it can be reached';
+    room.ctx.emit({ type: 'error', code: 'E_JOIN_TIMEOUT', message: `no member admitted you to ${room.roomName} within ${secs} s: ${why}`, room: room.id });
     room.close('timeout', undefined, 'E_JOIN_TIMEOUT');
+  }
+
+  #cancelProgress(): void {
+    for (const t of this.#progress) t.cancel();
+    this.#progress = [];
   }
 
   stop(): void {
@@ -172,6 +217,7 @@ export class Joiner {
     this.#timer?.cancel();
     this.#retry?.cancel();
     this.#refusal?.cancel();
+    this.#cancelProgress();
     this.#pending?.dispose();
     this.#pending = undefined;
   }

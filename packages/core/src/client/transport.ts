@@ -4,13 +4,23 @@
  * in packages/cli/src/transport/ws.ts); `core` only sees this interface.
  */
 
+/** What an adapter knows of why a connection failed to open, beyond the close code. */
+export type CloseInfo = {
+  /**
+   * The HTTP status that answered the WebSocket upgrade instead of `101` (the relay answers
+   * every unauthorised upgrade, a wrong path or password, with `404`). Only an adapter that can
+   * see it sets it (Node's `ws`); a browser's WebSocket cannot (`Transport.seesHttpStatus`).
+   */
+  httpStatus?: number;
+};
+
 export interface TransportHandlers {
   /** The connection is open; frames may be sent. */
   onOpen(): void;
   /** One binary frame arrived (the adapter refuses text frames and oversized frames). */
   onFrame(bytes: Uint8Array): void;
   /** The connection closed or failed to open (code 1006 when no close frame came). Called once. */
-  onClose(code: number, reason: string): void;
+  onClose(code: number, reason: string, info?: CloseInfo): void;
 }
 
 export interface TransportConnection {
@@ -21,6 +31,12 @@ export interface TransportConnection {
 }
 
 export interface Transport {
+  /**
+   * True when `onClose` reports the HTTP status of a refused upgrade (`CloseInfo.httpStatus`).
+   * Without it, a refused upgrade looks like any connection that failed to open, and the client
+   * can only name the likely causes (connection.ts).
+   */
+  readonly seesHttpStatus?: boolean;
   /** Starts connecting at once; reports through `handlers`. Never throws for network errors. */
   open(url: string, handlers: TransportHandlers): TransportConnection;
 }

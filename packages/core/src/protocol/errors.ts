@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   E_PASSWORD: 'usage',
   // transport
   E_CONNECT: 'transport',
+  E_NOT_FOUND: 'transport',
   E_DISCONNECTED: 'transport',
   E_TIMEOUT: 'transport',
   E_PORT_IN_USE: 'transport',
