@@ -1,39 +1,11 @@
 /**
- * The chat as the page shows it, built from the client's events by one pure function
- * (`reduce`), so that it is tested without a DOM. Every string in here may come from a peer:
- * the view renders it as text nodes only (ui/*.tsx), never as markup.
+ * The page's state: the client's view (core/client/view.ts: what every interface shows, with
+ * its wording) and what only this page adds to it — the open dialog, whether the tab is hidden,
+ * what was read in each room and where its "new messages" marker stands, whether the visit
+ * ended. One pure function (`reducePage`) and selectors; the components read nothing else.
+ * Every string in the view may come from a peer: ui/*.tsx renders it as text nodes only.
  */
-import type { ClientEvent, ConnectionState, UserInfo } from '@safehouse/core/client';
-
-/** Lines kept per room: older ones scroll away (the page holds the chat in memory only). */
-export const MAX_LINES = 500;
-
-export type Tone = 'info' | 'warn' | 'error';
-
-type LineBody =
-  | { kind: 'message'; id: string; from: string; fingerprint: string; text: string; ts: number; self: boolean; action: boolean; expiresAt: number | undefined; untimed?: boolean }
-  | { kind: 'notice'; text: string; ts: number; tone: Tone };
-export type Line = LineBody & { key: number };
-
-export type RoomView = {
-  id: string;
-  name: string;
-  direct: boolean;
-  /** False while we wait for a member to admit us. */
-  joined: boolean;
-  lines: Line[];
-  /** Messages that arrived while another room was shown. */
-  unread: number;
-  /** Index of the first line that was unread when the room was opened (the "new" marker). */
-  markerAt: number | undefined;
-  members: UserInfo[];
-  /** The invite link, for rooms we created (or the link we joined by). */
-  invite: string | undefined;
-  /** Members whose key changed and who were neither verified again nor trusted. */
-  keyChanged: string[];
-  /** The room's message timer (`/ttl`), ms; 0 = off. Shown beside the room's name. */
-  ttlMs: number;
-};
+import { isShown, itemKey, timeline, unreadCount, VIEW_LIMITS, type CommandOutcome, type View, type ViewItem, type ViewRoom } from '@safehouse/core/client';
 
 export type Dialog =
   | { kind: 'safety'; room: string; name: string; safetyNumber: string; verified: boolean }
@@ -43,252 +15,134 @@ export type Dialog =
   | { kind: 'identity' }
   | { kind: 'help'; text: string };
 
-/**
- * Timed-message events (core/client expiry and ttl). They are handled by their `type`, so that
- * the page builds against a client that has them and one that does not yet.
- */
-type TimedEvent =
-  | { type: 'expired'; id: string; fingerprint?: string; room: string }
-  | { type: 'time'; state: string; message: string }
-  | { type: 'ttl'; room: string; roomName: string; ms: number; text: string };
-type KnownEvent = Exclude<ClientEvent | UiAction, { type: TimedEvent['type'] }>;
-
-export type UiAction =
-  | { type: 'ui-dialog'; dialog: Dialog | undefined }
-  | { type: 'ui-trusted'; room: string; name: string }
-  | { type: 'ui-invite'; room: string; link: string }
-  /** The tab was hidden or shown again: messages that arrive while hidden count as unread. */
-  | { type: 'ui-visibility'; hidden: boolean };
-
-export type ChatState = {
-  me: { name: string; fingerprint: string | undefined };
-  connection: ConnectionState;
-  /** Whether the relay ever answered: if not, a password may be missing or wrong. */
-  everConnected: boolean;
-  /** The tab is in the background. */
+export type PageState = {
+  view: View;
+  /** The tab is in the background: what arrives counts as unread. */
   hidden: boolean;
-  rooms: ReadonlyMap<string, RoomView>;
-  current: string | undefined;
   dialog: Dialog | undefined;
-  /** Notices that belong to no room (before the first room, after the last). */
-  notices: Line[];
-  fatal: { code: string; message: string } | undefined;
-  nextKey: number;
+  /** Per room: the highest item `seq` shown while the room was on screen (what was read). */
+  seen: ReadonlyMap<string, number>;
+  /** Per room: what had been read when it was opened with unread messages; the marker goes after it. */
+  marker: ReadonlyMap<string, number>;
+  /** Answers shown in a dialog (their event's `seq`): the dialog shows them, the conversation does not. */
+  inDialog: ReadonlySet<number>;
+  /** `/quit` ran: delivered, every room left, the connection closed. */
+  ended: boolean;
 };
 
-export function initialState(name: string): ChatState {
-  return {
-    me: { name, fingerprint: undefined },
-    connection: { state: 'connecting', attempt: 1 },
-    everConnected: false,
-    hidden: false,
-    rooms: new Map(),
-    current: undefined,
-    dialog: undefined,
-    notices: [],
-    fatal: undefined,
-    nextKey: 1,
-  };
+export type PageAction =
+  | { type: 'view'; view: View }
+  /** `answers`: the `seq` of the event the dialog shows. */
+  | { type: 'dialog'; dialog: Dialog | undefined; answers?: number }
+  | { type: 'visibility'; hidden: boolean }
+  | { type: 'ended' };
+
+export function initialPage(view: View): PageState {
+  return read({ view, hidden: false, dialog: undefined, seen: new Map(), marker: new Map(), inDialog: new Set(), ended: false }, undefined);
 }
 
-function emptyRoom(id: string, name: string, direct: boolean): RoomView {
-  return { id, name, direct, joined: false, lines: [], unread: 0, markerAt: undefined, members: [], invite: undefined, keyChanged: [], ttlMs: 0 };
-}
-
-/** A copy of the state in which rooms and lines can be changed without touching the old one. */
-class Draft {
-  readonly rooms: Map<string, RoomView>;
-  constructor(public s: ChatState) {
-    this.rooms = new Map(s.rooms);
-  }
-
-  room(id: string, name?: string, direct = false): RoomView {
-    const old = this.rooms.get(id) ?? emptyRoom(id, name ?? 'joining…', direct);
-    const copy = { ...old };
-    this.rooms.set(id, copy);
-    return copy;
-  }
-
-  push(room: RoomView, line: LineBody): void {
-    const withKey: Line = { ...line, key: this.s.nextKey };
-    this.s = { ...this.s, nextKey: this.s.nextKey + 1 };
-    room.lines = [...room.lines, withKey].slice(-MAX_LINES);
-    if (room.markerAt !== undefined && room.lines.length === MAX_LINES) room.markerAt = Math.max(0, room.markerAt - 1);
-  }
-
-  /** A notice in `roomId` if we have that room, else in the current room, else on its own. */
-  notice(roomId: string | undefined, text: string, ts: number, tone: Tone): void {
-    const id = roomId !== undefined && this.rooms.has(roomId) ? roomId : this.s.current;
-    if (id !== undefined && this.rooms.has(id)) return this.push(this.room(id), { kind: 'notice', text, ts, tone });
-    const line: Line = { kind: 'notice', key: this.s.nextKey, text, ts, tone };
-    this.s = { ...this.s, nextKey: this.s.nextKey + 1, notices: [...this.s.notices, line].slice(-50) };
-  }
-
-  done(): ChatState {
-    return { ...this.s, rooms: this.rooms };
+export function reducePage(s: PageState, a: PageAction): PageState {
+  switch (a.type) {
+    case 'view':
+      return read({ ...s, view: a.view }, visibleRoom(s));
+    case 'dialog': {
+      if (a.answers === undefined) return { ...s, dialog: a.dialog };
+      const inDialog = [...s.inDialog, a.answers].slice(-VIEW_LIMITS.itemsPerRoom);
+      return { ...s, dialog: a.dialog, inDialog: new Set(inDialog) };
+    }
+    case 'visibility':
+      return read({ ...s, hidden: a.hidden }, visibleRoom(s));
+    case 'ended':
+      return { ...s, ended: true };
+    default: {
+      const never: never = a;
+      throw new Error(`unhandled page action ${JSON.stringify(never)}`);
+    }
   }
 }
 
-const LEFT_BECAUSE = { left: 'you left', removed: 'you were removed', refused: 'the members refused you', timeout: 'no member admitted you in time' } as const;
+/** The room on screen: the current one, unless the tab is hidden. */
+function visibleRoom(s: PageState): string | undefined {
+  return s.hidden ? undefined : s.view.current;
+}
 
 /**
- * Applies one client event (or a UI action) to the state. `current` is the client's current
- * room after the event (`client.currentRoom()`): the client decides, the page follows.
+ * What was read: the room on screen has read everything it shows. A room that comes on screen
+ * (opened, or the tab shown again) with unread messages gets its marker where they start.
  */
-export function reduce(state: ChatState, event: ClientEvent | UiAction, current: string | undefined, now: number): ChatState {
-  const d = new Draft(state);
-  const t: string = event.type;
-  if (t === 'expired' || t === 'time' || t === 'ttl') {
-    timed(d, event as unknown as TimedEvent, now);
-    return follow(d, current);
+function read(s: PageState, wasVisible: string | undefined): PageState {
+  const id = visibleRoom(s);
+  const room = id === undefined ? undefined : s.view.rooms.get(id);
+  // Rooms left are forgotten (a room joined again later starts unread).
+  let seen = prune(s.seen, s.view);
+  let marker = prune(s.marker, s.view);
+  if (!room) return seen === s.seen && marker === s.marker ? s : { ...s, seen, marker };
+  const before = seen.get(room.id) ?? -1;
+  if (room.id !== wasVisible) {
+    const next = new Map(marker);
+    if (unreadCount(s.view, room.id, before) > 0) next.set(room.id, before);
+    else next.delete(room.id);
+    marker = next;
   }
-  const ev = event as KnownEvent;
-  switch (ev.type) {
-    case 'joined': {
-      const r = d.room(ev.room, ev.roomName, ev.direct);
-      r.name = ev.roomName;
-      r.direct = ev.direct;
-      r.joined = true;
-      d.s = { ...d.s, me: { name: ev.name, fingerprint: ev.fingerprint } };
-      d.push(r, { kind: 'notice', text: ev.direct ? `Direct messages with ${ev.roomName}` : `You are in ${ev.roomName} as ${ev.name}${ev.code === undefined ? '' : ` (room code ${ev.code}: compare with a member's /code)`}`, ts: now, tone: 'info' });
-      break;
-    }
-    case 'message': {
-      const r = d.room(ev.room, ev.roomName, ev.direct);
-      if (ev.gap !== undefined && ev.gap > 0)
-        d.push(r, { kind: 'notice', text: `${ev.gap} earlier message${ev.gap === 1 ? '' : 's'} from ${ev.from} did not arrive (dropped or delayed)`, ts: now, tone: 'warn' });
-      const expiresAt = (ev as { expiresAt?: number }).expiresAt;
-      const untimed = (ev as { untimed?: true }).untimed === true;
-      d.push(r, { kind: 'message', id: ev.id, from: ev.from, fingerprint: ev.fingerprint, text: ev.text, ts: ev.ts, self: ev.self === true, action: ev.action === true, expiresAt, ...(untimed ? { untimed } : {}) });
-      if ((ev.room !== current || d.s.hidden) && ev.self !== true) r.unread += 1;
-      break;
-    }
-    case 'member-joined':
-      d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: `${ev.name} joined`, ts: now, tone: 'info' });
-      break;
-    case 'member-left':
-      d.push(d.room(ev.room, ev.roomName), { kind: 'notice', text: ev.by === undefined ? `${ev.name} left` : ev.absent ? `${ev.name} was removed as absent (no sign of life) by ${ev.by}` : `${ev.name} was removed by ${ev.by}`, ts: now, tone: 'info' });
-      break;
-    case 'users':
-      d.room(ev.room, ev.roomName).members = ev.users;
-      break;
-    case 'invite':
-    case 'ui-invite': {
-      const r = d.room(ev.room);
-      r.invite = ev.link;
-      break;
-    }
-    case 'key-changed': {
-      const r = d.room(ev.room, ev.roomName);
-      if (!r.keyChanged.includes(ev.name)) r.keyChanged = [...r.keyChanged, ev.name];
-      d.push(r, { kind: 'notice', text: `Warning: ${ev.message}`, ts: now, tone: 'error' });
-      break;
-    }
-    case 'error':
-      d.notice(ev.room, `${ev.message} (${ev.code})`, now, 'error');
-      break;
-    case 'fatal':
-      d.s = { ...d.s, fatal: { code: ev.code, message: ev.message } };
-      break;
-    case 'connection': {
-      const { type: _type, ...conn } = ev;
-      d.s = { ...d.s, connection: conn, everConnected: d.s.everConnected || conn.state === 'connected' };
-      break;
-    }
-    case 'fingerprint':
-      d.s = { ...d.s, me: { name: ev.name, fingerprint: ev.fingerprint } };
-      break;
-    case 'safety-number': {
-      // Shown by /safety (to compare) or by /verify (then marked verified: the warning is answered).
-      const r = d.room(ev.room);
-      if (ev.verified) r.keyChanged = r.keyChanged.filter((n) => n !== ev.name);
-      d.s = { ...d.s, dialog: { kind: 'safety', room: ev.room, name: ev.name, safetyNumber: ev.safetyNumber, verified: ev.verified } };
-      break;
-    }
-    case 'ui-trusted': {
-      const r = d.room(ev.room);
-      r.keyChanged = r.keyChanged.filter((n) => n !== ev.name);
-      break;
-    }
-    case 'room-code':
-      d.s = { ...d.s, dialog: { kind: 'code', roomName: ev.roomName, code: ev.code, epoch: ev.epoch } };
-      break;
-    case 'rooms':
-      d.notice(undefined, `Your rooms: ${ev.rooms.map((r) => `${r.roomName}${r.direct ? ' (direct)' : ''}${r.current ? ' (current)' : ''}`).join(', ')}`, now, 'info');
-      break;
-    case 'switched':
-      d.room(ev.room, ev.roomName).name = ev.roomName;
-      break;
-    case 'left':
-      d.rooms.delete(ev.room);
-      d.notice(undefined, `Left ${ev.roomName}: ${LEFT_BECAUSE[ev.reason]}${ev.by === undefined ? '' : ` by ${ev.by}`}`, now, ev.reason === 'left' ? 'info' : 'warn');
-      break;
-    case 'help':
-      d.s = { ...d.s, dialog: { kind: 'help', text: ev.text } };
-      break;
-    case 'info':
-      if (ev.room !== undefined && !d.rooms.has(ev.room)) d.room(ev.room); // a room we are asking to join
-      d.notice(ev.room, ev.message, now, 'info');
-      break;
-    case 'room-state':
-    case 'current':
-      break;
-    case 'ui-dialog':
-      d.s = { ...d.s, dialog: ev.dialog };
-      break;
-    case 'ui-visibility':
-      d.s = { ...d.s, hidden: ev.hidden };
-      // Back in the tab: the current room's unread lines get their marker, as on opening a room.
-      if (!ev.hidden && current !== undefined && d.rooms.has(current)) openRoom(d.room(current));
-      break;
-    default: {
-      const never: never = ev;
-      throw new Error(`unhandled event ${JSON.stringify(never)}`);
-    }
+  const last = lastShown(s.view, room);
+  if (last > before) seen = new Map(seen).set(room.id, last);
+  return seen === s.seen && marker === s.marker ? s : { ...s, seen, marker };
+}
+
+function prune(m: ReadonlyMap<string, number>, view: View): ReadonlyMap<string, number> {
+  if ([...m.keys()].every((id) => view.rooms.has(id))) return m;
+  return new Map([...m].filter(([id]) => view.rooms.has(id)));
+}
+
+function lastShown(view: View, room: ViewRoom): number {
+  for (let i = room.items.length - 1; i >= 0; i--) {
+    const item = room.items[i]!;
+    if (isShown(view, item)) return item.seq;
   }
-  return follow(d, current);
+  return -1;
 }
 
-function timed(d: Draft, ev: TimedEvent, now: number): void {
-  switch (ev.type) {
-    case 'expired': {
-      // The message's time is up on proven time: it goes from the screen and from memory.
-      if (!d.rooms.has(ev.room)) return;
-      const r = d.room(ev.room);
-      // By id and sender: ids are the senders' choice, another member may reuse one.
-      r.lines = r.lines.filter((l) => l.kind !== 'message' || l.id !== ev.id || (ev.fingerprint !== undefined && l.fingerprint !== ev.fingerprint));
-      return;
-    }
-    case 'time':
-      return d.notice(undefined, ev.message, now, ev.state === 'proven' ? 'info' : 'warn');
-    case 'ttl': {
-      const r = d.room(ev.room, ev.roomName);
-      r.ttlMs = ev.ms;
-      return d.push(r, { kind: 'notice', text: ev.text, ts: now, tone: 'info' });
-    }
-    default: {
-      const never: never = ev;
-      throw new Error(`unhandled event ${JSON.stringify(never)}`);
-    }
-  }
+// --- Selectors: what the components ask. ---
+
+/**
+ * The current room's conversation: its timeline (timed messages hidden while time is unproven,
+ * a message emitted again shown once), without what the page shows elsewhere: answers shown in
+ * a dialog, and invite links (the Invite button and card show them, with a QR code).
+ */
+export function conversation(s: PageState): ViewItem[] {
+  return timeline(s.view, s.view.current).filter((i) => !s.inDialog.has(i.seq) && !(i.kind === 'block' && i.of === 'invite'));
 }
 
-function openRoom(r: RoomView): void {
-  r.markerAt = r.unread > 0 ? r.lines.length - r.unread : undefined;
-  r.unread = 0;
+/** Messages from others in the room not read yet. */
+export function unread(s: PageState, roomId: string): number {
+  return unreadCount(s.view, roomId, s.seen.get(roomId) ?? -1);
 }
 
-/** Follows the client's current room; opening a room clears its unread count and sets its marker. */
-function follow(d: Draft, current: string | undefined): ChatState {
-  const cur = current !== undefined && d.rooms.has(current) ? current : undefined;
-  if (cur !== d.s.current && cur !== undefined && !d.s.hidden) openRoom(d.room(cur));
-  d.s = { ...d.s, current: cur };
-  return d.done();
-}
-
-/** Total unread messages, for the tab title. */
-export function unreadTotal(s: ChatState): number {
+/** Unread messages in every room, for the tab's title. */
+export function unreadTotal(s: PageState): number {
   let n = 0;
-  for (const r of s.rooms.values()) n += r.unread;
+  for (const id of s.view.rooms.keys()) n += unread(s, id);
   return n;
+}
+
+/** Where the current room's "new messages" marker goes: before the first unread message (its `itemKey`), if anywhere. */
+export function markerBefore(s: PageState, items: readonly ViewItem[]): string | undefined {
+  const id = s.view.current;
+  const after = id === undefined ? undefined : s.marker.get(id);
+  if (after === undefined) return undefined;
+  const first = items.find((i) => i.kind === 'message' && !i.self && i.seq > after);
+  return first && itemKey(first);
+}
+
+/** The dialog that shows a command's answer (`/verify`, `/safety`, `/code`, `/help`, `/invite`), if it has one. */
+export function dialogFor(out: CommandOutcome): Dialog | undefined {
+  if (!out.ok || out.shown === undefined) return undefined;
+  const e = out.shown;
+  const c = out.command;
+  if ((c === 'safety' || c === 'verify') && e.type === 'safety-number') return { kind: 'safety', room: e.room, name: e.name, safetyNumber: e.safetyNumber, verified: e.verified };
+  if (c === 'code' && e.type === 'room-code') return { kind: 'code', roomName: e.roomName, code: e.code, epoch: e.epoch };
+  if (c === 'help' && e.type === 'help') return { kind: 'help', text: e.text };
+  if (c === 'invite' && e.type === 'invite') return { kind: 'invite', roomName: e.roomName, link: e.link };
+  // Other answers (`/users`, `/rooms`, a new room's link …) stay in the conversation.
+  return undefined;
 }

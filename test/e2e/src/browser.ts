@@ -88,7 +88,7 @@ export async function joinAs(page: Page, link: string, name: string): Promise<vo
   await page.goto(link);
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByRole('button', { name: /^(Join|Create room)$/ }).click();
-  await page.getByText(new RegExp(`You are in \\S+ as ${name}`)).first().waitFor({ timeout: 30_000 });
+  await page.getByText(new RegExp(`you are in \\S+ as ${name}`, 'i')).first().waitFor({ timeout: 30_000 });
 }
 
 /** Types a line into the message field and sends it with Enter. */

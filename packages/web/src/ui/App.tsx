@@ -3,32 +3,26 @@
  * The invite link is this page's own URL: its fragment (room, invite secret) is read here and
  * goes nowhere else — the relay URL is derived from the path alone (core/protocol/link.ts).
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { itemKey, type NoticeItem } from '@safehouse/core/client';
 import { parseInvite } from '@safehouse/core/protocol';
-import type { ClientEvent } from '@safehouse/core/client';
 import type { CryptoCheck } from '../secure.js';
 import { startSession, type Session } from '../session.js';
-import { initialState, reduce, unreadTotal, type ChatState, type UiAction } from '../state.js';
+import { unreadTotal, type PageState } from '../state.js';
 import { Chat } from './Chat.js';
 import { JoinScreen, type JoinChoice } from './JoinScreen.js';
 import { Unsupported } from './Unsupported.js';
 import { shown, shownMessage } from './text.js';
 
-/** Events after which the current room's member list is asked for again. */
-const REFRESH_MEMBERS = new Set<ClientEvent['type']>(['joined', 'member-joined', 'member-left', 'switched', 'safety-number']);
-
 export function App({ link, check }: { link: string; check: CryptoCheck }) {
   const invite = useMemo(() => parseInvite(link), [link]);
   const [session, setSession] = useState<Session>();
-  const [state, setState] = useState<ChatState>();
-  const [ended, setEnded] = useState(false);
-  const sessionRef = useRef<Session>();
-  const joinedRef = useRef(new Set<string>());
+  const [page, setPage] = useState<PageState>();
 
   // Once in the chat: the invite secret leaves the address bar (history, sync, a glance over the
   // shoulder; the Invite button still has the link), and closing or reloading the tab asks
   // first, since the keys live in this tab only.
-  const over = state?.fatal !== undefined || ended;
+  const over = page?.view.fatal !== undefined || page?.ended === true;
   useEffect(() => {
     if (!session || over) return;
     window.history.replaceState(null, '', window.location.pathname + window.location.search);
@@ -39,12 +33,14 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
 
   // A background tab counts what arrives as unread (the title shows it).
   useEffect(() => {
-    const onVisibility = () => setState((old) => (old ? reduce(old, { type: 'ui-visibility', hidden: document.hidden }, old.current, Date.now()) : old));
+    if (!session) return;
+    const onVisibility = () => session.dispatch({ type: 'visibility', hidden: document.hidden });
+    onVisibility();
     document.addEventListener('visibilitychange', onVisibility);
     return () => document.removeEventListener('visibilitychange', onVisibility);
-  }, []);
+  }, [session]);
 
-  const unread = state ? unreadTotal(state) : 0;
+  const unread = page ? unreadTotal(page) : 0;
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) Safehouse` : 'Safehouse';
   }, [unread]);
@@ -60,23 +56,27 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
       </main>
     );
 
-  if (state?.fatal)
+  const fatal = page?.view.fatal;
+  if (page && fatal) {
+    // The notices before the end say why (the room left, the refusal); the last one is the end itself.
+    const why = page.view.lobby.filter((i): i is NoticeItem => i.kind === 'notice' && i.seq !== page.view.at.fatal).slice(-3);
     return (
       <main class="join">
         <h1>Safehouse</h1>
         <p class="error" role="alert">
-          {shown(state.fatal.message)} ({state.fatal.code}).
+          {shown(fatal.message)} ({fatal.code}).
         </p>
-        {state.notices.slice(-3).map((n) => (
-          <p key={n.key}>{shownMessage(n.text)}</p>
+        {why.map((n) => (
+          <p key={itemKey(n)}>{shownMessage(n.text)}</p>
         ))}
         <button type="button" class="primary" onClick={() => window.location.reload()}>
           Start again
         </button>
       </main>
     );
+  }
 
-  if (ended)
+  if (page?.ended)
     return (
       <main class="join">
         <h1>Safehouse</h1>
@@ -87,25 +87,11 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
       </main>
     );
 
-  if (!session || !state) {
+  if (!session || !page) {
     const onJoin = async (choice: JoinChoice) => {
-      setState(initialState(choice.name));
-      const s = await startSession({
-        ...choice,
-        link,
-        onQuit: () => setEnded(true),
-        onEvent: (ev, current) => {
-          setState((old) => (old ? reduce(old, ev, current, Date.now()) : old));
-          // Rooms we are a member of (a room still admitting us has no member list to ask for).
-          if (ev.type === 'joined') joinedRef.current.add(ev.room);
-          if (ev.type === 'left') joinedRef.current.delete(ev.room);
-          if (REFRESH_MEMBERS.has(ev.type) && 'room' in ev && current !== undefined && ev.room === current && joinedRef.current.has(current)) sessionRef.current?.run('/users');
-          // The link we came by admits others to the same room (while its inviter is a member).
-          if (ev.type === 'joined' && ev.room === invite.invite.room?.id)
-            setState((old) => (old ? reduce(old, { type: 'ui-invite', room: ev.room, link }, current, Date.now()) : old));
-        },
-      });
-      sessionRef.current = s;
+      const s = await startSession({ ...choice, link });
+      s.subscribe(setPage);
+      setPage(s.page);
       setSession(s);
     };
     return (
@@ -113,9 +99,7 @@ export function App({ link, check }: { link: string; check: CryptoCheck }) {
     );
   }
 
-  const dispatch = (a: UiAction) => {
-    setState((old) => (old ? reduce(old, a, old.current, Date.now()) : old));
-    if (a.type === 'ui-trusted') session.run('/users');
-  };
-  return <Chat state={state} session={session} dispatch={dispatch} />;
+  // The link this page was opened with admits others to the room it names (while its inviter is a member).
+  const cameBy = invite.invite.room === undefined ? undefined : { room: invite.invite.room.id, link };
+  return <Chat page={page} session={session} cameBy={cameBy} />;
 }

@@ -2,8 +2,7 @@
  * What must not be missed: the connection state (always on screen), a changed key (a red
  * alert above the messages until the user decides), and an invitation card in a new room.
  */
-import type { ConnectionState } from '@safehouse/core/client';
-import type { RoomView } from '../state.js';
+import type { ConnectionState, ViewRoom } from '@safehouse/core/client';
 import { shown } from './text.js';
 
 export function ConnectionPill({ connection }: { connection: ConnectionState }) {
@@ -35,15 +34,28 @@ export function OutboxNote({ connection, everConnected }: { connection: Connecti
   return <p class="outbox-note">Not connected: what you send now is kept and delivered when the connection is back.</p>;
 }
 
-export function KeyChangeBanner({ room, onCompare, onAccept }: { room: RoomView; onCompare: (name: string) => void; onAccept: (name: string) => void }) {
-  if (room.keyChanged.length === 0) return null;
+/**
+ * `warnings`: the room's members whose key changed and who were neither verified again nor
+ * trusted (the view's `keyWarnings`); `blocked`: the old key was verified, so the room sends
+ * nothing until the user decides.
+ */
+export function KeyChangeBanner({
+  warnings,
+  onCompare,
+  onAccept,
+}: {
+  warnings: ReadonlyArray<{ name: string; blocked: boolean }>;
+  onCompare: (name: string) => void;
+  onAccept: (name: string) => void;
+}) {
+  if (warnings.length === 0) return null;
   return (
     <div class="key-banner" role="alert">
-      {room.keyChanged.map((name) => (
+      {warnings.map(({ name, blocked }) => (
         <div key={name} class="key-banner-row">
           <p>
             <strong>Warning: {shown(name)}'s key changed.</strong> Someone else may be using this name, or {shown(name)} is on a new device. Compare
-            safety numbers before you trust their messages.
+            safety numbers before you trust their messages.{blocked ? ' You had verified the old key: nothing you write here is sent until you decide.' : ''}
           </p>
           <div class="key-banner-actions">
             <button type="button" class="primary" onClick={() => onCompare(name)}>
@@ -59,8 +71,9 @@ export function KeyChangeBanner({ room, onCompare, onAccept }: { room: RoomView;
   );
 }
 
-export function InviteCard({ room, onShow }: { room: RoomView; onShow: () => void }) {
-  if (room.invite === undefined || room.direct || room.members.length > 1) return null;
+/** In a room of one (this device) that has a link to share. */
+export function InviteCard({ room, onShow }: { room: ViewRoom; onShow: () => void }) {
+  if (room.direct || room.members.length !== 1) return null;
   return (
     <div class="invite-card">
       <p>

@@ -3,10 +3,10 @@
  * (on a phone, rooms and members open as panels from the header). Buttons send the same
  * commands a user can type (/switch, /verify, /trust, /code, /leave, /msg ...).
  */
-import { formatTtl } from '@safehouse/core/client';
+import { currentRoom, formatTtl, keyWarnings, roomList } from '@safehouse/core/client';
 import { useState } from 'preact/hooks';
 import type { Session } from '../session.js';
-import type { ChatState, UiAction } from '../state.js';
+import { conversation, markerBefore, unread, type Dialog, type PageState } from '../state.js';
 import { ConnectionPill, InviteCard, KeyChangeBanner, OutboxNote } from './Banners.js';
 import { Composer } from './Composer.js';
 import { Dialogs } from './Dialogs.js';
@@ -15,14 +15,24 @@ import { Messages } from './Messages.js';
 import { Rooms } from './Rooms.js';
 import { shown } from './text.js';
 
-type Props = { state: ChatState; session: Session; dispatch: (a: UiAction) => void };
+type Props = {
+  page: PageState;
+  session: Session;
+  /** The room the page's link names, and that link (it admits others while its inviter is a member). */
+  cameBy: { room: string; link: string } | undefined;
+};
 type Panel = 'none' | 'rooms' | 'members';
 
-export function Chat({ state, session, dispatch }: Props) {
+export function Chat({ page, session, cameBy }: Props) {
   const [panel, setPanel] = useState<Panel>('none');
   const [prefill, setPrefill] = useState<{ text: string; n: number }>();
-  const room = state.current === undefined ? undefined : state.rooms.get(state.current);
-  const run = (line: string) => session.run(line);
+  const { view } = page;
+  const room = currentRoom(view);
+  const rooms = roomList(view);
+  const invite = room?.invite ?? (room?.joined && room.id === cameBy?.room ? cameBy.link : undefined);
+  const items = conversation(page);
+  const run = (line: string) => void session.run(line);
+  const open = (dialog: Dialog | undefined) => session.dispatch({ type: 'dialog', dialog });
   const toggle = (p: Panel) => setPanel(panel === p ? 'none' : p);
   const title = room ? (room.direct ? `@${shown(room.name)}` : `#${shown(room.name)}`) : 'Safehouse';
 
@@ -31,23 +41,23 @@ export function Chat({ state, session, dispatch }: Props) {
       class={`chat panel-${panel}`}
       onKeyDown={(e) => {
         // Escape closes an open panel (on a phone), without reaching an open dialog.
-        if (e.key === 'Escape' && panel !== 'none' && !state.dialog) setPanel('none');
+        if (e.key === 'Escape' && panel !== 'none' && !page.dialog) setPanel('none');
       }}
     >
       <header class="topbar">
         <button type="button" class="only-phone" aria-expanded={panel === 'rooms'} aria-controls="rooms-panel" onClick={() => toggle('rooms')}>
-          Rooms{[...state.rooms.values()].some((r) => r.unread > 0) ? ' •' : ''}
+          Rooms{rooms.some((r) => unread(page, r.id) > 0) ? ' •' : ''}
         </button>
         <h1 class="room-title">{title}</h1>
-        <ConnectionPill connection={state.connection} />
+        <ConnectionPill connection={view.connection} />
         {room !== undefined && room.ttlMs > 0 && (
           <span class="pill warn" role="status" title="New messages in this room disappear after this time; a recipient can always copy what it was shown.">
             timer {formatTtl(room.ttlMs)}
           </span>
         )}
         <div class="room-actions">
-          {room?.invite !== undefined && (
-            <button type="button" onClick={() => dispatch({ type: 'ui-dialog', dialog: { kind: 'invite', roomName: room.name, link: room.invite ?? '' } })}>
+          {room !== undefined && invite !== undefined && (
+            <button type="button" onClick={() => open({ kind: 'invite', roomName: room.name, link: invite })}>
               Invite
             </button>
           )}
@@ -72,22 +82,19 @@ export function Chat({ state, session, dispatch }: Props) {
         </div>
       </header>
       <nav id="rooms-panel" class="rooms" aria-label="Rooms">
-        <Rooms state={state} run={run} onIdentity={() => dispatch({ type: 'ui-dialog', dialog: { kind: 'identity' } })} onPicked={() => setPanel('none')} />
+        <Rooms page={page} run={run} onIdentity={() => open({ kind: 'identity' })} onPicked={() => setPanel('none')} />
       </nav>
       <main class="room">
         {room && (
           <KeyChangeBanner
-            room={room}
-            onCompare={(name) => dispatch({ type: 'ui-dialog', dialog: { kind: 'verify-ask', name } })}
-            onAccept={(name) => {
-              run(`/trust ${name}`);
-              dispatch({ type: 'ui-trusted', room: room.id, name });
-            }}
+            warnings={keyWarnings(view).filter((w) => w.room === room.id)}
+            onCompare={(name) => open({ kind: 'verify-ask', name })}
+            onAccept={(name) => run(`/trust ${name}`)}
           />
         )}
-        {room && <InviteCard room={room} onShow={() => dispatch({ type: 'ui-dialog', dialog: { kind: 'invite', roomName: room.name, link: room.invite ?? '' } })} />}
-        <Messages lines={room ? room.lines : state.notices} markerAt={room?.markerAt} label={`Conversation in ${title}`} />
-        <OutboxNote connection={state.connection} everConnected={state.everConnected} />
+        {room && invite !== undefined && <InviteCard room={room} onShow={() => open({ kind: 'invite', roomName: room.name, link: invite })} />}
+        <Messages items={items} markerBefore={markerBefore(page, items)} label={`Conversation in ${title}`} />
+        <OutboxNote connection={view.connection} everConnected={view.everConnected} />
         <Composer placeholder={room ? `Message ${title} · /help` : 'Waiting for a room…'} onSend={run} prefill={prefill} />
       </main>
       <aside id="members-panel" class="members" aria-label="Members">
@@ -95,21 +102,21 @@ export function Chat({ state, session, dispatch }: Props) {
           room={room}
           onVerify={(name) => {
             setPanel('none');
-            dispatch({ type: 'ui-dialog', dialog: { kind: 'verify-ask', name } });
+            open({ kind: 'verify-ask', name });
           }}
           onMessage={(name) => {
             setPanel('none');
             // An existing direct room with them is opened; otherwise the line starts one.
-            const dm = [...state.rooms.values()].find((r) => r.direct && r.joined && r.name === name);
+            const dm = rooms.find((r) => r.direct && r.joined && r.name === name);
             if (dm) run(`/switch ${dm.id}`);
             else setPrefill({ text: `/msg ${name} `, n: (prefill?.n ?? 0) + 1 });
           }}
         />
       </aside>
-      {state.dialog && (
+      {page.dialog && (
         <Dialogs
-          dialog={state.dialog}
-          onClose={() => dispatch({ type: 'ui-dialog', dialog: undefined })}
+          dialog={page.dialog}
+          onClose={() => open(undefined)}
           run={run}
           canExport={session.canExport}
           exportIdentity={(p) => session.exportIdentity(p)}

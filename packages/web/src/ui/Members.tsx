@@ -1,9 +1,9 @@
-/** The current room's members, each with its verification state, "Verify" and "Message". */
-import type { RoomView } from '../state.js';
+/** The current room's members (its snapshot in the view), each with its verification state, "Verify" and "Message". */
+import type { ViewRoom } from '@safehouse/core/client';
 import { shown } from './text.js';
 
 type Props = {
-  room: RoomView | undefined;
+  room: ViewRoom | undefined;
   onVerify: (name: string) => void;
   onMessage: (name: string) => void;
 };
@@ -15,7 +15,7 @@ export function Members({ room, onVerify, onMessage }: Props) {
       <h2 class="panel-title">Members ({room.members.length})</h2>
       <ul class="member-list">
         {room.members.map((m) => {
-          const changed = room.keyChanged.includes(m.name);
+          const changed = m.keyChanged;
           const state = m.self ? 'you' : changed ? 'key changed' : m.verified ? 'verified' : 'not verified';
           return (
             <li key={m.fingerprint} class="member">

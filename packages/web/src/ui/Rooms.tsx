@@ -2,45 +2,48 @@
  * The room switcher, with unread counts and key-change flags; forms to create a room and to
  * join one by its link; and "you": your name, your fingerprint, saving the identity.
  */
+import { keyWarnings, roomList, type ViewRoom } from '@safehouse/core/client';
 import { useState } from 'preact/hooks';
-import type { ChatState, RoomView } from '../state.js';
+import { unread, type PageState } from '../state.js';
 import { shown } from './text.js';
 
 type Props = {
-  state: ChatState;
+  page: PageState;
   run: (line: string) => void;
   onIdentity: () => void;
   onPicked: () => void;
 };
 
-function roomLabel(r: RoomView): string {
+function roomLabel(r: ViewRoom): string {
   const name = r.direct ? `@${shown(r.name)}` : `#${shown(r.name)}`;
   return r.joined ? name : `${name} (waiting to be admitted)`;
 }
 
-export function Rooms({ state, run, onIdentity, onPicked }: Props) {
+export function Rooms({ page, run, onIdentity, onPicked }: Props) {
   const [newRoom, setNewRoom] = useState('');
   const [link, setLink] = useState('');
-  const rooms = [...state.rooms.values()];
+  const { view } = page;
+  const changed = new Set(keyWarnings(view).map((w) => w.room));
+  const rooms = roomList(view).map((r) => ({ r, unread: unread(page, r.id), keyChanged: changed.has(r.id) }));
   return (
     <>
       <h2 class="panel-title">Rooms</h2>
       <ul class="room-list">
-        {rooms.map((r) => (
+        {rooms.map(({ r, unread, keyChanged }) => (
           <li key={r.id}>
             <button
               type="button"
               class="room-button"
-              aria-current={r.id === state.current ? 'page' : undefined}
-              aria-label={`${roomLabel(r)}${r.unread ? `, ${r.unread} unread` : ''}${r.keyChanged.length ? ', a key changed' : ''}`}
+              aria-current={r.id === view.current ? 'page' : undefined}
+              aria-label={`${roomLabel(r)}${unread ? `, ${unread} unread` : ''}${keyChanged ? ', a key changed' : ''}`}
               onClick={() => {
                 run(`/switch ${r.id}`);
                 onPicked();
               }}
             >
               <span class="room-name">{roomLabel(r)}</span>
-              {r.keyChanged.length > 0 && <span class="badge danger">key changed</span>}
-              {r.unread > 0 && <span class="badge">{r.unread}</span>}
+              {keyChanged && <span class="badge danger">key changed</span>}
+              {unread > 0 && <span class="badge">{unread}</span>}
             </button>
           </li>
         ))}
@@ -74,10 +77,10 @@ export function Rooms({ state, run, onIdentity, onPicked }: Props) {
       <section class="me" aria-label="You">
         <h2 class="panel-title">You</h2>
         <p>
-          <strong>{shown(state.me.name)}</strong>
+          <strong>{shown(view.me.name)}</strong>
         </p>
         <p class="fingerprint" title="your fingerprint">
-          {state.me.fingerprint ?? 'making keys…'}
+          {view.me.fingerprint ?? 'making keys…'}
         </p>
         <button type="button" onClick={onIdentity}>
           Save identity…
