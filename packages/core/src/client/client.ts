@@ -311,7 +311,8 @@ class Client implements SafehouseClient, CommandHost {
 
   /** Waits until the room admitted this device, or gave up, or the client quits. */
   #untilAdmitted(room: Room): Promise<void> {
-    if (room.isMember() || room.state === 'left') return Promise.resolve();
+    // A member being re-admitted (removed as absent while online) holds what it writes itself.
+    if (room.isMember() || room.readmitting() || room.state === 'left') return Promise.resolve();
     return new Promise((resolve) => {
       const list = this.#admitted.get(room.id) ?? [];
       list.push(resolve);
