@@ -5,12 +5,12 @@
  * delivers its outbox, leaves, and exits 0.
  */
 import { createInterface } from 'node:readline';
-import { createClient, type ClientEvent } from '@safehouse/core/client';
+import { createClient } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type Identity } from '@safehouse/core/e2ee';
 import { parseInvite, passwordSubprotocol, UsageError } from '@safehouse/core/protocol';
 import { EXIT, exitCodeFor, reportError } from './exit.js';
 import { createIdentityFile, identityExists, openIdentity, readPassphraseFile } from './identity-file.js';
-import { renderEvent } from './render.js';
+import { runLines } from './line-mode.js';
 import { askSecret, obtainSecret } from './secrets.js';
 import { clientTimeOptions } from './roughtime/servers.js';
 import { wsTransport } from './transport/ws.js';
@@ -96,37 +96,8 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
     const identity = await lineModeIdentity(opts, createE2ee());
     const onLie = (m: { suspectServers: readonly string[] }): void => void process.stderr.write(`safehouse: Roughtime servers contradict each other; suspected: ${m.suspectServers.join(', ')} (E_ROUGHTIME_INCONSISTENT)\n`);
     const client = createClient({ transport, name, link, ...(identity ? { identity } : {}), ...clientTimeOptions(opts.roughtime, parsed.invite, onLie) });
-    let fatal: ClientEvent | undefined;
-    // Input waits until the first room is joined (or joining failed): a line typed or piped
-    // while a member is still admitting us is delivered afterwards, not lost.
-    let ready!: () => void;
-    const inRoom = new Promise<void>((resolve) => (ready = resolve));
-    client.on((ev: ClientEvent) => {
-      if (json) process.stdout.write(JSON.stringify(ev) + '\n');
-      else if (ev.type !== 'room-state' && ev.type !== 'current') process.stdout.write(renderEvent(ev) + '\n');
-      if (ev.type === 'fatal') fatal = ev;
-      if (ev.type === 'joined' || ev.type === 'fatal' || ev.type === 'left') ready();
-    });
-
-    const rl = createInterface({ input: process.stdin, terminal: false });
-    let chain: Promise<unknown> = client.start().then(() => inRoom);
-    let quitting = false;
-    const done = new Promise<void>((resolve) => {
-      rl.on('line', (line) => {
-        if (quitting) return;
-        if (line.trim() === '/quit') {
-          quitting = true;
-          rl.close();
-          return;
-        }
-        chain = chain.then(() => client.command(line));
-      });
-      rl.on('close', resolve);
-    });
-    await done;
-    await chain;
-    await client.quit();
-    return fatal ? exitCodeFor(fatal) : EXIT.ok;
+    const { fatal } = await runLines(client, { input: process.stdin, write: (t) => void process.stdout.write(t), json });
+    return fatal ? exitCodeFor({ type: 'fatal', ...fatal }) : EXIT.ok;
   } catch (err) {
     reportError(err, json);
     return exitCodeFor(err);
