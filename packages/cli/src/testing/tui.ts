@@ -76,7 +76,6 @@ export async function openTui(
     await type(KEY.enter);
   };
   const close = async (): Promise<void> => {
-    session.abort();
     r.unmount();
     await member.client.quit({ timeoutMs: 200 });
   };

@@ -52,7 +52,7 @@ function mirrored(view: View): Array<{ room: string; name: string; items: ViewIt
   return out;
 }
 
-/** The message pane: the current room's timeline (core's `timeline`), in order. */
+/** The message pane: the current room's timeline (core's `timeline`) and the direct messages from elsewhere, in order. */
 export function paneItems(view: View): PaneItem[] {
   const own: PaneItem[] = timeline(view, view.current).map((item) => ({ item }));
   const extra = mirrored(view);
