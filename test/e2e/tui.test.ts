@@ -150,7 +150,7 @@ describe.skipIf(!HAVE_TMUX)('terminal UI in tmux', () => {
     await server!.exited;
     await waitScreen(s, (x) => /reconnecting|connection lost/.test(x), 'the reconnect countdown');
     server = await startServe(['--port', String(port), '--base-path', basePath]);
-    await waitScreen(s, (x) => x.includes('● connected') && x.includes('connected again'), 'reconnected', 40_000);
+    await waitScreen(s, (x) => x.includes('● connected') && x.includes('the relay restarted'), 'reconnected', 40_000);
     typeLine(s, 'after the restart');
     await alice!.waitFor(
       () => messagesOf(alice!).some((e) => e.text === 'after the restart'),

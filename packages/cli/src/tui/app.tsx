@@ -3,6 +3,7 @@
  * members; hidden below 64 columns), the status bar, the input line. It fills the terminal and
  * lays itself out again on every resize.
  */
+import { currentRoom } from '@safehouse/core/client';
 import { Box, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore } from 'react';
 import { Banner, bannerHeight } from './banner.js';
@@ -11,8 +12,10 @@ import { LineCache } from './lines.js';
 import { SidePane } from './members.js';
 import { Messages, maxScroll } from './messages.js';
 import { OverlayView } from './overlay.js';
+import { bannerWarnings, paneItems } from './pane.js';
 import type { Session } from './session.js';
 import { StatusBar } from './status.js';
+import { nameText } from './text.js';
 
 export type Size = { columns: number; rows: number; /** Counts resizes. */ resizes?: number };
 
@@ -78,13 +81,13 @@ export function layout({ columns, rows }: Size, banner: number): { side: number;
 }
 
 export function App({ session, size: fixed, sizes }: { session: Session; size?: Size; sizes?: SizeStore }) {
-  const model = session.model;
-  const version = useSyncExternalStore(model.subscribe, model.getVersion);
+  const screen = useSyncExternalStore(session.subscribe, session.getScreen);
+  const { view, overlay, quitting } = screen;
   const size = useTerminalSize(fixed, sizes);
   const { write } = useStdout();
   const [scroll, setScroll] = useState(0);
   const cache = useMemo(() => new LineCache(), []);
-  const now = useTicker(model.connection.state === 'reconnecting');
+  const now = useTicker(view.connection.state === 'reconnecting');
   // Ink redraws after a shrink through a path that leaves its cursor bookkeeping a row off (the
   // terminal's cursor lands on the status bar): one more frame that differs only in its bytes
   // puts everything back.
@@ -95,10 +98,12 @@ export function App({ session, size: fixed, sizes }: { session: Session; size?: 
     return () => clearTimeout(t);
   }, [size.resizes]);
 
-  const banner = bannerHeight(model.warnings, model.bannerHidden, size.columns);
+  const warnings = bannerWarnings(screen);
+  const banner = bannerHeight(warnings, size.columns);
   const { side, pane, height } = layout(size, banner);
-  const room = model.current;
-  const lines = useMemo(() => cache.lines(model.entries(), pane), [cache, model, pane, room, version]);
+  const room = view.current;
+  const items = useMemo(() => paneItems(view), [view]);
+  const lines = useMemo(() => cache.lines(items, pane), [cache, items, pane]);
   // A new room starts at the bottom.
   useEffect(() => setScroll(0), [room]);
   // Scrolled back, the view stays on what it shows while new lines arrive below.
@@ -112,19 +117,19 @@ export function App({ session, size: fixed, sizes }: { session: Session; size?: 
   useInput((input, key) => {
     if (key.ctrl && (input === 'c' || input === 'd')) {
       // A second one while leaving takes too long: leave now.
-      if (model.quitting) return session.abort();
+      if (quitting) return session.abort();
       return void session.quit();
     }
-    if (model.overlay) {
-      if (key.escape || key.return || input === 'q') model.closeOverlay();
+    if (overlay) {
+      if (key.escape || key.return || input === 'q') session.closeOverlay();
       // OSC 52 with our own link (base64: nothing in it can be read as a control sequence).
-      if (input === 'c' && model.overlay?.copy) {
-        write(`\x1b]52;c;${Buffer.from(model.overlay.copy, 'utf8').toString('base64')}\x07`);
-        model.copied();
+      else if (input === 'c' && overlay.copy) {
+        write(`\x1b]52;c;${Buffer.from(overlay.copy, 'utf8').toString('base64')}\x07`);
+        session.copied();
       }
       return;
     }
-    if (key.escape) return void model.hideBanner();
+    if (key.escape) return void session.hideBanner();
     // Ctrl-L: draw everything again on a clean screen (after another program wrote over it).
     if (key.ctrl && input === 'l') return void write('\x1b[2J\x1b[H');
     if (key.pageUp) return setScroll((s) => Math.min(maxScroll(lines.length, height), s + Math.max(1, height - 2)));
@@ -133,15 +138,14 @@ export function App({ session, size: fixed, sizes }: { session: Session; size?: 
     if (key.ctrl && input === 'p') return session.cycleRoom(-1);
   });
 
-  const names = (): string[] => [...(model.currentRoom()?.members.keys() ?? [])];
+  const names = (): string[] => (currentRoom(session.getScreen().view)?.members ?? []).map((m) => nameText(m.name));
   const submit = (line: string): void => {
     setScroll(0);
-    model.closeOverlay();
+    session.closeOverlay();
     session.submit(line);
   };
   // A QR code takes the whole screen (a scanner needs all of it; 100×30 just fits an invite).
   // The input line stays mounted, hidden, so what was being typed survives.
-  const overlay = model.overlay;
   return (
     <Box flexDirection="column" width={size.columns} height={screenRows(size.rows)} overflow="hidden">
       {overlay ? (
@@ -153,22 +157,22 @@ export function App({ session, size: fixed, sizes }: { session: Session; size?: 
         />
       ) : (
         <>
-          {banner > 0 && <Banner warnings={model.warnings} width={size.columns} />}
+          {banner > 0 && <Banner warnings={warnings} width={size.columns} />}
           <Box flexDirection="row" height={height} flexShrink={0}>
             <Messages lines={lines} width={pane} height={height} scroll={scroll} />
-            {side > 0 && <SidePane model={model} width={side} height={height} />}
+            {side > 0 && <SidePane screen={screen} width={side} height={height} />}
           </Box>
         </>
       )}
       <Box flexDirection="column" display={overlay ? 'none' : 'flex'} flexShrink={0}>
-        <StatusBar model={model} width={size.columns} now={now} nudge={nudge} />
+        <StatusBar screen={screen} width={size.columns} now={now} nudge={nudge} />
         <InputLine
           width={size.columns}
           onSubmit={submit}
           names={names}
           active={!overlay}
           row={screenRows(size.rows) - 1}
-          leaving={model.quitting}
+          leaving={quitting}
           placeholder="type a message; /help lists commands"
         />
       </Box>

@@ -1,47 +1,38 @@
 /**
- * What the message pane shows: entries (a message, a notice, a block of preformatted lines) and
- * how each becomes styled screen lines at a given width. Entries hold text that already went
- * through `safeText` (model.ts makes them); layout only measures and cuts it.
+ * How the message pane's entries (pane.ts: view items) become styled screen lines at a given
+ * width. Everything an item holds came from the view as peers sent it: it goes through
+ * text.ts's `safeText` here, before it is measured or cut. What each notice says is the view's
+ * (core, the same words in every UI); what is drawn around it is the terminal's own: colors, a
+ * fingerprint in groups of digits, the keys after `/help`.
  */
-import { fit, truncate, width, wrapText } from './wrap.js';
-
-export type Tone = 'plain' | 'info' | 'join' | 'leave' | 'error' | 'warn' | 'good' | 'link' | 'dm';
+import type { MessageItem, ViewItem, ViewTone } from '@safehouse/core/client';
+import type { PaneItem } from './pane.js';
+import { bodyText, lineText, nameText } from './text.js';
+import { digitGroups, fit, truncate, width, wrapText } from './wrap.js';
 
 export type Seg = { text: string; color?: string; bold?: boolean; dim?: boolean; italic?: boolean; inverse?: boolean };
 export type ScreenLine = Seg[];
 
-export type Entry =
-  | {
-      kind: 'message';
-      /** The message id and its sender's fingerprint (an expired timed message is removed by both: ids are the senders' choice). */
-      id?: string;
-      fingerprint?: string;
-      ts: number;
-      /** A timed message: when it disappears (Unix ms). */
-      expiresAt?: number;
-      /** Came without a valid expiry in a room with a timer (shown with a warning tag). */
-      untimed?: boolean;
-      from: string;
-      text: string;
-      self: boolean;
-      action: boolean;
-      /** A direct message: its tag (`dm`, or `dm → NAME` for our own shown in another room's pane). */
-      direct?: string;
-    }
-  | { kind: 'notice'; ts?: number; text: string; tone: Tone }
-  /** A title and a list (members, rooms, digit groups): each item indented, wrapped under itself. */
-  | { kind: 'block'; title: string; lines: (string | [string, string])[]; tone: Tone };
+/** The keys of the terminal UI, shown after the commands (`/help`). */
+export const KEY_HELP: [string, string][] = [
+  ['Enter', 'send the line'],
+  ['Up/Down', 'input history'],
+  ['PageUp/PageDown', 'scroll the messages'],
+  ['Ctrl-N/Ctrl-P', 'next/previous room'],
+  ['Tab', "complete a member's name"],
+  ['Esc', 'close a QR code; hide the key-change warning'],
+  ['Ctrl-L', 'draw the screen again'],
+  ['Ctrl-C, Ctrl-D', 'deliver what is pending, leave and exit (as /quit)'],
+  ['members', '✓ verified (/verify NAME), · not verified, ! key changed, • you'],
+];
 
-export const TONE_COLOR: Record<Tone, string | undefined> = {
-  plain: undefined,
+export const TONE_COLOR: Record<ViewTone, string> = {
   info: 'gray',
+  good: 'green',
   join: 'green',
   leave: 'yellow',
-  error: 'red',
   warn: 'redBright',
-  good: 'green',
-  link: 'cyan',
-  dm: 'magenta',
+  error: 'red',
 };
 
 const NAME_COLORS = [
@@ -85,86 +76,132 @@ function hanging(prefix: Seg[], text: string, style: Omit<Seg, 'text'>, cols: nu
   );
 }
 
-export function layoutEntry(e: Entry, cols: number): ScreenLine[] {
-  const indent = cols >= 40 ? 6 : 2;
-  switch (e.kind) {
-    case 'message': {
-      const time: Seg =
-        e.expiresAt === undefined
-          ? { text: `${clock(e.ts)} `, dim: true }
-          : { text: `${clock(e.ts)} `, color: 'yellow' };
-      const tag: Seg[] = [
-        ...(e.untimed ? [{ text: '[untimed!] ', color: 'red', bold: true }] : []),
-        ...(e.direct ? [{ text: `[${e.direct}] `, color: 'magenta', bold: true }] : []),
-      ];
-      const color = e.self ? 'cyan' : nameColor(e.from);
-      const textStyle: Omit<Seg, 'text'> = e.direct ? { color: 'magenta' } : e.action ? { italic: true } : {};
-      if (e.action)
-        return hanging(
-          [time, ...tag, { text: '* ', bold: true }, { text: `${e.from} `, color, bold: true }],
-          e.text,
-          { ...textStyle, italic: true },
-          cols,
-          indent,
-        );
-      return hanging(
-        [time, ...tag, { text: e.from, color, bold: true }, { text: ': ', dim: true }],
-        e.text,
+function layoutMessage(m: MessageItem, tag: string | undefined, cols: number, indent: number): ScreenLine[] {
+  const from = nameText(m.from);
+  const text = bodyText(m.text);
+  const shownTag = tag ?? (m.direct ? 'dm' : undefined);
+  const time: Seg = { text: `${clock(m.ts)} `, ...(m.expiresAt === undefined ? { dim: true } : { color: 'yellow' }) };
+  const tags: Seg[] = [
+    ...(m.untimed ? [{ text: '[untimed!] ', color: 'red', bold: true }] : []),
+    ...(shownTag ? [{ text: `[${lineText(shownTag)}] `, color: 'magenta', bold: true }] : []),
+  ];
+  const color = m.self ? 'cyan' : nameColor(from);
+  const textStyle: Omit<Seg, 'text'> = m.direct ? { color: 'magenta' } : m.action ? { italic: true } : {};
+  const gap = m.gap
+    ? hanging(
+        [],
+        `${m.gap} earlier message${m.gap === 1 ? '' : 's'} from ${from} did not arrive (yet): dropped or delayed`,
+        { color: TONE_COLOR.warn, bold: true },
+        cols,
+        0,
+      )
+    : [];
+  const lines = m.action
+    ? hanging(
+        [time, ...tags, { text: '* ', bold: true }, { text: `${from} `, color, bold: true }],
+        text,
+        { ...textStyle, italic: true },
+        cols,
+        indent,
+      )
+    : hanging(
+        [time, ...tags, { text: from, color, bold: true }, { text: ': ', dim: true }],
+        text,
         textStyle,
         cols,
         indent,
       );
+  return [...gap, ...lines];
+}
+
+/** A title and a list (members, rooms, digit groups): each item indented, wrapped under itself; pairs in two columns. */
+function layoutBlock(
+  title: string,
+  items: (string | [string, string])[],
+  color: string | undefined,
+  cols: number,
+): ScreenLine[] {
+  const head = wrapText(title, cols).map((t): ScreenLine => [{ text: t, color, bold: true }]);
+  const left = Math.min(
+    Math.floor(cols * 0.4),
+    Math.max(0, ...items.map((l) => (typeof l === 'string' ? 0 : width(l[0])))),
+  );
+  const pairs = cols - left - 4 >= 16;
+  const body = items.flatMap((item) => {
+    if (typeof item !== 'string' && pairs) {
+      const pad = ' '.repeat(left + 4);
+      return wrapText(item[1], cols - left - 4).map((t, i): ScreenLine => [
+        i === 0 ? { text: `  ${fit(item[0], left)}  `, color, bold: true } : { text: pad },
+        { text: t, color },
+      ]);
     }
+    const l = typeof item === 'string' ? item : `${item[0]}: ${item[1]}`;
+    return wrapText(l, Math.max(1, cols - 4), Math.max(1, cols - 2)).map((t, i): ScreenLine => [
+      { text: `${i === 0 ? '  ' : '    '}${t}`, color },
+    ]);
+  });
+  return [...head, ...body];
+}
+
+function layoutItem(item: ViewItem, tag: string | undefined, cols: number): ScreenLine[] {
+  const indent = cols >= 40 ? 6 : 2;
+  switch (item.kind) {
+    case 'message':
+      return layoutMessage(item, tag, cols, indent);
     case 'notice': {
-      const time: Seg[] = e.ts === undefined ? [] : [{ text: `${clock(e.ts)} `, dim: true }];
+      const bold = item.tone === 'warn' || item.tone === 'error';
       return hanging(
-        time,
-        e.text,
-        { color: TONE_COLOR[e.tone], bold: e.tone === 'warn' || e.tone === 'error' },
+        [{ text: `${clock(item.at)} `, dim: true }],
+        lineText(item.text),
+        { color: TONE_COLOR[item.tone], bold },
         cols,
-        e.ts === undefined ? 0 : indent,
+        indent,
       );
     }
     case 'block': {
-      const color = TONE_COLOR[e.tone];
-      const title = wrapText(e.title, cols).map((t): ScreenLine => [{ text: t, color, bold: true }]);
-      // Pairs (a command and what it does) in two columns while the width allows.
-      const left = Math.min(
-        Math.floor(cols * 0.4),
-        Math.max(0, ...e.lines.map((l) => (typeof l === 'string' ? 0 : width(l[0])))),
-      );
-      const pairs = cols - left - 4 >= 16;
-      const items = e.lines.flatMap((item) => {
-        if (typeof item !== 'string' && pairs) {
-          const pad = ' '.repeat(left + 4);
-          return wrapText(item[1], cols - left - 4).map((t, i): ScreenLine => [
-            i === 0 ? { text: `  ${fit(item[0], left)}  `, color, bold: true } : { text: pad },
-            { text: t, color },
-          ]);
-        }
-        const l = typeof item === 'string' ? item : `${item[0]}: ${item[1]}`;
-        return wrapText(l, Math.max(1, cols - 4), Math.max(1, cols - 2)).map((t, i): ScreenLine => [
-          { text: `${i === 0 ? '  ' : '    '}${t}`, color },
-        ]);
-      });
-      return [...title, ...items];
+      const title = lineText(item.title);
+      const lines = item.lines.map(lineText);
+      const color = TONE_COLOR[item.tone];
+      if (item.of === 'fingerprint' || item.of === 'safety-number')
+        return layoutBlock(
+          title,
+          lines.flatMap((l) => digitGroups(l)),
+          color,
+          cols,
+        );
+      if (item.of === 'invite')
+        return [
+          ...layoutBlock(title, [], color, cols),
+          ...lines.flatMap((l) => wrapText(l, cols).map((t): ScreenLine => [{ text: t, color: 'cyan' }])),
+          [{ text: '/invite shows it as a QR code', dim: true }],
+        ];
+      if (item.of === 'help')
+        return [...layoutBlock(title, lines, undefined, cols), ...layoutBlock('keys:', KEY_HELP, undefined, cols)];
+      // Lists to read (members, rooms) in the terminal's own color.
+      return layoutBlock(title, lines, item.of === 'users' || item.of === 'rooms' ? undefined : color, cols);
     }
     default: {
-      const never: never = e;
+      const never: never = item;
       return never;
     }
   }
 }
 
-/** The screen lines of many entries, laid out once per entry and width. */
-export class LineCache {
-  #cache = new WeakMap<Entry, { cols: number; lines: ScreenLine[] }>();
+/** The screen lines of one pane entry. */
+export function layoutEntry(entry: PaneItem, cols: number): ScreenLine[] {
+  return layoutItem(entry.item, entry.tag, cols);
+}
 
-  lines(entries: readonly Entry[], cols: number): ScreenLine[] {
+/** The screen lines of the pane, laid out once per item, width and tag (view items are immutable). */
+export class LineCache {
+  #cache = new WeakMap<ViewItem, { cols: number; tag: string | undefined; lines: ScreenLine[] }>();
+
+  lines(entries: readonly PaneItem[], cols: number): ScreenLine[] {
     const out: ScreenLine[] = [];
     for (const e of entries) {
-      let c = this.#cache.get(e);
-      if (!c || c.cols !== cols) this.#cache.set(e, (c = { cols, lines: layoutEntry(e, cols) }));
+      let c = this.#cache.get(e.item);
+      if (!c || c.cols !== cols || c.tag !== e.tag)
+        this.#cache.set(e.item, (c = { cols, tag: e.tag, lines: layoutEntry(e, cols) }));
       for (const l of c.lines) out.push(l);
     }
     return out;

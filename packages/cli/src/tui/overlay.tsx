@@ -5,8 +5,52 @@
  * terminal's colors, as scanners expect.
  */
 import { Box, Text } from 'ink';
-import type { Overlay } from './model.js';
-import { wrapText } from './wrap.js';
+import type { Overlay } from './pane.js';
+import { qrText } from './qr.js';
+import { lineText, nameText } from './text.js';
+import { digitGroups, wrapText } from './wrap.js';
+
+const BACK = 'Esc, Enter or q goes back to the chat';
+
+/** The QR code of a room's invite link (after `/invite` or `/room create`); `c` copies the link. */
+export function inviteOverlay(roomName: string, link: string): Overlay {
+  const shown = lineText(link.slice(0, 2048));
+  return {
+    title: `Invite to ${nameText(roomName)}`,
+    text: ['Share privately: whoever holds this link can ask to join.', shown],
+    qr: qrText(link),
+    footer: `c copies the link · ${BACK}`,
+    copy: shown,
+  };
+}
+
+/** The QR code of this device's fingerprint (after `/fingerprint`). */
+export function fingerprintOverlay(name: string, fingerprint: string): Overlay {
+  const digits = lineText(fingerprint);
+  return {
+    title: `Your fingerprint (${nameText(name)})`,
+    text: digitGroups(digits),
+    qr: qrText(digits.replace(/ /g, '')),
+    footer: BACK,
+  };
+}
+
+/** The QR code of a safety number (after `/verify NAME` or `/safety NAME`). */
+export function safetyOverlay(name: string, safetyNumber: string): Overlay {
+  const who = nameText(name);
+  const digits = lineText(safetyNumber);
+  return {
+    title: `Safety number with ${who}`,
+    text: [...digitGroups(digits), `${who} scans this, or reads the digits aloud.`],
+    qr: qrText(digits.replace(/ /g, '')),
+    footer: BACK,
+  };
+}
+
+/** After `c`: says what happened (a terminal may refuse programs the clipboard). */
+export function copiedOverlay(overlay: Overlay): Overlay {
+  return { ...overlay, footer: 'sent to the clipboard (if this terminal lets programs set it) · Esc goes back' };
+}
 
 /** `chrome`: the terminal rows around this view (status bar, input line). */
 export function OverlayView({

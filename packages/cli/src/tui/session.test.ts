@@ -1,107 +1,116 @@
 /**
- * The session asks the client quietly for the member list and the room code: their answers
- * refresh the panes and print nothing; the same commands typed by the user do print.
+ * The session on a REAL client and relay: it follows the client through the view only (members,
+ * the room code, the current room come from what the client pushes), gives the client nothing
+ * but what was typed, and leaves once, or at once when leaving hangs.
  */
-import { describe, expect, it } from 'vitest';
-import { FakeClient } from './fake-client.js';
+import { createClient } from '@safehouse/core/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { until, World, type Member } from '../testing/members.js';
+import { createWsTransport } from '../transport/ws.js';
 import { Session } from './session.js';
+import { bannerWarnings, paneItems, unreadElsewhere } from './pane.js';
 
-const FP = '11111 22222 33333 44444 55555 66666 77777 88888 99999 00000 12345 67890';
-const tick = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
+let world: World;
+afterEach(() => world?.end());
 
-function answering(client: FakeClient): void {
-  client.onCommand = (line) => {
-    if (line === '/users')
-      client.emit({
-        type: 'users',
-        room: 'r1',
-        roomName: 'lobby',
-        users: [
-          { name: 'alice', fingerprint: FP, verified: false, self: true },
-          { name: 'bob', fingerprint: FP, verified: true, self: false },
-        ],
-      });
-    if (line === '/code')
-      client.emit({ type: 'room-code', room: 'r1', roomName: 'lobby', code: '1111 2222 3333 4444', epoch: 1 });
-    if (line.startsWith('/switch ')) client.emit({ type: 'switched', room: line.slice(8), roomName: line.slice(8) });
-  };
+/** A session over a real client on `link`, recording what the client was given. */
+function session(name: string, link: string): { s: Session; commands: string[] } {
+  const client = createClient({
+    transport: createWsTransport(),
+    name,
+    link,
+    timing: { rankDelayMs: 300, joinTimeoutMs: 20_000, refusalGraceMs: 1_000 },
+    connection: { backoffBaseMs: 100, backoffCapMs: 500 },
+  });
+  const commands: string[] = [];
+  const command = client.command.bind(client);
+  client.command = (line) => (commands.push(line), command(line));
+  return { s: new Session(client, { quitTimeoutMs: 1_000 }), commands };
 }
 
 describe('Session', () => {
-  it('refreshes members and the room code quietly after a change', async () => {
-    const client = new FakeClient();
-    answering(client);
-    const s = new Session(client, undefined, { refreshMs: 1 });
-    client.emit({ type: 'joined', room: 'r1', roomName: 'lobby', name: 'alice', fingerprint: FP, direct: false });
-    await tick();
-    expect(client.lines).toEqual(['/users', '/code']);
-    const room = s.model.rooms.get('r1')!;
-    expect(room.code).toBe('1111 2222 3333 4444');
-    expect(room.members.get('bob')?.verified).toBe(true);
-    expect(room.entries.some((e) => e.kind === 'block')).toBe(false);
-    s.submit('/users');
-    s.submit('/code');
-    await tick();
-    expect(room.entries.some((e) => e.kind === 'block' && e.title.startsWith('members of lobby'))).toBe(true);
-    expect(room.entries.some((e) => e.kind === 'notice' && e.text.startsWith('room code of lobby'))).toBe(true);
+  it('follows the client through the view alone: members, room code, current room, what was read', async () => {
+    world = new World();
+    const server = await world.server();
+    const { s, commands } = session('alice', server.url);
+    s.start();
+    await until(
+      () =>
+        s.getScreen().view.current !== undefined &&
+        s.getScreen().view.rooms.get(s.getScreen().view.current!)?.joined === true,
+      'alice in her room',
+    );
+    const lobby = s.getScreen().view.current!;
+    const link = s.getScreen().view.rooms.get(lobby)!.invite!;
+    const bob = await world.member('bob', link);
+    await until(() => s.getScreen().view.rooms.get(lobby)!.members.length === 2, 'bob in the member list');
+    const room = s.getScreen().view.rooms.get(lobby)!;
+    expect(room.members.map((m) => [m.name, m.self, m.verified])).toEqual(
+      expect.arrayContaining([
+        ['alice', true, false],
+        ['bob', false, false],
+      ]),
+    );
+    expect(room.code).toMatch(/\d/);
+
+    s.submit('/room create ops');
+    await until(
+      () => s.getScreen().view.rooms.size === 2 && s.getScreen().view.current !== lobby,
+      'the second room current',
+    );
+    await until(() => s.getScreen().overlay?.title === 'Invite to ops', 'the invite QR code');
+    await bob.client.command('while alice looks elsewhere');
+    await until(() => unreadElsewhere(s.getScreen()) === 1, 'one unread in the lobby');
+    s.cycleRoom(1);
+    await until(() => s.getScreen().view.current === lobby, 'back in the lobby');
+    expect(unreadElsewhere(s.getScreen())).toBe(0);
+    expect(
+      paneItems(s.getScreen().view).some(
+        (p) => p.item.kind === 'message' && p.item.text === 'while alice looks elsewhere',
+      ),
+    ).toBe(true);
+    expect(bannerWarnings(s.getScreen())).toEqual([]);
+    expect(commands).toEqual(['/room create ops', `/switch ${lobby}`]);
+    await s.quit();
   });
 
-  it('cycles rooms through /switch and leaves once', async () => {
-    const client = new FakeClient();
-    answering(client);
-    const s = new Session(client, undefined, { refreshMs: 1 });
-    client.emit({ type: 'joined', room: 'r1', roomName: 'lobby', name: 'alice', fingerprint: FP, direct: false });
-    client.emit({ type: 'joined', room: 'r2', roomName: 'ops', name: 'alice', fingerprint: FP, direct: false });
-    await tick();
-    s.cycleRoom(1);
-    await tick();
-    expect(client.lines).toContain('/switch r2');
-    expect(s.model.current).toBe('r2');
+  it('/quit leaves once; what is typed after it is not sent', async () => {
+    world = new World();
+    const server = await world.server();
+    const { all } = await world.room(server, ['bob']);
+    const [bob] = all as [Member];
+    const link = bob.of('invite')[0]!.link;
+    const { s, commands } = session('alice', link);
+    s.start();
+    await until(() => bob.of('member-joined').some((e) => e.name === 'alice'), 'alice admitted');
+    s.submit('before quitting');
     s.submit('/quit');
     s.submit('ignored after quit');
-    const r = await s.done;
-    expect(r.delivered).toBe(true);
-    expect(client.quitCalls).toBe(1);
-    expect(client.lines).not.toContain('ignored after quit');
+    expect(s.getScreen().quitting).toBe(true);
+    expect(await s.done).toEqual({ delivered: true });
+    expect(await s.quit()).toEqual({ delivered: true });
+    await until(() => bob.of('member-left').some((e) => e.name === 'alice'), 'alice gone');
+    expect(bob.texts()).toEqual(['before quitting']);
+    expect(commands).toEqual(['before quitting']);
   });
-});
 
-describe('Session, leaving', () => {
-  it('a quit that hangs can be cut short (a second Ctrl-C)', async () => {
-    const client = new FakeClient();
-    client.quit = () => new Promise(() => undefined); // a relay that never answers
-    const s = new Session(client);
-    void s.quit();
-    expect(s.model.quitting).toBe(true);
+  it('a quit that hangs (the relay is gone, a message undelivered) can be cut short', async () => {
+    world = new World();
+    const server = await world.server();
+    const { s } = session('alice', server.url);
+    s.start();
+    await until(
+      () => s.getScreen().view.rooms.size === 1 && s.getScreen().view.connection.state === 'connected',
+      'alice connected in her room',
+    );
+    await server.close();
+    world.servers.splice(0);
+    await until(() => s.getScreen().view.connection.state !== 'connected', 'the connection lost');
+    s.submit('never delivered');
+    const quitting = s.quit();
+    expect(s.getScreen().quitting).toBe(true);
     s.abort();
     expect(await s.done).toEqual({ delivered: false });
-  });
-});
-
-describe('Session, before a member admits us', () => {
-  it('holds messages typed early and sends them once joined (commands go at once)', async () => {
-    const client = new FakeClient();
-    const s = new Session(client, undefined, { refreshMs: 1000 });
-    s.submit('typed early');
-    s.submit('/me waves early');
-    s.submit('/fingerprint');
-    await tick();
-    expect(client.lines).toEqual(['/fingerprint']);
-    client.emit({ type: 'joined', room: 'r1', roomName: 'lobby', name: 'alice', fingerprint: FP, direct: false });
-    await tick();
-    expect(client.lines).toEqual(['/fingerprint', 'typed early', '/me waves early']);
-    s.submit('later');
-    await tick();
-    expect(client.lines.at(-1)).toBe('later');
-  });
-
-  it('says so when the held messages will never be sent', async () => {
-    const client = new FakeClient();
-    const s = new Session(client);
-    s.submit('never');
-    client.emit({ type: 'fatal', code: 'E_JOIN_TIMEOUT', message: 'you are in no room any more' });
-    await tick();
-    expect(client.lines).toEqual([]);
-    expect(s.model.lobby.some((e) => e.kind === 'notice' && e.text.includes('1 held message was not sent'))).toBe(true);
+    expect(await quitting).toEqual({ delivered: false });
   });
 });

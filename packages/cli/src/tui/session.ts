@@ -1,127 +1,133 @@
 /**
- * Between the client and the screen: runs what the user typed through the client's command
- * language one line at a time, feeds every event to the model, keeps the member list and the
- * room code fresh (by asking the client quietly), and leaves cleanly on quit.
+ * Between the client and the screen. Every client event goes into core's view (`ViewStore`:
+ * rooms, members and their keys, messages, notices, the connection, proven time: the same for
+ * every UI); this adds only what is the terminal's own (pane.ts `Screen`): the QR code over the
+ * chat, the hidden banner, what was read per room, leaving.
+ *
+ * Lines typed go to the client as they are, in order; the client runs them one at a time
+ * (a message typed before a member admitted this device waits inside it) and says what each did:
+ * the answer to `/invite`, `/room create`, `/fingerprint`, `/verify` or `/safety` is shown as a
+ * QR code. Nothing here asks the client anything else or guesses from timing.
  */
-import { parseCommand, type ClientEvent, type SafehouseClient } from '@safehouse/core/client';
-import { SafehouseError } from '@safehouse/core/protocol';
-import { ChatModel, type Origin } from './model.js';
+import {
+  isQuit,
+  keyWarnings,
+  roomList,
+  ViewStore,
+  type ClientEvent,
+  type SafehouseClient,
+  type Stamped,
+  type View,
+} from '@safehouse/core/client';
+import { SafehouseError, type ErrorCode } from '@safehouse/core/protocol';
+import { copiedOverlay, fingerprintOverlay, inviteOverlay, safetyOverlay } from './overlay.js';
+import { bannerWarnings, markSeen, warningKey, type Overlay, type Screen } from './pane.js';
 
-/** The part of `SafehouseClient` the UI uses (tests pass a scripted one). */
-export type ChatClient = Pick<SafehouseClient, 'name' | 'start' | 'command' | 'quit' | 'on' | 'currentRoom'>;
+/** The part of `SafehouseClient` the UI uses. */
+export type ChatClient = Pick<SafehouseClient, 'name' | 'start' | 'command' | 'quit' | 'on'>;
 
-export type QuitResult = { delivered: boolean; fatal?: ClientEvent & { type: 'fatal' } };
-
-/** Events after which the member list or the room code may have changed. */
-const REFRESH_AFTER = new Set<ClientEvent['type']>([
-  'joined',
-  'member-joined',
-  'member-left',
-  'key-changed',
-  'safety-number',
-  'switched',
-  'left',
-]);
-
-const ASKED: Partial<Record<string, Origin['asked']>> = {
-  invite: 'invite',
-  'room-create': 'invite',
-  fingerprint: 'fingerprint',
-  verify: 'verify',
-  trust: 'trust',
-};
+/** How the session ended: `fatal` is why the last room ended, if it did. */
+export type QuitResult = { delivered: boolean; fatal?: { code: ErrorCode; message: string } };
 
 export class Session {
-  readonly model: ChatModel;
-  #chain: Promise<void> = Promise.resolve();
-  /** Where the events now arriving come from (the command in flight). */
-  #origin: Origin = {};
-  #refresh: ReturnType<typeof setTimeout> | undefined;
+  readonly store: ViewStore;
+  #screen: Screen;
+  readonly #listeners = new Set<() => void>();
+  readonly #now: () => number;
+  #startCalled = false;
+  #opened!: () => void;
+  /** Settles once `start()` did (well or not): lines typed before wait for it, in order. */
+  readonly #started = new Promise<void>((resolve) => (this.#opened = resolve));
   #quit: Promise<QuitResult> | undefined;
-  #fatal: (ClientEvent & { type: 'fatal' }) | undefined;
-  readonly #off: () => void;
-  /** Messages typed before the first room was joined; undefined once it was (or never will be). */
-  #held: string[] | undefined = [];
   #ended!: (r: QuitResult) => void;
-  /** Settles once the session has quit (by /quit, a key, or `quit()`). */
+  #over = false;
+  /** Settles once the session has quit (by /quit, a key, a signal, or `quit()`), or was cut short. */
   readonly done = new Promise<QuitResult>((resolve) => (this.#ended = resolve));
 
   constructor(
     readonly client: ChatClient,
-    model?: ChatModel,
-    readonly options: { refreshMs?: number; quitTimeoutMs?: number } = {},
+    readonly options: { quitTimeoutMs?: number; now?: () => number } = {},
   ) {
-    this.model = model ?? new ChatModel();
-    this.model.me = { name: client.name };
-    this.#off = client.on((ev) => this.#onEvent(ev));
+    this.#now = options.now ?? Date.now;
+    this.store = new ViewStore(client, this.#now);
+    this.#screen = {
+      view: this.store.view,
+      connectionAt: this.#now(),
+      overlay: undefined,
+      bannerHidden: new Set(),
+      quitting: false,
+      seen: new Map(),
+    };
+    this.store.subscribe((view, stamped) => this.#onView(view, stamped));
   }
 
+  /** The screen's state now; the same object until something changed (for `useSyncExternalStore`). */
+  getScreen = (): Screen => this.#screen;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  };
+
+  /** Starts the client (once); a failure is shown, and the session stays until the user leaves. */
   start(): void {
-    this.#enqueue(() => this.client.start(), {});
+    if (this.#startCalled) return;
+    this.#startCalled = true;
+    this.client
+      .start()
+      .catch((err: unknown) => this.#failed(err))
+      .finally(this.#opened);
   }
 
   /** One line from the input: a message or a command. */
   submit(line: string): void {
-    if (this.model.quitting) return;
-    const parsed = parseCommand(line);
-    if (parsed.ok && parsed.command.kind === 'quit') {
-      void this.quit();
-      return;
-    }
-    // Before a member has admitted us, messages wait (as with --json): typed early, not lost.
-    if (parsed.ok && (parsed.command.kind === 'say' || parsed.command.kind === 'me') && this.#held !== undefined) {
-      this.#held.push(line);
-      this.model.notice(`held until a member admits you (${this.#held.length} waiting)`, 'info');
-      this.model.changed();
-      return;
-    }
-    const asked = parsed.ok ? ASKED[parsed.command.kind] : undefined;
-    this.#enqueue(() => this.client.command(line), asked ? { asked } : {});
+    if (this.#screen.quitting) return;
+    if (isQuit(line)) return void this.quit();
+    void this.#run(line);
   }
 
-  /** Sends what was held once the first room is joined; drops it (saying so) if none will be. */
-  #release(joined: boolean): void {
-    const held = this.#held;
-    if (held === undefined) return;
-    this.#held = undefined;
-    if (joined) for (const line of held) this.#enqueue(() => this.client.command(line), {});
-    else if (held.length > 0)
-      this.model.notice(
-        `${held.length} held message${held.length === 1 ? ' was' : 's were'} not sent: you are in no room`,
-        'error',
-      );
-  }
-
-  /** Makes the next (`+1`) or previous (`-1`) room current. */
+  /** Makes the next (`+1`) or previous (`-1`) room current (as `/switch`). */
   cycleRoom(step: 1 | -1): void {
-    const ids = [...this.model.rooms.keys()];
-    if (ids.length < 2 || this.model.quitting) return;
-    const at = Math.max(0, ids.indexOf(this.model.current ?? ''));
+    const { view, quitting } = this.#screen;
+    const ids = roomList(view).map((r) => r.id);
+    if (ids.length < 2 || quitting) return;
+    const at = Math.max(0, ids.indexOf(view.current ?? ''));
     const next = ids[(at + step + ids.length) % ids.length];
-    if (next === undefined) return;
-    this.model.setCurrent(next);
-    this.#enqueue(() => this.client.command(`/switch ${next}`), { quiet: true });
+    if (next !== undefined) void this.#run(`/switch ${next}`);
   }
 
-  /** Delivers what is pending, leaves every room, closes. Idempotent. */
+  closeOverlay(): boolean {
+    if (!this.#screen.overlay) return false;
+    this.#update({ overlay: undefined });
+    return true;
+  }
+
+  /** After `c` on a QR code: the footer says the link went to the clipboard. */
+  copied(): void {
+    const { overlay } = this.#screen;
+    if (overlay) this.#update({ overlay: copiedOverlay(overlay) });
+  }
+
+  /** Esc: hides the key-change banner until another key changes. */
+  hideBanner(): boolean {
+    if (bannerWarnings(this.#screen).length === 0) return false;
+    this.#update({ bannerHidden: new Set(keyWarnings(this.#screen.view).map(warningKey)) });
+    return true;
+  }
+
+  /** Delivers what is pending (what was typed first), leaves every room, closes. Idempotent. */
   quit(): Promise<QuitResult> {
     this.#quit ??= (async () => {
-      this.model.quitting = true;
-      this.model.changed();
-      clearTimeout(this.#refresh);
-      const timeoutMs = this.options.quitTimeoutMs ?? 5_000;
-      // Commands already typed go first (they are part of "deliver what is pending").
-      await Promise.race([this.#chain, new Promise((r) => setTimeout(r, timeoutMs).unref?.())]);
+      this.#update({ quitting: true, overlay: undefined });
       let delivered = false;
       try {
-        ({ delivered } = await this.client.quit({ timeoutMs }));
+        // Lines typed before start() finished are still on their way to the client.
+        if (this.#startCalled) await this.#started;
+        ({ delivered } = await this.client.quit({ timeoutMs: this.options.quitTimeoutMs ?? 5_000 }));
       } catch {
         // Closing failed half-way: nothing more to deliver from here; the caller still exits.
       }
-      this.#off();
-      const result = this.#fatal ? { delivered, fatal: this.#fatal } : { delivered };
-      this.#ended(result);
-      return result;
+      return this.#end(delivered);
     })();
     return this.#quit;
   }
@@ -131,57 +137,61 @@ export class Session {
    * with what was not delivered reported as such. Only while quitting.
    */
   abort(): void {
-    if (!this.#quit) return;
-    this.#ended(this.#fatal ? { delivered: false, fatal: this.#fatal } : { delivered: false });
+    if (this.#quit) this.#end(false);
   }
 
-  #enqueue(fn: () => Promise<unknown>, origin: Origin): void {
-    this.#chain = this.#chain.then(async () => {
-      this.#origin = origin;
-      try {
-        await fn();
-      } catch (err) {
-        // The client reports what a user can fix as events; anything thrown is shown, not fatal.
-        const code = err instanceof SafehouseError ? err.code : 'E_INTERNAL';
-        this.model.notice(`${err instanceof Error ? err.message : String(err)} (${code})`, 'error');
-        this.model.changed();
-      } finally {
-        this.#origin = {};
-      }
-    });
-  }
-
-  #onEvent(ev: ClientEvent): void {
-    const origin = this.#origin;
-    if (origin.quiet) {
-      // A quiet refresh of a room we are not (yet) a member of: nothing to say.
-      if (ev.type === 'error' && ev.code === 'E_NO_ROOM') return;
-      if (ev.type === 'switched') {
-        this.model.setCurrent(ev.room);
-        return this.#scheduleRefresh();
-      }
+  #end(delivered: boolean): QuitResult {
+    const fatal = this.#screen.view.fatal;
+    const result: QuitResult = fatal ? { delivered, fatal } : { delivered };
+    if (!this.#over) {
+      this.#over = true;
+      this.store.close();
+      this.#ended(result);
     }
-    const quiet = origin.quiet === true && (ev.type === 'users' || ev.type === 'room-code');
-    if (ev.type === 'fatal') this.#fatal = ev;
-    if (ev.type === 'joined' || ev.type === 'fatal') queueMicrotask(() => this.#release(ev.type === 'joined'));
-    this.model.apply(ev, quiet ? { quiet } : origin.asked ? { asked: origin.asked } : {});
-    // The client changes its current room as it joins, switches and leaves: follow it.
-    queueMicrotask(() => {
-      const cur = this.client.currentRoom();
-      if (cur !== undefined) this.model.setCurrent(cur);
-    });
-    if (REFRESH_AFTER.has(ev.type) || (ev.type === 'info' && origin.asked === 'trust')) this.#scheduleRefresh();
+    return result;
   }
 
-  #scheduleRefresh(): void {
-    if (this.model.quitting) return;
-    clearTimeout(this.#refresh);
-    this.#refresh = setTimeout(() => {
-      const room = this.model.currentRoom();
-      if (!room?.joined || this.model.quitting) return;
-      this.#enqueue(() => this.client.command('/users'), { quiet: true });
-      if (!room.direct) this.#enqueue(() => this.client.command('/code'), { quiet: true });
-    }, this.options.refreshMs ?? 150);
-    this.#refresh.unref?.();
+  async #run(line: string): Promise<void> {
+    // Registered now, so lines reach the client in the order typed, after start().
+    const outcome = this.#started.then(() => this.client.command(line));
+    try {
+      const o = await outcome;
+      if (o.ok && o.shown) this.#show(o.shown);
+    } catch (err) {
+      this.#failed(err);
+    }
+  }
+
+  /** The answer to a command, if the terminal shows it as a QR code (the view has it as a block too). */
+  #show(ev: ClientEvent): void {
+    if (this.#screen.quitting) return;
+    let overlay: Overlay | undefined;
+    if (ev.type === 'invite')
+      overlay = inviteOverlay(this.#screen.view.rooms.get(ev.room)?.name ?? ev.roomName, ev.link);
+    else if (ev.type === 'fingerprint') overlay = fingerprintOverlay(ev.name, ev.fingerprint);
+    else if (ev.type === 'safety-number') overlay = safetyOverlay(ev.name, ev.safetyNumber);
+    if (overlay) this.#update({ overlay });
+  }
+
+  /**
+   * The client reports what a user can fix as events (the view has them); something thrown is a
+   * bug: shown in the pane, in its place among the events, never fatal.
+   */
+  #failed(err: unknown): void {
+    const code = err instanceof SafehouseError ? err.code : 'E_INTERNAL';
+    this.store.apply({ type: 'error', code, message: err instanceof Error ? err.message : String(err) });
+  }
+
+  #onView(view: View, stamped: Stamped): void {
+    const connectionAt =
+      stamped.event.type === 'connection' && view.at.connection === stamped.seq
+        ? stamped.at
+        : this.#screen.connectionAt;
+    this.#update({ view, connectionAt, seen: markSeen(view, this.#screen.seen) });
+  }
+
+  #update(patch: Partial<Screen>): void {
+    this.#screen = { ...this.#screen, ...patch };
+    for (const l of [...this.#listeners]) l();
   }
 }

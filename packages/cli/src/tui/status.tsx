@@ -3,22 +3,35 @@
  * room code every member can compare, unread messages elsewhere. When the line is short, the
  * least useful parts go first. `extra` is kept for later indicators (timed messages).
  */
+import { currentRoom, keyWarnings } from '@safehouse/core/client';
 import { Box, Text } from 'ink';
-import { formatDuration, type ChatModel } from './model.js';
+import { unreadElsewhere, type Screen } from './pane.js';
+import { nameText } from './text.js';
 import { truncate, width } from './wrap.js';
 
 type Part = { text: string; color?: string; bold?: boolean; priority: number };
 
-export function connectionPart(model: ChatModel, now: number): Part {
-  if (model.quitting) return { text: '… leaving', color: 'yellow', bold: true, priority: 0 };
-  const c = model.connection;
+/** 90000 → "90s", 300000 → "5m": the largest unit that divides evenly. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
+export function connectionPart(screen: Screen, now: number): Part {
+  if (screen.quitting) return { text: '… leaving', color: 'yellow', bold: true, priority: 0 };
+  const c = screen.view.connection;
   switch (c.state) {
     case 'connected':
       return { text: '● connected', color: 'green', priority: 0 };
     case 'connecting':
       return { text: c.attempt > 1 ? `◌ connecting (try ${c.attempt})` : '◌ connecting', color: 'yellow', priority: 0 };
     case 'reconnecting': {
-      const secs = Math.max(0, Math.ceil((c.delayMs - (now - c.at)) / 1000));
+      const secs = Math.max(0, Math.ceil((c.delayMs - (now - screen.connectionAt)) / 1000));
       return {
         text: secs > 0 ? `○ reconnecting in ${secs}s` : '○ reconnecting',
         color: 'yellow',
@@ -35,33 +48,31 @@ export function connectionPart(model: ChatModel, now: number): Part {
   }
 }
 
-export function statusParts(model: ChatModel, now: number, extra: Part[] = []): Part[] {
-  const room = model.currentRoom();
-  const parts: Part[] = [connectionPart(model, now)];
+export function statusParts(screen: Screen, now: number, extra: Part[] = []): Part[] {
+  const { view } = screen;
+  const room = currentRoom(view);
+  const parts: Part[] = [connectionPart(screen, now)];
   if (room) {
     parts.push({
-      text: `${room.direct ? '@' : '#'}${room.name}${room.joined ? '' : ' (waiting to be admitted)'}`,
+      text: `${room.direct ? '@' : '#'}${nameText(room.name)}${room.joined ? '' : ' (waiting to be admitted)'}`,
       bold: true,
       priority: 0,
     });
-    if (room.members.size > 0)
-      parts.push({ text: `${room.members.size} member${room.members.size === 1 ? '' : 's'}`, priority: 3 });
+    const n = room.members.length;
+    if (n > 0) parts.push({ text: `${n} member${n === 1 ? '' : 's'}`, priority: 3 });
     if (room.code) parts.push({ text: `code ${room.code}`, priority: 2 });
-    if (room.ttl) parts.push({ text: `timer ${formatDuration(room.ttl)}`, color: 'yellow', bold: true, priority: 1 });
-  } else if (model.rooms.size === 0 && model.me.fingerprint !== undefined) {
+    if (room.ttlMs > 0)
+      parts.push({ text: `timer ${formatDuration(room.ttlMs)}`, color: 'yellow', bold: true, priority: 1 });
+  } else if (view.rooms.size === 0 && view.me.fingerprint !== undefined) {
     parts.push({ text: 'no room: /join LINK or /room create NAME', color: 'yellow', priority: 1 });
   }
-  if (model.time === 'unproven')
+  if (view.time === 'unproven')
     parts.push({ text: 'time not proven: timed messages hidden', color: 'yellow', priority: 1 });
-  const unread = [...model.rooms.values()].filter((r) => r.id !== model.current).reduce((n, r) => n + r.unread, 0);
+  const unread = unreadElsewhere(screen);
   if (unread > 0) parts.push({ text: `${unread} unread (Ctrl-N)`, color: 'yellow', bold: true, priority: 1 });
-  if (model.warnings.length > 0)
-    parts.push({
-      text: `! key changed: ${model.warnings.map((w) => w.name).join(', ')}`,
-      color: 'redBright',
-      bold: true,
-      priority: 0,
-    });
+  const changed = [...new Set(keyWarnings(view).map((w) => nameText(w.name)))];
+  if (changed.length > 0)
+    parts.push({ text: `! key changed: ${changed.join(', ')}`, color: 'redBright', bold: true, priority: 0 });
   return [...parts, ...extra];
 }
 
@@ -83,17 +94,17 @@ export function fitParts(parts: Part[], cols: number): Part[] {
 
 /** `nudge`: changing it changes the frame's bytes but not its look (see App: after a resize). */
 export function StatusBar({
-  model,
+  screen,
   width: cols,
   now,
   nudge = 0,
 }: {
-  model: ChatModel;
+  screen: Screen;
   width: number;
   now: number;
   nudge?: number;
 }) {
-  const parts = fitParts(statusParts(model, now), cols);
+  const parts = fitParts(statusParts(screen, now), cols);
   let left = cols - 1;
   return (
     <Box width={cols} height={1} overflow="hidden">
