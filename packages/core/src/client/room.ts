@@ -471,7 +471,7 @@ export class Room {
   #onPolicyChanged(by: string | undefined): void {
     this.#noteSecret();
     this.ctx.onInviteChanged(this.id);
-    this.ctx.emit({ type: 'info', message: `the invite link of ${this.roomName} changed${by ? ` (${by} banned someone)` : ''}: old links no longer admit anyone; /invite shows the new one`, room: this.id });
+    this.ctx.emit({ type: 'info', message: `the invite link of ${this.roomName} changed${by ? ` (${by} removed someone)` : ''}: old links no longer admit anyone; /invite shows the new one`, room: this.id });
   }
 
   /** Called by the committer once our own commit is confirmed; `left`: the removed who asked to leave. */
