@@ -14,7 +14,7 @@ import { UsageError, missingCaseError, type ErrorCode } from '../protocol/errors
 import { formatInvite, parseInvite, type Invite, type RoomInvite, type TimeServerSpec } from '../protocol/link.js';
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { BOUNDS, LimitNotice } from './bounds.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock, type TimerId } from './clock.js';
 import { isQuit, parseCommand } from './commands.js';
 import { Connection, refusalReason, type ConnectionOptions, type InboundHeader, type ReadyInfo } from './connection.js';
 import { TIMING_DEFAULTS, type JoinCandidate, type RoomContext, type Timing } from './context.js';
@@ -441,7 +441,13 @@ class Client implements SafehouseClient, CommandHost {
     const timeoutMs = options.timeoutMs ?? 5_000;
     // Lines given before the quit are part of "what is pending": they run first (a message
     // waiting for its room to admit this device waits until it is admitted or the join ends).
-    if (wasStarted) await this.#commands;
+    if (wasStarted) {
+      // Bounded all the same: a relay that stalls a command must not keep the client from closing.
+      let timer: TimerId | undefined;
+      const late = new Promise<void>((resolve) => (timer = this.#clock.setTimeout(resolve, (this.#ctx?.timing.joinTimeoutMs ?? 0) + timeoutMs)));
+      await Promise.race([this.#commands, late]);
+      timer?.cancel();
+    }
     if (this.#state !== 'started' && this.#state !== 'new') return { delivered: this.#outbox.size === 0 };
     this.#state = 'quitting';
     this.#release();
