@@ -23,7 +23,8 @@ import { commitStatement } from '../protocol/relayAuth.js';
 import type { TimerId } from './clock.js';
 import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
 import { checkNameAvailable, normalizeName } from './names.js';
-import { bytesEqual, type Room } from './room.js';
+import { bytesEqual } from '../protocol/bytes.js';
+import { type Room } from './room.js';
 import { openJoinRequest } from './joinRequests.js';
 
 /** `secret`: the invite secret the request's proof is under (an old one only for a member's own re-admission). */

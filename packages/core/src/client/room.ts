@@ -10,7 +10,7 @@
  * leave proposals) are in commits.ts.
  */
 import type { GroupSession, Member } from '../e2ee/api.js';
-import { bytesEqual } from '../e2ee/bytes.js';
+import { bytesEqual } from '../protocol/bytes.js';
 import { roomCode } from '../e2ee/fingerprint.js';
 import type { RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
@@ -37,6 +37,7 @@ export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER
 /** For a direct-message room: the one peer it is for. */
 export type DirectPeer = { fingerprint: Uint8Array; name: string };
 
+/** Re-exported for joiner.ts; the helper itself is protocol/bytes.ts's. */
 export { bytesEqual };
 
 export class Room {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bytesEqual } from './bytes.js';
 import { decodeClientFrame, decodeRelayFrame, encodeFrame, type ClientHeader } from './frames.js';
 import { randomId } from './ids.js';
 import { LIMITS } from './limits.js';
@@ -32,7 +33,7 @@ describe('frames: round trip', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 4096 }), fc.nat(), (body, epoch) => {
         const r = decodeRelayFrame(encodeFrame({ v: 1, t: 'msg', room, id, kind: 'app', epoch, seq: 3 }, body));
-        return r.ok && r.body.length === body.length && r.body.every((b, i) => b === body[i]);
+        return r.ok && bytesEqual(r.body, body);
       }),
     );
   });
