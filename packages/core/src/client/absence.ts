@@ -8,6 +8,7 @@
 import type { GroupSession, Member } from '../e2ee/api.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { RoomContext } from './context.js';
+import { formatDuration } from './duration.js';
 import { encodeAppPayload } from './envelope.js';
 import { Liveness } from './liveness.js';
 
@@ -115,7 +116,7 @@ export class Absence {
     for (const m of removed) {
       const ago = now - this.#liveness.lastHeard(m);
       if (ago < ctx.timing.absentAfterMs / 2)
-        ctx.emit({ type: 'info', message: `${by ?? 'a member'} removed ${m.name} from ${roomName} as absent, but this device heard from ${m.name} ${Math.round(ago / 1000)} s ago; if ${m.name} is online it will be re-admitted`, room: id });
+        ctx.emit({ type: 'info', message: `${by ?? 'a member'} removed ${m.name} from ${roomName} as absent, but this device heard from ${m.name} ${formatDuration(ago)} ago; if ${m.name} is online it will be re-admitted`, room: id });
     }
   }
 
