@@ -12,7 +12,7 @@
 import type { GroupSession, Member } from '../e2ee/api.js';
 import { bytesEqual } from '../protocol/bytes.js';
 import { roomCode } from '../e2ee/fingerprint.js';
-import type { RelayHeader } from '../protocol/frames.js';
+import { pubHeader, type RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { ErrorCode } from '../protocol/errors.js';
@@ -557,7 +557,7 @@ export class Room {
           timer.cancel();
           resolve();
         };
-        this.ctx.outbox.add({ header: { v: 1, t: 'pub', room: this.id, id, kind: 'proposal', epoch: session.epoch() }, body: proposal, onAck: done, onNack: done });
+        this.ctx.outbox.add({ header: pubHeader({ room: this.id, id, kind: 'proposal', epoch: session.epoch() }), body: proposal, onAck: done, onNack: done });
       });
     });
     await sent;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual } from './bytes.js';
-import { decodeClientFrame, decodeRelayFrame, encodeFrame, type ClientHeader } from './frames.js';
+import { decodeClientFrame, decodeRelayFrame, encodeFrame, pubHeader, type ClientHeader } from './frames.js';
 import { randomId } from './ids.js';
 import { LIMITS } from './limits.js';
 
@@ -17,6 +17,16 @@ function raw(header: string, body: Uint8Array = new Uint8Array()): Uint8Array {
   out.set(body, 2 + h.length);
   return out;
 }
+
+describe('pubHeader', () => {
+  it('writesTheKeysInTheOrderTheRelayReadsInPlace', () => {
+    // packages/server/src/fastPub.ts matches these bytes literally; its test checks the relay side.
+    expect(JSON.stringify(pubHeader({ sig: 'S'.repeat(86), exp: 9, next: 'K'.repeat(43), epoch: 3, kind: 'app', id, room }))).toBe(
+      `{"v":1,"t":"pub","room":"${room}","id":"${id}","kind":"app","epoch":3,"exp":9,"next":"${'K'.repeat(43)}","sig":"${'S'.repeat(86)}"}`,
+    );
+    expect(JSON.stringify(pubHeader({ room, id, kind: 'proposal', epoch: 0, exp: undefined }))).toBe(`{"v":1,"t":"pub","room":"${room}","id":"${id}","kind":"proposal","epoch":0}`);
+  });
+});
 
 describe('frames: round trip', () => {
   it('decodes what it encodes, body intact', () => {

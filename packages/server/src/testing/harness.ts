@@ -10,10 +10,12 @@ import {
   commitStatement,
   decodeRelayFrame,
   encodeFrame,
+  pubHeader,
   randomId,
   subStatement,
   toBase64Url,
   type ClientHeader,
+  type PubHeader,
   type RelayHeader,
 } from '@safehouse/core/protocol';
 import { startServer, type RunningServer, type ServerLimits, type ServerOptions } from '../index.js';
@@ -95,11 +97,11 @@ export function subHeader(nonce: string, room: string, epoch = 0, variant = ''):
 }
 
 /** A commit `pub` header for `body` at `epoch`, signed by that epoch's key, announcing the next epoch's. */
-export function commitHeader(room: string, id: string, epoch: number, body: Uint8Array, variant = ''): Extract<ClientHeader, { t: 'pub' }> {
+export function commitHeader(room: string, id: string, epoch: number, body: Uint8Array, variant = ''): PubHeader {
   const next = epochKey(room, epoch + 1, variant).text;
   const digest = createHash('sha256').update(body).digest();
   const sig = toBase64Url(sign(null, commitStatement(room, epoch, digest, next), epochKey(room, epoch, variant).privateKey));
-  return { v: 1, t: 'pub', room, id, kind: 'commit', epoch, next, sig };
+  return pubHeader({ room, id, kind: 'commit', epoch, next, sig });
 }
 
 /** A protocol client: sends frames, queues decoded relay frames, records how it was closed. */
