@@ -191,9 +191,23 @@ export class TestClient {
     }
   }
 
-  /** True if no frame of kind `t` arrives within `ms`. */
-  async nothing(t: RelayHeader['t'], ms = 200): Promise<boolean> {
-    await sleep(ms);
+  /**
+   * A marker: a `ping`, answered by a `pong` that the relay queues behind every frame it had
+   * queued for this connection before it read the ping (one queue per connection, in order).
+   * Once this resolves, everything the relay sent here up to then is in `frames`.
+   */
+  async sync(): Promise<void> {
+    this.send({ v: 1, t: 'ping' });
+    await this.next('pong');
+  }
+
+  /**
+   * True if no frame of kind `t` came, as far as a marker (`sync`) can tell. Call it once the
+   * relay has handled what must not arrive (its sender has the ack or nack, or a later frame of
+   * the same sender has come): anything the relay sent for it then came before the marker.
+   */
+  async nothing(t: RelayHeader['t']): Promise<boolean> {
+    await this.sync();
     return !this.frames.some((f) => f.header.t === t);
   }
 
