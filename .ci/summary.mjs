@@ -1,11 +1,11 @@
 // Prints "N passed, N failed[, N skipped]" from vitest's JSON report. A run that stopped before
-// the tests (build or lint failed) counts as one failure, so it can never look green.
+// the tests (build, type-check or lint failed) counts as one failure, so it can never look green.
 import { existsSync, readFileSync } from 'node:fs';
 
 const [file, statusArg] = process.argv.slice(2);
 const status = Number(statusArg ?? 1);
 if (!file || !existsSync(file)) {
-  console.log('no test report: the build or lint step failed before the tests ran');
+  console.log('no test report: the build, type-check or lint step failed before the tests ran');
   console.log('0 passed, 1 failed');
   process.exit(status || 1);
 }

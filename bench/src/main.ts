@@ -12,6 +12,34 @@ import { membershipBench, printMembershipTable } from './membership/index.js';
 import { admitBench, messageBench } from './mls.js';
 import { relayBench, type RelayBench } from './relay/index.js';
 
+const USAGE = `npm run bench [-- OPTIONS]: relay fan-out, MLS client costs, membership with real processes
+  --quick              shorter runs (everything: about two and a half minutes; with --relay-only about one and a half)
+  --relay-only         only the relay against a plain ws relay
+  --mls-only           the relay, then the MLS client costs
+  --membership-only    only membership with real safehouse processes
+  --seed N             the churn soak's choices (a random one is printed otherwise)
+  --part a,b           only these parts of membership: crowd, churn, frozen
+  --help               this text`;
+
+// An option not known here is refused before anything runs: a mistyped one must not start the
+// full run (tens of minutes on a small machine).
+const FLAGS = ['--quick', '--relay-only', '--mls-only', '--membership-only', '--help', '-h'];
+const WITH_VALUE = ['--seed', '--part'];
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i] as string;
+  if (FLAGS.includes(a) || WITH_VALUE.some((w) => a.startsWith(`${w}=`))) continue;
+  if (WITH_VALUE.includes(a)) {
+    i++;
+    continue;
+  }
+  console.error(`unknown option ${JSON.stringify(a)}\n${USAGE}`);
+  process.exit(2);
+}
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 const quick = process.argv.includes('--quick');
 const relayOnly = process.argv.includes('--relay-only');
 const mlsOnly = process.argv.includes('--mls-only');

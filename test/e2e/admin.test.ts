@@ -70,7 +70,9 @@ describe('admin console', () => {
     server.send('@bob just for you');
     const ev = await bob.waitFor((e) => e.type === 'message' && e.text === 'just for you', 30_000, 'the DM');
     expect(ev).toMatchObject({ from: 'ADMIN', direct: true });
-    await new Promise((r) => setTimeout(r, 500));
+    // The marker: a message from the admin to all, after the direct one.
+    server.send('@all after the direct message');
+    for (const m of [alice, carol]) await m.waitFor((e) => e.type === 'message' && e.text === 'after the direct message', 20_000, 'the marker');
     expect(alice.events.some((e) => e.text === 'just for you')).toBe(false);
     expect(carol.events.some((e) => e.text === 'just for you')).toBe(false);
   });

@@ -14,8 +14,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedTls } from '@safehouse/server';
-import { startJoin, startServe, type Member, type Server } from './src/harness.js';
-import { inviteOf, ready, sleep, TempDir, which } from './src/ops.js';
+import { startJoin, startServe, type Json, type Member, type Server } from './src/harness.js';
+import { inviteOf, ready, TempDir, which } from './src/ops.js';
+
+/** The client was refused (it tries again later). */
+const refusal = (e: Json): boolean => e.type === 'connection' && e.state === 'reconnecting';
 
 const tmp = new TempDir();
 let server: Server;
@@ -73,13 +76,10 @@ describe('TLS and password', () => {
     await good.waitFor((e) => e.type === 'joined', 30_000, 'alice joined');
     const none = join(link, 'mallory', []);
     const wrong = join(link, 'trudy', ['--password-file', tmp.file('wrong', 'open sesame\n')]);
-    await none.waitFor((e) => e.type === 'connection' && e.state === 'reconnecting', 20_000, 'no password: refused');
-    await wrong.waitFor(
-      (e) => e.type === 'connection' && e.state === 'reconnecting',
-      20_000,
-      'wrong password: refused',
-    );
-    await sleep(2_000);
+    await none.waitFor(refusal, 20_000, 'no password: refused');
+    await wrong.waitFor(refusal, 20_000, 'wrong password: refused');
+    // The marker: each one's next attempt, refused too (a refusal is a `reconnecting`).
+    for (const m of [none, wrong]) await m.waitFor(() => m.events.filter(refusal).length >= 2, 30_000, 'a second refusal');
     for (const m of [none, wrong]) {
       expect(m.events.some((e) => e.type === 'joined' || (e.type === 'connection' && e.state === 'connected'))).toBe(
         false,
@@ -119,7 +119,8 @@ describe('TLS and password', () => {
         'the refusal',
       );
       expect(String(ev.reason)).toMatch(/certificate/);
-      await sleep(3_000);
+      // The marker: its next attempt, refused too.
+      await victim.waitFor(() => victim.events.filter(refusal).length >= 2, 40_000, 'a second refusal');
       expect(
         victim.events.some((e) => e.type === 'joined' || (e.type === 'connection' && e.state === 'connected')),
       ).toBe(false);

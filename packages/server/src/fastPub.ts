@@ -1,8 +1,9 @@
 /**
  * A fast path for the relay's most frequent frame: a `pub` header exactly as our clients write it
- * (`JSON.stringify({ v: 1, t: 'pub', room, id, kind, epoch })`, no spaces, that key order):
+ * (`encodeFrame(pubHeader({ room, id, kind, epoch, exp }))`, core's protocol/frames.ts: no
+ * spaces, that key order):
  *
- *   {"v":1,"t":"pub","room":"<22 base64url>","id":"<22 base64url>","kind":"<app|commit|proposal>","epoch":<digits>}
+ *   {"v":1,"t":"pub","room":"<22 base64url>","id":"<22 base64url>","kind":"<any kind but commit>","epoch":<digits>}
  *   ... the same with ,"exp":<digits> before the closing brace
  *
  * It matches those bytes in place, without UTF-8 decoding, JSON.parse or the schema, and
@@ -11,7 +12,7 @@
  * never accepts more than the schema: whatever it returns, `decodeClientFrame` returns too, for
  * the same bytes (fastPub.test.ts checks it on generated and mutated frames).
  */
-import { LIMITS, type PubKind } from '@safehouse/core/protocol';
+import { LIMITS, PUB_KINDS, type PubKind } from '@safehouse/core/protocol';
 
 export type FastPub = {
   room: string;
@@ -28,8 +29,10 @@ const AFTER_ROOM = ascii('","id":"');
 const AFTER_ID = ascii('","kind":"');
 const AFTER_KIND = ascii('","epoch":');
 const EXP = ascii(',"exp":');
-// Not `commit`: a commit carries its proof of membership (`next`, `sig`) and takes the full decoder.
-const KINDS: readonly (readonly [PubKind, Uint8Array])[] = (['app', 'proposal'] as const).map(
+// Every kind but `commit` (a commit carries its proof of membership, `next` and `sig`, and takes
+// the full decoder): the relay handles them all alike (relay.ts `handle`, case 'pub'). `app`,
+// the most frequent, is tried first.
+const KINDS: readonly (readonly [PubKind, Uint8Array])[] = PUB_KINDS.filter((k) => k !== 'commit').map(
   (k) => [k, ascii(k)] as const,
 );
 const ID = LIMITS.idChars;
@@ -91,14 +94,14 @@ export function fastPub(bytes: Buffer, maxFrameBytes: number): FastPub | null {
   if (!literalAt(bytes, at, AFTER_ID)) return null;
   at += AFTER_ID.length;
   let kind: PubKind | undefined;
+  // The closing quote is part of the match, so no kind can be taken for a longer one it begins.
   for (const [k, lit] of KINDS)
-    if (literalAt(bytes, at, lit)) {
+    if (literalAt(bytes, at, lit) && literalAt(bytes, at + lit.length, AFTER_KIND)) {
       kind = k;
-      at += lit.length;
+      at += lit.length + AFTER_KIND.length;
       break;
     }
-  if (kind === undefined || !literalAt(bytes, at, AFTER_KIND)) return null;
-  at += AFTER_KIND.length;
+  if (kind === undefined) return null;
   // The header ends in `}` as its last byte; `epoch` (then perhaps `exp`) runs up to it.
   if (bytes[end - 1] !== 0x7d) return null;
   const epochEnd = digitsEnd(bytes, at, end - 1);

@@ -216,6 +216,8 @@ describe('rival claims (after a restart the relay cannot check a claim)', () => 
     a.send({ v: 1, t: 'pub', room, id: marker, kind: 'app', epoch: 5 }, bytes(2));
     await b.next('msg', (h) => h.id === marker);
     expect(b.frames.some((f) => f.header.t === 'msg' && f.header.id === id)).toBe(false);
+    await a.next('ack', (h) => h.id === marker);
+    await rival.sync(); // whatever the relay sent the rival for the marker came before this
     expect(rival.frames.some((f) => f.header.t === 'msg' && f.header.id === marker)).toBe(false);
     // Each side orders its own commits: the rival's commit for epoch 5 does not stale the room's.
     const theirs = randomId();

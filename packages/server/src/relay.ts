@@ -219,6 +219,7 @@ export class Relay {
       case 'unsub':
         return this.unsubscribe(conn, header.room);
       case 'pub':
+        // Every other kind goes to `publish`, as on the fast path (fastPub.ts), which takes them all.
         if (header.kind === 'commit') return this.commit(conn, header, body);
         return this.publish(conn, header.room, header.id, header.kind, header.epoch, header.exp, body);
       case 'join':

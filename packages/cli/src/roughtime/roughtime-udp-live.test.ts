@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ExpiryKeeper, createManualClock, type ClientEvent } from '@safehouse/core/client';
 import { checkMalfeasanceReport, measure, parseServerSpec, type RoughtimeServer } from '@safehouse/core/roughtime';
 import { startRoughtimeServer, type RunningRoughtimeServer } from '@safehouse/server';
+import { until } from '../testing/members.js';
 import { udpTimeSource } from './servers.js';
 import { udpQuery } from './udp.js';
 
@@ -73,10 +74,18 @@ describe('Roughtime over UDP against our own server', () => {
     expect(r.links.every((l) => l.outcome.kind === 'unreachable')).toBe(true);
     expect(source.current()).toEqual({ kind: 'none' });
 
+    // The marker: the keeper's own measurement, answered (refused), after which it decides.
+    const refresh = source.refresh.bind(source);
+    let measured = 0;
+    source.refresh = async () => {
+      const result = await refresh();
+      measured++;
+      return result;
+    };
     const events: ClientEvent[] = [];
     const keeper = new ExpiryKeeper({ source, clock: createManualClock(0), emit: (e) => events.push(e) });
     keeper.offer({ type: 'message', id: 'm', room: 'r', roomName: 'lobby', from: 'bob', fingerprint: 'f', text: 'secret', ts: 0, direct: false, expiresAt: Date.now() + 60_000 });
-    await new Promise((res) => setTimeout(res, 500));
+    await until(() => measured > 0, "the keeper's measurement", 5_000);
     expect(events.some((e) => e.type === 'message')).toBe(false);
     expect(events.find((e) => e.type === 'time')).toMatchObject({ state: 'unproven' });
     keeper.stop();

@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import type { Transport, TransportConnection } from '@safehouse/core/client';
 import { createE2ee, type E2ee, type GroupSession, type PendingCommit } from '@safehouse/core/e2ee';
 import {
+  bytesEqual,
   commitStatement,
   decodeRelayFrame,
   encodeFrame,
@@ -90,7 +91,7 @@ export async function forgedJoinRequest(room: string, secret: Uint8Array, name: 
   const body = sealJoinRequest(request, room, secret);
   // It passes every check before a commit's: it opens, a valid proof, the claimed name and key.
   const parsed = await e2ee.openJoinRequest(body, room, secret);
-  if (!parsed || !Buffer.from(parsed.publicKey).equals(Buffer.from(publicKey))) throw new Error('forgedJoinRequest: the forgery does not pass the proof check');
+  if (!parsed || !bytesEqual(parsed.publicKey, publicKey)) throw new Error('forgedJoinRequest: the forgery does not pass the proof check');
   return body;
 }
 

@@ -55,18 +55,53 @@ export function interceptTransport(inner: Transport, hooks: Interceptor): Transp
   };
 }
 
+type Answer = Extract<RelayHeader, { t: 'ack' } | { t: 'nack' }>;
+type Pub = Extract<ClientHeader, { t: 'pub' }>;
+
+/** The `pub`s a member's connection carried, and the relay's answers, seen on the wire side of any interceptor. */
+class Wire {
+  readonly answers: Answer[] = [];
+  readonly pubs: Pub[] = [];
+
+  wrap(inner: Transport): Transport {
+    return {
+      open: (url, handlers) => {
+        const conn = inner.open(url, {
+          onOpen: () => handlers.onOpen(),
+          onClose: (code, reason) => handlers.onClose(code, reason),
+          onFrame: (bytes) => {
+            const d = decodeRelayFrame(bytes);
+            if (d.ok && (d.header.t === 'ack' || d.header.t === 'nack')) this.answers.push(d.header);
+            handlers.onFrame(bytes);
+          },
+        });
+        return {
+          send: (bytes) => {
+            const d = decodeClientFrame(bytes);
+            if (d.ok && d.header.t === 'pub') this.pubs.push(d.header);
+            conn.send(bytes);
+          },
+          close: (code, reason) => conn.close(code, reason),
+        };
+      },
+    };
+  }
+}
+
 export class Member {
   readonly events: ClientEvent[] = [];
   readonly client: SafehouseClient;
+  readonly wire: Wire;
   constructor(
     readonly name: string,
     link: string,
     options: { interceptor?: Interceptor } & Partial<ClientOptions> = {},
   ) {
-    const { interceptor, ...extra } = options;
-    const ws = createWsTransport();
+    const { interceptor, transport, ...extra } = options;
+    this.wire = new Wire();
+    const wired = this.wire.wrap(transport ?? createWsTransport());
     this.client = createClient({
-      transport: interceptor ? interceptTransport(ws, interceptor) : ws,
+      transport: interceptor ? interceptTransport(wired, interceptor) : wired,
       name,
       link,
       // Faster than the protocol's defaults so the test runs in seconds; same logic.
@@ -86,6 +121,20 @@ export class Member {
   }
   texts(): string[] {
     return this.received().map((m) => m.text);
+  }
+  /**
+   * Says `text` and resolves once the relay has answered the message (`ack`: fanned out to the
+   * room; `nack`: refused), with that answer: from then on, a marker sent by anyone reaches every
+   * member after whatever the relay sent them of `text`.
+   */
+  async sayAndWait(text: string, ms = 10_000): Promise<'ack' | 'nack'> {
+    const from = this.wire.pubs.length;
+    await this.client.command(text);
+    let id: string | undefined;
+    await until(() => (id = this.wire.pubs.slice(from).find((h) => h.kind === 'app')?.id) !== undefined, `${this.name}'s message on the wire`, ms);
+    let answer: Answer | undefined;
+    await until(() => (answer = this.wire.answers.find((h) => h.id === id)) !== undefined, `the relay's answer to ${this.name}'s message`, ms);
+    return answer!.t;
   }
 }
 

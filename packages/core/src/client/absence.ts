@@ -6,8 +6,10 @@
  * member lately, and the members removed so lately, whom an admin may still kick or ban.
  */
 import type { GroupSession, Member } from '../e2ee/api.js';
+import { pubHeader } from '../protocol/frames.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { RoomContext } from './context.js';
+import { formatDuration } from './duration.js';
 import { encodeAppPayload } from './envelope.js';
 import { Liveness } from './liveness.js';
 
@@ -115,7 +117,7 @@ export class Absence {
     for (const m of removed) {
       const ago = now - this.#liveness.lastHeard(m);
       if (ago < ctx.timing.absentAfterMs / 2)
-        ctx.emit({ type: 'info', message: `${by ?? 'a member'} removed ${m.name} from ${roomName} as absent, but this device heard from ${m.name} ${Math.round(ago / 1000)} s ago; if ${m.name} is online it will be re-admitted`, room: id });
+        ctx.emit({ type: 'info', message: `${by ?? 'a member'} removed ${m.name} from ${roomName} as absent, but this device heard from ${m.name} ${formatDuration(ago)} ago; if ${m.name} is online it will be re-admitted`, room: id });
     }
   }
 
@@ -144,7 +146,7 @@ export class Absence {
     if (now - this.#lastSent >= aliveEveryMs && host.others().length > 0 && session.pendingProposals() === 0) {
       this.#lastSent = now;
       const body = await session.encrypt(encodeAppPayload({ t: 'alive' }), { room: host.id, id: randomId() });
-      ctx.outbox.add({ header: { v: 1, t: 'pub', room: host.id, id: randomId(), kind: 'alive', epoch: session.epoch() }, body });
+      ctx.outbox.add({ header: pubHeader({ room: host.id, id: randomId(), kind: 'alive', epoch: session.epoch() }), body });
     }
     // Members subscribed in another cohort (catching up after a relay restart, or split off),
     // or nobody heard at all for half the grace: this device may be the one cut off (or the

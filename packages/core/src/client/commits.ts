@@ -18,12 +18,14 @@
 import type { JoinRequest, Member, PendingCommit } from '../e2ee/api.js';
 import { SafehouseError, type ErrorCode } from '../protocol/errors.js';
 import { BOUNDS } from './bounds.js';
+import { pubHeader } from '../protocol/frames.js';
 import { randomBytes, randomId, toBase64Url } from '../protocol/ids.js';
 import { commitStatement } from '../protocol/relayAuth.js';
 import type { TimerId } from './clock.js';
 import { encodeWelcomeEnvelope, type WelcomeEnvelope } from './envelope.js';
 import { checkNameAvailable, normalizeName } from './names.js';
-import { bytesEqual, type Room } from './room.js';
+import { bytesEqual } from '../protocol/bytes.js';
+import { type Room } from './room.js';
 import { openJoinRequest } from './joinRequests.js';
 
 /** `secret`: the invite secret the request's proof is under (an old one only for a member's own re-admission). */
@@ -514,7 +516,7 @@ export class Committer {
     const sig = toBase64Url(await key.sign(commitStatement(room.id, commit.epoch, digest, next)));
     if (this.#pending !== pending) return; // stopped meanwhile
     room.ctx.outbox.add({
-      header: { v: 1, t: 'pub', room: room.id, id, kind: 'commit', epoch: commit.epoch, next, sig },
+      header: pubHeader({ room: room.id, id, kind: 'commit', epoch: commit.epoch, next, sig }),
       body: commit.commit,
       onAck: () => void room.enqueue(() => this.#settle(pending, true)),
       onNack: (code) => void room.enqueue(() => this.#settle(pending, false, code)),

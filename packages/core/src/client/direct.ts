@@ -15,7 +15,8 @@ import { LIMITS } from '../protocol/limits.js';
 import { BOUNDS, DIRECT_QUEUE_FULL } from './bounds.js';
 import type { TimerId } from './clock.js';
 import type { AppPayload } from './envelope.js';
-import { bytesEqual, Room, type SendResult } from './room.js';
+import { bytesEqual } from '../protocol/bytes.js';
+import { Room, type SendResult } from './room.js';
 
 type Invite = Extract<AppPayload, { t: 'dm' }>;
 type PendingInvite = { via: string; payload: Invite; sentAt: number; intervalMs: number; timer: TimerId | undefined };

@@ -13,7 +13,8 @@
  */
 import type { GroupSession, Member } from '../e2ee/api.js';
 import { Joiner } from './joiner.js';
-import { bytesEqual, type Room } from './room.js';
+import { bytesEqual } from '../protocol/bytes.js';
+import { type Room } from './room.js';
 
 /** What an attempt asks with, fixed while this device still had the room's group. */
 type Ask = { secret: Uint8Array; inviter: Member | undefined; inviters: Uint8Array[]; accept: (session: GroupSession) => boolean };

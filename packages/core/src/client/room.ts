@@ -10,9 +10,9 @@
  * leave proposals) are in commits.ts.
  */
 import type { GroupSession, Member } from '../e2ee/api.js';
-import { bytesEqual } from '../e2ee/bytes.js';
+import { bytesEqual } from '../protocol/bytes.js';
 import { roomCode } from '../e2ee/fingerprint.js';
-import type { RelayHeader } from '../protocol/frames.js';
+import { pubHeader, type RelayHeader } from '../protocol/frames.js';
 import { missingCaseError, SafehouseError } from '../protocol/errors.js';
 import { randomId, toBase64Url } from '../protocol/ids.js';
 import type { ErrorCode } from '../protocol/errors.js';
@@ -37,6 +37,7 @@ export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER
 /** For a direct-message room: the one peer it is for. */
 export type DirectPeer = { fingerprint: Uint8Array; name: string };
 
+/** Re-exported for joiner.ts; the helper itself is protocol/bytes.ts's. */
 export { bytesEqual };
 
 export class Room {
@@ -557,7 +558,7 @@ export class Room {
           timer.cancel();
           resolve();
         };
-        this.ctx.outbox.add({ header: { v: 1, t: 'pub', room: this.id, id, kind: 'proposal', epoch: session.epoch() }, body: proposal, onAck: done, onNack: done });
+        this.ctx.outbox.add({ header: pubHeader({ room: this.id, id, kind: 'proposal', epoch: session.epoch() }), body: proposal, onAck: done, onNack: done });
       });
     });
     await sent;

@@ -9,7 +9,8 @@ import type { Member } from '../e2ee/api.js';
 import { toBase64Url } from '../protocol/ids.js';
 import type { Absence } from './absence.js';
 import { checkNameAvailable, normalizeName } from './names.js';
-import { bytesEqual, type Room } from './room.js';
+import { bytesEqual } from '../protocol/bytes.js';
+import { type Room } from './room.js';
 
 export class Roster {
   readonly #room: Room;

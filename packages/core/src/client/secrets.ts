@@ -6,7 +6,7 @@
  * heard from since (commits.ts). Times are wall-clock, as KeyPackage lifetimes are.
  */
 import { toBase64Url } from '../protocol/ids.js';
-import { bytesEqual } from '../e2ee/bytes.js';
+import { bytesEqual } from '../protocol/bytes.js';
 import { BOUNDS } from './bounds.js';
 
 /** Secrets kept (each ban adds one). */

@@ -5,6 +5,7 @@
  * the epoch after); a relay's "not subscribed" is answered by subscribing and sending again,
  * never by dropping it. A text is echoed to the UI once it is on its way.
  */
+import { pubHeader } from '../protocol/frames.js';
 import { LIMITS } from '../protocol/limits.js';
 import { randomId } from '../protocol/ids.js';
 import { BOUNDS, HELD_FULL, OUTBOX_FULL } from './bounds.js';
@@ -66,7 +67,7 @@ export async function sendMessage(h: SendHost, payload: AppPayload, options: { i
       room.noteSent();
       let tries = 0;
       const entry: OutboxEntry = {
-        header: { v: 1, t: 'pub', room: room.id, id, kind: payload.t === 'dm' ? 'dm' : 'app', epoch: now.epoch(), ...(expiresAt === undefined ? {} : { exp: expiresAt }) },
+        header: pubHeader({ room: room.id, id, kind: payload.t === 'dm' ? 'dm' : 'app', epoch: now.epoch(), exp: expiresAt }),
         body,
         onNack: (code) => {
           // Not subscribed at the relay right now (it restarted, or we are catching up): we

@@ -17,7 +17,8 @@
  */
 import type { GroupSession, Member } from '../e2ee/api.js';
 import type { RoomContext } from './context.js';
-import { formatTtl, ttlText } from './ttl.js';
+import { formatDuration } from './duration.js';
+import { ttlText } from './ttl.js';
 
 /**
  * How far a sender's expiry may be past this device's proven latest present + the timer: the
@@ -121,7 +122,7 @@ export class RoomTimer {
       type: 'error',
       code: 'E_UNTIMED',
       message:
-        `${sender.name} sent a message to ${this.#host.roomName} ${expiresAt === undefined ? 'without an expiry' : 'with an expiry past'} the room's timer (${formatTtl(ms)}): ` +
+        `${sender.name} sent a message to ${this.#host.roomName} ${expiresAt === undefined ? 'without an expiry' : 'with an expiry past'} the room's timer (${formatDuration(ms)}): ` +
         (own === undefined ? 'it is marked; this device cannot prove the time now to time it itself' : 'it is marked, and this device times it itself'),
       room: this.#host.id,
     });

@@ -2,7 +2,7 @@
  * Small byte helpers for our own e2ee encodings (join requests, authenticated data, proofs).
  * Every length prefix is a big-endian uint32: simple to read, no varint edge cases.
  */
-import { concat } from '../protocol/bytes.js';
+import { bytesEqual, concat } from '../protocol/bytes.js';
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -20,7 +20,7 @@ export function fromUtf8(b: Uint8Array): string | undefined {
   }
 }
 
-export { concat };
+export { bytesEqual, concat };
 
 function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -31,13 +31,6 @@ function u32(n: number): Uint8Array {
 /** `len(x) as uint32 BE || x`: the unambiguous framing used for every MAC input and field. */
 export function lengthPrefixed(x: Uint8Array): Uint8Array {
   return concat(u32(x.length), x);
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return d === 0;
 }
 
 /** Overwrites a buffer with zeros; used on every private key and secret we own when dropped. */

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bytesEqual } from '../protocol/bytes.js';
 import { randomBytes, randomId } from '../protocol/ids.js';
 import type { GroupSession, Identity, PendingCommit } from './api.js';
 import { createE2ee } from './index.js';
@@ -54,11 +55,10 @@ describe('membership', () => {
             await apply(by, p, []);
             const j = await e2ee.joinFromWelcome(pending, p.welcome!, creator.fingerprint);
             // The link's inviter (the creator) may have left: then the joiner must refuse.
-            const same = (a: Uint8Array, b: Uint8Array) => a.every((x, i) => x === b[i]);
-            if (!by.members().some((m) => same(m.fingerprint, creator.fingerprint))) {
+            if (!by.members().some((m) => bytesEqual(m.fingerprint, creator.fingerprint))) {
               expect(j.ok).toBe(false);
               // Its leaf is in the tree without a device behind it; take it out again.
-              const leaf = by.members().find((m) => same(m.fingerprint, id.fingerprint))!.leaf;
+              const leaf = by.members().find((m) => bytesEqual(m.fingerprint, id.fingerprint))!.leaf;
               await apply(by, await by.remove([leaf]), []);
               continue;
             }

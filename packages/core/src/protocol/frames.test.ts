@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame, decodeRelayFrame, encodeFrame, type ClientHeader } from './frames.js';
+import { bytesEqual } from './bytes.js';
+import { decodeClientFrame, decodeRelayFrame, encodeFrame, pubHeader, type ClientHeader } from './frames.js';
 import { randomId } from './ids.js';
 import { LIMITS } from './limits.js';
 
@@ -17,6 +18,16 @@ function raw(header: string, body: Uint8Array = new Uint8Array()): Uint8Array {
   return out;
 }
 
+describe('pubHeader', () => {
+  it('writesTheKeysInTheOrderTheRelayReadsInPlace', () => {
+    // packages/server/src/fastPub.ts matches these bytes literally; its test checks the relay side.
+    expect(JSON.stringify(pubHeader({ sig: 'S'.repeat(86), exp: 9, next: 'K'.repeat(43), epoch: 3, kind: 'app', id, room }))).toBe(
+      `{"v":1,"t":"pub","room":"${room}","id":"${id}","kind":"app","epoch":3,"exp":9,"next":"${'K'.repeat(43)}","sig":"${'S'.repeat(86)}"}`,
+    );
+    expect(JSON.stringify(pubHeader({ room, id, kind: 'proposal', epoch: 0, exp: undefined }))).toBe(`{"v":1,"t":"pub","room":"${room}","id":"${id}","kind":"proposal","epoch":0}`);
+  });
+});
+
 describe('frames: round trip', () => {
   it('decodes what it encodes, body intact', () => {
     const body = new Uint8Array([1, 2, 3, 255]);
@@ -32,7 +43,7 @@ describe('frames: round trip', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 4096 }), fc.nat(), (body, epoch) => {
         const r = decodeRelayFrame(encodeFrame({ v: 1, t: 'msg', room, id, kind: 'app', epoch, seq: 3 }, body));
-        return r.ok && r.body.length === body.length && r.body.every((b, i) => b === body[i]);
+        return r.ok && bytesEqual(r.body, body);
       }),
     );
   });

@@ -64,6 +64,23 @@ export const ClientHeader = v.variant('t', [
   v.strictObject({ v: V, t: v.literal('rt'), id: Id, server: Uint }),
 ]);
 export type ClientHeader = v.InferOutput<typeof ClientHeader>;
+export type PubHeader = Extract<ClientHeader, { t: 'pub' }>;
+
+/**
+ * Every `pub` header a client sends is built here, so its keys are always in this one order:
+ * v, t, room, id, kind, epoch, then exp, next and sig where given. `encodeFrame` keeps the order
+ * (JSON.stringify), and the relay reads exactly those bytes in place, without decoding, for
+ * every kind but `commit` (packages/server/src/fastPub.ts; its test builds its frames here too,
+ * so a change to this order or to the kinds shows there, not as a silently slower relay).
+ */
+export function pubHeader(fields: Omit<PubHeader, 'v' | 't'>): PubHeader {
+  const { room, id, kind, epoch, exp, next, sig } = fields;
+  const h: PubHeader = { v: PROTOCOL_VERSION, t: 'pub', room, id, kind, epoch };
+  if (exp !== undefined) h.exp = exp;
+  if (next !== undefined) h.next = next;
+  if (sig !== undefined) h.sig = sig;
+  return h;
+}
 
 // ---- relay → client -------------------------------------------------------------------------
 export const RelayHeader = v.variant('t', [

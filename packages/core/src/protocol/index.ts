@@ -1,3 +1,4 @@
+export { bytesEqual } from './bytes.js';
 export * from './errors.js';
 export * from './limits.js';
 export * from './frames.js';

@@ -4,7 +4,7 @@
  * concatenation, hex and base64. Nothing here keeps a reference to a buffer it was given.
  */
 import { UsageError } from '../protocol/errors.js';
-import { concat } from '../protocol/bytes.js';
+import { bytesEqual, concat } from '../protocol/bytes.js';
 
 /** Throws a labelled usage error unless `x` is a Uint8Array (of `length`, when given). */
 export function abytes(name: string, x: unknown, length?: number): Uint8Array {
@@ -47,15 +47,8 @@ export function describe(x: unknown): string {
   return typeof x;
 }
 
-export { concat };
-
-/** Byte equality. Every value compared here is public (nonces, hashes), so timing does not matter. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
-  return d === 0;
-}
+/** `bytesEqual`: the one byte equality (constant-time; here every value compared is public anyway). */
+export { bytesEqual, concat };
 
 export function readU32(b: Uint8Array, offset: number): number {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(offset, true);

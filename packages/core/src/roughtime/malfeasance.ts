@@ -11,7 +11,7 @@
  * §8.4.2: never report for signature failures or other protocol errors; only valid responses
  * enter a report.
  */
-import { concat, equalBytes, fromBase64, isArray, toBase64 } from './bytes.js';
+import { concat, bytesEqual, fromBase64, isArray, toBase64 } from './bytes.js';
 import { hashTruncated } from './merkle.js';
 import type { RoughtimeRequest } from './request.js';
 import { reject, type Rejected } from './result.js';
@@ -179,7 +179,7 @@ export async function checkMalfeasanceReport(report: unknown): Promise<CheckRepo
     if (previous !== undefined) {
       const rand = field('rand');
       if (rand?.length !== 32) return reject('E_ROUGHTIME_MALFORMED', `response ${i}: rand must be 32 bytes of base64`);
-      if (!equalBytes(await chainNonce(previous, rand, profile.nonceBytes), parsed.request.nonce)) {
+      if (!bytesEqual(await chainNonce(previous, rand, profile.nonceBytes), parsed.request.nonce)) {
         return reject('E_ROUGHTIME_NONCE_MISMATCH', `response ${i}: nonce is not H(previous response || rand)`);
       }
     }

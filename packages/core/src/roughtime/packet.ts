@@ -3,7 +3,7 @@
  * in ASCII), a uint32 length of the message that follows, then the message (§4). Google's
  * original protocol sends the bare message with no frame.
  */
-import { abytes, concat, readU32, u32 } from './bytes.js';
+import { abytes, bytesEqual, concat, readU32, u32 } from './bytes.js';
 import { parseMessage, type ParseMessageResult } from './tags.js';
 import { reject, type Rejected } from './result.js';
 
@@ -31,9 +31,8 @@ export function unframePacket(packet: Uint8Array): UnframeResult {
     return reject('E_ROUGHTIME_FRAMING', `packet of ${packet.length} bytes exceeds ${MAX_PACKET_BYTES}`);
   if (packet.length < FRAME_HEADER_BYTES)
     return reject('E_ROUGHTIME_FRAMING', `packet of ${packet.length} bytes is shorter than the 12-byte frame header`);
-  for (let i = 0; i < FRAME_MAGIC.length; i++) {
-    if (packet[i] !== FRAME_MAGIC[i]) return reject('E_ROUGHTIME_FRAMING', 'packet does not start with "ROUGHTIM"');
-  }
+  if (!bytesEqual(packet.subarray(0, FRAME_MAGIC.length), FRAME_MAGIC))
+    return reject('E_ROUGHTIME_FRAMING', 'packet does not start with "ROUGHTIM"');
   const declared = readU32(packet, 8);
   const actual = packet.length - FRAME_HEADER_BYTES;
   if (declared !== actual)
@@ -56,6 +55,5 @@ export function parsePacket(packet: Uint8Array, framed: boolean): ParseMessageRe
 /** True when the packet starts with the ROUGHTIM magic (IETF framing) rather than a bare message. */
 export function isFramed(packet: Uint8Array): boolean {
   if (!(packet instanceof Uint8Array) || packet.length < FRAME_MAGIC.length) return false;
-  for (let i = 0; i < FRAME_MAGIC.length; i++) if (packet[i] !== FRAME_MAGIC[i]) return false;
-  return true;
+  return bytesEqual(packet.subarray(0, FRAME_MAGIC.length), FRAME_MAGIC);
 }

@@ -7,7 +7,7 @@
  * Keys: the long-term key signs the delegation (CERT) once, possibly offline; only the online
  * key and the certificate bytes need to be on the serving machine (§5.2.6, §9.4).
  */
-import { abytes, aint, concat, equalBytes, isArray, readU32, u32, u32List, u64 } from './bytes.js';
+import { abytes, aint, concat, bytesEqual, isArray, readU32, u32, u32List, u64 } from './bytes.js';
 import type { Ed25519Signer } from './ed25519.js';
 import { buildTree, hashLeaf } from './merkle.js';
 import { framePacket, isFramed, parsePacket } from './packet.js';
@@ -169,7 +169,7 @@ export async function signReplies(
   const { delegation, online } = options;
   const midpointMs = aint('midpointMs', options.midpointMs, 0, 8.64e15);
   const radiusSeconds = aint('radiusSeconds', options.radiusSeconds ?? 3, 1, 0xffffffff);
-  if (!equalBytes(online.publicKey, delegation.onlinePublicKey))
+  if (!bytesEqual(online.publicKey, delegation.onlinePublicKey))
     throw new UsageError('E_USAGE', 'the online key is not the delegated key');
   if (midpointMs < delegation.minTimeMs || midpointMs > delegation.maxTimeMs) {
     throw new UsageError('E_USAGE', 'the midpoint lies outside the delegation window');
@@ -178,7 +178,7 @@ export async function signReplies(
   const out: (Uint8Array | undefined)[] = requests.map(() => undefined);
   const groups = new Map<RoughtimeVersion, number[]>();
   requests.forEach((r, i) => {
-    if (r.srv !== undefined && !equalBytes(r.srv, srv)) return;
+    if (r.srv !== undefined && !bytesEqual(r.srv, srv)) return;
     const g = groups.get(r.version) ?? [];
     g.push(i);
     groups.set(r.version, g);

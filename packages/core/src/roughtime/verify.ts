@@ -14,7 +14,7 @@
  *
  * Never throws on any input; every rejection has a stable code.
  */
-import { concat, equalBytes, isBytes, readU32, readU64 } from './bytes.js';
+import { concat, bytesEqual, isBytes, readU32, readU64 } from './bytes.js';
 import { verifyEd25519 } from './ed25519.js';
 import { hashLeaf, rootFromPath } from './merkle.js';
 import { parsePacket } from './packet.js';
@@ -172,7 +172,7 @@ export async function verifyReply(input: VerifyReplyInput): Promise<VerifyReplyR
   // §5.2.2: NONC is our nonce (required from draft 12; older servers may omit it, the leaf binds it anyway).
   const nonc = msg.get(Tag.NONC);
   if (nonc === undefined && profile.typeTag) return reject('E_ROUGHTIME_MISSING_TAG', 'reply lacks NONC');
-  if (nonc !== undefined && !equalBytes(nonc, request.nonce))
+  if (nonc !== undefined && !bytesEqual(nonc, request.nonce))
     return reject('E_ROUGHTIME_NONCE_MISMATCH', 'NONC differs from the nonce we sent');
 
   // §5.2.6: the long-term key delegates to PUBK.
@@ -251,7 +251,7 @@ export async function verifyReply(input: VerifyReplyInput): Promise<VerifyReplyR
   const leaf = await hashLeaf(profile.leaf === 'request' ? request.packet : request.nonce, profile.hashBytes);
   const computed = await rootFromPath(leaf, index, path, profile.hashBytes);
   if (!computed.ok) return computed;
-  if (!equalBytes(computed.root, root)) return reject('E_ROUGHTIME_MERKLE', 'PATH and INDX do not lead to ROOT');
+  if (!bytesEqual(computed.root, root)) return reject('E_ROUGHTIME_MERKLE', 'PATH and INDX do not lead to ROOT');
 
   // §5.2.5: "The value of RADI MUST NOT be zero" (draft 12+).
   const radius = readU32(radiBytes, 0);

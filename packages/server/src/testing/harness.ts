@@ -10,10 +10,12 @@ import {
   commitStatement,
   decodeRelayFrame,
   encodeFrame,
+  pubHeader,
   randomId,
   subStatement,
   toBase64Url,
   type ClientHeader,
+  type PubHeader,
   type RelayHeader,
 } from '@safehouse/core/protocol';
 import { startServer, type RunningServer, type ServerLimits, type ServerOptions } from '../index.js';
@@ -95,11 +97,11 @@ export function subHeader(nonce: string, room: string, epoch = 0, variant = ''):
 }
 
 /** A commit `pub` header for `body` at `epoch`, signed by that epoch's key, announcing the next epoch's. */
-export function commitHeader(room: string, id: string, epoch: number, body: Uint8Array, variant = ''): Extract<ClientHeader, { t: 'pub' }> {
+export function commitHeader(room: string, id: string, epoch: number, body: Uint8Array, variant = ''): PubHeader {
   const next = epochKey(room, epoch + 1, variant).text;
   const digest = createHash('sha256').update(body).digest();
   const sig = toBase64Url(sign(null, commitStatement(room, epoch, digest, next), epochKey(room, epoch, variant).privateKey));
-  return { v: 1, t: 'pub', room, id, kind: 'commit', epoch, next, sig };
+  return pubHeader({ room, id, kind: 'commit', epoch, next, sig });
 }
 
 /** A protocol client: sends frames, queues decoded relay frames, records how it was closed. */
@@ -189,9 +191,23 @@ export class TestClient {
     }
   }
 
-  /** True if no frame of kind `t` arrives within `ms`. */
-  async nothing(t: RelayHeader['t'], ms = 200): Promise<boolean> {
-    await sleep(ms);
+  /**
+   * A marker: a `ping`, answered by a `pong` that the relay queues behind every frame it had
+   * queued for this connection before it read the ping (one queue per connection, in order).
+   * Once this resolves, everything the relay sent here up to then is in `frames`.
+   */
+  async sync(): Promise<void> {
+    this.send({ v: 1, t: 'ping' });
+    await this.next('pong');
+  }
+
+  /**
+   * True if no frame of kind `t` came, as far as a marker (`sync`) can tell. Call it once the
+   * relay has handled what must not arrive (its sender has the ack or nack, or a later frame of
+   * the same sender has come): anything the relay sent for it then came before the marker.
+   */
+  async nothing(t: RelayHeader['t']): Promise<boolean> {
+    await this.sync();
     return !this.frames.some((f) => f.header.t === t);
   }
 

@@ -1,18 +1,17 @@
 /**
- * Measures the e2ee layer on this machine: `npx tsx packages/core/src/e2ee/measure.ts`.
+ * Measures the e2ee layer on this machine: `npm run build && npx tsx bench/src/e2ee-measure.ts`.
  *
  * - Admit N: create a room, then admit members one at a time (join request, proof check, Add
  *   commit, every existing member processes the commit, the joiner processes its Welcome).
  * - Messages: 1 KiB application messages, encrypted by one member then decrypted by another.
  *
- * Environment-neutral like the rest of core: it prints through `globalThis.console`.
+ * Beside `npm run bench -- --mls-only` (mls.ts), it also prints the sizes of a Welcome and a
+ * commit. A measurement script, so it lives here and not in a published package.
  */
-import { randomBytes, randomId } from '../protocol/ids.js';
-import type { GroupSession } from './api.js';
-import { createE2ee } from './e2ee.js';
+import { createE2ee, type GroupSession } from '@safehouse/core/e2ee';
+import { randomBytes, randomId } from '@safehouse/core/protocol';
 
-const print = (line: string): void =>
-  (globalThis as unknown as { console: { log(s: string): void } }).console.log(line);
+const print = (line: string): void => console.log(line);
 
 interface Admission {
   ms: number;
