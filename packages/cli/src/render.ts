@@ -3,7 +3,7 @@
  * that came from a peer (names, room names, text) goes through `safeText`, so no control or
  * escape sequence, bidi override or zero-width character reaches the terminal (THREATS D.23).
  */
-import { safeText, type ClientEvent } from '@safehouse/core/client';
+import { formatDuration, safeText, type ClientEvent } from '@safehouse/core/client';
 import { missingCaseError } from '@safehouse/core/protocol';
 
 const s = (x: string): string => safeText(x);
@@ -46,7 +46,7 @@ export function renderEvent(ev: ClientEvent): string {
         case 'connected':
           return ev.restarted ? '-- connected (the relay restarted; resending what it may have missed)' : '-- connected';
         case 'reconnecting':
-          return `-- connection lost (${s(ev.reason)}); reconnecting in ${(ev.delayMs / 1000).toFixed(1)} s`;
+          return `-- connection lost (${s(ev.reason)}); reconnecting in ${formatDuration(ev.delayMs)}`;
         case 'offline':
           return `-- offline: ${s(ev.reason)}`;
         default:

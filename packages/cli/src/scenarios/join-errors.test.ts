@@ -99,10 +99,10 @@ describe('errors a person can act on (real relay)', () => {
     const waiting = bob.of('info').filter((e) => e.message.startsWith('still waiting'));
     // At a sixth and at half of the join timeout (10 s and 30 s of 60 s by default).
     expect(waiting).toEqual(
-      [1, 2].map((secs) => ({
+      ['500ms', '1s'].map((at) => ({
         type: 'info',
         room,
-        message: `still waiting for a member of lobby to admit you (${secs} s of 3 s): no member may be online, or the link's invite secret is wrong or was revoked`,
+        message: `still waiting for a member of lobby to admit you (${at} of 3s): no member may be online, or the link's invite secret is wrong or was revoked`,
       })),
     );
     expect(bob.of('error')).toEqual([
@@ -110,7 +110,7 @@ describe('errors a person can act on (real relay)', () => {
         type: 'error',
         code: 'E_JOIN_TIMEOUT',
         room,
-        message: "no member admitted you to lobby within 3 s: no member may be online, or the link's invite secret is wrong or was revoked (then ask a member for the room's current link); try again when a member is online",
+        message: "no member admitted you to lobby within 3s: no member may be online, or the link's invite secret is wrong or was revoked (then ask a member for the room's current link); try again when a member is online",
       },
     ]);
     expect(bob.last('fatal')).toMatchObject({ code: 'E_JOIN_TIMEOUT' });

@@ -18,7 +18,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import type { CloseInfo, Transport, TransportConnection, TransportHandlers } from '@safehouse/core/client';
-import { LIMITS } from '@safehouse/core/protocol';
+import { bytesEqual, LIMITS } from '@safehouse/core/protocol';
 
 export type WsTransportOptions = {
   /** Largest frame accepted from the relay. Default LIMITS.maxFrameBytes (64 KiB). */
@@ -45,7 +45,7 @@ function sha256(der: Buffer): Buffer {
 }
 
 function matches(cert: PeerCertificate | undefined, pin: Uint8Array): boolean {
-  return cert?.raw !== undefined && Buffer.compare(sha256(cert.raw), Buffer.from(pin)) === 0;
+  return cert?.raw !== undefined && bytesEqual(sha256(cert.raw), pin);
 }
 
 /** Fetches the server's certificate over TLS without sending any application data. */

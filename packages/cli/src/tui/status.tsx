@@ -3,24 +3,13 @@
  * room code every member can compare, unread messages elsewhere. When the line is short, the
  * least useful parts go first. `extra` is kept for later indicators (timed messages).
  */
-import { currentRoom, keyWarnings } from '@safehouse/core/client';
+import { currentRoom, formatDuration, keyWarnings } from '@safehouse/core/client';
 import { Box, Text } from 'ink';
 import { unreadElsewhere, type Screen } from './pane.js';
 import { nameText } from './text.js';
 import { truncate, width } from './wrap.js';
 
 type Part = { text: string; color?: string; bold?: boolean; priority: number };
-
-/** 90000 → "90s", 300000 → "5m": the largest unit that divides evenly. */
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-  ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${Math.round(ms / 1000)}s`;
-}
 
 export function connectionPart(screen: Screen, now: number): Part {
   if (screen.quitting) return { text: '… leaving', color: 'yellow', bold: true, priority: 0 };
@@ -33,7 +22,7 @@ export function connectionPart(screen: Screen, now: number): Part {
     case 'reconnecting': {
       const secs = Math.max(0, Math.ceil((c.delayMs - (now - screen.connectionAt)) / 1000));
       return {
-        text: secs > 0 ? `○ reconnecting in ${secs}s` : '○ reconnecting',
+        text: secs > 0 ? `○ reconnecting in ${formatDuration(secs * 1000)}` : '○ reconnecting',
         color: 'yellow',
         bold: true,
         priority: 0,

@@ -11,8 +11,6 @@ export { TIMING_DEFAULTS, type JoinCandidate, type Timing } from './context.js';
 export type { RefusalCode } from './envelope.js';
 export { ExpiryKeeper, EXPIRY_DEFAULTS, type TimeSource } from './expiry.js';
 export { formatDuration } from './duration.js';
-/** The old name of `formatDuration`, kept until packages/web/src/ui/Chat.tsx switches. */
-export { formatDuration as formatTtl } from './duration.js';
 export { ttlText, COPY_CAVEAT } from './ttl.js';
 export { parseDuration } from './commands.js';
 export { RelayTimeQuery, RELAY_TIME_TIMEOUT_MS, relayTimeServers } from './relay-time.js';

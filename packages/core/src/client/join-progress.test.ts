@@ -86,9 +86,9 @@ describe('a join that no member answers', () => {
     expect(j.waiting()).toEqual([]);
     await j.to(10_000);
     const causes = "no member may be online, or the link's invite secret is wrong or was revoked";
-    expect(j.waiting()).toEqual([{ type: 'info', room: j.room, message: `still waiting for a member of lobby to admit you (10 s of 60 s): ${causes}` }]);
+    expect(j.waiting()).toEqual([{ type: 'info', room: j.room, message: `still waiting for a member of lobby to admit you (10s of 1m): ${causes}` }]);
     await j.to(30_000);
-    expect(j.waiting().map((e) => e.message)).toEqual([10, 30].map((s) => `still waiting for a member of lobby to admit you (${s} s of 60 s): ${causes}`));
+    expect(j.waiting().map((e) => e.message)).toEqual([10, 30].map((s) => `still waiting for a member of lobby to admit you (${s}s of 1m): ${causes}`));
     await j.to(59_999);
     expect(j.of('error')).toEqual([]);
     await j.to(60_000);
@@ -97,7 +97,7 @@ describe('a join that no member answers', () => {
         type: 'error',
         code: 'E_JOIN_TIMEOUT',
         room: j.room,
-        message: `no member admitted you to lobby within 60 s: ${causes} (then ask a member for the room's current link); try again when a member is online`,
+        message: `no member admitted you to lobby within 1m: ${causes} (then ask a member for the room's current link); try again when a member is online`,
       },
     ]);
     expect(j.of('fatal')).toMatchObject([{ code: 'E_JOIN_TIMEOUT' }]);
@@ -115,10 +115,10 @@ describe('a join that no member answers', () => {
     await until(() => j.of('connection').length > 0, 'a try');
     await j.to(10_000);
     await j.to(30_000);
-    expect(j.waiting().map((e) => e.message)).toEqual([10, 30].map((s) => `still waiting to reach the relay to ask the members of lobby to admit you (${s} s of 60 s); see the connection state`));
+    expect(j.waiting().map((e) => e.message)).toEqual([10, 30].map((s) => `still waiting to reach the relay to ask the members of lobby to admit you (${s}s of 1m); see the connection state`));
     await j.to(60_000);
     const timeout = j.of('error').find((e) => e.code === 'E_JOIN_TIMEOUT');
-    expect(timeout?.message).toBe('no member admitted you to lobby within 60 s: your request never reached the relay (see the connection state); try again once it can be reached');
+    expect(timeout?.message).toBe('no member admitted you to lobby within 1m: your request never reached the relay (see the connection state); try again once it can be reached');
     // The connection said why it could not reach the relay, once (E_CONNECT), not at every try.
     expect(j.of('error').filter((e) => e.code === 'E_CONNECT')).toHaveLength(1);
     expect(j.of('fatal')).toMatchObject([{ code: 'E_JOIN_TIMEOUT' }]);

@@ -17,8 +17,10 @@
 import type { Fingerprint, GroupSession, PendingJoin } from '../e2ee/api.js';
 import { randomId } from '../protocol/ids.js';
 import type { TimerId } from './clock.js';
+import { formatDuration } from './duration.js';
 import { decodeWelcomeEnvelope, type RefusalCode } from './envelope.js';
-import { bytesEqual, type Room } from './room.js';
+import { bytesEqual } from '../protocol/bytes.js';
+import type { Room } from './room.js';
 
 export type JoinTicket = { room: string; secret: Uint8Array; inviter: Fingerprint };
 
@@ -28,7 +30,6 @@ export const JOIN_PROGRESS_AT = [1 / 6, 1 / 2] as const;
 /** Why no member may have admitted a joiner whose request reached the relay. */
 const LIKELY_CAUSES = "no member may be online, or the link's invite secret is wrong or was revoked";
 
-const seconds = (ms: number): number => Math.round(ms / 1000);
 
 /**
  * What a join is for: a first join (the room waits for it: a refusal or the timeout ends it), or
@@ -181,7 +182,7 @@ export class Joiner {
   #stillWaiting(atMs: number): void {
     if (this.#done) return;
     const room = this.#room;
-    const of = `${seconds(atMs)} s of ${seconds(room.ctx.timing.joinTimeoutMs)} s`;
+    const of = `${formatDuration(atMs)} of ${formatDuration(room.ctx.timing.joinTimeoutMs)}`;
     room.ctx.emit({
       type: 'info',
       message: this.#asked
@@ -195,14 +196,14 @@ export class Joiner {
     if (this.#done) return;
     if (this.#mode.kind === 'rejoin') return this.#giveUp();
     const room = this.#room;
-    const secs = seconds(room.ctx.timing.joinTimeoutMs);
+    const secs = formatDuration(room.ctx.timing.joinTimeoutMs);
     const why =
       room.direct !== undefined
         ? `${room.roomName} must be online to let you into your direct room; try again when they are`
         : this.#asked
           ? `${LIKELY_CAUSES} (then ask a member for the room's current link); try again when a member is online`
           : 'your request never reached the relay (see the connection state); try again once it can be reached';
-    room.ctx.emit({ type: 'error', code: 'E_JOIN_TIMEOUT', message: `no member admitted you to ${room.roomName} within ${secs} s: ${why}`, room: room.id });
+    room.ctx.emit({ type: 'error', code: 'E_JOIN_TIMEOUT', message: `no member admitted you to ${room.roomName} within ${secs}: ${why}`, room: room.id });
     room.close('timeout', undefined, 'E_JOIN_TIMEOUT');
   }
 

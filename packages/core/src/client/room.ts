@@ -38,7 +38,6 @@ export type SendResult = { ok: true; id: string } | { ok: false; code: 'E_MEMBER
 export type DirectPeer = { fingerprint: Uint8Array; name: string };
 
 /** Re-exported for joiner.ts; the helper itself is protocol/bytes.ts's. */
-export { bytesEqual };
 
 export class Room {
   readonly id: string;

@@ -2,7 +2,7 @@
  * What must not be missed: the connection state (always on screen), a changed key (a red
  * alert above the messages until the user decides), and an invitation card in a new room.
  */
-import type { ConnectionState, ViewRoom } from '@safehouse/core/client';
+import { formatDuration, type ConnectionState, type ViewRoom } from '@safehouse/core/client';
 import { shown } from './text.js';
 
 export function ConnectionPill({ connection }: { connection: ConnectionState }) {
@@ -12,7 +12,7 @@ export function ConnectionPill({ connection }: { connection: ConnectionState }) 
       : connection.state === 'connecting'
         ? ['warn', 'Connecting…']
         : connection.state === 'reconnecting'
-          ? ['warn', `Reconnecting in ${Math.max(1, Math.round(connection.delayMs / 1000))} s`]
+          ? ['warn', `Reconnecting in ${formatDuration(Math.max(1_000, connection.delayMs))}`]
           : ['danger', 'Offline'];
   return (
     <span class={`pill ${tone}`} role="status" aria-label={`Connection: ${text}`}>

@@ -3,7 +3,7 @@
  * (on a phone, rooms and members open as panels from the header). Buttons send the same
  * commands a user can type (/switch, /verify, /trust, /code, /leave, /msg ...).
  */
-import { currentRoom, formatTtl, keyWarnings, roomList } from '@safehouse/core/client';
+import { currentRoom, formatDuration, keyWarnings, roomList } from '@safehouse/core/client';
 import { useState } from 'preact/hooks';
 import type { Session } from '../session.js';
 import { conversation, markerBefore, unread, type Dialog, type PageState } from '../state.js';
@@ -52,7 +52,7 @@ export function Chat({ page, session, cameBy }: Props) {
         <ConnectionPill connection={view.connection} />
         {room !== undefined && room.ttlMs > 0 && (
           <span class="pill warn" role="status" title="New messages in this room disappear after this time; a recipient can always copy what it was shown.">
-            timer {formatTtl(room.ttlMs)}
+            timer {formatDuration(room.ttlMs)}
           </span>
         )}
         <div class="room-actions">
