@@ -133,7 +133,7 @@ export function parseCommand(line: string): ParseResult {
   }
 }
 
-/** Whether a line is `/quit` (as every interface must decide it: one parser, any case, spaces around). */
+/** Whether a line is `/quit` (as every interface must decide it: one parser; any case, spaces after; a line that starts with a space is a message). */
 export function isQuit(line: string): boolean {
   const r = parseCommand(line);
   return r.ok && r.command.kind === 'quit';

@@ -247,6 +247,8 @@ export function reduceView(view: View, stamped: Stamped): View {
     }
     case 'joined': {
       if (d.newer('me')) d.v = { ...d.v, me: { name: ev.name, fingerprint: ev.fingerprint } };
+      // In a room again after a fatal (`/join`): the client has something to do after all.
+      if (d.newer('fatal')) d.v = { ...d.v, fatal: undefined };
       const r = d.room(ev.room, ev.roomName);
       if (!r) break;
       if (seq > r.at.joined) {
