@@ -92,7 +92,7 @@ describe('join: errors a person can act on', () => {
     // Said before the second try, not after the last one.
     const secondTry = evs.findIndex((e) => e.type === 'connection' && e.state === 'connecting' && e.attempt === 1);
     expect(evs.indexOf(errors[0]!)).toBeLessThan(secondTry);
-    expect(evs.filter((e) => e.type === 'fatal')).toEqual([{ type: 'fatal', code: 'E_NOT_FOUND', message: expect.stringMatching(/404 to 3 tries/) }]);
+    expect(evs.filter((e) => e.type === 'fatal')).toEqual([{ type: 'fatal', code: 'E_NOT_FOUND', message: expect.stringMatching(/404 to 3 tries/), closed: true }]);
     expect(evs.some((e) => e.type === 'joined')).toBe(false);
     await sleep(1_000);
     expect(proxy.upgrades() - before).toBe(3);

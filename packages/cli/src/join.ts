@@ -107,17 +107,21 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
     // Lines run in order inside the client; a message typed or piped while a member is still
     // admitting us waits there for it, not lost. End of input or /quit: deliver, leave, exit.
     const rl = createInterface({ input: process.stdin, terminal: false });
+    // Input that ends early (`echo hi | join`) still waits for the first room: joined, or failed.
+    const firstRoom = new Promise<void>((resolve) => client.on((ev) => void ((ev.type === 'joined' || ev.type === 'fatal' || ev.type === 'left') && resolve())));
     const started = client.start();
     await new Promise<void>((resolve) => {
       rl.on('line', (line) => {
         if (isQuit(line)) return rl.close();
         void client.command(line);
       });
-      // A fatal: the client has nothing left to do (docs/cli.md "How join ends").
-      client.on((ev) => void (ev.type === 'fatal' && rl.close()));
+      // A closed client can do nothing more (docs/cli.md "How join ends"); after a room ended,
+      // the user may still /join another.
+      client.on((ev) => void (ev.type === 'fatal' && ev.closed === true && rl.close()));
       rl.on('close', resolve);
     });
     await started;
+    await firstRoom;
     await client.quit();
     const fatal = view.view.fatal;
     return fatal ? exitCodeForCode(fatal.code) : EXIT.ok;

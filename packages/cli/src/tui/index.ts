@@ -4,7 +4,7 @@
  * the client, and on /quit, Ctrl-C, Ctrl-D, SIGTERM or SIGHUP delivers what is pending, leaves
  * every room and gives the terminal back as it found it.
  */
-import { createClient, normalizeName } from '@safehouse/core/client';
+import { createClient, normalizeName, safeText } from '@safehouse/core/client';
 import { createE2ee, type Identity } from '@safehouse/core/e2ee';
 import { parseInvite, UsageError } from '@safehouse/core/protocol';
 import { render } from 'ink';
@@ -160,6 +160,8 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
     }
     if (result && !result.delivered)
       process.stderr.write('safehouse: some messages may not have been delivered before leaving\n');
+    // Why it ended, once the screen is the shell's again (the chat screen is gone with its notice).
+    if (result?.fatal) process.stderr.write(`safehouse: ${safeText(result.fatal.message)} (${result.fatal.code})\n`);
     return result?.fatal ? exitCodeForCode(result.fatal.code) : EXIT.ok;
   } finally {
     for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.off(sig, onSignal);

@@ -188,6 +188,9 @@ export class Session {
         ? stamped.at
         : this.#screen.connectionAt;
     this.#update({ view, connectionAt, seen: markSeen(view, this.#screen.seen) });
+    // The client cannot reach the relay at all (a 404 to every try): nothing more to do here;
+    // the terminal is given back and the reason printed (index.ts).
+    if (stamped.event.type === 'fatal' && stamped.event.closed === true) void this.quit();
   }
 
   #update(patch: Partial<Screen>): void {

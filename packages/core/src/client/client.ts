@@ -469,7 +469,7 @@ class Client implements SafehouseClient, CommandHost {
     for (const room of [...this.rooms.values()]) room.close('left');
     this.#expiry.stop();
     this.#release();
-    this.#emitter.emit({ type: 'fatal', code, message });
+    this.#emitter.emit({ type: 'fatal', code, message, closed: true });
   }
 
   #makeContext(identity: Identity): RoomContext {

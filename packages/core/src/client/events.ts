@@ -86,7 +86,7 @@ export type ClientEvent =
    * The client has nothing left to do: its last room failed (refused, no member admitted it in
    * time, removed). Follows the `error` that says why; a UI typically reports it and exits.
    */
-  | { type: 'fatal'; code: ErrorCode; message: string }
+  | { type: 'fatal'; code: ErrorCode; message: string; /** The client is closed: it can do nothing more (not even `/join`). */ closed?: true }
   | ({ type: 'connection' } & ConnectionState)
   | { type: 'fingerprint'; name: string; fingerprint: string }
   | { type: 'safety-number'; room: string; name: string; safetyNumber: string; verified: boolean }
