@@ -8,11 +8,12 @@
 import { readFileSync } from 'node:fs';
 
 const file = process.env.SAFEHOUSE_E2E_MONOTONIC_FILE;
+const perf = globalThis.performance;
 if (file) {
-  const real = performance.now.bind(performance);
+  const real = perf.now.bind(perf);
   let offset = 0;
   let readAt = -Infinity;
-  performance.now = () => {
+  perf.now = () => {
     const t = real();
     if (t - readAt > 100) {
       readAt = t;
