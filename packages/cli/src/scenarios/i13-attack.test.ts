@@ -9,6 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ViewStore, timeline, type TimeSource } from '@safehouse/core/client';
 import type { CurrentTime } from '@safehouse/core/roughtime';
 import { LinePrinter } from '../line-view.js';
+import { Session } from '../tui/session.js';
+import { bannerWarnings } from '../tui/pane.js';
 import { Scenario, until } from '../testing/scenario.js';
 
 /** Proven time from the real clock, ±100 ms, that a test (a relay dropping Roughtime, a network) switches off and on. */
@@ -207,5 +209,69 @@ describe('i13 attack: line mode prints each item once', () => {
     await until(() => alice!.texts().includes('x20049'), 'the flood', 480_000);
 
     expect(printed.filter((l) => l.includes('<bob> the meeting is at five'))).toHaveLength(1);
+  });
+});
+
+describe('i13 attack: the key-change warning', () => {
+  // FINDING 6: the terminal's banner, once hidden (Esc), shows again only for a warning whose
+  // room and NAME it has not seen: a second key under the same name (bob's device, then
+  // mallory's key, then another) changes nothing on screen but the members' marks. The help
+  // says Esc hides it "until another key changes".
+  it('theHiddenBannerShowsAgainWhenAnotherKeyTakesTheSameName', { timeout: 120_000 }, async () => {
+    const { peer: alice, link } = await s.founder('alice');
+    const session = new Session(alice.client);
+    const room = alice.client.currentRoom()!;
+    const bobIn = async (): Promise<ReturnType<typeof s.peer>> => {
+      const bob = await s.joiner('bob', alice.of('invite').at(-1)!.link ?? link);
+      await until(() => bob.of('joined').length === 1, 'a bob joined', 30_000);
+      await until(() => session.getScreen().view.rooms.get(room)?.members.some((m) => m.name === 'bob' && m.fingerprint === bob.of('joined')[0]!.fingerprint) === true, 'that bob in the view');
+      return bob;
+    };
+    const first = await bobIn();
+    await first.client.command('/leave');
+    await until(() => !session.getScreen().view.rooms.get(room)!.members.some((m) => m.name === 'bob'), 'bob gone');
+    const second = await bobIn();
+    await until(() => bannerWarnings(session.getScreen()).length === 1, 'the banner');
+    expect(session.hideBanner()).toBe(true);
+    expect(bannerWarnings(session.getScreen())).toEqual([]);
+
+    await second.client.command('/leave');
+    await until(() => !session.getScreen().view.rooms.get(room)!.members.some((m) => m.name === 'bob'), 'the second bob gone');
+    await bobIn(); // a third key under the name
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bannerWarnings(session.getScreen()).map((w) => w.name)).toEqual(['bob']);
+  });
+});
+
+describe('i13 attack: verified means the key whose number was compared', () => {
+  // FINDING 7 (before issue 13, reached through the web's two-step Verify): "Show safety
+  // number" runs `/safety bob`, "They match" runs `/verify bob`; each picks the member called bob
+  // when it runs. Another key under the name meanwhile (bob left, mallory joined as bob: the
+  // banner says so, under the open dialog) is the one marked verified: the view then shows
+  // mallory's key as bob, verified, and the key-change warning is gone.
+  it('theyMatchVerifiesTheKeyWhoseNumberWasShownNotTheNameNow', { timeout: 120_000 }, async () => {
+    const { peer: alice, link } = await s.founder('alice');
+    const view = new ViewStore(alice.client);
+    const room = alice.client.currentRoom()!;
+    const bob = await s.joiner('bob', link);
+    await until(() => bob.of('joined').length === 1, 'bob joined', 30_000);
+    const shown = await alice.client.command('/safety bob'); // the dialog opens with this number
+    expect(shown.ok && shown.shown?.type).toBe('safety-number');
+    const bobKey = bob.of('joined')[0]!.fingerprint;
+
+    // While alice compares it with bob on the phone:
+    await bob.client.command('/leave');
+    await until(() => !view.view.rooms.get(room)!.members.some((m) => m.name === 'bob'), 'bob gone');
+    const mallory = await s.joiner('bob', alice.of('invite').at(-1)!.link);
+    await until(() => mallory.of('joined').length === 1, 'mallory joined as bob', 30_000);
+    await until(() => view.view.rooms.get(room)?.members.find((m) => m.name === 'bob')?.keyChanged === true, 'the warning');
+
+    await alice.client.command('/verify bob'); // "They match: mark verified"
+    await new Promise((r) => setTimeout(r, 200));
+    const now = view.view.rooms.get(room)!.members.find((m) => m.name === 'bob')!;
+    expect(now.fingerprint).not.toBe(bobKey);
+    // Mallory's key was never compared: it must not show as verified, and the warning stays.
+    expect(now.verified).toBe(false);
+    expect(now.keyChanged).toBe(true);
   });
 });
