@@ -511,6 +511,8 @@ class Client implements SafehouseClient, CommandHost {
       },
       onRoomGone: (id, reason, code) => {
         this.rooms.delete(id);
+        // Its timed messages go with it: proven time coming back must not show them again.
+        this.#expiry.forget(id);
         this.#published.delete(id);
         this.#codes.delete(id);
         this.#release(id);

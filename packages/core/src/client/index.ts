@@ -19,6 +19,7 @@ export {
   isShown,
   itemKey,
   keyWarnings,
+  messageKey,
   reduceView,
   roomList,
   timeline,
