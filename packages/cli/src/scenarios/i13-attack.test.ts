@@ -282,3 +282,28 @@ describe('i13 attack: verified means the key whose number was compared', () => {
     expect(now.keyChanged).toBe(true);
   });
 });
+
+describe('i13 attack: a line goes to the room it was typed for', () => {
+  // FINDING 8: a message typed while the current room waits for a member to admit this device
+  // waits inside the client (issue 13); when that join ends without admission (a refusal, which
+  // any link holder can forge, or the timeout), the current room falls back to another room and
+  // the waiting line is then sent THERE: to people it was never meant for.
+  it('aMessageWaitingForAJoinThatFailsIsNotSentToAnotherRoom', { timeout: 60_000 }, async () => {
+    const [alice, bob] = await s.room(['alice', 'bob']);
+    const roomA = alice!.client.currentRoom()!;
+    // A second room, whose member refuses alice (her name is taken there).
+    const { peer: other, link: linkB } = await s.founder('alice');
+    const roomB = other.client.currentRoom()!;
+    await alice!.client.command(`/join ${linkB}`);
+    expect(alice!.client.currentRoom()).toBe(roomB);
+    const typed = alice!.client.command('for the people of room B only');
+    await until(() => alice!.of('left').some((e) => e.room === roomB), 'the join to B refused', 30_000);
+    const outcome = await typed;
+    await alice!.client.command('marker');
+    await until(() => bob!.texts().includes('marker'), 'the marker at bob');
+    expect(alice!.client.currentRoom()).toBe(roomA);
+    // bob (room A) must not get it; alice is told it was not sent.
+    expect(bob!.texts()).not.toContain('for the people of room B only');
+    expect(outcome).toMatchObject({ ok: false });
+  });
+});
