@@ -371,6 +371,10 @@ class Client implements SafehouseClient, CommandHost {
       const room = this.current();
       if (room) await this.#untilAdmitted(room);
       if (this.#state !== 'started') return refuse('E_USAGE', 'the client is closing; this line was not sent', command.kind);
+      // Typed for that room: if its join ended without admission (refused, timed out), the
+      // current room is another one now, with other people in it. Never sent there.
+      if (room && (this.rooms.get(room.id) !== room || this.current() !== room))
+        return refuse('E_NO_ROOM', `not sent: no member admitted you to ${room.roomName}, the room this line was typed for`, command.kind);
     }
     return runCommand(this, command);
   }
