@@ -307,3 +307,30 @@ describe('i13 attack: a line goes to the room it was typed for', () => {
     expect(outcome).toMatchObject({ ok: false });
   });
 });
+
+describe('i13 attack: quit is bounded', () => {
+  // HELD: `quit()` bounds its wait for the lines given before it, then leaves every room through
+  // the room's queue (not bounded by a timer). A relay replaying a message it saw as fast as the
+  // test can deliver it (each copy decrypted, found a duplicate) does not keep it from closing:
+  // the leave waits only for the backlog of the moment, and replays are cheap to refuse.
+  it('aRelayFloodingReplaysCannotKeepQuitFromReturning', { timeout: 60_000 }, async () => {
+    const [alice, bob] = await s.room(['alice', 'bob']);
+    await bob!.client.command('hello');
+    await until(() => alice!.texts().includes('hello'), 'hello at alice');
+    const line = alice!.line!;
+    const copy = line.delivered.at(-1)!.bytes.slice();
+    let flooding = true;
+    const flood = (): void => {
+      if (!flooding) return;
+      for (let i = 0; i < 200; i++) line.deliver(copy);
+      setImmediate(flood);
+    };
+    flood();
+    const started = Date.now();
+    const quit = alice!.client.quit({ timeoutMs: 500 }).then(() => Date.now() - started);
+    const bound = 15_000 + 500 + 5_000; // the join timeout + the quit timeout, and some slack
+    const took = await Promise.race([quit, new Promise<number>((r) => setTimeout(() => r(Infinity), bound))]);
+    flooding = false;
+    expect(took).toBeLessThan(bound);
+  });
+});
