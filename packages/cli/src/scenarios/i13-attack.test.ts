@@ -334,3 +334,23 @@ describe('i13 attack: quit is bounded', () => {
     expect(took).toBeLessThan(bound);
   });
 });
+
+describe('i13 attack: a line acts on the room it was typed for (commands)', () => {
+  // FINDING 8b: the same fall-back hits the commands queued behind a waiting line: `/leave` (or
+  // `/ttl off`) typed for the room being joined runs, once that join failed, on the room that
+  // became current: the user leaves (or changes the timer of) a room they never meant.
+  it('aLeaveQueuedBehindAFailedJoinDoesNotLeaveAnotherRoom', { timeout: 60_000 }, async () => {
+    const [alice, bob] = await s.room(['alice', 'bob']);
+    const roomA = alice!.client.currentRoom()!;
+    const { peer: other, link: linkB } = await s.founder('alice');
+    const roomB = other.client.currentRoom()!;
+    await alice!.client.command(`/join ${linkB}`);
+    const typed = alice!.client.command('hello B');
+    const leave = alice!.client.command('/leave'); // "never mind, leave B"
+    await until(() => alice!.of('left').some((e) => e.room === roomB), 'the join to B refused', 30_000);
+    await Promise.all([typed, leave]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(alice!.of('left').some((e) => e.room === roomA)).toBe(false);
+    expect(bob!.of('member-left').some((e) => e.name === 'alice')).toBe(false);
+  });
+});
