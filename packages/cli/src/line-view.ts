@@ -7,11 +7,16 @@
  * Everything that came from a peer goes through `safeText`, so no control or escape sequence,
  * bidi override or zero-width character reaches the terminal (THREATS D.23).
  */
-import { currentRoom, isShown, itemKey, safeText, type Stamped, type View, type ViewItem, type ViewRoom } from '@safehouse/core/client';
+import { currentRoom, isShown, itemKey, messageKey, safeText, type Stamped, type View, type ViewItem, type ViewRoom } from '@safehouse/core/client';
 
 const s = (x: string): string => safeText(x);
 
-/** Printed keys remembered (the view keeps at most this many items per room anyway). */
+/**
+ * Printed keys remembered before the set is pruned. Pruning forgets only keys the view no longer
+ * holds: the view keeps up to 2,000 items per room and 200 of no room, for every room, and an
+ * item still in the view that the printer forgot would be printed again (a quiet room's old
+ * messages, after a flood in another). So the set is bounded by the view's own bound.
+ */
 const REMEMBERED = 20_000;
 
 function clock(ts: number): string {
@@ -43,7 +48,9 @@ export function formatItem(item: ViewItem, room: ViewRoom | undefined, current: 
 
 export class LinePrinter {
   readonly #write: (text: string) => void;
-  readonly #printed = new Set<string>();
+  #printed = new Set<string>();
+  /** The size at which the printed set is pruned next (at least `REMEMBERED`). */
+  #pruneAt = REMEMBERED;
   #current: string | undefined;
   #hadCurrent = false;
 
@@ -54,15 +61,24 @@ export class LinePrinter {
   /** Prints what `stamped` made visible in `view`. */
   update(view: View, stamped: Stamped): void {
     const ev = stamped.event;
-    if (ev.type === 'expired' && this.#printed.has(`m:${ev.fingerprint}/${ev.id}`)) {
+    if (ev.type === 'expired' && this.#printed.has(`m:${messageKey(ev.room, ev.fingerprint, ev.id)}`)) {
       this.#write('-- a timed message expired (the client forgot it; this terminal\'s scrollback still shows it)');
     }
-    // Proven time came back: held timed messages become visible (at their old places).
-    const all = ev.type === 'time' || ev.type === 'message';
-    for (const { item, room } of this.#candidates(view, all ? -1 : stamped.seq)) {
+    // Proven time came back: held timed messages become visible (at their old places). Anything
+    // else shows at its own `seq`, but a message merged into an earlier entry of its room (the
+    // same message again) stands at that entry's place: that entry is looked at too. Never every
+    // item of every room per message: with many rooms' history that is a flood's CPU amplifier.
+    const candidates = this.#candidates(view, ev.type === 'time' ? -1 : stamped.seq);
+    if (ev.type === 'message') {
+      const room = view.rooms.get(ev.room);
+      const key = messageKey(ev.room, ev.fingerprint, ev.id);
+      const entry = room?.items.find((i) => i.kind === 'message' && i.key === key);
+      if (room && entry && entry.seq < stamped.seq) candidates.unshift({ item: entry, room });
+    }
+    for (const { item, room } of candidates) {
       const key = itemKey(item);
       if (this.#printed.has(key) || !isShown(view, item)) continue;
-      this.#remember(key);
+      this.#remember(key, view);
       this.#write(formatItem(item, room, view.current));
     }
     if (view.current !== this.#current) {
@@ -88,8 +104,14 @@ export class LinePrinter {
     return out.sort((a, b) => a.item.seq - b.item.seq || a.item.sub - b.item.sub);
   }
 
-  #remember(key: string): void {
+  #remember(key: string, view: View): void {
     this.#printed.add(key);
-    if (this.#printed.size > REMEMBERED) this.#printed.delete(this.#printed.values().next().value ?? '');
+    if (this.#printed.size <= this.#pruneAt) return;
+    // Forget what the view no longer holds; never what it still shows (it would print again).
+    const held = new Set<string>();
+    for (const i of view.lobby) held.add(itemKey(i));
+    for (const r of view.rooms.values()) for (const i of r.items) held.add(itemKey(i));
+    this.#printed = new Set([...this.#printed].filter((k) => held.has(k)));
+    this.#pruneAt = Math.max(REMEMBERED, 2 * this.#printed.size);
   }
 }

@@ -130,7 +130,7 @@ describe('the page over the real client and relay', () => {
     const bob2 = await open('bob', link);
     await until(() => room(bob2)?.joined === true, 'the new bob admitted');
     await until(() => keyWarnings(alice.page.view).length === 1, 'the key-change warning');
-    expect(keyWarnings(alice.page.view)).toEqual([{ room: room(alice)!.id, roomName: 'lobby', name: 'bob', blocked: false }]);
+    expect(keyWarnings(alice.page.view)).toEqual([{ room: room(alice)!.id, roomName: 'lobby', name: 'bob', fingerprint: room(alice)!.members.find((m) => m.name === 'bob')!.fingerprint, blocked: false }]);
     expect(room(alice)!.members.find((m) => m.name === 'bob')).toMatchObject({ keyChanged: true, verified: false });
     expect(texts(alice).some((t) => t.startsWith('KEY CHANGED:'))).toBe(true);
 

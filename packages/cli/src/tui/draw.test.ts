@@ -123,7 +123,7 @@ describe('drawing the view', () => {
       statusParts(screen, 0)
         .map((p) => p.text)
         .join('|'),
-      bannerLines([{ room: 'r', roomName: EVIL, name: EVIL, blocked: true }], 60).join('\n'),
+      bannerLines([{ room: 'r', roomName: EVIL, name: EVIL, fingerprint: FP, blocked: true }], 60).join('\n'),
       ...overlays.flatMap((o) => [o.title, ...o.text, o.footer, o.copy ?? '']),
       // ink adds its own SGR color codes around the text: those are the only escapes allowed.
       sideFrame.replace(new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, 'g'), ''),

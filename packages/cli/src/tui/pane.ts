@@ -98,7 +98,8 @@ export function unreadElsewhere(screen: Screen): number {
 
 export type KeyWarning = ReturnType<typeof keyWarnings>[number];
 
-export const warningKey = (w: KeyWarning): string => `${w.room}/${w.name}`;
+/** A warning is about one key under a name in a room: another key under the same name is a new warning (the banner shows again). */
+export const warningKey = (w: KeyWarning): string => `${w.room}/${w.name}/${w.fingerprint}`;
 
 /** The key warnings, if the banner shows them (it does until Esc, and again for a new one). */
 export function bannerWarnings(screen: Screen): KeyWarning[] {

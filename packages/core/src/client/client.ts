@@ -33,6 +33,12 @@ import { Outbox, RESTART_WINDOW_MS } from './outbox.js';
 import { Room } from './room.js';
 import type { Transport } from './transport.js';
 
+/**
+ * Lines that act on the current room: one given before that room ended (and another became
+ * current) is refused rather than run on the room that took its place (`#fellBack`).
+ */
+const ACTS_ON_CURRENT = new Set(['say', 'me', 'leave', 'ttl']);
+
 /** Events after which a room's snapshot (`room-state`) may have changed. */
 const CHANGES_ROOM = new Set<ClientEvent['type']>(['joined', 'member-joined', 'member-left', 'key-changed', 'ttl', 'info', 'error']);
 
@@ -124,6 +130,8 @@ class Client implements SafehouseClient, CommandHost {
   #current: string | undefined;
   /** Lines run one at a time, in the order given. */
   #commands: Promise<unknown> = Promise.resolve();
+  /** How often the current room ended and another became current by itself (not by a line). */
+  #fellBack = 0;
   /** Messages waiting for their room to admit this device, released when it did or gave up (or on quit). */
   readonly #admitted = new Map<string, Array<() => void>>();
   /** Rooms whose snapshot may have changed; one `room-state` each if it did (`#publishRooms`). */
@@ -352,12 +360,13 @@ class Client implements SafehouseClient, CommandHost {
 
   command(line: string): Promise<CommandOutcome> {
     if (isQuit(line) && this.#state === 'started') return this.quit().then(() => ({ ok: true, command: 'quit' }));
-    const run = this.#commands.then(() => this.#run(line));
+    const fellBack = this.#fellBack;
+    const run = this.#commands.then(() => this.#run(line, fellBack));
     this.#commands = run.catch(() => undefined);
     return run;
   }
 
-  async #run(line: string): Promise<CommandOutcome> {
+  async #run(line: string, fellBack: number): Promise<CommandOutcome> {
     const refuse = (code: ErrorCode, message: string, command?: CommandOutcome['command']): CommandOutcome => {
       this.#emitter.emit({ type: 'error', code, message });
       return { ok: false, command, code, message };
@@ -371,6 +380,17 @@ class Client implements SafehouseClient, CommandHost {
       const room = this.current();
       if (room) await this.#untilAdmitted(room);
       if (this.#state !== 'started') return refuse('E_USAGE', 'the client is closing; this line was not sent', command.kind);
+    }
+    // Typed for the room that was current then (or that the lines before it made current): if
+    // that room ended meanwhile (a join refused or timed out, a removal), the current room is
+    // another one now, with other people in it. Never sent, left or retimed there.
+    if (ACTS_ON_CURRENT.has(command.kind) && fellBack !== this.#fellBack) {
+      const now = this.current();
+      return refuse(
+        'E_NO_ROOM',
+        `not done: the room this line was typed for ended before it ran${now ? `; plain lines now go to ${now.roomName}: type it again to mean that room` : ''}`,
+        command.kind,
+      );
     }
     return runCommand(this, command);
   }
@@ -511,12 +531,17 @@ class Client implements SafehouseClient, CommandHost {
       },
       onRoomGone: (id, reason, code) => {
         this.rooms.delete(id);
+        // Its timed messages go with it: proven time coming back must not show them again.
+        this.#expiry.forget(id);
         this.#published.delete(id);
         this.#codes.delete(id);
         this.#release(id);
         this.direct.forget(id);
         // A shared room first; else a direct one (e.g. a server whose admin moved us into one).
-        if (this.#current === id) this.#setCurrent(([...this.rooms.values()].find((r) => !r.direct) ?? [...this.rooms.values()][0])?.id);
+        if (this.#current === id) {
+          this.#fellBack++; // lines given before this, for that room, are not run on the next one
+          this.#setCurrent(([...this.rooms.values()].find((r) => !r.direct) ?? [...this.rooms.values()][0])?.id);
+        }
         if (reason !== 'left' && this.rooms.size === 0 && this.#state === 'started') {
           // Why this room ended, never an earlier, unrelated error (a `/msg` to nobody).
           const why = { refused: 'E_NAME_TAKEN', timeout: 'E_JOIN_TIMEOUT', removed: 'E_KICKED' } as const;

@@ -38,6 +38,8 @@ describe('parseCommand', () => {
     expect(cmd('/leave')).toEqual({ kind: 'leave' });
     expect(cmd('/fingerprint')).toEqual({ kind: 'fingerprint' });
     expect(cmd('/verify bob')).toEqual({ kind: 'verify', name: 'bob' });
+    const number = '12345 '.repeat(12).trim();
+    expect(cmd(`/verify bob ${number}`)).toEqual({ kind: 'verify', name: 'bob', number: number.replace(/ /g, '') });
     expect(cmd('/safety bob')).toEqual({ kind: 'safety', name: 'bob' });
     expect(cmd('/trust bob')).toEqual({ kind: 'trust', name: 'bob' });
     expect(cmd('/code')).toEqual({ kind: 'code' });
@@ -60,7 +62,8 @@ describe('parseCommand', () => {
       ['/join a b', '/join LINK'],
       ['/switch', '/switch ROOM'],
       ['/leave now', '/leave'],
-      ['/verify', '/verify NAME'],
+      ['/verify', '/verify NAME [NUMBER]'],
+      ['/verify bob 12345', '/verify NAME [NUMBER]'],
       ['/safety', '/safety NAME'],
       ['/trust a b', '/trust NAME'],
       ['/quit please', '/quit'],

@@ -23,7 +23,8 @@ export type Command =
   | { kind: 'leave' }
   | { kind: 'fingerprint' }
   | { kind: 'safety'; name: string }
-  | { kind: 'verify'; name: string }
+  /** `number`: the safety number the user compared (its 60 digits): only the key it belongs to is marked verified. */
+  | { kind: 'verify'; name: string; number?: string }
   | { kind: 'trust'; name: string }
   | { kind: 'code' }
   /** `/ttl DURATION` (ms) or `/ttl off` (0). */
@@ -49,7 +50,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/leave', description: 'leave the current room' },
   { usage: '/fingerprint', description: 'show your own fingerprint' },
   { usage: '/safety NAME', description: 'show the safety number you share with NAME, to compare before /verify' },
-  { usage: '/verify NAME', description: "show the safety number you share with NAME, then mark NAME's key verified" },
+  { usage: '/verify NAME [NUMBER]', description: "show the safety number you share with NAME, then mark NAME's key verified (with NUMBER: only if it is still the number you compared)" },
   { usage: '/trust NAME', description: "accept NAME's changed key" },
   { usage: '/code', description: 'show the room code (all members see the same one)' },
   { usage: '/ttl DURATION', description: 'make new messages in this room disappear after DURATION (30s, 5m, 1h, 1d; /ttl off clears it); recipients can still copy what they were shown' },
@@ -118,11 +119,18 @@ export function parseCommand(line: string): ParseResult {
       if (ms === undefined) return usage('/ttl');
       return { ok: true, command: { kind: 'ttl', ms } };
     }
+    case '/verify': {
+      // The number the user compared, if given (a UI's "they match" passes the one it showed):
+      // the key may have changed under the name since it was shown.
+      const [name, number] = firstWord(arg);
+      const digits = number.replace(/\s+/g, '');
+      if (name === '' || (digits !== '' && !/^[0-9]{60}$/.test(digits))) return usage(cmd);
+      return { ok: true, command: { kind: 'verify', name, ...(digits === '' ? {} : { number: digits }) } };
+    }
     case '/safety':
-    case '/verify':
     case '/trust': {
       if (arg === '' || /\s/.test(arg)) return usage(cmd);
-      return { ok: true, command: { kind: cmd === '/safety' ? 'safety' : cmd === '/verify' ? 'verify' : 'trust', name: arg } };
+      return { ok: true, command: { kind: cmd === '/safety' ? 'safety' : 'trust', name: arg } };
     }
     default:
       return {

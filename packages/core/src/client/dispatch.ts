@@ -167,6 +167,10 @@ export async function runCommand(host: CommandHost, cmd: Command): Promise<Comma
       if (!found) return failed ?? ok;
       const { member, room } = found;
       const number = await safetyNumber(ctx.identity.publicKey, member.publicKey);
+      // The number the user compared belongs to the key the name had then: another key under the
+      // name since (the member left, someone else joined as it) is not what they compared.
+      if (cmd.number !== undefined && number.replace(/\s+/g, '') !== cmd.number)
+        return fail('E_KEY_CHANGED', `not marked verified: the key of ${member.name} is not the one whose safety number you compared (it changed since); compare again`, room.id);
       // The key this member has now becomes the pin, verified (the user compares the number).
       ctx.pins.verify(member.name, member.fingerprint);
       host.pinsChanged();

@@ -52,6 +52,12 @@ export type ClientEvent =
        * proven time (absent if time could not be proven). An `error E_UNTIMED` comes before it.
        */
       untimed?: true;
+      /**
+       * A timed message the expiry keeper emits again once proven time is back, after it was
+       * shown and then hidden (time was lost): the same message (same room, sender, id). A UI
+       * that kept it (hidden) shows it again; one that did not must not add it anew.
+       */
+      again?: true;
     }
   | { type: 'member-joined'; room: string; roomName: string; name: string; fingerprint: string; direct?: true }
   /** `by`: who removed the member (absent when it left by itself). */

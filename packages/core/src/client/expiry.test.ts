@@ -85,6 +85,45 @@ describe('ExpiryKeeper', () => {
     k.stop();
   });
 
+  it('aMessageShownAgainIsMarkedAgainAndOneNeverShownIsNot', async () => {
+    const clock = createManualClock(0);
+    const src = scripted(clock);
+    src.up = false;
+    const events: ClientEvent[] = [];
+    const k = new ExpiryKeeper({ source: src, clock, emit: (e) => events.push(e) });
+    k.offer(msg('a', T0 + 60_000)); // held, never shown yet
+    await flush();
+    src.up = true;
+    clock.advance(1_000);
+    await flush();
+    src.up = false;
+    clock.advance(1_000);
+    await flush();
+    src.up = true;
+    clock.advance(1_000);
+    await flush();
+    const shown = events.filter((e) => e.type === 'message');
+    expect(shown.map((e) => ('again' in e ? e.again : undefined))).toEqual([undefined, true]);
+    k.stop();
+  });
+
+  it('aRoomForgottenIsNotShownAgainNorExpired', async () => {
+    const clock = createManualClock(0);
+    const src = scripted(clock);
+    const events: ClientEvent[] = [];
+    const k = new ExpiryKeeper({ source: src, clock, emit: (e) => events.push(e) });
+    k.offer(msg('a', T0 + 3_000));
+    await flush();
+    k.forget('r'); // the room was left
+    src.up = false;
+    clock.advance(1_000);
+    src.up = true;
+    clock.advance(5_000);
+    await flush();
+    expect(events.filter((e) => e.type === 'message' || e.type === 'expired')).toHaveLength(1);
+    k.stop();
+  });
+
   it('withoutATimeSourceTimedMessagesStayHidden', () => {
     const clock = createManualClock(0);
     const events: ClientEvent[] = [];

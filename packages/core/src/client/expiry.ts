@@ -8,8 +8,10 @@
  *   - `expired {id, room}` (and forgotten) once the latest possible present reaches it;
  *   - dropped on arrival once even the *earliest* possible present is past it;
  *   - with no fresh proven time: hidden (`time {state: 'unproven'}`), never kept alive by the
- *     local clock; shown again (the same `message` event again, same id: a UI updates, never
- *     adds) once time is proven, unless expired by then. Bounds that go stale between
+ *     local clock; shown again once time is proven, unless expired by then: the same `message`
+ *     event again, marked `again` (a UI that kept it shows it; one that did not, because it
+ *     scrolled away, never adds it anew at the bottom);
+ *   - forgotten with its room (`forget`): a room left stays left, whatever time does. Bounds that go stale between
  *     measurements are measured again at once.
  * The time source extrapolates with the monotonic clock, so a wall clock turned back a day or
  * forward a year changes nothing. Timers use the injected clock's `setTimeout` (relative delays).
@@ -31,8 +33,12 @@ export interface TimeSource {
 
 type MessageEvent = Extract<ClientEvent, { type: 'message' }> & { expiresAt: number };
 
-/** A message is its sender's id: another member may send one under the same id (issue 12, attack 6). */
-const keyOf = (e: MessageEvent): string => `${e.fingerprint}/${e.id}`;
+/**
+ * A message is its room, its sender and its id: another member may send one under the same id
+ * (issue 12, attack 6), and so may the same sender in another room (one would take the other's
+ * place here, and the view's expiry of one must not take the other away).
+ */
+const keyOf = (e: MessageEvent): string => `${e.room}/${e.fingerprint}/${e.id}`;
 
 export const EXPIRY_DEFAULTS = {
   /** Measure again this often while proven time is in use (bounds go stale after 10 min). */
@@ -51,7 +57,7 @@ export class ExpiryKeeper {
   readonly #clock: Clock;
   readonly #emit: (e: ClientEvent) => void;
   /** Timed messages by sender and id (`keyOf`: two senders may use one id): shown (the UI has them) or hidden (waiting for proven time). */
-  readonly #held = new Map<string, { event: MessageEvent; shown: boolean }>();
+  readonly #held = new Map<string, { event: MessageEvent; shown: boolean; emitted: boolean }>();
   readonly #limit: ((message: string, room: string) => void) | undefined;
   #state: 'none' | 'proven' | 'unproven' = 'none';
   #running = false;
@@ -103,13 +109,19 @@ export class ExpiryKeeper {
     if (b && b.latestMs >= event.expiresAt) return; // expires within the uncertainty of the present: treated as expired
     if (!this.#room(event)) return;
     if (b) {
-      this.#held.set(keyOf(event), { event, shown: true });
+      this.#held.set(keyOf(event), { event, shown: true, emitted: true });
       this.#emit(event);
       this.#schedule();
       return;
     }
     this.#hold(event);
     this.#setState('unproven');
+  }
+
+  /** The room ended here (left, removed, refused): its messages are nobody's to show or take away any more. */
+  forget(room: string): void {
+    for (const [key, h] of this.#held) if (h.event.room === room) this.#held.delete(key);
+    this.#schedule();
   }
 
   stop(): void {
@@ -120,7 +132,8 @@ export class ExpiryKeeper {
   }
 
   #hold(event: MessageEvent): void {
-    this.#held.set(keyOf(event), { event, shown: false });
+    const key = keyOf(event);
+    this.#held.set(key, { event, shown: false, emitted: this.#held.get(key)?.emitted ?? false });
   }
 
   /**
@@ -171,7 +184,8 @@ export class ExpiryKeeper {
         this.#emit({ type: 'expired', id: h.event.id, fingerprint: h.event.fingerprint, room: h.event.room, expiresAt: h.event.expiresAt });
       } else if (!h.shown) {
         h.shown = true;
-        this.#emit(h.event);
+        this.#emit(h.emitted ? { ...h.event, again: true } : h.event);
+        h.emitted = true;
       }
     }
     this.#schedule();

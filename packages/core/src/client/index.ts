@@ -20,6 +20,7 @@ export {
   isShown,
   itemKey,
   keyWarnings,
+  messageKey,
   reduceView,
   roomList,
   timeline,

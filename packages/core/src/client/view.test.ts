@@ -27,6 +27,7 @@ const arbEvent: fc.Arbitrary<ClientEvent> = fc.oneof(
     direct: fc.boolean(),
     expiresAt: fc.option(fc.constant(5_000), { nil: undefined }),
     gap: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+    again: fc.option(fc.constant(true as const), { nil: undefined }),
   }).map((e) => JSON.parse(JSON.stringify(e)) as ClientEvent),
   fc.record({ type: fc.constant('expired' as const), id: fc.constantFrom('m1', 'm2'), fingerprint: fc.constantFrom(...FPS), room: arbRoom, expiresAt: fc.constant(5_000) }),
   fc.record({ type: fc.constant('time' as const), state: fc.constantFrom('proven' as const, 'unproven' as const), message: fc.constant('time') }),
@@ -155,10 +156,37 @@ describe('reduceView', () => {
       event: { type: 'room-state', room: 'room-a', roomName: 'lobby', direct: false, joined: true, admin: false, epoch: seq, code: 'c', ttlMs: 0, members: [member('me', 'fp-me', { self: true }), member('bob', 'fp-bob', bob)] },
     });
     const changed = [state(1, {}), state(2, { keyChanged: true, blocked: true })].reduce(reduceView, initialView('me'));
-    expect(keyWarnings(changed)).toEqual([{ room: 'room-a', roomName: 'lobby', name: 'bob', blocked: true }]);
+    expect(keyWarnings(changed)).toEqual([{ room: 'room-a', roomName: 'lobby', name: 'bob', fingerprint: 'fp-bob', blocked: true }]);
     const verified = reduceView(changed, state(3, { verified: true }));
     expect(keyWarnings(verified)).toEqual([]);
     expect(verified.rooms.get('room-a')?.members.find((m) => m.name === 'bob')?.verified).toBe(true);
+  });
+
+  // i13 attack review: what was shown stays as it was shown (packages/cli/src/scenarios/i13-attack.test.ts plays these on the real relay).
+  it('a message under an id already shown keeps the text first shown (a sender cannot edit by reusing its id)', () => {
+    const v = fold(stamp([msg({ text: 'I owe you 1000' }), msg({ text: 'I owe you 10' })]));
+    expect(timeline(v, 'room-a').flatMap((i) => (i.kind === 'message' ? [i.text] : []))).toEqual(['I owe you 1000']);
+  });
+
+  it('the same id in another room is another message: its expiry takes only its own', () => {
+    const v = fold(
+      stamp([
+        { type: 'time', state: 'proven', message: 'proven' },
+        msg({ text: 'permanent' }),
+        msg({ room: 'room-b', text: 'timed', expiresAt: 9_000 }),
+        { type: 'expired', id: 'm1', fingerprint: 'fp-bob', room: 'room-b', expiresAt: 9_000 },
+      ]),
+    );
+    expect(timeline(v, 'room-a').flatMap((i) => (i.kind === 'message' ? [i.text] : []))).toEqual(['permanent']);
+    expect(v.rooms.has('room-b')).toBe(false);
+  });
+
+  it('a message shown again (`again`) never adds an entry: not in a room left, not after it scrolled away', () => {
+    const again = msg({ expiresAt: 9_000, again: true });
+    const left = fold(stamp([{ type: 'time', state: 'proven', message: 'proven' }, msg({ expiresAt: 9_000 }), { type: 'left', room: 'room-a', roomName: 'lobby', reason: 'left' }, again]));
+    expect(left.rooms.has('room-a')).toBe(false);
+    const alone = fold(stamp([{ type: 'time', state: 'proven', message: 'proven' }, again]));
+    expect(alone.rooms.has('room-a')).toBe(false);
   });
 
   it('unread counts messages from others after what the interface showed', () => {

@@ -8,9 +8,12 @@
  * they are applied in, nor on how often: every field is either
  *   - a register that the event with the highest `seq` sets (the connection, proven time, the
  *     current room, a room's snapshot, its timer …), or
- *   - a list ordered by `seq`, where an entry is added once: a message is keyed by its sender
- *     and id, so the same message emitted again (the expiry keeper shows a held message again
- *     once time is proven) updates the entry and never adds one, or
+ *   - a list ordered by `seq`, where an entry is added once: a message is keyed by its room,
+ *     its sender and its id (ids are the senders' choice), so the same message emitted again
+ *     (a resend that reached this device twice) is one entry, as it was first shown: a sender
+ *     reusing an id cannot edit what was shown. A timed message the expiry keeper shows again
+ *     once time is proven (`again`) changes nothing: its entry is there (hidden meanwhile), or it
+ *     went (trimmed, or with its room) and stays gone; or
  *   - a set that only grows: expired messages (a tombstone: an expired message never comes
  *     back) and rooms left (what came for a room before it was left is gone with it).
  * The property tests (view.test.ts) apply permutations and duplicates of one event list.
@@ -40,7 +43,7 @@ type Place = { seq: number; sub: number; at: number };
 
 export type MessageItem = Place & {
   kind: 'message';
-  /** The sender's fingerprint and the message id (ids are the senders' choice: both identify it). */
+  /** The room, the sender's fingerprint and the message id (`messageKey`: ids are the senders' choice, and per room). */
   key: string;
   id: string;
   from: string;
@@ -57,9 +60,11 @@ export type MessageItem = Place & {
   expiresAt?: number;
   /** Came without the room's timer (a warning tag). */
   untimed?: true;
-  /** Every emission merged here (`seq`, `at`), in order: the entry stands at the first, with the last one's fields. */
-  emits: ReadonlyArray<{ seq: number; at: number }>;
+  /** Every emission merged here (`seq`, `at`, what it said), in order: the entry stands at the first, as the first said it. */
+  emits: ReadonlyArray<{ seq: number; at: number; content: MessageContent }>;
 };
+/** What one emission of a message says (the entry shows its first emission's). */
+export type MessageContent = Omit<MessageItem, keyof Place | 'emits'>;
 export type NoticeItem = Place & { kind: 'notice'; text: string; tone: Tone; code?: ErrorCode };
 /** A title over a list: the answer to `/users`, `/rooms`, `/help`, an invite link, a fingerprint or safety number. */
 export type BlockItem = Place & { kind: 'block'; title: string; lines: readonly string[]; tone: Tone; of: ClientEvent['type'] };
@@ -123,7 +128,8 @@ export function initialView(name: string): View {
   };
 }
 
-const messageKey = (fingerprint: string, id: string): string => `${fingerprint}/${id}`;
+/** A message's key: its room, its sender and its id (another room, or another sender, may use the same id). */
+export const messageKey = (room: string, fingerprint: string, id: string): string => `${room}/${fingerprint}/${id}`;
 
 /** Inserts in (seq, sub) order; an item already at that place is kept (a duplicate event). Keeps the last `max`. */
 function insert(items: readonly ViewItem[], item: ViewItem, max: number): readonly ViewItem[] {
@@ -231,17 +237,18 @@ export function reduceView(view: View, stamped: Stamped): View {
       message(d, ev);
       break;
     case 'expired': {
-      const key = messageKey(ev.fingerprint, ev.id);
+      const key = messageKey(ev.room, ev.fingerprint, ev.id);
       const expired = new Set(d.v.expired);
       expired.add(key);
       if (expired.size > VIEW_LIMITS.expiredKept) expired.delete(expired.values().next().value ?? '');
       d.v = { ...d.v, expired };
-      for (const [id, r] of d.rooms) {
-        if (!r.items.some((i) => i.kind === 'message' && i.key === key)) continue;
+      // Only in its room: the same id in another room is another message (maybe not a timed one).
+      const r = d.rooms.get(ev.room);
+      if (r?.items.some((i) => i.kind === 'message' && i.key === key)) {
         const rest = { ...r, items: r.items.filter((i) => i.kind !== 'message' || i.key !== key) };
         // A room that only this message had made (the expiry came first elsewhere) is no room.
-        if (firstSeq(rest) === undefined) d.rooms.delete(id);
-        else d.rooms.set(id, rest);
+        if (firstSeq(rest) === undefined) d.rooms.delete(ev.room);
+        else d.rooms.set(ev.room, rest);
       }
       break;
     }
@@ -418,7 +425,7 @@ function afterLeaving(r: ViewRoom, seq: number): ViewRoom | undefined {
     }
     // A message emitted again after the return stays, from that emission on.
     const emits = i.emits.filter((e) => e.seq > seq);
-    if (emits.length > 0) items.push(emits.length === i.emits.length ? i : placeMessage(i, emits));
+    if (emits.length > 0) items.push(emits.length === i.emits.length ? i : placeMessage(emits));
   }
   items.sort((a, b) => a.seq - b.seq || a.sub - b.sub);
   const later = [...items.map((i) => i.seq), ...Object.values(r.at)].filter((s) => s > seq);
@@ -438,12 +445,15 @@ function afterLeaving(r: ViewRoom, seq: number): ViewRoom | undefined {
 }
 
 function message(d: Draft, ev: Extract<ClientEvent, { type: 'message' }>): void {
-  const key = messageKey(ev.fingerprint, ev.id);
+  // Shown again by the expiry keeper: the entry is there (hidden while time was unproven), or it
+  // went with its room or scrolled away, and a UI must not show it anew (at the bottom, as new).
+  if (ev.again === true) return;
+  const key = messageKey(ev.room, ev.fingerprint, ev.id);
   if (d.v.expired.has(key)) return;
   // Only the item: a message sets nothing of its room, so that one taken back by its expiry leaves no trace.
   const r = d.room(ev.room);
   if (!r) return;
-  const fields = {
+  const fields: MessageContent = {
     kind: 'message' as const,
     key,
     id: ev.id,
@@ -459,21 +469,23 @@ function message(d: Draft, ev: Extract<ClientEvent, { type: 'message' }>): void 
     ...(ev.untimed ? { untimed: true as const } : {}),
   };
   const old = r.items.find((i): i is MessageItem => i.kind === 'message' && i.key === key);
+  const emission = { seq: d.seq, at: d.at, content: fields };
   if (!old) {
-    r.items = insert(r.items, { ...fields, seq: d.seq, sub: 0, at: d.at, emits: [{ seq: d.seq, at: d.at }] }, VIEW_LIMITS.itemsPerRoom);
+    r.items = insert(r.items, placeMessage([emission]), VIEW_LIMITS.itemsPerRoom);
     return;
   }
-  // The same message again: one entry, where it was first shown, with the latest emission's fields.
+  // The same message again: one entry, where it was first shown, as it was first shown. The id
+  // is the sender's choice: a sender that sends it again with another text (once this device's
+  // dedup window forgot it) must not edit what was read.
   if (old.emits.some((e) => e.seq === d.seq)) return;
-  const emits = [...old.emits, { seq: d.seq, at: d.at }].sort((a, b) => a.seq - b.seq);
-  const latest = d.seq > old.emits[old.emits.length - 1]!.seq ? fields : old;
-  r.items = insert(r.items.filter((i) => i !== old), placeMessage({ ...latest, emits, seq: 0, sub: 0, at: 0 }, emits), VIEW_LIMITS.itemsPerRoom);
+  const emits = [...old.emits, emission].sort((a, b) => a.seq - b.seq);
+  r.items = insert(r.items.filter((i) => i !== old), placeMessage(emits), VIEW_LIMITS.itemsPerRoom);
 }
 
-/** A message entry stands where its first emission is. */
-function placeMessage(m: MessageItem, emits: MessageItem['emits']): MessageItem {
+/** A message entry stands where its first emission is, as that emission said it. */
+function placeMessage(emits: MessageItem['emits']): MessageItem {
   const first = emits[0]!;
-  return { ...m, emits, seq: first.seq, sub: 0, at: first.at };
+  return { ...first.content, emits, seq: first.seq, sub: 0, at: first.at };
 }
 
 function connectionNotice(s: ConnectionState): { text: string; tone: Tone } | undefined {
@@ -549,10 +561,14 @@ export function unreadCount(view: View, roomId: string, seenSeq: number): number
   return n;
 }
 
-/** Members whose key changed and was neither verified nor trusted, per room (a UI's warning banner). */
-export function keyWarnings(view: View): Array<{ room: string; roomName: string; name: string; blocked: boolean }> {
-  const out: Array<{ room: string; roomName: string; name: string; blocked: boolean }> = [];
-  for (const r of roomList(view)) for (const m of r.members) if (m.keyChanged) out.push({ room: r.id, roomName: r.name, name: m.name, blocked: m.blocked });
+/**
+ * Members whose key changed and was neither verified nor trusted, per room (a UI's warning
+ * banner); `fingerprint`: the new key, so that a UI tells a second key under the same name from
+ * the first (a warning the user dismissed is about one key, not about a name).
+ */
+export function keyWarnings(view: View): Array<{ room: string; roomName: string; name: string; fingerprint: string; blocked: boolean }> {
+  const out: Array<{ room: string; roomName: string; name: string; fingerprint: string; blocked: boolean }> = [];
+  for (const r of roomList(view)) for (const m of r.members) if (m.keyChanged) out.push({ room: r.id, roomName: r.name, name: m.name, fingerprint: m.fingerprint, blocked: m.blocked });
   return out;
 }
 

@@ -120,7 +120,7 @@ export function Dialogs({ dialog, onClose, run, canExport, exportIdentity }: Pro
             <>
               <p>Both of you should see the same number. If it differs, someone is in between: do not trust this chat, tell the others, and leave.</p>
               <div class="modal-choices">
-                <button type="button" class="primary" onClick={() => run(`/verify ${dialog.name}`)}>
+                <button type="button" class="primary" onClick={() => run(`/verify ${dialog.name} ${dialog.safetyNumber}`)}>
                   They match: mark verified
                 </button>
               </div>
