@@ -8,7 +8,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ViewStore, timeline, type TimeSource } from '@safehouse/core/client';
 import type { CurrentTime } from '@safehouse/core/roughtime';
-import { LinePrinter } from '../line-view.js';
 import { Session } from '../tui/session.js';
 import { bannerWarnings } from '../tui/pane.js';
 import { Scenario, until } from '../testing/scenario.js';
@@ -182,37 +181,6 @@ describe('i13 attack: a message is its room, its sender and its id', () => {
 
     const lobbyTexts = timeline(view.view, lobby).flatMap((i) => (i.kind === 'message' ? [i.text] : []));
     expect(lobbyTexts).toContain('the contract says 1000');
-  });
-});
-
-describe('i13 attack: line mode prints each item once', () => {
-  // FINDING 5: line mode remembers the last 20,000 keys it printed, but the view holds up to
-  // 2,000 items per room and 200 of no room, for as many rooms as there are: once a member has
-  // sent 20,000 lines in one room, what another (quiet) room and the lobby still hold is
-  // forgotten by the printer and printed again at the next message: an old message of another
-  // member shows again as if new, and again every 20,000 lines.
-  // ~2.5 min on two shared cores: run with SAFEHOUSE_SLOW=1 (line-view.test.ts checks the same on the reducer in seconds).
-  it.skipIf(process.env.SAFEHOUSE_SLOW === undefined)('aFloodInOneRoomDoesNotMakeLineModePrintAnotherRoomsMessagesAgain', { timeout: 600_000 }, async () => {
-    const [alice, bob] = await s.room(['alice', 'bob']);
-    const view = new ViewStore(alice!.client);
-    const printed: string[] = [];
-    const printer = new LinePrinter((t) => printed.push(t));
-    view.subscribe((v, stamped) => printer.update(v, stamped));
-    await bob!.client.command('the meeting is at five');
-    await until(() => printed.some((l) => l.includes('<bob> the meeting is at five')), 'bob printed');
-
-    const mallory = await s.joiner('mallory', s.url);
-    await until(() => mallory.of('invite').length === 1, "mallory's room");
-    const loud = mallory.client.currentRoom()!;
-    await alice!.client.command(`/join ${mallory.of('invite')[0]!.link}`);
-    await until(() => alice!.of('joined').some((e) => e.room === loud), 'alice in the loud room', 30_000);
-    await s.subscribed([mallory, alice!], 'both in the loud room', loud);
-    for (let i = 0; i < 20_050; i++) {
-      while (!(await roomOf(mallory, loud).send({ t: 'text', text: `x${i}` }, { echo: false })).ok) await new Promise((r) => setTimeout(r, 50));
-    }
-    await until(() => alice!.texts().includes('x20049'), 'the flood', 480_000);
-
-    expect(printed.filter((l) => l.includes('<bob> the meeting is at five'))).toHaveLength(1);
   });
 });
 
