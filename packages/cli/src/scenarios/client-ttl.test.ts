@@ -6,23 +6,11 @@
  * over UDP, which the relay forwards to as its server 0).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TimeSource } from '@safehouse/core/client';
 import { encodeFrame } from '@safehouse/core/protocol';
-import type { CurrentTime } from '@safehouse/core/roughtime';
 import { startRoughtimeServer, type RunningRoughtimeServer } from '@safehouse/server';
 import { Scenario, until } from '../testing/scenario.js';
+import { provenTime } from '../testing/proven-time.js';
 
-/** Proven time from the real clock, ±100 ms, switchable off. */
-function realTime(): TimeSource & { up: boolean } {
-  const s = {
-    up: true,
-    current(): CurrentTime {
-      return s.up ? { kind: 'bounds', earliestMs: Date.now() - 100, latestMs: Date.now() + 100, ageMs: 0 } : { kind: 'none' };
-    },
-    refresh: () => Promise.resolve({ ok: s.up }),
-  };
-  return s;
-}
 
 let roughtime: RunningRoughtimeServer;
 beforeAll(async () => {
@@ -38,7 +26,7 @@ afterEach(() => s.close());
 
 describe('timed messages (client)', () => {
   it('aTimedMessageDisappearsFromEveryMemberOnTime', async () => {
-    const [alice, bob, carol] = await s.room(['alice', 'bob', 'carol'], { timeSource: realTime() });
+    const [alice, bob, carol] = await s.room(['alice', 'bob', 'carol'], { timeSource: provenTime() });
     await alice!.client.command('/ttl 1s');
     for (const p of [alice!, bob!, carol!]) {
       await until(() => p.of('ttl').length === 1, 'the ttl event');
@@ -59,7 +47,7 @@ describe('timed messages (client)', () => {
   });
 
   it('theExpiryRidesInThePubHintAndPlainMessagesHaveNone', async () => {
-    const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: realTime() });
+    const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: provenTime() });
     const hints: (number | undefined)[] = [];
     s.wire.inbound = (_line, h) => {
       if (h.t === 'msg' && h.kind === 'app') hints.push(h.exp);
@@ -83,8 +71,8 @@ describe('timed messages (client)', () => {
   });
 
   it('aMemberWithoutProvenTimeHidesTimedMessagesAndShowsThemOnceProven', async () => {
-    const carolTime = realTime();
-    const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
+    const carolTime = provenTime();
+    const { peer: alice, link } = await s.founder('alice', { timeSource: provenTime() });
     const carol = await s.joiner('carol', link, { timeSource: carolTime });
     await until(() => carol.of('joined').length === 1 && alice.of('member-joined').length === 1, 'carol in');
     await s.subscribed([alice, carol], 'carol subscribed');
@@ -100,13 +88,13 @@ describe('timed messages (client)', () => {
   });
 
   it('aLateJoinerLearnsTheRoomTimerAndItsOwnMessagesAreTimed', async () => {
-    const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
-    const bob = await s.joiner('bob', link, { timeSource: realTime() });
+    const { peer: alice, link } = await s.founder('alice', { timeSource: provenTime() });
+    const bob = await s.joiner('bob', link, { timeSource: provenTime() });
     await until(() => bob.of('joined').length === 1 && alice.of('member-joined').length === 1, 'bob in');
     await s.subscribed([alice, bob], 'bob subscribed');
     await alice.client.command('/ttl 1h');
     await until(() => bob.of('ttl').length === 1, 'the ttl event');
-    const carol = await s.joiner('carol', link, { timeSource: realTime() });
+    const carol = await s.joiner('carol', link, { timeSource: provenTime() });
     // The timer is in the Welcome's group state: in force, and shown, as soon as carol has joined.
     await until(() => carol.of('joined').length === 1, 'carol in');
     expect(carol.of('ttl')).toHaveLength(1);
@@ -120,8 +108,8 @@ describe('timed messages (client)', () => {
   });
 
   it('aTimerSetWhileTheNewcomerIsOnItsWayReachesIt', async () => {
-    const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
-    const bob = await s.joiner('bob', link, { timeSource: realTime() });
+    const { peer: alice, link } = await s.founder('alice', { timeSource: provenTime() });
+    const bob = await s.joiner('bob', link, { timeSource: provenTime() });
     await until(() => bob.of('joined').length === 1, 'bob in');
     await s.subscribed([alice, bob], 'bob subscribed');
     // The relay holds carol's Welcome (made with no timer in force) while alice sets one.
@@ -132,7 +120,7 @@ describe('timed messages (client)', () => {
       held = () => line.deliver(frame);
       return 'drop';
     };
-    const carol = s.joiner('carol', link, { timeSource: realTime() });
+    const carol = s.joiner('carol', link, { timeSource: provenTime() });
     await until(() => held !== undefined, 'the Welcome held');
     await alice.client.command('/ttl 1h');
     await until(() => bob.of('ttl').length === 1, 'bob sees the timer');
@@ -150,7 +138,7 @@ describe('timed messages (client)', () => {
   });
 
   it('twoMembersSettingTheTimerAtOnceEndWithOneTimerAtEveryMember', async () => {
-    const [alice, bob, carol] = await s.room(['alice', 'bob', 'carol'], { timeSource: realTime() });
+    const [alice, bob, carol] = await s.room(['alice', 'bob', 'carol'], { timeSource: provenTime() });
     // Both commit at once; the relay takes one, the other is made again on top of it.
     await Promise.all([alice!.client.command('/ttl 1h'), bob!.client.command('/ttl 5m')]);
     const final = (p: NonNullable<typeof alice>) => p.last('ttl')?.ms;
@@ -164,7 +152,7 @@ describe('timed messages (client)', () => {
   });
 
   it('sendingATimedMessageWithoutProvenTimeIsRefused', async () => {
-    const t = realTime();
+    const t = provenTime();
     const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: t });
     await alice!.client.command('/ttl 30s');
     t.up = false;

@@ -6,23 +6,12 @@
  * says which were fixed on this branch.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ViewStore, timeline, type TimeSource } from '@safehouse/core/client';
-import type { CurrentTime } from '@safehouse/core/roughtime';
+import { ViewStore, timeline } from '@safehouse/core/client';
 import { Session } from '../tui/session.js';
 import { bannerWarnings } from '../tui/pane.js';
 import { Scenario, until } from '../testing/scenario.js';
+import { provenTime } from '../testing/proven-time.js';
 
-/** Proven time from the real clock, ±100 ms, that a test (a relay dropping Roughtime, a network) switches off and on. */
-function switchableTime(): TimeSource & { up: boolean } {
-  const s = {
-    up: true,
-    current(): CurrentTime {
-      return s.up ? { kind: 'bounds', earliestMs: Date.now() - 100, latestMs: Date.now() + 100, ageMs: 0 } : { kind: 'none' };
-    },
-    refresh: () => Promise.resolve({ ok: s.up }),
-  };
-  return s;
-}
 
 /** A relay that lets one connection send as fast as the test needs (the default, 50 frames/s, only makes an attack slower). */
 const FLOOD_OK = { limits: { ratePerSecond: 100_000, rateBurst: 100_000, bytesPerSecond: 1 << 30, bytesBurst: 1 << 30 } };
@@ -31,18 +20,6 @@ const FLOOD_OK = { limits: { ratePerSecond: 100_000, rateBurst: 100_000, bytesPe
 type Internals = { rooms: Map<string, { send(payload: { t: 'text'; text: string } | { t: 'alive' }, options?: { id?: string; echo?: boolean }): Promise<{ ok: boolean }> }> };
 const roomOf = (p: { client: unknown }, room: string) => (p.client as Internals).rooms.get(room)!;
 
-/** Proven time from the real clock shifted by `offsetMs` (a test moves this device's present forward). */
-function shiftedTime(): TimeSource & { offsetMs: number } {
-  const s = {
-    offsetMs: 0,
-    current(): CurrentTime {
-      const now = Date.now() + s.offsetMs;
-      return { kind: 'bounds', earliestMs: now - 100, latestMs: now + 100, ageMs: 0 };
-    },
-    refresh: () => Promise.resolve({ ok: true }),
-  };
-  return s;
-}
 
 let s: Scenario;
 beforeEach(async () => {
@@ -55,7 +32,7 @@ describe('i13 attack: a room left stays left', () => {
   // left (or removed from) are emitted again when proven time comes back, after the `left`: the
   // view makes the room anew and shows what was said there before leaving.
   it('aRoomLeftDoesNotComeBackWhenProvenTimeReturns', async () => {
-    const time = switchableTime();
+    const time = provenTime();
     const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: time });
     const view = new ViewStore(bob!.client);
     const room = bob!.client.currentRoom()!;
@@ -98,7 +75,7 @@ describe('i13 attack: what was shown stays as it was shown', () => {
   // clients: a timed message, then 2,000 lines in the room, then proven time lost for a moment
   // (a relay that drops Roughtime for a browser, a network fault).
   it('aTimedMessageTrimmedFromTheViewDoesNotComeBackAsTheNewestWhenTimeReturns', { timeout: 240_000 }, async () => {
-    const time = switchableTime();
+    const time = provenTime();
     const [alice, mallory] = await s.room(['alice', 'mallory'], { timeSource: time });
     const view = new ViewStore(alice!.client);
     const room = alice!.client.currentRoom()!;
@@ -152,9 +129,9 @@ describe('i13 attack: a message is its room, its sender and its id', () => {
   // takes the key out of every room (and tombstones it everywhere). A sender's timed message in
   // one room takes its permanent message under the same id in another room off the screen.
   it('aTimedMessageInOneRoomDoesNotTakeAPermanentMessageOfAnotherRoomAway', { timeout: 60_000 }, async () => {
-    const time = shiftedTime();
+    const time = provenTime();
     const { peer: alice, link } = await s.founder('alice', { timeSource: time });
-    const mallory = await s.joiner('mallory', link, { timeSource: shiftedTime() });
+    const mallory = await s.joiner('mallory', link, { timeSource: provenTime() });
     await until(() => mallory.of('joined').length === 1, 'mallory joined');
     await s.subscribed([alice, mallory], 'both subscribed');
     const lobby = alice.client.currentRoom()!;

@@ -7,22 +7,11 @@
  *   - the fatal's code is why the last room ended, not an earlier, unrelated error.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { timeline, ViewStore, type ClientEvent, type TimeSource } from '@safehouse/core/client';
-import type { CurrentTime } from '@safehouse/core/roughtime';
+import { timeline, ViewStore, type ClientEvent } from '@safehouse/core/client';
 import { LinePrinter } from '../line-view.js';
 import { Scenario, until } from '../testing/scenario.js';
+import { provenTime } from '../testing/proven-time.js';
 
-/** Proven time from the real clock, ±100 ms, that a test switches off and on. */
-function switchableTime(): TimeSource & { up: boolean } {
-  const s = {
-    up: true,
-    current(): CurrentTime {
-      return s.up ? { kind: 'bounds', earliestMs: Date.now() - 100, latestMs: Date.now() + 100, ageMs: 0 } : { kind: 'none' };
-    },
-    refresh: () => Promise.resolve({ ok: s.up }),
-  };
-  return s;
-}
 
 let s: Scenario;
 beforeEach(async () => {
@@ -32,7 +21,7 @@ afterEach(() => s.close());
 
 describe('one client, one view', () => {
   it('aTimedMessageShownAgainAfterTimeComesBackIsPrintedAndShownOnce', async () => {
-    const time = switchableTime();
+    const time = provenTime();
     const [alice, bob] = await s.room(['alice', 'bob'], { timeSource: time });
     const view = new ViewStore(bob!.client);
     const printed: string[] = [];

@@ -7,19 +7,11 @@
  * member whose client is manipulated.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TimeSource } from '@safehouse/core/client';
 import { createE2ee, PinStore, type AppAad, type E2ee, type GroupSession } from '@safehouse/core/e2ee';
 import { encodeFrame } from '@safehouse/core/protocol';
-import type { CurrentTime } from '@safehouse/core/roughtime';
 import { Scenario, until, type Peer } from '../testing/scenario.js';
+import { provenTime } from '../testing/proven-time.js';
 
-/** Proven time from the real clock, ±100 ms. */
-function realTime(): TimeSource {
-  return {
-    current: (): CurrentTime => ({ kind: 'bounds', earliestMs: Date.now() - 100, latestMs: Date.now() + 100, ageMs: 0 }),
-    refresh: () => Promise.resolve({ ok: true }),
-  };
-}
 
 /** A member's e2ee whose sessions send every application message with `aad` changed by `tamper` (a manipulated client). */
 function manipulated(pins: PinStore, tamper: (aad: AppAad) => AppAad): E2ee {
@@ -58,7 +50,7 @@ describe('timers that cannot be stripped', () => {
     });
 
     it('aRelayDroppingTheTimerToOneMemberCannotMakeItsMessagesPermanent', async () => {
-      const [alice, bob, carol] = (await s.room(['alice', 'bob', 'carol'], { timeSource: realTime() })) as [Peer, Peer, Peer];
+      const [alice, bob, carol] = (await s.room(['alice', 'bob', 'carol'], { timeSource: provenTime() })) as [Peer, Peer, Peer];
       // The relay drops, to bob only, the first frame the room sends after alice's `/ttl`: the
       // frame that carries the timer, whatever carries it (it was an application message).
       let armed = true;
@@ -98,13 +90,13 @@ describe('timers that cannot be stripped', () => {
     });
 
     it('aNewcomerKnowsTheTimerFromItsWelcomeWithEveryApplicationMessageToItDropped', async () => {
-      const [alice, bob] = (await s.room(['alice', 'bob'], { timeSource: realTime() })) as [Peer, Peer];
+      const [alice, bob] = (await s.room(['alice', 'bob'], { timeSource: provenTime() })) as [Peer, Peer];
       await alice.client.command('/ttl 1h');
       await until(() => bob.of('ttl').length === 1, 'the timer at bob');
       const link = alice.of('invite')[0]!.link;
       // To the newcomer, the relay drops every application message, and strips anything that
       // rides beside the Welcome in its envelope (a 0x03 note is cut down to the bare Welcome).
-      const carol = s.peer('carol', link, { timeSource: realTime() });
+      const carol = s.peer('carol', link, { timeSource: provenTime() });
       s.wire.inbound = (line, h, body) => {
         if (line !== carol.line) return 'pass';
         if (h.t === 'msg' && h.kind === 'app') return 'drop';
@@ -135,12 +127,12 @@ describe('timers that cannot be stripped', () => {
     });
 
     it('aMessageWithoutAValidExpiryInATimedRoomIsFlaggedNeverShownAsPermanent', async () => {
-      const { peer: alice, link } = await s.founder('alice', { timeSource: realTime() });
+      const { peer: alice, link } = await s.founder('alice', { timeSource: provenTime() });
       // Mallory's client strips the expiry from what it sends, then (a second phase) puts it a year out.
       let tamper: (aad: AppAad) => AppAad = ({ room, id }) => ({ room, id });
       const pins = new PinStore();
-      const mallory = await s.joiner('mallory', link, { timeSource: realTime(), pins, e2ee: manipulated(pins, (aad) => tamper(aad)) });
-      const bob = await s.joiner('bob', link, { timeSource: realTime() });
+      const mallory = await s.joiner('mallory', link, { timeSource: provenTime(), pins, e2ee: manipulated(pins, (aad) => tamper(aad)) });
+      const bob = await s.joiner('bob', link, { timeSource: provenTime() });
       await until(() => [mallory, bob].every((p) => p.of('joined').length === 1), 'all in');
       await s.subscribed([alice, mallory, bob], 'all subscribed');
       await alice.client.command('/ttl 1m');
@@ -178,7 +170,7 @@ describe('timers that cannot be stripped', () => {
     });
 
     it('aMemberWhoIsNotAnAdminMaySetTheTimer', async () => {
-      const [alice, bob, carol] = (await s.room(['alice', 'bob', 'carol'], { timeSource: realTime() })) as [Peer, Peer, Peer];
+      const [alice, bob, carol] = (await s.room(['alice', 'bob', 'carol'], { timeSource: provenTime() })) as [Peer, Peer, Peer];
       await bob.client.command('/ttl 5m');
       for (const p of [alice, bob, carol]) {
         await until(() => p.of('ttl').length === 1, 'the timer');
@@ -193,7 +185,7 @@ describe('timers that cannot be stripped', () => {
 
   it('aRelayDroppingTheShorterTimerToOneMemberCannotKeepItsMessagesForTheLongerOne', async () => {
     s = await Scenario.start();
-    const [alice, bob] = (await s.room(['alice', 'bob'], { timeSource: realTime() })) as [Peer, Peer];
+    const [alice, bob] = (await s.room(['alice', 'bob'], { timeSource: provenTime() })) as [Peer, Peer];
     await alice.client.command('/ttl 7d');
     await until(() => bob.of('ttl').length === 1, 'the 7 d timer at bob');
     // The relay drops to bob every commit from now on: the one that shortens the timer to 1 m.
