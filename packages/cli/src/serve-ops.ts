@@ -152,6 +152,7 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
   // Held until the ready line is out (it comes first), then written as they come.
   let held: string[] | undefined = [];
   const out = (event: AdminEvent, text: string): void => {
+    if (!json && text === '') return; // nothing to say on the console (a view's snapshot)
     const line = `${json ? JSON.stringify(event) : text}\n`;
     if (held) held.push(line);
     else process.stdout.write(line);

@@ -25,6 +25,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import {
   createClient,
+  ViewStore,
   nameSkeleton,
   normalizeName,
   type ClientEvent,
@@ -35,7 +36,7 @@ import {
 import { createE2ee, exportIdentity, formatFingerprint, type Identity } from '@safehouse/core/e2ee';
 import { toBase64Url, UsageError, type ErrorCode, type TimeServerSpec } from '@safehouse/core/protocol';
 import type { RunningServer } from '@safehouse/server';
-import { renderEvent } from '../render.js';
+import { LinePrinter } from '../line-view.js';
 import { adminHelpText, ADMIN_HELP, parseAdminLine, type AdminCommand } from './commands.js';
 import { privilegedTransport } from './transport.js';
 
@@ -81,6 +82,8 @@ export class Admin {
   readonly #moving = new Set<string>();
   #room = '';
   #invite = '';
+  /** What the view printed for the event being handled. */
+  #printed: string[] = [];
 
   private constructor(server: RunningServer, o: AdminOptions, identity: Identity) {
     this.#server = server;
@@ -112,6 +115,11 @@ export class Admin {
         resolve();
       });
     });
+    // The console's text is the shared view, as line mode prints it (line-view.ts): the view
+    // takes each event first, then the console says what it added.
+    const view = new ViewStore(admin.#client);
+    const printer = new LinePrinter((text) => admin.#printed.push(text));
+    view.subscribe((v, stamped) => printer.update(v, stamped));
     admin.#client.on((ev) => admin.#onEvent(ev));
     await admin.#client.start();
     await invite;
@@ -288,6 +296,7 @@ export class Admin {
   }
 
   #onEvent(ev: ClientEvent): void {
+    const text = this.#printed.splice(0).join('\n');
     // Snapshots are for views; the console says what happened.
     if (ev.type === 'connection' || ev.type === 'room-state' || ev.type === 'current') return;
     // The default room's first link is printed by serve; a later one is a ban's new link.
@@ -310,7 +319,7 @@ export class Admin {
         if (r.rooms.size === 0) this.#roster.delete(name);
       }
     }
-    this.#o.out(ev, renderEvent(ev));
+    this.#o.out(ev, text);
   }
 
   #joined(room: string, name: string, fingerprint: string): void {
