@@ -199,7 +199,8 @@ class Draft {
   }
 
   add(room: ViewRoom | undefined, item: Omit<NoticeItem, keyof Place> | Omit<BlockItem, keyof Place>, sub = 0): void {
-    const placed = { ...item, seq: this.seq, sub, at: this.at } as ViewItem;
+    // Fields in one order per kind (see placeMessage).
+    const placed = (item.kind === 'notice' ? { kind: 'notice', seq: this.seq, sub, at: this.at, text: item.text, tone: item.tone, code: item.code } : { kind: 'block', seq: this.seq, sub, at: this.at, title: item.title, lines: item.lines, tone: item.tone, of: item.of }) as ViewItem;
     if (room) room.items = insert(room.items, placed, VIEW_LIMITS.itemsPerRoom);
     else this.v = { ...this.v, lobby: insert(this.v.lobby, placed, VIEW_LIMITS.lobbyItems) };
   }
@@ -482,10 +483,33 @@ function message(d: Draft, ev: Extract<ClientEvent, { type: 'message' }>): void 
   r.items = insert(r.items.filter((i) => i !== old), placeMessage(emits), VIEW_LIMITS.itemsPerRoom);
 }
 
-/** A message entry stands where its first emission is, as that emission said it. */
+/**
+ * A message entry stands where its first emission is, as that emission said it. Every entry has
+ * the same fields in the same order (absent ones undefined): lookups over a room's items stay
+ * monomorphic, which makes them several times faster (measured: bench/view in the closing note).
+ */
 function placeMessage(emits: MessageItem['emits']): MessageItem {
   const first = emits[0]!;
-  return { ...first.content, emits, seq: first.seq, sub: 0, at: first.at };
+  const c = first.content;
+  return {
+    kind: 'message',
+    seq: first.seq,
+    sub: 0,
+    at: first.at,
+    key: c.key,
+    id: c.id,
+    from: c.from,
+    fingerprint: c.fingerprint,
+    text: c.text,
+    ts: c.ts,
+    self: c.self,
+    action: c.action,
+    direct: c.direct,
+    gap: c.gap,
+    expiresAt: c.expiresAt,
+    untimed: c.untimed,
+    emits,
+  };
 }
 
 function connectionNotice(s: ConnectionState): { text: string; tone: Tone } | undefined {
