@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --relay-only | --mls-only | --membership-only] [-- --seed N] [-- --part crowd,churn,frozen]`:
+ * `npm run bench [-- --quick] [-- --relay-only | --mls-only | --membership-only | --view-only] [-- --seed N] [-- --part crowd,churn,frozen]`:
  * relay fan-out against a raw `ws` baseline (bench/src/relay/), then client costs of MLS, then
  * membership with real `safehouse` processes (bench/src/membership/: a crowd, a churn soak
  * seeded by `--seed`, the frozen-room attack). Results: tables on stdout and JSON in
@@ -11,19 +11,21 @@ import { createE2ee } from '@safehouse/core/e2ee';
 import { membershipBench, printMembershipTable } from './membership/index.js';
 import { admitBench, messageBench } from './mls.js';
 import { relayBench, type RelayBench } from './relay/index.js';
+import { printViewTable, viewBench } from './view.js';
 
 const USAGE = `npm run bench [-- OPTIONS]: relay fan-out, MLS client costs, membership with real processes
   --quick              shorter runs (everything: about two and a half minutes; with --relay-only about one and a half)
   --relay-only         only the relay against a plain ws relay
   --mls-only           the relay, then the MLS client costs
   --membership-only    only membership with real safehouse processes
+  --view-only          only the view every interface draws (core/client/view.ts), against a bounded list
   --seed N             the churn soak's choices (a random one is printed otherwise)
   --part a,b           only these parts of membership: crowd, churn, frozen
   --help               this text`;
 
 // An option not known here is refused before anything runs: a mistyped one must not start the
 // full run (tens of minutes on a small machine).
-const FLAGS = ['--quick', '--relay-only', '--mls-only', '--membership-only', '--help', '-h'];
+const FLAGS = ['--quick', '--relay-only', '--mls-only', '--membership-only', '--view-only', '--help', '-h'];
 const WITH_VALUE = ['--seed', '--part'];
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i] as string;
@@ -44,6 +46,7 @@ const quick = process.argv.includes('--quick');
 const relayOnly = process.argv.includes('--relay-only');
 const mlsOnly = process.argv.includes('--mls-only');
 const membershipOnly = process.argv.includes('--membership-only');
+const viewOnly = process.argv.includes('--view-only');
 
 /** `--seed N` (or `--seed=N`): the churn soak's choices; a random one is printed otherwise. */
 function seedArg(): number {
@@ -79,6 +82,13 @@ async function main(): Promise<void> {
   if (membershipOnly) {
     await membership(date, machine);
     return;
+  }
+  if (viewOnly || (!relayOnly && !mlsOnly)) {
+    console.log('the view every interface draws: one message into a room, against appending it to a bounded list');
+    const view = viewBench(quick);
+    printViewTable(view);
+    writeResults('view', { date, machine, quick, view });
+    if (viewOnly) return;
   }
   let relay: RelayBench | undefined;
   if (!mlsOnly) {
