@@ -137,7 +137,8 @@ it('aRelayReplayingAJoinRequestCannotMakeAMemberUploadAWelcomePerReplay', async 
   await marker(bob, alice, 'after the replays');
   await new Promise((r) => setTimeout(r, 400)); // past the 250 ms in which later asks are coalesced
   await marker(bob, alice, 'after the coalesced answer');
-  // At most one upload every 250 ms while the replays are processed: not one per replay.
-  expect(welcomes - 1).toBeLessThanOrEqual(Math.ceil((Date.now() - start) / 250) + 1);
+  // At most one upload every 250 ms while the replays are processed: not one per replay (one
+  // more allowed for the wall clock measuring what the monotonic timers spaced, on a loaded machine).
+  expect(welcomes - 1).toBeLessThanOrEqual(Math.ceil((Date.now() - start) / 250) + 2);
   expect(welcomes).toBeLessThan(50);
 }, 60_000);
