@@ -85,7 +85,7 @@ describe('reduceView', () => {
           expect(canonical(fold(shuffled))).toEqual(expected);
         },
       ),
-      { numRuns: 2_000 },
+      { numRuns: Number(process.env.SAFEHOUSE_VIEW_RUNS ?? 2_000) },
     );
   });
 
