@@ -15,17 +15,9 @@ export { ttlText, COPY_CAVEAT } from './ttl.js';
 export { parseDuration } from './commands.js';
 export { RelayTimeQuery, RELAY_TIME_TIMEOUT_MS, relayTimeServers } from './relay-time.js';
 export {
-  currentRoom,
   initialView,
-  isShown,
-  itemKey,
-  keyWarnings,
   messageKey,
   reduceView,
-  roomList,
-  timeline,
-  unreadCount,
-  ViewStore,
   VIEW_LIMITS,
   type BlockItem,
   type MessageItem,
@@ -36,3 +28,4 @@ export {
   type ViewItem,
   type ViewRoom,
 } from './view.js';
+export { currentRoom, isShown, itemKey, keyWarnings, roomList, timeline, unreadCount, ViewStore } from './view-select.js';

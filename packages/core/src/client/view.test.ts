@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent, MemberInfo } from './events.js';
-import { initialView, keyWarnings, reduceView, timeline, unreadCount, type Stamped, type View } from './view.js';
+import { initialView, reduceView, type Stamped, type View } from './view.js';
+import { keyWarnings, timeline, unreadCount } from './view-select.js';
 
 const ROOMS = ['room-a', 'room-b'] as const;
 const FPS = ['fp-alice', 'fp-bob'] as const;
