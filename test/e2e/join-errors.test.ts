@@ -5,46 +5,14 @@
  * 62 s later, and exit 1). The relay is unchanged: a counting proxy in front of it sees exactly
  * 3 upgrades. The right password still joins and exits 0 (docs/cli.md "How `join` ends").
  */
-import net from 'node:net';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, startServe, type Json, type Server } from './src/harness.js';
+import { run, startServe, startTap, type Json, type Server } from './src/harness.js';
 import { inviteOf, sleep, TempDir } from './src/ops.js';
 
 const tmp = new TempDir();
 let server: Server;
 let pw = '';
-let proxy: { port: number; upgrades: () => number; close: () => void };
-
-/** A TCP proxy to the relay that counts the HTTP requests (WebSocket upgrades) passing through. */
-async function countingProxy(target: number): Promise<typeof proxy> {
-  let upgrades = 0;
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.once('data', (d: Buffer) => {
-      if (d.subarray(0, 4).toString('latin1') === 'GET ') upgrades++;
-    });
-    client.pipe(upstream).pipe(client);
-    const closeBoth = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', closeBoth).on('close', closeBoth);
-    upstream.on('error', closeBoth).on('close', closeBoth);
-  });
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    upgrades: () => upgrades,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      srv.close();
-    },
-  };
-}
+let proxy: Awaited<ReturnType<typeof startTap>>;
 
 function events(stdout: string): Json[] {
   return stdout
@@ -56,7 +24,7 @@ function events(stdout: string): Json[] {
 beforeAll(async () => {
   pw = tmp.file('password', 'open sesame, slowly\n');
   server = await startServe(['--password-file', pw]);
-  proxy = await countingProxy(server.port);
+  proxy = await startTap(server.port); // counts the upgrades that reach the relay
 });
 afterAll(async () => {
   proxy?.close();

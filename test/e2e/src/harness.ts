@@ -129,12 +129,17 @@ export async function run(args: string[], input?: string, ms = 30_000): Promise<
  * from the server are unmasked (RFC 6455 §5.1), so a byte search of this record finds any
  * plaintext the relay forwards.
  */
-export async function startTap(targetPort: number): Promise<{ port: number; fromServer: () => Buffer; close: () => void }> {
+export async function startTap(targetPort: number): Promise<{ port: number; fromServer: () => Buffer; upgrades: () => number; close: () => void }> {
   const chunks: Buffer[] = [];
   const sockets = new Set<net.Socket>();
+  /** Connections that began with an HTTP request (WebSocket upgrades). */
+  let upgrades = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
     sockets.add(client).add(upstream);
+    client.once('data', (d: Buffer) => {
+      if (d.subarray(0, 4).toString('latin1') === 'GET ') upgrades++;
+    });
     client.pipe(upstream);
     upstream.on('data', (d: Buffer) => chunks.push(d));
     upstream.pipe(client);
@@ -151,6 +156,7 @@ export async function startTap(targetPort: number): Promise<{ port: number; from
   return {
     port,
     fromServer: () => Buffer.concat(chunks),
+    upgrades: () => upgrades,
     close: () => {
       for (const s of sockets) s.destroy();
       server.close();
