@@ -15,6 +15,7 @@ import { PasswordGate } from './password.js';
 import { Relay, type RelayStats } from './relay.js';
 import { RoughtimeForwarder, type Upstream } from './roughtime/forwarder.js';
 import { loadWebBundle, type WebBundle } from './web.js';
+import type { Engine } from './engine/engine.js';
 
 export type { ServerLimits, ServerOptions } from './config.js';
 export { DEFAULT_LIMITS, isLoopbackHost } from './config.js';
@@ -77,11 +78,17 @@ function listenError(err: Error & { code?: string }, host: string, port: number)
   }
 }
 
-export async function startServer(options: ServerOptions & WebOptions & RoughtimeRelayOptions = {}): Promise<RunningServer> {
-  const { webRoot, roughtimeUpstreams, ...serverOptions } = options;
+export type EngineOptions = {
+  /** Where rooms' shared state lives (engine/engine.ts): default, this process's memory; `RedisEngine` for a cluster. */
+  engine?: Engine;
+};
+
+export async function startServer(options: ServerOptions & WebOptions & RoughtimeRelayOptions & EngineOptions = {}): Promise<RunningServer> {
+  const { webRoot, roughtimeUpstreams, engine, ...serverOptions } = options;
   const opts = resolveOptions(serverOptions);
   const web: WebBundle | undefined = webRoot === undefined ? undefined : loadWebBundle(webRoot);
-  const relay = new Relay(opts.limits, opts.logger, roughtimeUpstreams?.length ? new RoughtimeForwarder(roughtimeUpstreams) : undefined);
+  const relay = new Relay(opts.limits, opts.logger, roughtimeUpstreams?.length ? new RoughtimeForwarder(roughtimeUpstreams) : undefined, engine);
+  await relay.start();
   const password = opts.password === undefined ? undefined : await PasswordGate.create(opts.password, opts.basePath);
   const gate = createGate(opts, relay, relay.counters, web, password);
   const control = createControl(relay);
