@@ -365,6 +365,7 @@ export class Relay implements EngineHost {
 
   private newRoom(id: string): Room {
     const room = new Room(id);
+    room.ready = !this.engine.clustered;
     this.rooms.set(id, room);
     return room;
   }
@@ -598,17 +599,17 @@ export class Relay implements EngineHost {
   }
 
   /**
-   * Forgets a room nothing needs any more. Alone: no cohort worth keeping and no join request.
-   * In a cluster: nothing of this relay's is in it (its shared state stays with the others).
+   * Drops the room's cohorts that have no members and no log worth keeping, then forgets the
+   * room if nothing needs it any more. Alone: no cohort left and no join request. In a cluster:
+   * nothing of this relay's is in it (its shared state stays with the others).
    */
   private dropIfEmpty(room: Room): void {
-    if (this.engine.clustered) {
-      if (!room.ready || !room.idleHere() || this.rooms.get(room.id) !== room) return;
-      this.engine.unfollow(room);
-    } else {
-      room.prune(Date.now(), this.limits.emptyRoomKeepMs);
-      if (!room.isEmpty() || this.rooms.get(room.id) !== room) return;
-    }
+    if (!room.ready || this.rooms.get(room.id) !== room) return;
+    const now = Date.now();
+    const gone = room.cohorts.filter((c) => c.members === 0 && !c.dropping && !c.keepsLog(now, this.limits.emptyRoomKeepMs));
+    if (gone.length > 0) this.engine.drop(room, gone);
+    if (this.engine.clustered ? !room.idleHere() : !room.isEmpty()) return;
+    if (this.engine.clustered) this.engine.unfollow(room);
     room.wipe();
     this.rooms.delete(room.id);
   }
@@ -697,6 +698,7 @@ export class Relay implements EngineHost {
     clearTimeout(pending.timer);
     pending.owner?.deleteJoin(pending);
     room.deletePendingJoin(pending);
+    this.dropIfEmpty(room);
   }
 
   applyDrop(room: Room, cid: number): void {
@@ -713,7 +715,7 @@ export class Relay implements EngineHost {
   }
 
   applyCounts(room: Room, relay: string, counts: Map<number, number>): void {
-    const all = (room.remoteCounts ??= new Map());
+    const all = (room.remoteCounts ??= new Map<string, Map<number, number>>());
     const before = all.get(relay);
     if (counts.size === 0) all.delete(relay);
     else all.set(relay, counts);
@@ -770,11 +772,10 @@ export class Relay implements EngineHost {
     this.committing.clear();
   }
 
-  busBack(): void {
-    if (!this.busDown) return;
-    this.busDown = false;
+  busBack(id: string): void {
     // Clients that come back hear a new relay: they resend what the lost bus may not have carried.
-    this.id = randomId();
+    this.id = id;
+    this.busDown = false;
     this.logger.info('bus-back');
   }
 }

@@ -69,6 +69,8 @@ export class Cohort {
   catching: Map<Connection, { frames: WireFrame[]; until: number }> | undefined;
   /** When the cohort was last left empty (for `emptyRoomKeepMs`). */
   emptySince = 0;
+  /** Asked to be dropped (a cluster's engine answers later). */
+  dropping = false;
   /** Per-cohort frame counter sent with every `msg`: a hint for gap detection, not trusted. */
   private seq = 0;
   /** The subscriber count members last heard (`presence`), and the lowest and highest since. */

@@ -88,8 +88,10 @@ export interface EngineHost {
   settle(acks: readonly (Connection | string)[], ok: boolean): void;
   /** The engine lost its bus: every room's shared state here is stale (see relay.ts `busLost`). */
   busLost(): void;
-  /** The bus is back: the relay may serve again (under a new instance id). */
-  busBack(): void;
+  /** The bus is back: the relay may serve again, under the new instance id `id`. */
+  busBack(id: string): void;
+  /** Loads a room's shared state (a cluster's relay starting to serve it). */
+  restoreRoom(room: Room, snapshot: RoomSnapshot): void;
 }
 
 export interface Engine {
@@ -113,6 +115,8 @@ export interface Engine {
    * acks at once.
    */
   readonly spread: ((room: Room, rec: PubRecord, conn: Connection) => void) | undefined;
+  /** Drops cohorts this relay sees no member in and no log worth keeping (a cluster checks the other relays' counts first). */
+  drop(room: Room, cohorts: readonly Cohort[]): void;
   join(room: Room, ev: JoinEvent): OrLater<boolean>;
   unjoin(room: Room, id: string): void;
   /** A Welcome for a joiner on relay `relay` (another one of the cluster). */

@@ -36,6 +36,10 @@ export class MemoryEngine implements Engine {
     return decision;
   }
 
+  drop(room: Room, cohorts: readonly Cohort[]): void {
+    for (const c of cohorts) this.host.applyDrop(room, c.cid);
+  }
+
   join(room: Room, ev: JoinEvent): boolean {
     this.host.applyJoin(room, ev);
     return true;
