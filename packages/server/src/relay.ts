@@ -43,7 +43,7 @@ export type RelayStats = Counters & {
 
 const V = PROTOCOL_VERSION;
 /** Proposals (leaves) of the current epoch kept per room for members that subscribe later. */
-const MAX_KEPT_PROPOSALS = 16;
+export const MAX_KEPT_PROPOSALS = 16;
 /** Frames kept per connection while it catches up from the log (then it loses the rest). */
 const MAX_KEPT_FOR_CATCHING = 256;
 
