@@ -333,13 +333,18 @@ export class Relay implements EngineHost {
     const prunable = room.cohorts.filter((c) => c.members === 0);
     const opened = this.engine.open(room, h.epoch, key.text, refused, prunable, this.limits.maxCohortsPerRoom);
     const then = (cid: number | ErrorCode): void => {
+      if (opened instanceof Promise) room.asked -= 1;
       const cohort = typeof cid === 'number' ? room.cohort(cid) : undefined;
       if (!cohort) return this.nack(conn, room.id, typeof cid === 'number' ? 'E_UNAVAILABLE' : cid);
       if (conn.cohortOf(room.id) !== current) return; // it left or moved meanwhile
       this.enter(conn, cohort, current, h.epoch, Date.now());
     };
     if (!(opened instanceof Promise)) return then(opened);
-    this.hold(conn, opened, then, () => this.nack(conn, room.id, 'E_UNAVAILABLE'));
+    room.asked += 1; // the room stays followed meanwhile (dropIfEmpty)
+    this.hold(conn, opened, then, () => {
+      room.asked -= 1;
+      this.nack(conn, room.id, 'E_UNAVAILABLE');
+    });
   }
 
   /** `conn` proved `cohort`'s current epoch: it is a subscriber of that cohort (and of no other of the room). */
@@ -527,8 +532,14 @@ export class Relay implements EngineHost {
       else this.nack(conn, id, 'E_UNAVAILABLE');
     };
     const joined = this.engine.join(room, { id, relay: this.id, serial: conn.serial, body });
-    if (joined instanceof Promise) joined.then(done, () => done(false));
-    else done(joined);
+    if (!(joined instanceof Promise)) return done(joined);
+    room.asked += 1; // the room stays followed meanwhile (dropIfEmpty)
+    const settled = (ok: boolean): void => {
+      room.asked -= 1;
+      done(ok);
+      this.dropIfEmpty(room);
+    };
+    joined.then(settled, () => settled(false));
   }
 
   private welcome(conn: Connection, header: Extract<ClientHeader, { t: 'welcome' }>, body: Uint8Array): void {

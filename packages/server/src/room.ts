@@ -327,6 +327,8 @@ export class Room {
   ready = true;
   /** Its shared state is being loaded: frames that need it wait for this. */
   loading: Promise<void> | undefined;
+  /** Changes this relay asked for on behalf of its connections (a join, a cohort) that the engine has not yet answered. */
+  asked = 0;
   /** This relay's subscribers changed since it last told the other relays of a cluster. */
   countsDirty = false;
   /** In a cluster: each other relay's subscriber counts, by cohort number. */
@@ -382,7 +384,7 @@ export class Room {
   idleHere(): boolean {
     for (const c of this.cohorts) if (c.subscribers.size > 0 || c.catching !== undefined) return false;
     for (const p of this.pendingJoins()) if (p.owner !== undefined) return false;
-    return this.loading === undefined;
+    return this.loading === undefined && this.asked === 0;
   }
 
   /** Drops cohorts with no members and no log worth keeping. */
