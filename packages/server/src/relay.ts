@@ -131,6 +131,11 @@ export class Relay implements EngineHost {
     return !counted || cap === 0 || (this.perIp.get(ip) ?? 0) < cap;
   }
 
+  /** Why `canAdmit` said no: a cluster's relay without its bus (`E_UNAVAILABLE`), else a cap. */
+  get refusal(): 'E_UNAVAILABLE' | 'E_TOO_MANY_CONNECTIONS' {
+    return this.busDown ? 'E_UNAVAILABLE' : 'E_TOO_MANY_CONNECTIONS';
+  }
+
   /** Takes over an upgraded WebSocket. Each is tallied under its address; `canAdmit` says whether that tally caps it. */
   attach(ws: PeerSocket, ip: string): Connection {
     const conn = new Connection(ws, ip, this.hooks, ++this.serial);
@@ -453,7 +458,7 @@ export class Relay implements EngineHost {
     if (kind === 'commit') return this.nack(conn, id, 'E_NOT_MEMBER');
     this.fanOut(cohort, id, kind, epoch, exp, body, conn);
     const spread = this.engine.spread;
-    // Alone, acked now; in a cluster, once the bus has it (the engine then calls `settle`).
+    // Alone, acked now; in a cluster, once the bus has it (the engine then calls `acked`).
     if (spread) spread(cohort.room, { cid: cohort.cid, id, kind, epoch, exp, body }, conn);
     else this.ack(conn, id);
   }
@@ -757,13 +762,8 @@ export class Relay implements EngineHost {
     owner?.send(frame({ v: V, t: 'welcome', room: roomId, id }, body));
   }
 
-  settle(acks: readonly (Connection | string)[], ok: boolean): void {
-    for (let i = 0; i + 1 < acks.length; i += 2) {
-      const conn = acks[i] as Connection;
-      const id = acks[i + 1] as string;
-      if (ok) this.ack(conn, id);
-      else this.nack(conn, id, 'E_UNAVAILABLE');
-    }
+  acked(acks: readonly (Connection | string)[]): void {
+    for (let i = 0; i + 1 < acks.length; i += 2) this.ack(acks[i] as Connection, acks[i + 1] as string);
   }
 
   /**

@@ -84,8 +84,8 @@ export interface EngineHost {
   applyCounts(room: Room, relay: string, counts: Map<number, number>): void;
   /** A Welcome for a join request whose joiner is on this relay. */
   applyWelcome(roomId: string, to: string, id: string, body: Uint8Array): void;
-  /** Acks (or refuses, with a retryable code) `pub`s the engine carried to the other relays. */
-  settle(acks: readonly (Connection | string)[], ok: boolean): void;
+  /** Acks `pub`s the engine carried to the other relays: (connection, frame id) pairs, flat. */
+  acked(acks: readonly (Connection | string)[]): void;
   /** The engine lost its bus: every room's shared state here is stale (see relay.ts `busLost`). */
   busLost(): void;
   /** The bus is back: the relay may serve again, under the new instance id `id`. */
@@ -111,7 +111,7 @@ export interface Engine {
   commit(room: Room, cohort: Cohort, ev: CommitEvent): OrLater<CommitOutcome>;
   /**
    * A `pub` this relay fanned out to its own subscribers: the engine carries it to the other
-   * relays and then acks it (`settle`). Undefined for an engine with no other relays: the relay
+   * relays and then acks it (`acked`). Undefined for an engine with no other relays: the relay
    * acks at once.
    */
   readonly spread: ((room: Room, rec: PubRecord, conn: Connection) => void) | undefined;

@@ -481,12 +481,10 @@ export class RedisEngine implements Engine {
     const k = keys(room.id);
     const o = this.o;
     const args = [roomChannel(room.id), String(o.roomTtlMs), this.host.id, b.counts ?? '-', String(o.maxProposals), encodeBatch(this.host.id, b.counts, b.records), ...b.proposals];
+    // Not carried: not acked, and the relay disconnects its clients (`lost`), which send them again.
     this.script('BATCH', [k.m, k.n], args).then(
-      () => this.host.settle(b.acks, true),
-      () => {
-        this.host.settle(b.acks, false);
-        this.lost();
-      },
+      () => this.host.acked(b.acks),
+      () => this.lost(),
     );
   }
 
@@ -504,9 +502,8 @@ export class RedisEngine implements Engine {
     const err = new Error('bus lost');
     for (const f of this.followed.values()) for (const w of f.waiters) w.reject(err);
     this.followed.clear();
-    const batches = this.batches;
+    // Frames the bus may not have carried are not acked: their clients, disconnected now, send them again.
     this.batches = new Map();
-    for (const b of batches.values()) this.host.settle(b.acks, false);
     this.seen.clear();
     this.host.busLost();
     if (!this.closed) this.retry();
