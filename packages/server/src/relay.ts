@@ -44,6 +44,8 @@ export type RelayStats = Counters & {
 const V = PROTOCOL_VERSION;
 /** Proposals (leaves) of the current epoch kept per room for members that subscribe later. */
 export const MAX_KEPT_PROPOSALS = 16;
+/** How long a cluster's relay keeps following a room nothing of its own is in any more. */
+const LINGER_MS = 2_000;
 /** Frames kept per connection while it catches up from the log (then it loses the rest). */
 const MAX_KEPT_FOR_CATCHING = 256;
 
@@ -624,10 +626,24 @@ export class Relay implements EngineHost {
     const now = Date.now();
     const gone = room.cohorts.filter((c) => c.members === 0 && !c.dropping && !c.keepsLog(now, this.limits.emptyRoomKeepMs));
     if (gone.length > 0) this.engine.drop(room, gone);
-    if (this.engine.clustered ? !room.idleHere() : !room.isEmpty()) return;
-    if (this.engine.clustered) this.engine.unfollow(room);
-    room.wipe();
-    this.rooms.delete(room.id);
+    if (!this.engine.clustered) {
+      if (!room.isEmpty()) return;
+      room.wipe();
+      this.rooms.delete(room.id);
+      return;
+    }
+    // A member that unsubscribes and subscribes again at once (to catch up from the log) must
+    // find the room still followed, as one relay alone would still have it: it is let go only
+    // after it stayed idle for a moment.
+    if (!room.idleHere() || room.lingering) return;
+    room.lingering = setTimeout(() => {
+      room.lingering = undefined;
+      if (!room.idleHere() || this.rooms.get(room.id) !== room) return;
+      this.engine.unfollow(room);
+      room.wipe();
+      this.rooms.delete(room.id);
+    }, LINGER_MS);
+    room.lingering.unref();
   }
 
   /** The socket is gone: it no longer counts against the caps. */

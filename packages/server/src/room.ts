@@ -329,6 +329,8 @@ export class Room {
   loading: Promise<void> | undefined;
   /** Changes this relay asked for on behalf of its connections (a join, a cohort) that the engine has not yet answered. */
   asked = 0;
+  /** In a cluster: the room is idle here and will be let go (relay.ts `dropIfEmpty`). */
+  lingering: NodeJS.Timeout | undefined;
   /** This relay's subscribers changed since it last told the other relays of a cluster. */
   countsDirty = false;
   /** In a cluster: each other relay's subscriber counts, by cohort number. */
@@ -407,6 +409,8 @@ export class Room {
     for (const p of this.pendingJoins()) clearTimeout(p.timer);
     this.joins = undefined;
     this.remoteCounts = undefined;
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     for (const c of this.cohorts) c.wipe();
     this.cohorts.length = 0;
   }
