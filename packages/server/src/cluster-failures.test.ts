@@ -125,5 +125,8 @@ describe('a cluster when something fails', () => {
     alice2.send({ v: 1, t: 'pub', room, id, kind: 'app', epoch: 0 }, new Uint8Array([9]));
     expect((await bob2.next('msg')).header.id).toBe(id);
     expect((await alice2.next('ack')).header.id).toBe(id);
+    // Nothing reached the disk: Redis as Safehouse runs it (--save "" --appendonly no) wrote no snapshot and no log, even when shut down.
+    await redis.shutdown();
+    expect(redis.written()).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * to disk (`--save "" --appendonly no`), killed when the test process exits.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +13,16 @@ export type TestRedis = {
   /** `unix:///…/redis.sock`, for `RedisEngine` and `safehouse serve --cluster`. */
   readonly url: string;
   readonly socketPath: string;
+  /** Its working directory: where Redis would write a snapshot or an append-only file (it must not). */
+  readonly dir: string;
+  /** The files Redis left in `dir` (its socket aside): none, when it runs as Safehouse runs it. */
+  written(): string[];
   /** SIGKILLs it (as a crash would) and waits until it is gone. */
   kill(): Promise<void>;
   /** Starts it again on the same socket (empty: it kept nothing). */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  shutdown(): Promise<void>;
 };
 
 const running = new Set<ChildProcess>();
@@ -75,11 +80,15 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     url: `unix://${socketPath}`,
     socketPath,
+    dir,
+    written: () => readdirSync(dir).filter((f) => f !== 'redis.sock'),
     kill: () => gone('SIGKILL'),
     restart: launch,
     stop: async () => {
       await gone('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
+    /** Stops it as an operator would (SHUTDOWN: Redis then saves if any save point is set) and keeps `dir`. */
+    shutdown: () => gone('SIGTERM'),
   };
 }
