@@ -24,5 +24,6 @@ afterAll(() => fixture?.close());
 it(`the invariants hold after ${TARGET} adversarial sequences on a two-relay cluster`, async () => {
   const r = await runModel(fixture, { target: TARGET, batch: BATCH, seed: SEED, long: LONG });
   reportPart(r);
+  console.log(`relays lost their bus ${Fixture.busLosses} times`);
   expect(r.reports).toEqual([]);
 }, LONG ? 6 * 60 * 60_000 : 5 * 60_000);

@@ -27,6 +27,9 @@ export class Fixture {
     private readonly redis: TestRedis | undefined,
   ) {}
 
+  /** How many times a cluster relay lost its bus (Redis) in this process. */
+  static busLosses = 0;
+
   get server(): RunningServer {
     return this.servers[0] as RunningServer;
   }
@@ -38,7 +41,9 @@ export class Fixture {
     const limits = { reproveGraceMs: 400, maxConnectionsPerIp: 0 };
     const redis = options.cluster ? await startRedis() : undefined;
     const basePath = `/${randomId()}`;
-    const start = () => startServer({ port: 0, basePath, logger: silentLogger, limits, ...(redis ? { cluster: { url: redis.url, heartbeatMs: 200 } } : {}) });
+    // A cluster's relays say when they lost their bus (every client is then disconnected): counted, and reported by `busLosses`.
+    const logger = { ...silentLogger, warn: (event: string) => void (event === 'bus-lost' && (Fixture.busLosses += 1)) };
+    const start = () => startServer({ port: 0, basePath, logger, limits, ...(redis ? { cluster: { url: redis.url, heartbeatMs: 200 } } : {}) });
     const servers = redis ? [await start(), await start()] : [await start()];
     const f = new Fixture(servers, redis);
     await f.#sideRoom();
