@@ -64,7 +64,7 @@ function parsePort(s: string): number {
  * the command line, which other users of the machine can read). The relays of a cluster must
  * share one base path: each would otherwise draw its own, and a link would work at one only.
  */
-function clusterOptions(opts: ServeOptions): { url: string; password?: string; caFile?: string } | undefined {
+export function clusterOptions(opts: ServeOptions): { url: string; password?: string; caFile?: string } | undefined {
   if (opts.cluster === undefined) {
     if (opts.clusterPasswordFile !== undefined || opts.clusterCa !== undefined)
       throw new UsageError('E_USAGE', '--cluster-password-file and --cluster-ca go with --cluster');

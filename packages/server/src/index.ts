@@ -109,7 +109,12 @@ export async function startServer(options: ServerOptions & WebOptions & Roughtim
       : undefined);
   const web: WebBundle | undefined = webRoot === undefined ? undefined : loadWebBundle(webRoot);
   const relay = new Relay(opts.limits, opts.logger, roughtimeUpstreams?.length ? new RoughtimeForwarder(roughtimeUpstreams) : undefined, engine);
-  await relay.start();
+  try {
+    await relay.start();
+  } catch (err) {
+    await relay.close();
+    throw err;
+  }
   if (engine?.clustered) opts.logger.info('bus-ready');
   const password = opts.password === undefined ? undefined : await PasswordGate.create(opts.password, opts.basePath);
   const gate = createGate(opts, relay, relay.counters, web, password);
