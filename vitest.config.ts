@@ -31,7 +31,7 @@ export default defineConfig({
           name: 'cluster',
           include: ['packages/server/src/relay-*.test.ts'],
           env: { SAFEHOUSE_RELAY_ENGINE: 'redis' },
-          testTimeout: 30_000,
+          testTimeout: 60_000,
         },
       },
       {

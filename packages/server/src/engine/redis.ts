@@ -105,8 +105,10 @@ export class RedisEngine implements Engine {
   private readonly followed = new Map<string, Followed>();
   private batches = new Map<Room, Batch>();
   private flushScheduled = false;
-  /** When each relay was last heard (this one's own heartbeat included: the bus works). */
+  /** When each relay was last heard. */
   private readonly seen = new Map<string, number>();
+  /** When the oldest of our heartbeats not yet heard back was sent. */
+  private unheard: number | undefined;
   private timers: NodeJS.Timeout[] = [];
   private up = false;
   private closed = false;
@@ -132,7 +134,7 @@ export class RedisEngine implements Engine {
       throw new TransportError('E_CONNECT', `cannot reach the cluster's Redis (${describe(this.o.url)}): ${(err as Error).message}`, { cause: err });
     }
     const { heartbeatMs, roomTtlMs } = this.o;
-    this.timers.push(setInterval(() => void this.heartbeat(), heartbeatMs));
+    this.timers.push(setInterval(() => setImmediate(() => void this.heartbeat()), heartbeatMs));
     this.timers.push(setInterval(() => this.touchRooms(), Math.max(1_000, Math.floor(roomTtlMs / 3))));
     for (const t of this.timers) t.unref();
   }
@@ -174,9 +176,10 @@ export class RedisEngine implements Engine {
     this.cmd = cmd;
     this.sub = sub;
     this.up = true;
-    await sub.subscribe(HEARTBEAT_CHANNEL, (msg: Buffer) => this.seen.set(msg.toString(), Date.now()), true);
+    await sub.subscribe(HEARTBEAT_CHANNEL, (msg: Buffer) => this.heard(msg.toString()), true);
     await sub.subscribe(welcomeChannel(relay), (msg: Buffer) => this.onWelcome(msg), true);
     this.seen.set(relay, Date.now());
+    this.unheard = undefined;
     await this.script('HEARTBEAT', [RELAYS], [relay, HEARTBEAT_CHANNEL]);
   }
 
@@ -186,17 +189,42 @@ export class RedisEngine implements Engine {
     return cmd.sendCommand(['EVALSHA', this.shas.get(name) as string, String(keyList.length), ...keyList, ...args]) as Promise<Reply>;
   }
 
+  /**
+   * Every `heartbeatMs`, in the loop's check phase (after the poll phase has read what arrived,
+   * so a loop that stalled does not take heartbeats waiting in its socket for missing ones).
+   */
   private async heartbeat(): Promise<void> {
     if (!this.up) return;
     const now = Date.now();
-    // Our own heartbeat comes back on the bus: one not heard for `deadAfterMs` means the bus is gone.
-    if (now - (this.seen.get(this.host.id) ?? now) > this.o.deadAfterMs) return this.lost();
+    // Our own heartbeat comes back on the bus: one sent `deadAfterMs` ago and not heard means the bus is gone.
+    if (this.unheard !== undefined && now - this.unheard > this.o.deadAfterMs) return this.lost();
     for (const [relay, at] of this.seen)
       if (relay !== this.host.id && now - at > this.o.deadAfterMs) {
         this.seen.delete(relay);
         this.relayGone(relay);
       }
+    this.unheard ??= now;
     await this.script('HEARTBEAT', [RELAYS], [this.host.id, HEARTBEAT_CHANNEL]).catch(() => this.lost());
+  }
+
+  /** A heartbeat on the bus: ours (the bus works), or another relay's (a new one, or one back after we thought it gone: its counts are read again). */
+  private heard(relay: string): void {
+    if (relay === this.host.id) this.unheard = undefined;
+    else if (!this.seen.has(relay)) this.recount(relay);
+    this.seen.set(relay, Date.now());
+  }
+
+  /** Reads `relay`'s subscriber counts for every room followed here (it may have told them while we thought it gone). */
+  private recount(relay: string): void {
+    for (const f of this.followed.values()) {
+      if (f.early) continue;
+      this.cmd?.sendCommand(['HGET', keys(f.room.id).n, relay]).then(
+        (v) => {
+          if (v instanceof Buffer && this.followed.get(f.room.id) === f) this.host.applyCounts(f.room, relay, parseCounts(v.toString()));
+        },
+        () => this.lost(),
+      );
+    }
   }
 
   /** Another relay stopped: its members and join requests no longer count anywhere here. */
@@ -275,7 +303,7 @@ export class RedisEngine implements Engine {
         const counts = r.str();
         const n = r.u32();
         if (relay === this.host.id) return; // ours: fanned out here already
-        this.seen.set(relay, Date.now());
+        this.heard(relay);
         if (counts !== '-') this.host.applyCounts(room, relay, parseCounts(counts));
         const records: PubRecord[] = [];
         for (let i = 0; i < n; i++) records.push(readRecord(r));
