@@ -29,7 +29,7 @@ import type { ClientEvent, MemberInfo } from './events.js';
 import type { RefusalCode } from './envelope.js';
 import { Emitter, type Listener } from './events.js';
 import { normalizeName } from './names.js';
-import { Outbox, RESTART_WINDOW_MS } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { Room } from './room.js';
 import type { Transport } from './transport.js';
 
@@ -140,8 +140,6 @@ class Client implements SafehouseClient, CommandHost {
   readonly #published = new Map<string, string>();
   /** The room code per room, for the epoch it was computed at. */
   readonly #codes = new Map<string, { epoch: number; code: string }>();
-  /** When the relay last came back with a new instance id. */
-  #restartedAt: number | undefined;
   /** While rooms prove their epochs after a (re)connect, published frames wait (the relay would refuse them). */
   #subscribing = true;
   #state: 'new' | 'started' | 'quitting' | 'closed' = 'new';
@@ -553,7 +551,6 @@ class Client implements SafehouseClient, CommandHost {
   }
 
   async #onReady({ restarted, nonce }: ReadyInfo): Promise<void> {
-    if (restarted) this.#restartedAt = this.#clock.now();
     // Order matters: `sub` before anything published to the room, then the outbox, then joins.
     // A `sub` signs this connection's nonce, which takes a moment: published frames wait for it.
     this.#subscribing = true;
@@ -589,8 +586,10 @@ class Client implements SafehouseClient, CommandHost {
         if (!room) return;
         const grew = h.count > room.presence;
         room.onPresence(h.count, h.others);
-        const sinceRestart = this.#restartedAt === undefined ? Infinity : this.#clock.now() - this.#restartedAt;
-        if (grew && sinceRestart < RESTART_WINDOW_MS) this.#outbox.resendRecent(h.room);
+        // Someone came (back): what we said lately may not have reached them (a relay restarted,
+        // or in a cluster their relay died and they came back through another while we talked).
+        // Each recent message goes again once; receivers dedup; a newcomer cannot open them.
+        if (grew) this.#outbox.resendRecent(h.room);
         if (grew) this.direct.reinvite(h.room);
         return;
       }

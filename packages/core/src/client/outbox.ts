@@ -155,9 +155,11 @@ export class Outbox {
   }
 
   /**
-   * Sends again the application messages for `room` acked in the restart window. After a relay
-   * restart, members reconnect one by one (jittered backoff): what we resent when we came back
-   * reached only those already back. Called when the room's presence grows in that window.
+   * Sends again, once, the application messages for `room` acked in the last `restartWindowMs`.
+   * Called when the room's presence grows: someone came (back) and may have missed them. After a
+   * relay restart, members reconnect one by one (jittered backoff): what we resent when we came
+   * back reached only those already back. In a cluster, members whose relay died come back
+   * through another one while the rest of the room, on live relays, saw no restart at all.
    */
   resendRecent(room: string): void {
     this.#prune();
