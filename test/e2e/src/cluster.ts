@@ -174,25 +174,37 @@ export class Conversation {
   }
 
   /**
-   * Everyone can hear everyone: rounds of throw-away messages until each member was shown one from
-   * each other member (a member's first `sub` lands a moment after its `joined`; the relay keeps no
-   * history). These messages are not counted.
+   * Everyone hears everyone: rounds of throw-away messages (`${tag} ${round} ${name}`) until each
+   * member was shown one of this tag from each other member. A member's `sub` lands a moment
+   * after its `joined` or its reconnection, and the relay keeps no history. These may be lost:
+   * leave them out of what is counted.
    */
-  async connected(ms: number): Promise<void> {
+  async connected(ms: number, tag = 'warm-up'): Promise<void> {
     const deadline = Date.now() + ms;
     const heard = (to: string, from: string): boolean =>
-      received(this.member(to)).some((e) => e.from === from && String(e.text).startsWith('warm-up '));
+      received(this.member(to)).some((e) => e.from === from && String(e.text).startsWith(`${tag} `));
     const pairs = (): string[] =>
       [...this.members.keys()].flatMap((to) =>
         [...this.members.keys()].filter((from) => from !== to && !heard(to, from)).map((from) => `${from}→${to}`),
       );
     for (let k = 0; pairs().length > 0; k++) {
       if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: not heard: ${pairs().join(', ')}`);
-      for (const [name, m] of this.members) m.send(`warm-up ${k} ${name}`);
-      await until(() => pairs().length === 0, Math.min(1_500, Math.max(0, deadline - Date.now())), 'warm-up').catch(
+      for (const name of this.members.keys()) this.say(name, `${tag} ${k} ${name}`);
+      await until(() => pairs().length === 0, Math.min(1_500, Math.max(0, deadline - Date.now())), tag).catch(
         () => undefined,
       );
     }
+  }
+
+  /**
+   * Whether a lost message is flagged at its recipient (THREATS C.17): the first message its
+   * sender said after it that the recipient was shown carries a gap.
+   */
+  gapFlagged(d: Delivery): boolean {
+    const mine = this.sent.filter((s) => s.from === d.from).map((s) => s.text);
+    const after = new Set(mine.slice(mine.indexOf(d.text) + 1));
+    const next = received(this.member(d.to)).find((e) => e.from === d.from && after.has(String(e.text)));
+    return Number(next?.gap ?? 0) > 0;
   }
 
   /** The sender's id for a message it said (its own echo), or undefined if it never echoed it. */
