@@ -34,6 +34,8 @@ import {
   until,
   type Delivery,
   type NetRedis,
+  testCertificates,
+  type TlsFiles,
 } from './src/cluster.js';
 import { run, startJoin, startServe, type Json, type Member, type Server } from './src/harness.js';
 import { startNginxWith, type Nginx } from './src/nginx.js';
@@ -80,7 +82,8 @@ async function room(
 
 describe.skipIf(missing.length > 0)('a cluster of three relays behind nginx (docs/deploy.md section 8)', () => {
   const hidden = `/blog/${randomBytes(12).toString('base64url')}`;
-  const tmp = new TempDir();
+  // Made by beforeAll: a describe skipped (by -t) runs neither hook, and must leave nothing behind.
+  let tmp: TempDir | undefined;
   let redis: TestRedis | undefined;
   let nginx: Nginx | undefined;
   let relays: Server[] = [];
@@ -89,6 +92,7 @@ describe.skipIf(missing.length > 0)('a cluster of three relays behind nginx (doc
 
   beforeAll(async () => {
     redis = await startRedis();
+    tmp = new TempDir();
     const pw = tmp.file('pw', `${randomBytes(16).toString('base64url')}\n`);
     const proxyPort = await freePort();
     relays = await Promise.all(
@@ -128,7 +132,7 @@ describe.skipIf(missing.length > 0)('a cluster of three relays behind nginx (doc
     await Promise.all(relays.map((r) => r.exited));
     await nginx?.stop();
     await redis?.stop();
-    tmp.remove();
+    tmp?.remove();
   });
 
   it('members spread over the relays see every message exactly once', async () => {
@@ -246,42 +250,32 @@ describe.skipIf(missing.length > 0)('a cluster of three relays behind nginx (doc
 });
 
 describe.skipIf(noHosts !== undefined)(
-  'relays on separate hosts, Redis on another over TCP with a password (network namespaces)',
+  'relays on separate hosts, Redis on another over TLS with a password (network namespaces)',
   () => {
     const base = `/${randomBytes(12).toString('base64url')}`;
-    const tmp = new TempDir();
+    let tmp: TempDir | undefined;
     let lan: Lan | undefined;
     let redis: NetRedis | undefined;
     let relays: Server[] = [];
     let members = new Map<string, Member>();
     let redisUrl = '';
     let pwFile = '';
+    let tlsFiles: TlsFiles = { ca: '', cert: '', key: '' };
 
     beforeAll(async () => {
       lan = new Lan();
       const redisHost = lan.host(2);
       const hosts = [lan.host(11), lan.host(12)];
       const password = randomBytes(24).toString('base64url');
-      pwFile = tmp.file('cluster-pw', `${password}\n`);
-      redis = await startRedisIn(redisHost.ns, redisHost.address, password, tmp.path);
+      const dir = (tmp = new TempDir());
+      pwFile = dir.file('cluster-pw', `${password}\n`);
+      tlsFiles = testCertificates(dir.path, redisHost.address);
+      redis = await startRedisIn(redisHost.ns, redisHost.address, password, tlsFiles, dir.path);
       redisUrl = redis.url;
+      const cluster = ['--cluster', redisUrl, '--cluster-ca', tlsFiles.ca, '--cluster-password-file', pwFile];
       relays = await Promise.all(
         hosts.map((h) =>
-          startServe(
-            [
-              '--host',
-              h.address,
-              '--public',
-              '--no-admin',
-              '--cluster',
-              redisUrl,
-              '--cluster-password-file',
-              pwFile,
-              '--base-path',
-              base,
-            ],
-            { netns: h.ns },
-          ),
+          startServe(['--host', h.address, '--public', '--no-admin', '--base-path', base, ...cluster], { netns: h.ns }),
         ),
       );
     }, 60_000);
@@ -292,27 +286,30 @@ describe.skipIf(noHosts !== undefined)(
       await Promise.all([...relays.map((r) => r.exited), ...[...members.values()].map((m) => m.exited)]);
       await redis?.stop();
       lan?.remove();
-      tmp.remove();
+      tmp?.remove();
     });
+
+    /** `serve` here (on the LAN, beside the members) against the cluster's Redis, with `cluster` options: it should fail at once. */
+    const serveOnce = (cluster: string[]) =>
+      run(['serve', '--json', '--port', '0', '--no-admin', '--base-path', base, '--cluster', redisUrl, ...cluster]);
 
     it('a relay with a wrong cluster password is refused by Redis, and does not print it', async () => {
       const wrong = randomBytes(24).toString('base64url');
-      const r = await run([
-        'serve',
-        '--json',
-        '--port',
-        '0',
-        '--no-admin',
-        '--cluster',
-        redisUrl,
+      const r = await serveOnce([
+        '--cluster-ca',
+        tlsFiles.ca,
         '--cluster-password-file',
-        tmp.file('wrong', `${wrong}\n`),
-        '--base-path',
-        base,
+        tmp!.file('wrong', `${wrong}\n`),
       ]);
       expect(r.code).not.toBe(0);
       expect(r.stdout).toMatch(/"code":"E_CONNECT".*WRONGPASS/);
       expect(r.stdout + r.stderr).not.toContain(wrong);
+    });
+
+    it("a relay that does not trust Redis's certificate (no --cluster-ca) does not connect", async () => {
+      const r = await serveOnce(['--cluster-password-file', pwFile]);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toMatch(/"code":"E_CONNECT".*certificate/);
     });
 
     it('members joining two relays by their addresses chat: every message exactly once', async () => {

@@ -6,6 +6,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { Json, Member } from './harness.js';
 import { sleep } from './ops.js';
@@ -75,20 +77,65 @@ export async function until(
 const REDIS_PORT = 6379;
 
 export type NetRedis = { url: string; child: ChildProcess; stop(): Promise<void> };
+export type TlsFiles = { ca: string; cert: string; key: string };
+
+/** A CA, and a certificate for address `ip` signed by it (EC P-256, valid a day), as PEM files in `dir`. */
+export function testCertificates(dir: string, ip: string): TlsFiles {
+  if (net.isIPv4(ip) === false) throw new TypeError(`an IPv4 address expected, got "${ip}"`);
+  const f: TlsFiles = { ca: join(dir, 'ca.pem'), cert: join(dir, 'redis.pem'), key: join(dir, 'redis.key') };
+  const caKey = join(dir, 'ca.key');
+  const csr = join(dir, 'redis.csr');
+  const ext = join(dir, 'redis.ext');
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', caKey, '-out', f.ca, '-days', '1', '-subj', '/CN=safehouse test CA');
+  openssl('req', ...ec, '-keyout', f.key, '-out', csr, '-subj', '/CN=redis');
+  execFileSync('sh', ['-c', 'umask 077 && printf "subjectAltName=IP:%s\\n" "$1" > "$2"', 'sh', ip, ext]);
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    f.ca,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-out',
+    f.cert,
+    '-days',
+    '1',
+    '-extfile',
+    ext,
+  );
+  return f;
+}
 
 /**
- * `redis-server` in network namespace `ns`, on `address` over TCP, with a password and nothing
- * written to disk. Its configuration goes in on stdin: the password is on no command line and
- * in no file. Resolves once it answers, and refuses a client without the password (NOAUTH).
+ * `redis-server` in network namespace `ns`, on `address` over TLS (certificate `files`), with a
+ * password and nothing written to disk. Its configuration goes in on stdin: the password is on
+ * no command line and in no file. Resolves once it answers over TLS (its certificate checked
+ * against `files.ca`) and refuses a client without the password (NOAUTH).
  */
-export async function startRedisIn(ns: string, address: string, password: string, dir: string): Promise<NetRedis> {
+export async function startRedisIn(
+  ns: string,
+  address: string,
+  password: string,
+  files: TlsFiles,
+  dir: string,
+): Promise<NetRedis> {
   if (!/^[A-Za-z0-9_-]{16,}$/.test(password))
     throw new TypeError('the Redis password expected 16 or more base64url characters');
   const child = spawn('ip', ['netns', 'exec', ns, 'redis-server', '-'], { stdio: ['pipe', 'ignore', 'ignore'] });
   child.stdin?.end(
     [
       `bind ${address}`,
-      `port ${REDIS_PORT}`,
+      'port 0',
+      `tls-port ${REDIS_PORT}`,
+      `tls-cert-file ${files.cert}`,
+      `tls-key-file ${files.key}`,
+      `tls-ca-cert-file ${files.ca}`,
+      'tls-auth-clients no',
       'save ""',
       'appendonly no',
       'protected-mode yes',
@@ -103,21 +150,22 @@ export async function startRedisIn(ns: string, address: string, password: string
     child.kill('SIGKILL');
     await gone;
   };
+  const ca = readFileSync(files.ca);
   const deadline = Date.now() + 10_000;
   for (;;) {
     const reply = await new Promise<string>((resolve) => {
-      const s = net.connect(REDIS_PORT, address, () => s.write('PING\r\n'));
+      const s = tls.connect({ host: address, port: REDIS_PORT, ca }, () => s.write('PING\r\n'));
       s.setTimeout(1_000, () => (s.destroy(), resolve('')));
       s.once('error', () => resolve(''));
       s.once('data', (d: Buffer) => (s.destroy(), resolve(d.toString('latin1'))));
     });
-    if (reply.startsWith('-NOAUTH')) return { url: `redis://${address}:${REDIS_PORT}`, child, stop };
+    if (reply.startsWith('-NOAUTH')) return { url: `rediss://${address}:${REDIS_PORT}`, child, stop };
     if (reply !== '' || Date.now() > deadline || child.exitCode !== null) {
       await stop();
       throw new Error(
         reply
           ? `redis-server answered PING without a password: ${JSON.stringify(reply.slice(0, 40))}`
-          : `redis-server did not answer on ${address}:${REDIS_PORT}`,
+          : `redis-server did not answer over TLS on ${address}:${REDIS_PORT}`,
       );
     }
     await sleep(100);
