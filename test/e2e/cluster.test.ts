@@ -7,14 +7,14 @@
  * over the relays by nginx.
  * - Members on different relays chat: every message is shown exactly once at every member.
  * - A relay is SIGKILLed mid-conversation: its members reconnect through nginx to the others;
- *   every message sent before, during and after is shown exactly once at every member (but see
- *   KNOWN_GAP).
+ *   every message sent before, during and after is shown exactly once at every member, but for
+ *   KNOWN_GAP (below), whose losses must be flagged.
  * - Redis is SIGKILLed and restarted (empty) mid-conversation: every relay drops its members,
  *   they come back and rebuild the room; every message exactly once.
  * - With every relay down, the hidden path is still nginx's own 404, and nginx wrote nothing of
  *   the hidden path to its error log.
- * On separate hosts (network namespaces, root only): Redis on one, reached over TCP with a
- * password; two relays on two others; members join each relay by its address and chat.
+ * On separate hosts (network namespaces on a bridge, root only): Redis on one, reached over TLS
+ * with a password; two relays on two others; members join each relay by its address and chat.
  *
  * Counting is by the sender's message id (and by text); absence of duplicates is asserted only
  * after each member's last message (the marker) reached every other member.
