@@ -83,11 +83,14 @@ export interface ServeSpawn {
   straceTo?: string;
   nodeArgs?: string[];
   cwd?: string;
+  /** Run inside this network namespace (`ip netns exec`; root only). */
+  netns?: string;
 }
 
 export async function startServe(args: string[] = [], how: ServeSpawn = {}): Promise<Server> {
   const nodeCmd = [process.execPath, ...(how.nodeArgs ?? []), BIN, 'serve', '--json', '--port', '0', ...args];
-  const [cmd, ...cmdArgs] = how.straceTo ? ['strace', '-f', '-qq', '-e', 'trace=%file', '-o', how.straceTo, ...nodeCmd] : nodeCmd;
+  const traced = how.straceTo ? ['strace', '-f', '-qq', '-e', 'trace=%file', '-o', how.straceTo, ...nodeCmd] : nodeCmd;
+  const [cmd, ...cmdArgs] = how.netns ? ['ip', 'netns', 'exec', how.netns, ...traced] : traced;
   const child = spawn(cmd!, cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'], cwd: how.cwd });
   const s = new Server(child);
   const ready = await Promise.race([

@@ -29,6 +29,20 @@ export function hiddenLocation(hidden: string, upstreamPort: number): string {
 }
 
 export async function startNginx(hidden: string, upstreamPort: number, listenPort?: number): Promise<Nginx> {
+  return startNginxWith(
+    {
+      http: "map $http_upgrade $connection_upgrade { default upgrade; '' close; }",
+      server: `location @notfound { return 404; }\n${hiddenLocation(hidden, upstreamPort)}`,
+    },
+    listenPort,
+  );
+}
+
+/**
+ * nginx with the given directives: `http` inside the `http { }` block, `server` inside the one
+ * `server { }` block, whose only other location answers every path with nginx's own 404.
+ */
+export async function startNginxWith(parts: { http: string; server: string }, listenPort?: number): Promise<Nginx> {
   const dir = new TempDir();
   for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(dir.at(d));
   const port = listenPort ?? (await freePort());
@@ -45,14 +59,13 @@ http {
   fastcgi_temp_path ${dir.at('fastcgi')};
   uwsgi_temp_path ${dir.at('uwsgi')};
   scgi_temp_path ${dir.at('scgi')};
-  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+  ${parts.http}
   server {
     listen 127.0.0.1:${port};
     server_tokens off;
     # The rest of the site (here: nothing) answers with its own 404.
     location / { return 404; }
-    location @notfound { return 404; }
-    ${hiddenLocation(hidden, upstreamPort)}
+    ${parts.server}
   }
 }
 `;
