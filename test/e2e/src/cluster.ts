@@ -244,17 +244,6 @@ export class Conversation {
     }
   }
 
-  /**
-   * Whether a lost message is flagged at its recipient (THREATS C.17): the first message its
-   * sender said after it that the recipient was shown carries a gap.
-   */
-  gapFlagged(d: Delivery): boolean {
-    const mine = this.sent.filter((s) => s.from === d.from).map((s) => s.text);
-    const after = new Set(mine.slice(mine.indexOf(d.text) + 1));
-    const next = received(this.member(d.to)).find((e) => e.from === d.from && after.has(String(e.text)));
-    return Number(next?.gap ?? 0) > 0;
-  }
-
   /** The sender's id for a message it said (its own echo), or undefined if it never echoed it. */
   idOf(s: Sent): { id: string; fingerprint: string } | undefined {
     const echo = this.member(s.from).events.find((e) => e.type === 'message' && e.self === true && e.text === s.text);
