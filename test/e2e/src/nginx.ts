@@ -22,9 +22,10 @@ export function hiddenLocation(hidden: string, upstreamPort: number): string {
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_read_timeout 1h;
       proxy_buffering off;
-      # Safehouse's own 404 becomes this site's own 404 page.
+      # Safehouse's own 404 becomes this site's own 404 page; so does nginx's 502 while the relay is down.
       proxy_intercept_errors on;
-      error_page 404 = @notfound;
+      error_page 404 502 504 = @notfound;
+      error_log /dev/null;
     }`;
 }
 
