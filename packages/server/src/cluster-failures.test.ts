@@ -8,6 +8,7 @@
  *   (clients then resend what the lost bus may not have carried); members on two relays chat again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,5 +129,22 @@ describe('a cluster when something fails', () => {
     // Nothing reached the disk: Redis as Safehouse runs it (--save "" --appendonly no) wrote no snapshot and no log, even when shut down.
     await redis.shutdown();
     expect(redis.written()).toEqual([]);
+  });
+
+  it('a relay refuses a Redis that writes to disk (a snapshot rule, or the append-only file): rooms would outlive the relays', async () => {
+    const redis = await startRedis({ persist: true });
+    cleanup.push(() => redis.stop());
+    await expect(startServer({ port: 0, basePath: '/p', logger: silentLogger, cluster: { url: redis.url } })).rejects.toThrow(
+      expect.objectContaining({ code: 'E_USAGE', message: expect.stringContaining('--save "" --appendonly no') }),
+    );
+    const plain = await startRedis();
+    cleanup.push(() => plain.stop());
+    const raw = createConnection(plain.socketPath);
+    cleanup.push(() => raw.destroy());
+    raw.write('CONFIG SET appendonly yes\r\n');
+    await within(new Promise((resolve) => raw.once('data', resolve)), 5_000, 'CONFIG SET');
+    await expect(startServer({ port: 0, basePath: '/p', logger: silentLogger, cluster: { url: plain.url } })).rejects.toThrow(
+      expect.objectContaining({ code: 'E_USAGE', message: expect.stringContaining('appendonly yes') }),
+    );
   });
 });

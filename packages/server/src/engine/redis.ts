@@ -131,6 +131,7 @@ export class RedisEngine implements Engine {
     try {
       await this.connect(host.id);
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       throw new TransportError('E_CONNECT', `cannot reach the cluster's Redis (${describe(this.o.url)}): ${(err as Error).message}`, { cause: err });
     }
     const { heartbeatMs, roomTtlMs } = this.o;
@@ -173,6 +174,11 @@ export class RedisEngine implements Engine {
       sub.destroy();
       throw err;
     }
+    await this.checkNoDisk(cmd).catch((err: unknown) => {
+      cmd.destroy();
+      sub.destroy();
+      throw err;
+    });
     this.cmd = cmd;
     this.sub = sub;
     this.up = true;
@@ -181,6 +187,28 @@ export class RedisEngine implements Engine {
     this.seen.set(relay, Date.now());
     this.unheard = undefined;
     await this.script('HEARTBEAT', [RELAYS], [relay, HEARTBEAT_CHANNEL]);
+  }
+
+  /**
+   * Refuses a Redis that writes to disk (a snapshot `save` rule, or the append-only file): the
+   * rooms' shared state would outlive the relays on the disk of whoever seizes the machine.
+   * Debian's packaged configuration snapshots by default. A Redis that does not let us read its
+   * configuration (a managed one, CONFIG renamed) is taken as it is: the operator is warned by
+   * docs/deploy.md, not here.
+   */
+  private async checkNoDisk(cmd: Client): Promise<void> {
+    const get = async (key: string): Promise<string | undefined> => {
+      const r = await cmd.sendCommand(['CONFIG', 'GET', key]).catch(() => undefined);
+      const v = r && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>)[key] : Array.isArray(r) ? r[1] : undefined;
+      return v === undefined || v === null ? undefined : String(v);
+    };
+    const save = await get('save');
+    const aof = await get('appendonly');
+    if ((save !== undefined && save.trim() !== '') || aof === 'yes')
+      throw new UsageError(
+        'E_USAGE',
+        `the cluster's Redis writes to disk (${aof === 'yes' ? 'appendonly yes' : `save "${save ?? ''}"`}): run it with --save "" --appendonly no (docs/deploy.md), or CONFIG SET save "" and appendonly no`,
+      );
   }
 
   private script(name: ScriptName, keyList: string[], args: (string | Buffer)[]): Promise<Reply> {

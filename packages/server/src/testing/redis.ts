@@ -54,13 +54,15 @@ async function answers(path: string, deadline: number): Promise<void> {
   }
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `persist`: run it as Debian's default configuration does, snapshotting to disk (to test that a relay refuses it). */
+export async function startRedis(options: { persist?: boolean } = {}): Promise<TestRedis> {
   const bin = redisServerPath();
   const dir = mkdtempSync(join(tmpdir(), 'safehouse-redis-'));
   const socketPath = join(dir, 'redis.sock');
   let proc: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    const p = spawn(bin, ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    const disk = options.persist ? ['--save', '3600 1 300 100 60 10000'] : ['--save', '', '--appendonly', 'no'];
+    const p = spawn(bin, ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', ...disk, '--dir', dir], {
       stdio: 'ignore',
     });
     running.add(p);
