@@ -199,7 +199,7 @@ export class RedisEngine implements Engine {
   private async checkNoDisk(cmd: Client): Promise<void> {
     const get = async (key: string): Promise<string | undefined> => {
       const r = await cmd.sendCommand(['CONFIG', 'GET', key]).catch(() => undefined);
-      const v = r && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>)[key] : Array.isArray(r) ? r[1] : undefined;
+      const v: unknown = r && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>)[key] : Array.isArray(r) ? (r as unknown[])[1] : undefined;
       return v === undefined || v === null ? undefined : String(v);
     };
     const save = await get('save');
