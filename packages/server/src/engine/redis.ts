@@ -200,7 +200,7 @@ export class RedisEngine implements Engine {
     const get = async (key: string): Promise<string | undefined> => {
       const r = await cmd.sendCommand(['CONFIG', 'GET', key]).catch(() => undefined);
       const v: unknown = r && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>)[key] : Array.isArray(r) ? (r as unknown[])[1] : undefined;
-      return v === undefined || v === null ? undefined : String(v);
+      return v instanceof Buffer || typeof v === 'string' ? v.toString() : undefined;
     };
     const save = await get('save');
     const aof = await get('appendonly');
