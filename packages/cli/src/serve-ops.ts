@@ -148,7 +148,7 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
       : remotePort !== undefined
         ? `${scheme}://127.0.0.1:${remotePort}${server.basePath}/`
         : server.url;
-  const baseLink = formatInvite(base, undefined, p.pin);
+  const baseLink = formatInvite(base, undefined, p.pin ? { certFingerprint: p.pin } : {});
   // Held until the ready line is out (it comes first), then written as they come.
   let held: string[] | undefined = [];
   const out = (event: AdminEvent, text: string): void => {

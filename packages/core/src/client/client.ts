@@ -422,7 +422,12 @@ class Client implements SafehouseClient, CommandHost {
   /** The invite link for one of our rooms (the fragment carries its secret: show it only to its owner). */
   inviteLink(room: Room): string {
     const r: RoomInvite = { id: room.id, secret: room.secret, inviter: this.ctx.identity.fingerprint, name: room.roomName };
-    return formatInvite(this.#invite.base, r, this.#invite.certFingerprint, this.#o.linkTimeServers ?? this.#invite.timeServers);
+    const timeServers = this.#o.linkTimeServers ?? this.#invite.timeServers;
+    return formatInvite(this.#invite.base, r, {
+      ...(this.#invite.certFingerprint ? { certFingerprint: this.#invite.certFingerprint } : {}),
+      ...(timeServers ? { timeServers } : {}),
+      also: this.#invite.relays.slice(1),
+    });
   }
 
   joinLink(link: string): Promise<CommandOutcome> {
