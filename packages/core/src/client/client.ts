@@ -161,6 +161,7 @@ class Client implements SafehouseClient, CommandHost {
       ...o.connection,
       transport: o.transport,
       url: this.#invite.ws,
+      ...(this.#invite.certFingerprint ? { certFingerprint: this.#invite.certFingerprint } : {}),
       clock: this.#clock,
       ...(o.random ? { random: o.random } : {}),
       onState: (s) => this.#emitter.emit({ type: 'connection', ...s }),

@@ -84,6 +84,8 @@ export type ReadyInfo = { relay: string; restarted: boolean; first: boolean; non
 export type ConnectionOptions = {
   transport: Transport;
   url: string;
+  /** The relay's certificate pin (the link's `c`), passed to the transport at every open. */
+  certFingerprint?: Uint8Array;
   clock: Clock;
   random?: () => number;
   /** Random per client process (protocol `hello.session`). */
@@ -186,6 +188,7 @@ export class Connection {
     this.#refused = undefined;
     this.#o.onState({ state: 'connecting', attempt: this.#attempt });
     const live = () => gen === this.#gen;
+    const pin = this.#o.certFingerprint;
     this.#conn = this.#o.transport.open(this.#o.url, {
       onOpen: () => {
         if (!live()) return;
@@ -210,7 +213,7 @@ export class Connection {
         if (this.#phase !== 'ready') this.#noteSilent(why);
         this.#drop(why, false);
       },
-    });
+    }, pin ? { certFingerprint: pin } : {});
   }
 
   #onBytes(bytes: Uint8Array): void {
