@@ -160,8 +160,8 @@ class Client implements SafehouseClient, CommandHost {
     this.#conn = new Connection({
       ...o.connection,
       transport: o.transport,
-      url: this.#invite.ws,
-      ...(this.#invite.certFingerprint ? { certFingerprint: this.#invite.certFingerprint } : {}),
+      // The link's own relay first, then the others of its cluster (`a`), each with its own pin.
+      endpoints: this.#invite.relays,
       clock: this.#clock,
       ...(o.random ? { random: o.random } : {}),
       onState: (s) => this.#emitter.emit({ type: 'connection', ...s }),
@@ -440,7 +440,10 @@ class Client implements SafehouseClient, CommandHost {
     if (!parsed.ok) return bad(parsed.message);
     const { invite } = parsed;
     if (!invite.room) return bad('this link names no room: ask a member for a room link');
-    if (invite.ws !== this.#invite.ws) return bad('this link is for another server than the one you are connected to');
+    // Any relay of ours will do: a link made on another relay of the cluster (its admin's)
+    // names that relay first.
+    const ours = new Set(this.#invite.relays.map((r) => r.ws));
+    if (!invite.relays.some((r) => ours.has(r.ws))) return bad('this link is for another server than the one you are connected to');
     this.#joinInvite(invite.room);
     return Promise.resolve({ ok: true, command: 'join' });
   }
@@ -614,7 +617,14 @@ class Client implements SafehouseClient, CommandHost {
         this.#relayTime.onReply(h.id, body);
         return;
       case 'closing':
-        this.#emitter.emit({ type: 'info', message: 'the server is shutting down; the client reconnects when it is back' });
+        // With other relays in the link, the connection moves to the next one now (connection.ts).
+        this.#emitter.emit({
+          type: 'info',
+          message:
+            this.#conn.relays > 1
+              ? `the relay ${this.#conn.endpoint} is shutting down; moving to another relay of the link`
+              : 'the server is shutting down; the client reconnects when it is back',
+        });
         return;
       default:
         throw missingCaseError(h);
