@@ -65,10 +65,11 @@ class Wire {
 
   wrap(inner: Transport): Transport {
     return {
+      ...(inner.seesHttpStatus === true ? { seesHttpStatus: true } : {}),
       open: (url, handlers, options) => {
         const conn = inner.open(url, {
           onOpen: () => handlers.onOpen(),
-          onClose: (code, reason) => handlers.onClose(code, reason),
+          onClose: (code, reason, info) => handlers.onClose(code, reason, info),
           onFrame: (bytes) => {
             const d = decodeRelayFrame(bytes);
             if (d.ok && (d.header.t === 'ack' || d.header.t === 'nack')) this.answers.push(d.header);
