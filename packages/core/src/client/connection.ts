@@ -23,11 +23,12 @@
  *   says why without repeating it at every retry.
  * - A client that has not reached the relay yet in this run (no `hello`, no refusal) tries
  *   `firstTries` (3) times, or once per endpoint if there are more. "The relay" here is the
- *   cluster: any endpoint that spoke counts, so a 404 from one while another works never ends it. An upgrade answered 404 (seen by a transport that sees the HTTP
- *   status, `Transport.seesHttpStatus`) is said at once (`onError E_NOT_FOUND`); the third 404
- *   ends the connection (`offline`, then `onGiveUp E_NOT_FOUND`). Any other try that ended
- *   before the relay spoke (refused, no `hello`, another status) counts too: the third such
- *   names the likely causes once (`onError E_CONNECT`; in a browser, which sees no status, a
+ *   cluster: any endpoint that spoke counts, so a 404 from one while another works never ends
+ *   it. An upgrade answered 404 (seen by a transport that sees the HTTP status,
+ *   `Transport.seesHttpStatus`) is said at once (`onError E_NOT_FOUND`); the third 404 (from
+ *   any endpoint) ends the connection (`offline`, then `onGiveUp E_NOT_FOUND`). Any other try
+ *   that ended before the relay spoke (refused, no `hello`, another status) counts too: the
+ *   third such names the likely causes once (`onError E_CONNECT`; in a browser, which sees no status, a
  *   missing or wrong password among them) and the connection keeps trying. A client that
  *   reached the relay before never gives up: 404s then are said once per run of them (the
  *   server restarted with another path or password, or the password back-off holds the
