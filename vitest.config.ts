@@ -24,6 +24,17 @@ export default defineConfig({
         },
       },
       {
+        // The relay conformance suite against a cluster: two relays sharing one real Redis
+        // (testing/harness.ts), clients spread over both. The same files run against one relay in `unit`.
+        resolve: { alias },
+        test: {
+          name: 'cluster',
+          include: ['packages/server/src/relay-*.test.ts'],
+          env: { SAFEHOUSE_RELAY_ENGINE: 'redis' },
+          testTimeout: 60_000,
+        },
+      },
+      {
         resolve: { alias },
         test: {
           name: 'e2e',

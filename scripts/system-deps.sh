@@ -3,7 +3,7 @@
 # Runs before `npm test` (pretest) and in CI. As root it installs them; otherwise it says what to
 # install and carries on (tests that need a missing component say clearly that they skipped).
 set -uo pipefail
-PACKAGES=(tmux procps iproute2 strace chromium nginx openssh-server openssh-client openssl faketime)
+PACKAGES=(tmux procps iproute2 strace chromium nginx openssh-server openssh-client openssl faketime redis-server)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

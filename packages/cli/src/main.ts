@@ -42,7 +42,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--roughtime-port <n>', 'also run a Roughtime server on this UDP port (0: a free one); prints HOST:PORT:KEY')
     .option('--roughtime-key-file <file>', "the Roughtime server's long-term key: a 32-byte seed in base64 (default: random per start)")
     .option('--roughtime-upstream <host:port>', 'a Roughtime server the relay may carry browsers\' requests to (repeatable)', collect, [])
-    .action(async (opts: OpsOptions & { host: string; port: string; basePath?: string; public?: boolean; json?: boolean; verbose?: boolean; roughtimePort?: string; roughtimeKeyFile?: string; roughtimeUpstream?: string[] }) => {
+    .option('--cluster <url>', 'serve rooms with every relay that names the same Redis: redis://HOST:PORT, rediss://HOST:PORT (TLS) or unix:///PATH (needs --base-path)')
+    .option('--cluster-password-file <file>', "the cluster Redis's password on FILE's first line (or SAFEHOUSE_CLUSTER_PASSWORD)")
+    .option('--cluster-ca <file>', "PEM file of the CA that signed the cluster Redis's TLS certificate (rediss://)")
+    .action(async (opts: OpsOptions & { host: string; port: string; basePath?: string; public?: boolean; json?: boolean; verbose?: boolean; roughtimePort?: string; roughtimeKeyFile?: string; roughtimeUpstream?: string[]; cluster?: string; clusterPasswordFile?: string; clusterCa?: string }) => {
       json = opts.json === true;
       const { serve } = await import('./serve.js');
       await serve(opts);

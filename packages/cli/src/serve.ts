@@ -2,7 +2,7 @@
  * `safehouse serve`: starts the gate and the relay with in-memory state, prints the link, and
  * shuts down cleanly on SIGINT/SIGTERM. Nothing is written to disk.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isValidBasePath, UsageError } from '@safehouse/core/protocol';
 import { startServer, type Logger, type LogEvent, type LogFields } from '@safehouse/server';
@@ -16,6 +16,9 @@ export interface ServeOptions extends Omit<ServeTimeOptions, 'host'>, OpsOptions
   public?: boolean;
   json?: boolean;
   verbose?: boolean;
+  cluster?: string;
+  clusterPasswordFile?: string;
+  clusterCa?: string;
 }
 
 const WARNINGS: Partial<Record<LogEvent, string>> = {
@@ -56,6 +59,32 @@ function parsePort(s: string): number {
   return n;
 }
 
+/**
+ * `--cluster`: the Redis the relays share (its password from a file or the environment, never
+ * the command line, which other users of the machine can read). The relays of a cluster must
+ * share one base path: each would otherwise draw its own, and a link would work at one only.
+ */
+export function clusterOptions(opts: ServeOptions): { url: string; password?: string; caFile?: string } | undefined {
+  if (opts.cluster === undefined) {
+    if (opts.clusterPasswordFile !== undefined || opts.clusterCa !== undefined)
+      throw new UsageError('E_USAGE', '--cluster-password-file and --cluster-ca go with --cluster');
+    return undefined;
+  }
+  if (opts.basePath === undefined)
+    throw new UsageError('E_USAGE', "--cluster needs --base-path: every relay of a cluster serves the same secret path (choose one, e.g. /$(openssl rand -hex 16), and give it to each)");
+  const fromFile = opts.clusterPasswordFile === undefined ? undefined : firstLine(opts.clusterPasswordFile, '--cluster-password-file');
+  const password = fromFile ?? process.env.SAFEHOUSE_CLUSTER_PASSWORD;
+  return { url: opts.cluster, ...(password ? { password } : {}), ...(opts.clusterCa !== undefined ? { caFile: opts.clusterCa } : {}) };
+}
+
+function firstLine(file: string, option: string): string {
+  try {
+    return (readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '').trim();
+  } catch (err) {
+    throw new UsageError('E_USAGE', `${option}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+}
+
 export async function serve(opts: ServeOptions): Promise<void> {
   const port = parsePort(opts.port);
   if (opts.basePath !== undefined && !isValidBasePath(opts.basePath))
@@ -63,6 +92,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       'E_BASE_PATH_INVALID',
       `--base-path expects /segment[/segment...] of letters, digits and . _ ~ -, got "${opts.basePath}"`,
     );
+  const cluster = clusterOptions(opts);
   const webRoot = defaultWebRoot();
   const ops = await prepareOps(opts, opts.host);
   const rt = await startServeTime(opts, cliLogger(opts.json === true, opts.verbose === true));
@@ -75,6 +105,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     ...ops.server,
     roughtimeUpstreams: rt.upstreams,
     logger: cliLogger(opts.json === true, opts.verbose === true),
+    ...(cluster ? { cluster } : {}),
   });
 
   const running = await startOps(server, opts, ops, rt.server);
@@ -97,6 +128,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
           ? `Web client: SHA-256 of index.html ${server.webSha256} (it pins every script and style by SRI; compare it with the published one)`
           : 'Web client: not built (npm run build), so the link works with `safehouse join` only.',
         ...running.lines,
+        ...(cluster ? [`Cluster: rooms are shared with every relay on ${cluster.url.replace(/\/\/[^@/]*@/, '//')} (same base path and password).`] : []),
         ...(rt.server ? [`Roughtime: ${rt.server.spec}  (members use it with --roughtime ${rt.server.spec})`] : []),
         '',
       ].join('\n'),

@@ -63,6 +63,8 @@ const OPEN = 1;
 
 export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard {
   state: ConnectionState = 'hello';
+  /** Frames that arrived while an earlier one waits for a room's shared state (relay.ts `hold`): handled after it, in order. */
+  held: Buffer[] | undefined = undefined;
   /** The room (cohort) this connection is subscribed to, while it is in one only (most are: no Set then)... */
   private room: Cohort | undefined;
   /** ...or every one it is in, once it is in two or more. At most one cohort per room id. */

@@ -142,7 +142,10 @@ function decrement(counts: Map<string, number>, key: string): void {
 }
 
 /** What a client refused by a connection cap is sent before the close (docs/errors.md). */
-const TOO_MANY_CONNECTIONS = encodeFrame({ v: PROTOCOL_VERSION, t: 'error', code: 'E_TOO_MANY_CONNECTIONS' });
+const REFUSALS = {
+  E_TOO_MANY_CONNECTIONS: encodeFrame({ v: PROTOCOL_VERSION, t: 'error', code: 'E_TOO_MANY_CONNECTIONS' }),
+  E_UNAVAILABLE: encodeFrame({ v: PROTOCOL_VERSION, t: 'error', code: 'E_UNAVAILABLE' }),
+} as const;
 const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
 
 const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
@@ -258,10 +261,12 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
    * which gets the 404 before any cap is looked at (B.12). The socket stays counted against the
    * socket cap until it is gone (at most `closeGraceMs` if the peer never answers the close).
    */
+  /** At a cap, or a cluster's relay without its bus: `error`, then 1013 (try again later). */
   const refuseBusy = (ws: PeerSocket): void => {
     counters.refusedRequests += 1;
-    ws.send(TOO_MANY_CONNECTIONS, SEND_OPTIONS);
-    ws.close(CLOSE.tryAgainLater, 'E_TOO_MANY_CONNECTIONS');
+    const code = relay.refusal;
+    ws.send(REFUSALS[code], SEND_OPTIONS);
+    ws.close(CLOSE.tryAgainLater, code);
     setTimeout(() => ws.terminate(), limits.closeGraceMs).unref();
   };
 

@@ -12,15 +12,19 @@ import { resolveOptions, type ServerOptions } from './config.js';
 import { createControl, type ServerControl } from './control.js';
 import { createGate } from './gate.js';
 import { PasswordGate } from './password.js';
-import { Relay, type RelayStats } from './relay.js';
+import { MAX_KEPT_PROPOSALS, Relay, type RelayStats } from './relay.js';
 import { RoughtimeForwarder, type Upstream } from './roughtime/forwarder.js';
 import { loadWebBundle, type WebBundle } from './web.js';
+import type { Engine } from './engine/engine.js';
+import { checkClusterUrl, RedisEngine, type RedisEngineOptions } from './engine/redis.js';
 
 export type { ServerLimits, ServerOptions } from './config.js';
 export { DEFAULT_LIMITS, isLoopbackHost } from './config.js';
 export type { Logger, LogEvent, LogFields } from './logger.js';
 export { defaultLogger, silentLogger } from './logger.js';
 export type { RelayStats } from './relay.js';
+export type { Engine } from './engine/engine.js';
+export { RedisEngine, type RedisEngineOptions } from './engine/redis.js';
 export { loadWebBundle, webCsp, type WebBundle } from './web.js';
 export { startRoughtimeServer, type RoughtimeServerOptions, type RunningRoughtimeServer } from './roughtime/udp-server.js';
 export { RoughtimeForwarder, FORWARDER_DEFAULTS, type Upstream } from './roughtime/forwarder.js';
@@ -77,11 +81,41 @@ function listenError(err: Error & { code?: string }, host: string, port: number)
   }
 }
 
-export async function startServer(options: ServerOptions & WebOptions & RoughtimeRelayOptions = {}): Promise<RunningServer> {
-  const { webRoot, roughtimeUpstreams, ...serverOptions } = options;
+export type EngineOptions = {
+  /**
+   * Serve rooms together with the other relays that name the same Redis (engine/redis.ts):
+   * `redis://HOST:PORT`, `rediss://HOST:PORT` (TLS) or `unix:///PATH`. Default: none, rooms in this
+   * process's memory. The relays must share one base path and one password.
+   */
+  cluster?: Omit<RedisEngineOptions, 'roomTtlMs' | 'recentCommits' | 'logEntries' | 'maxProposals'>;
+  /** An engine made by the caller (tests); `cluster` makes one. */
+  engine?: Engine;
+};
+
+export async function startServer(options: ServerOptions & WebOptions & RoughtimeRelayOptions & EngineOptions = {}): Promise<RunningServer> {
+  const { webRoot, roughtimeUpstreams, cluster, engine: given, ...serverOptions } = options;
   const opts = resolveOptions(serverOptions);
+  if (cluster) checkClusterUrl(cluster.url);
+  const engine =
+    given ??
+    (cluster
+      ? new RedisEngine({
+          ...cluster,
+          roomTtlMs: Math.max(10_000, opts.limits.emptyRoomKeepMs),
+          recentCommits: opts.limits.recentCommitsPerRoom,
+          logEntries: opts.limits.commitLogEntries,
+          maxProposals: MAX_KEPT_PROPOSALS,
+        })
+      : undefined);
   const web: WebBundle | undefined = webRoot === undefined ? undefined : loadWebBundle(webRoot);
-  const relay = new Relay(opts.limits, opts.logger, roughtimeUpstreams?.length ? new RoughtimeForwarder(roughtimeUpstreams) : undefined);
+  const relay = new Relay(opts.limits, opts.logger, roughtimeUpstreams?.length ? new RoughtimeForwarder(roughtimeUpstreams) : undefined, engine);
+  try {
+    await relay.start();
+  } catch (err) {
+    await relay.close();
+    throw err;
+  }
+  if (engine?.clustered) opts.logger.info('bus-ready');
   const password = opts.password === undefined ? undefined : await PasswordGate.create(opts.password, opts.basePath);
   const gate = createGate(opts, relay, relay.counters, web, password);
   const control = createControl(relay);

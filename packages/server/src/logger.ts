@@ -26,7 +26,15 @@ export type LogEvent =
   /** The Roughtime UDP server is listening: fields `port`. */
   | 'roughtime-listening'
   /** The Roughtime UDP server stopped: fields `requests`, `replies`, `dropped`. */
-  | 'roughtime-closed';
+  | 'roughtime-closed'
+  /** A cluster's relay reached its bus (Redis): fields `relays` (live relays it sees). */
+  | 'bus-ready'
+  /** A cluster's relay lost its bus: it disconnects its clients until the bus is back; fields `connections`. */
+  | 'bus-lost'
+  /** The bus is back: the relay serves again. */
+  | 'bus-back'
+  /** Another relay of the cluster stopped sending heartbeats: its members and join requests no longer count. */
+  | 'relay-gone';
 
 export type LogFields = Readonly<Record<string, number | boolean | ErrorCode>>;
 

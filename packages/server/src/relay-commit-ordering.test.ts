@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomId } from '@safehouse/core/protocol';
-import { TestClient, commitHeader, startTestServer, type TestServer } from './testing/harness.js';
+import { TestClient, commitHeader, startTestServer, until, type TestServer } from './testing/harness.js';
 
 let server: TestServer;
 const clients: TestClient[] = [];
@@ -129,5 +129,37 @@ describe('commit ordering', () => {
     await say();
     await b.sub(room, 2);
     for (const id of said) await b.next('msg', (h) => h.kind === 'app' && h.id === id);
+  });
+
+  it('commits racing for the same epoch from several members (on several relays in a cluster): exactly one wins each epoch, and every member sees the same order', async () => {
+    const room = randomId();
+    const racers = [await client(), await client(), await client(), await client()];
+    const watcher = await client();
+    for (const x of [...racers, watcher]) await x.sub(room, 0);
+    const EPOCHS = 12;
+    const winners: string[] = [];
+    for (let epoch = 0; epoch < EPOCHS; epoch++) {
+      const ids = racers.map(() => randomId());
+      // All at once: no racer waits for another's answer.
+      racers.forEach((r, i) => r.commit(room, ids[i]!, epoch, new Uint8Array([epoch, i])));
+      // Each racer gets exactly one answer for its commit: the ack (one racer) or E_STALE_EPOCH naming the next epoch.
+      const acked: string[] = [];
+      for (const [i, r] of racers.entries()) {
+        await until(() => r.frames.some((f) => (f.header.t === 'ack' || f.header.t === 'nack') && f.header.id === ids[i]), 5_000, 'an answer');
+        const f = r.frames.find((x) => (x.header.t === 'ack' || x.header.t === 'nack') && x.header.id === ids[i]);
+        if (f?.header.t === 'nack') expect(f.header).toMatchObject({ code: 'E_STALE_EPOCH', epoch: epoch + 1 });
+        else acked.push(ids[i]!);
+      }
+      expect(acked).toHaveLength(1);
+      winners.push(acked[0]!);
+      // Every racer proves the new epoch before the next round (as members do after a commit).
+      for (const r of racers) r.send(r.subHeader(room, epoch + 1));
+      watcher.send(watcher.subHeader(room, epoch + 1));
+    }
+    // The watcher and every racer saw the winners' commits, each once, in the same order (a racer never gets its own).
+    const commitsAt = (c: TestClient) => c.frames.flatMap((f) => (f.header.t === 'msg' && f.header.kind === 'commit' ? [f.header.id] : []));
+    await until(() => commitsAt(watcher).length >= EPOCHS, 5_000, 'every commit at the watcher');
+    expect(commitsAt(watcher)).toEqual(winners);
+    for (const r of racers) expect(commitsAt(r)).toEqual(winners.filter((w) => !r.frames.some((f) => f.header.t === 'ack' && f.header.id === w)));
   });
 });

@@ -52,8 +52,12 @@ describe('fan-out', () => {
       return d.ok && d.header.t === 'msg' && d.header.id === id;
     });
     expect(msgs).toHaveLength(others.length);
-    const first = msgs[0]?.data;
-    for (const m of msgs) expect(m.data).toBe(first); // the same object, not an equal copy
+    // Per relay (one, or each of a cluster's: their sockets listen on different ports), the same object, not an equal copy.
+    const firstOn = new Map<number | undefined, unknown>();
+    for (const m of msgs) {
+      if (!firstOn.has(m.socket.localPort)) firstOn.set(m.socket.localPort, m.data);
+      expect(m.data).toBe(firstOn.get(m.socket.localPort));
+    }
     expect(new Set(msgs.map((m) => m.socket)).size).toBe(others.length);
     for (const c of clients) c.close();
   });

@@ -13,10 +13,14 @@ import type { WireFrame } from './wireFrame.js';
 export type PendingJoin = {
   readonly id: string;
   readonly room: Room;
-  readonly owner: Connection;
+  /** The connection that sent it, where it is on this relay; undefined for one on another relay of a cluster. */
+  readonly owner: Connection | undefined;
+  /** The relay (its instance id) the joiner is connected to: where its Welcome goes. */
+  readonly relay: string;
   /** The encoded relay `join` frame (header and request), made once and sent to every member. */
   readonly frame: WireFrame;
-  readonly timer: NodeJS.Timeout;
+  /** Its expiry, run by the joiner's relay only. */
+  readonly timer: NodeJS.Timeout | undefined;
 };
 
 export type CommitDecision =
@@ -25,7 +29,7 @@ export type CommitDecision =
   | { kind: 'stale'; epoch: number };
 
 /** An accepted commit, kept so that a member that was away can catch up. */
-type LogEntry = {
+export type LogEntry = {
   /** The epoch the commit was for, and the relay key of that epoch. */
   readonly epoch: number;
   readonly key: string;
@@ -47,12 +51,15 @@ export class Cohort {
   /** The current epoch, and its relay key (the only key a commit or `sub` is checked against). */
   epoch: number;
   key: EpochKey;
+  /** The connections of this relay that proved the current epoch. */
   readonly subscribers = new Set<Connection>();
+  /** Subscribers on the other relays of a cluster (the sum of their live counts; 0 alone). */
+  remote = 0;
   /** Subscribers that have not yet proven the current epoch (after a commit); made at the first commit. */
   owed: Map<Connection, Owed> | undefined;
   /** For a fork: the id of the commit its members refused (docs/protocol.md "Room policy"). */
   refused: string | undefined;
-  /** The most subscribers it has had at once: a cohort nobody shared keeps no log once empty. */
+  /** The most members it has had at once: a cohort nobody shared keeps no log once empty. */
   peak = 0;
   /**
    * Connections being brought up to date from the log (not subscribed yet): what the cohort fans
@@ -62,6 +69,8 @@ export class Cohort {
   catching: Map<Connection, { frames: WireFrame[]; until: number }> | undefined;
   /** When the cohort was last left empty (for `emptyRoomKeepMs`). */
   emptySince = 0;
+  /** Asked to be dropped (a cluster's engine answers later). */
+  dropping = false;
   /** Per-cohort frame counter sent with every `msg`: a hint for gap detection, not trusted. */
   private seq = 0;
   /** The subscriber count members last heard (`presence`), and the lowest and highest since. */
@@ -79,6 +88,8 @@ export class Cohort {
 
   constructor(
     readonly room: Room,
+    /** Numbers the cohort within its room; the same on every relay of a cluster (engine.ts). */
+    readonly cid: number,
     epoch: number,
     key: EpochKey,
   ) {
@@ -88,6 +99,18 @@ export class Cohort {
 
   get id(): string {
     return this.room.id;
+  }
+
+  /** Its members on every relay: what presence tells and what the room's line is judged by. */
+  get members(): number {
+    return this.subscribers.size + this.remote;
+  }
+
+  /** Its members changed: the peak, and when it was left empty. */
+  counted(now: number): void {
+    const n = this.members;
+    if (n > this.peak) this.peak = n;
+    if (n === 0) this.emptySince = now;
   }
 
   /**
@@ -125,10 +148,32 @@ export class Cohort {
     for (const sub of this.subscribers) if (!owed.has(sub)) owed.set(sub, { need: this.epoch, until: now + graceMs });
   }
 
-  /** Keeps a proposal of the current epoch (at most `max`; later ones are only fanned out). */
-  keepProposal(frame: WireFrame, max: number): void {
+  /**
+   * Keeps a proposal of the current epoch (at most `max`; later ones are only fanned out). One
+   * for another epoch is not kept: no commit of this epoch can take it, and the relays of a
+   * cluster then agree on what is kept whichever order a commit and a proposal cross in.
+   */
+  keepProposal(frame: WireFrame, epoch: number, max: number): void {
+    if (epoch !== this.epoch) return;
     const kept = (this.proposals ??= []);
     if (kept.length < max) kept.push(frame);
+  }
+
+  /**
+   * A cohort loaded from a cluster's shared state (engine.ts): its log, the commit ids accepted
+   * lately, and the proposals of its current epoch, as the other relays hold them.
+   */
+  restore(log: LogEntry[], recent: string[], proposals: WireFrame[], limits: LogLimits): void {
+    this.recentCommits = recent.length > 0 ? recent : undefined;
+    this.proposals = proposals.length > 0 ? proposals : undefined;
+    this.log = log.length > 0 ? log : undefined;
+    this.logBytes = 0;
+    for (const e of log) this.logBytes += e.frame.length + e.proposals.reduce((n, p) => n + p.length, 0);
+    const kept = this.log;
+    while (kept && (kept.length > limits.entries || (this.logBytes > limits.bytes && kept.length > 1))) {
+      const old = kept.shift();
+      if (old) this.logBytes -= old.frame.length + old.proposals.reduce((n, p) => n + p.length, 0);
+    }
   }
 
   /** The proposals of the current epoch, for a new subscriber. */
@@ -184,7 +229,7 @@ export class Cohort {
   remove(conn: Connection, now: number): boolean {
     if (!this.subscribers.delete(conn)) return false;
     this.owed?.delete(conn);
-    if (this.subscribers.size === 0) this.emptySince = now;
+    this.counted(now);
     return true;
   }
 
@@ -227,7 +272,7 @@ export class Cohort {
 
   /** The subscribers changed; `firstThisTurn`: the first change since members were last told. */
   notePresence(firstThisTurn: boolean): void {
-    const n = this.subscribers.size;
+    const n = this.members;
     this.presenceLow = firstThisTurn ? n : Math.min(this.presenceLow, n);
     this.presencePeak = firstThisTurn ? n : Math.max(this.presencePeak, n);
   }
@@ -237,7 +282,7 @@ export class Cohort {
    * told hid (a join taken back by a leave, or the reverse), then the count. None if no one is left.
    */
   presenceToTell(): number[] {
-    const count = this.subscribers.size;
+    const count = this.members;
     const heard = this.presenceSent;
     this.presenceSent = count;
     if (count === 0) return [];
@@ -276,10 +321,29 @@ export class Cohort {
 export class Room {
   /** Usually one; rival claims each have their own (see the file comment). */
   readonly cohorts: Cohort[] = [];
+  /** The next cohort number (the in-memory engine's; a cluster's shared state numbers its own). */
+  nextCid = 1;
+  /** Whether the room's shared state is here (a cluster loads it when the room is first used: engine.ts). */
+  ready = true;
+  /** Its shared state is being loaded: frames that need it wait for this. */
+  loading: Promise<void> | undefined;
+  /** Changes this relay asked for on behalf of its connections (a join, a cohort) that the engine has not yet answered. */
+  asked = 0;
+  /** In a cluster: the room is idle here and will be let go (relay.ts `dropIfEmpty`). */
+  lingering: NodeJS.Timeout | undefined;
+  /** This relay's subscribers changed since it last told the other relays of a cluster. */
+  countsDirty = false;
+  /** In a cluster: each other relay's subscriber counts, by cohort number. */
+  remoteCounts: Map<string, Map<number, number>> | undefined;
   /** Join requests waiting for a Welcome, by join id; made at the first (most rooms have none most of the time). */
   private joins: Map<string, PendingJoin> | undefined;
 
   constructor(readonly id: string) {}
+
+  cohort(cid: number): Cohort | undefined {
+    for (const c of this.cohorts) if (c.cid === cid) return c;
+    return undefined;
+  }
 
   pendingJoin(id: string): PendingJoin | undefined {
     return this.joins?.get(id);
@@ -304,17 +368,32 @@ export class Room {
     return this.joins?.size ?? 0;
   }
 
+  /** Subscribers on this relay. */
   get subscriberCount(): number {
     let n = 0;
     for (const c of this.cohorts) n += c.subscribers.size;
     return n;
   }
 
-  /** Drops cohorts with no subscribers and no log worth keeping. */
+  /** Members on every relay. */
+  get memberCount(): number {
+    let n = 0;
+    for (const c of this.cohorts) n += c.members;
+    return n;
+  }
+
+  /** Nothing of this relay's is in it: no subscriber, no join request, no one catching up. */
+  idleHere(): boolean {
+    for (const c of this.cohorts) if (c.subscribers.size > 0 || c.catching !== undefined) return false;
+    for (const p of this.pendingJoins()) if (p.owner !== undefined) return false;
+    return this.loading === undefined && this.asked === 0;
+  }
+
+  /** Drops cohorts with no members and no log worth keeping. */
   prune(now: number, keepMs: number): void {
     for (let i = this.cohorts.length - 1; i >= 0; i--) {
       const c = this.cohorts[i];
-      if (c && c.subscribers.size === 0 && !c.keepsLog(now, keepMs)) {
+      if (c && c.members === 0 && !c.keepsLog(now, keepMs)) {
         c.wipe();
         this.cohorts.splice(i, 1);
       }
@@ -329,6 +408,9 @@ export class Room {
   wipe(): void {
     for (const p of this.pendingJoins()) clearTimeout(p.timer);
     this.joins = undefined;
+    this.remoteCounts = undefined;
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     for (const c of this.cohorts) c.wipe();
     this.cohorts.length = 0;
   }

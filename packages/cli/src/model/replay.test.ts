@@ -1,7 +1,7 @@
 /**
  * Replays one sequence (SAFEHOUSE_MODEL_REPLAY: its JSON, as a failure report prints it) a few
  * times, alone, and prints what each member's client emitted: for studying a counterexample.
- * Skipped unless the variable is set.
+ * Skipped unless the variable is set. SAFEHOUSE_MODEL_CLUSTER=1 replays it on a two-relay cluster.
  */
 import { afterAll, beforeAll, it } from 'vitest';
 import type { Sequence } from './commands.js';
@@ -10,7 +10,7 @@ import { Fixture, runSequence } from './runner.js';
 const replay = process.env.SAFEHOUSE_MODEL_REPLAY;
 let fixture: Fixture;
 beforeAll(async () => {
-  if (replay) fixture = await Fixture.start();
+  if (replay) fixture = await Fixture.start({ cluster: process.env.SAFEHOUSE_MODEL_CLUSTER === '1' });
 }, 30_000);
 afterAll(() => fixture?.close());
 

@@ -9,6 +9,7 @@ import { Attacker, Honest, sleep, until } from './actors.js';
 import type { Command, Sequence } from './commands.js';
 import { checkInvariants, converge, type SentText } from './invariants.js';
 import { relabel, relayTransport, WireLog, type MsgFrame } from './wire.js';
+import { startRedis, type TestRedis } from '../../../server/src/testing/redis.js';
 
 
 /** Names of the members a sequence may have, in order of arrival. */
@@ -20,20 +21,38 @@ export class Fixture {
   foreign: MsgFrame[] = [];
   /** Texts sent in the side room: never to be shown in a sequence's room. */
   readonly foreignTexts: string[] = [];
-  private constructor(readonly server: RunningServer) {}
+  private constructor(
+    /** The relays: one, or the two of a cluster sharing one Redis (each connection goes to the next). */
+    readonly servers: RunningServer[],
+    private readonly redis: TestRedis | undefined,
+  ) {}
 
-  static async start(): Promise<Fixture> {
+  /** How many times a cluster relay lost its bus (Redis) in this process. */
+  static busLosses = 0;
+
+  get server(): RunningServer {
+    return this.servers[0] as RunningServer;
+  }
+
+  /** `cluster`: two relays sharing one real Redis; members' connections alternate between them, reconnects included. */
+  static async start(options: { cluster?: boolean } = {}): Promise<Fixture> {
     // A short re-proof grace, so that a removed member stops receiving soon; no per-address cap
     // (many in-process connections at once); no room policy is ever set (see wire.ts).
-    const server = await startServer({ port: 0, logger: silentLogger, limits: { reproveGraceMs: 400, maxConnectionsPerIp: 0 } });
-    const f = new Fixture(server);
+    const limits = { reproveGraceMs: 400, maxConnectionsPerIp: 0 };
+    const redis = options.cluster ? await startRedis() : undefined;
+    const basePath = `/${randomId()}`;
+    // A cluster's relays say when they lost their bus (every client is then disconnected): counted, and reported by `busLosses`.
+    const logger = { ...silentLogger, warn: (event: string) => void (event === 'bus-lost' && (Fixture.busLosses += 1)) };
+    const start = () => startServer({ port: 0, basePath, logger, limits, ...(redis ? { cluster: { url: redis.url, heartbeatMs: 200 } } : {}) });
+    const servers = redis ? [await start(), await start()] : [await start()];
+    const f = new Fixture(servers, redis);
     await f.#sideRoom();
     return f;
   }
 
   async #sideRoom(): Promise<void> {
     const log = new WireLog();
-    const inner = relayTransport(this.server);
+    const inner = relayTransport(this.servers);
     const zed = new Honest('zed', this.server.url, log, inner);
     await zed.client.start();
     await until(() => zed.of('invite').length > 0, 5_000);
@@ -55,7 +74,8 @@ export class Fixture {
   }
 
   async close(): Promise<void> {
-    await this.server.close();
+    await Promise.all(this.servers.map((s) => s.close()));
+    await this.redis?.stop();
   }
 }
 
@@ -81,7 +101,7 @@ export class Run {
   readonly #inner;
 
   constructor(readonly fixture: Fixture) {
-    this.#inner = relayTransport(fixture.server);
+    this.#inner = relayTransport(fixture.servers);
   }
 
   get alice(): Honest {
@@ -103,7 +123,10 @@ export class Run {
     this.room = parsed.invite.room.id;
     for (let i = 1; i < size; i++) {
       const m = await this.join(30_000);
-      if (!m.joined) throw new Error(`setup: ${m.name} did not join`);
+      if (!m.joined) {
+        const why = m.events.filter((e) => e.type === 'fatal' || e.type === 'error' || e.type === 'left').map((e) => JSON.stringify(e).slice(0, 200));
+        throw new Error(`setup: ${m.name} did not join${why.length > 0 ? ` (${why.join('; ')})` : ''}`);
+      }
       if (!(await until(() => this.online().every((o) => o === m || o.sawJoin(m.name) !== undefined), 5_000))) throw new Error('setup: not seen');
     }
   }

@@ -38,11 +38,13 @@ export class WireLog {
 }
 
 /** The transport to the relay: in-process (neutral, see above) or `ws` on loopback. */
-export function relayTransport(server: RunningServer): Transport {
+export function relayTransport(servers: readonly RunningServer[]): Transport {
   if (process.env.SAFEHOUSE_MODEL_WS === '1') return createWsTransport();
+  let turn = 0;
   return {
+    // Each connection goes to the next relay (a cluster's): a member that reconnects moves.
     open(_url: string, handlers: TransportHandlers): TransportConnection {
-      return server.control.openPrivileged(handlers);
+      return (servers[turn++ % servers.length] as RunningServer).control.openPrivileged(handlers);
     },
   };
 }

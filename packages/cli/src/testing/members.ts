@@ -194,7 +194,7 @@ export class World {
   readonly servers: RunningServer[] = [];
   readonly members: Member[] = [];
 
-  async server(options: ServerOptions = {}): Promise<RunningServer> {
+  async server(options: ServerOptions & Pick<NonNullable<Parameters<typeof startServer>[0]>, 'cluster'> = {}): Promise<RunningServer> {
     const s = await startServer({ port: 0, logger: silentLogger, ...options });
     this.servers.push(s);
     return s;

@@ -610,7 +610,9 @@ class Client implements SafehouseClient, CommandHost {
           message:
             h.code === 'E_TOO_MANY_CONNECTIONS'
               ? `${refusalReason(h.code)}; retrying until a place frees`
-              : `the relay ended the connection (${h.code}); reconnecting`,
+              : h.code === 'E_UNAVAILABLE'
+                ? `${refusalReason(h.code)}; retrying`
+                : `the relay ended the connection (${h.code}); reconnecting`,
         });
         return;
       case 'rt':

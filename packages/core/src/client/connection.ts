@@ -83,6 +83,7 @@ export function backoffDelay(
 export function refusalReason(code: ErrorCode): string {
   if (code === 'E_TOO_MANY_CONNECTIONS')
     return 'the relay is at its connection limit, for your address or in all (E_TOO_MANY_CONNECTIONS)';
+  if (code === 'E_UNAVAILABLE') return "the relay cannot reach its cluster's Redis just now (E_UNAVAILABLE)";
   return `the relay refused the connection (${code})`;
 }
 

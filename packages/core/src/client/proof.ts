@@ -86,8 +86,10 @@ export class MembershipProof {
    * refused says so once.
    */
   refused(code: ErrorCode, epoch: number | undefined): void {
-    if (code !== 'E_STALE_EPOCH' && code !== 'E_NOT_MEMBER' && code !== 'E_ROOM_LIMIT') return;
     const room = this.#room;
+    // A cluster's relay that cannot reach its bus just now (it disconnects us too): subscribe again a little later.
+    if (code === 'E_UNAVAILABLE') return void room.ctx.clock.setTimeout(() => void this.subscribe(), room.ctx.timing.rankDelayMs);
+    if (code !== 'E_STALE_EPOCH' && code !== 'E_NOT_MEMBER' && code !== 'E_ROOM_LIMIT') return;
     const first = this.#first;
     if (first) {
       // Behind, on the line: the relay sent the commits since (the room moved on since the Welcome).

@@ -76,7 +76,9 @@ export async function sendMessage(h: SendHost, payload: AppPayload, options: { i
           // its current epoch, and the commits that bring us there (its log, sent before this
           // refusal) are queued already. Sent again at once, a `sub` for the epoch we are still
           // in would be refused as stale, and so would the message, every try in a few ms.
-          if (code === 'E_NOT_SUBSCRIBED' && tries < MAX_RESENDS && room.isMember()) {
+          // E_UNAVAILABLE: a cluster's relay could not carry it to the others just now (its bus was
+          // down): the same, sent again once subscribed.
+          if ((code === 'E_NOT_SUBSCRIBED' || code === 'E_UNAVAILABLE') && tries < MAX_RESENDS && room.isMember()) {
             tries++;
             void room.enqueue(async () => {
               // Removed as absent meanwhile: encrypted again once re-admitted (same id).

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   E_FORBIDDEN: 'relay',
   E_KICKED: 'relay',
   E_TOO_MANY_CONNECTIONS: 'relay',
+  E_UNAVAILABLE: 'relay',
   // crypto
   E_DECRYPT: 'crypto',
   E_INVITE_PROOF: 'crypto',

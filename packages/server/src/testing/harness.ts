@@ -19,6 +19,8 @@ import {
   type RelayHeader,
 } from '@safehouse/core/protocol';
 import { startServer, type RunningServer, type ServerLimits, type ServerOptions } from '../index.js';
+import { RedisEngine } from '../engine/redis.js';
+import { startRedis } from './redis.js';
 import type { LogEvent, LogFields, Logger } from '../logger.js';
 
 export type LogEntry = { level: 'info' | 'warn'; event: LogEvent; fields?: LogFields };
@@ -38,10 +40,63 @@ export class CapturingLogger implements Logger {
 
 export type TestServer = RunningServer & { logger: CapturingLogger };
 
+/**
+ * A relay on port 0 — or, where `SAFEHOUSE_RELAY_ENGINE=redis` (the `cluster` test project: the
+ * relay conformance suite run against a cluster), two relays sharing one real Redis, presented
+ * as one server whose `url` alternates between them: consecutive clients land on different
+ * relays, so every relay test also tests members spread across relays. `stats()` then gives
+ * each count's highest value over the relays (a room is counted by each relay that serves it).
+ */
 export async function startTestServer(limits: Partial<ServerLimits> = {}, options: ServerOptions = {}): Promise<TestServer> {
   const logger = new CapturingLogger();
+  if (process.env.SAFEHOUSE_RELAY_ENGINE === 'redis') return startTestCluster(limits, options, logger);
   const server = await startServer({ port: 0, ...options, logger, limits });
   return Object.assign(server, { logger });
+}
+
+async function startTestCluster(limits: Partial<ServerLimits>, options: ServerOptions, logger: CapturingLogger): Promise<TestServer> {
+  const redis = await startRedis();
+  const { DEFAULT_LIMITS } = await import('../config.js');
+  const all = { ...DEFAULT_LIMITS, ...limits };
+  const engine = () =>
+    new RedisEngine({
+      url: redis.url,
+      roomTtlMs: all.emptyRoomKeepMs,
+      recentCommits: all.recentCommitsPerRoom,
+      logEntries: all.commitLogEntries,
+      maxProposals: 16,
+      heartbeatMs: 200,
+    });
+  const basePath = options.basePath ?? `/${randomId()}`;
+  const relays = [
+    await startServer({ port: 0, ...options, basePath, logger, limits, engine: engine() }),
+    await startServer({ port: 0, ...options, basePath, logger, limits, engine: engine() }),
+  ];
+  let turn = 0;
+  const [a] = relays as [RunningServer, RunningServer];
+  const max = (pick: (s: ReturnType<RunningServer['stats']>) => number): number => Math.max(...relays.map((r) => pick(r.stats())));
+  const cluster = Object.create(a) as TestServer;
+  Object.defineProperties(cluster, {
+    logger: { value: logger },
+    // A getter (not a value): each client asks again, and lands on the next relay.
+    url: { get: () => (relays[turn++ % relays.length] as RunningServer).url },
+    relays: { value: relays },
+    stats: {
+      value: () => {
+        const s = a.stats();
+        const out = { ...s };
+        for (const k of Object.keys(s) as (keyof typeof s)[]) out[k] = max((x) => x[k]);
+        return out;
+      },
+    },
+    close: {
+      value: async () => {
+        await Promise.all(relays.map((r) => r.close()));
+        await redis.stop();
+      },
+    },
+  });
+  return cluster;
 }
 
 export function wsUrl(server: RunningServer): string {
