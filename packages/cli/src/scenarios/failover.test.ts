@@ -1,21 +1,28 @@
 /**
  * Failover between the relays a link names (its own, then `a`), against real relays: two
  * in-process relays on real ports with the same base path, the `ws` transport, the real e2ee.
- * The relays share nothing here (no cluster bus yet): what moves with the client is what a
- * relay restart already needs, the client's claim of its epoch (a one-member room is rebuilt on
- * the other relay) and its outbox. A relay stopped by `close()` (it says `closing`), a relay
- * whose port dies and then refuses connections, a relay answering 404 while the other works,
- * and each relay's own certificate pin.
+ * Most tests run the relays without a bus: what moves with the client is what a relay restart
+ * already needs, the client's claim of its epoch (a one-member room is rebuilt on the other
+ * relay) and its outbox. A relay stopped by `close()` (it says `closing`), a relay whose port
+ * dies and then refuses connections, a relay answering 404 while the other works, and each
+ * relay's own certificate pin. The last runs a real cluster (a real Redis): a member whose relay
+ * stops joins the conversation going on at the other, with nothing lost or shown twice.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClientEvent } from '@safehouse/core/client';
-import { formatInvite, randomId } from '@safehouse/core/protocol';
+import { formatInvite, parseInvite, randomId } from '@safehouse/core/protocol';
 import { selfSignedTls, type RunningServer } from '@safehouse/server';
-import { until, World, type Member } from '../testing/members.js';
+import { marker, until, World, type Member } from '../testing/members.js';
+import { startRedis, type TestRedis } from '../../../server/src/testing/redis.js';
 
 const world = new World();
-afterEach(() => world.end());
+let redis: TestRedis | undefined;
+afterEach(async () => {
+  await world.end();
+  await redis?.stop();
+  redis = undefined;
+});
 
 type ConnectionEvent = Extract<ClientEvent, { type: 'connection' }>;
 const connection = (m: Member): ConnectionEvent | undefined => m.of('connection').at(-1);
@@ -172,4 +179,35 @@ describe('failover between the relays of a link', () => {
     // cli/transport/ws.test.ts).
     expect(b.stats()).toMatchObject({ connections: before.connections, framesIn: before.framesIn });
   }, 40_000);
+
+  it('inAClusterAMemberWhoseRelayStopsGoesOnInTheSameConversationThroughTheOther', async () => {
+    redis = await startRedis();
+    const [a, b] = await twoRelays({ cluster: { url: redis.url, heartbeatMs: 200 } });
+    // alice on A (her link names B too), bob on B (his names A too): one room across the two.
+    const alice = await world.member('alice', linkOf(a.url, { base: b.url }));
+    await until(() => alice.of('invite').length === 1, "alice's room");
+    await until(() => on(alice, a), 'alice on A');
+    const invite = alice.of('invite')[0]!.link;
+    const parsed = parseInvite(invite);
+    if (!parsed.ok) throw new Error(parsed.message);
+    const bob = await world.member('bob', formatInvite(b.url, parsed.invite.room, { also: [{ base: a.url }] }));
+    await until(() => bob.of('joined').length === 1, 'bob admitted across the relays');
+    await until(() => on(bob, b), 'bob on B');
+    await alice.client.command('before, from alice');
+    await until(() => bob.texts().includes('before, from alice'), 'across the relays');
+
+    await a.close();
+    await until(() => on(alice, b), 'alice on B');
+    expect(bob.of('connection').filter((c) => c.state === 'reconnecting')).toEqual([]); // B never went away
+    await alice.client.command('after, from alice');
+    await bob.client.command('after, from bob');
+    await until(() => bob.texts().includes('after, from alice') && alice.texts().includes('after, from bob'), 'both after the failover');
+    await marker(alice, bob);
+    await marker(bob, alice);
+    for (const m of [alice, bob]) {
+      const ids = m.of('message').map((e) => `${e.fingerprint}/${e.id}`);
+      expect(new Set(ids).size, `${m.name} shows each message once`).toBe(ids.length);
+    }
+    expect(bob.texts().filter((t) => !t.startsWith('marker'))).toEqual(['before, from alice', 'after, from alice']);
+  }, 60_000);
 });
