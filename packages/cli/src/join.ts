@@ -88,9 +88,8 @@ export async function join(link: string, opts: JoinOptions): Promise<number> {
     }
 
     // The client makes its own e2ee with its pin store, so key changes are checked at join time
-    // too; a certificate fingerprint in the link pins the relay's TLS certificate.
+    // too; each relay's pin in the link (`c`, or its `a` entry's) is checked per connection (Connection).
     const transport = wsTransport({
-      ...(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {}),
       ...(opts.passwordSubprotocol !== undefined ? { subprotocol: opts.passwordSubprotocol } : {}),
     });
     const identity = await lineModeIdentity(opts, createE2ee());

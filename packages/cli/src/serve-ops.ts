@@ -12,6 +12,7 @@ import { loadTls, selfSignedTls, type RunningServer, type ServerOptions } from '
 import { Admin, type AdminEvent } from './admin/admin.js';
 import { parseAdminLine } from './admin/commands.js';
 import { askSecret, obtainSecret } from './secrets.js';
+import { alsoForLink, parseAlso, type AlsoRelaySpec } from './serve-also.js';
 import { parseSshTarget, SshTunnel } from './ssh-tunnel.js';
 import { ADMIN_PASSPHRASE_ENV, PASSWORD_ENV } from './env.js';
 
@@ -37,6 +38,8 @@ export interface OpsOptions {
   sshRemotePort?: string;
   sshStrictHostKeyChecking?: string;
   sshKnownHosts?: string;
+  /** `--also URL` (repeatable): the other relays of this relay's cluster (serve-also.ts). */
+  also?: string[];
 }
 
 
@@ -45,6 +48,8 @@ export type PreparedOps = {
   pin: Uint8Array | undefined;
   identity: Identity | undefined;
   password: boolean;
+  /** The other relays of the cluster (`--also`), for the links. */
+  also: AlsoRelaySpec[];
 };
 
 export async function prepareOps(o: OpsOptions, host: string): Promise<PreparedOps> {
@@ -75,6 +80,7 @@ export async function prepareOps(o: OpsOptions, host: string): Promise<PreparedO
   }
   if (o.sshStrictHostKeyChecking !== undefined && !['yes', 'accept-new', 'no'].includes(o.sshStrictHostKeyChecking))
     throw new UsageError('E_USAGE', '--ssh-strict-host-key-checking expects yes, accept-new or no');
+  const also = parseAlso(o.also ?? []);
   const perIp = o.maxConnectionsPerIp;
   if (perIp !== undefined && (!/^\d{1,7}$/.test(perIp) || Number(perIp) > 1_000_000))
     throw new UsageError(
@@ -119,10 +125,12 @@ export async function prepareOps(o: OpsOptions, host: string): Promise<PreparedO
       ...(o.trustProxy ? { trustProxy: true } : {}),
       ...(perIp !== undefined ? { limits: { maxConnectionsPerIp: Number(perIp) } } : {}),
       ...(o.publicUrl !== undefined ? { allowedOrigins: [o.publicUrl] } : {}),
+      ...(also.length > 0 ? { peerOrigins: also.map((a) => a.origin) } : {}),
     },
     pin: tls?.fingerprint,
     identity,
     password: password !== undefined,
+    also,
   };
 }
 
@@ -148,7 +156,9 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
       : remotePort !== undefined
         ? `${scheme}://127.0.0.1:${remotePort}${server.basePath}/`
         : server.url;
-  const baseLink = formatInvite(base, undefined, p.pin);
+  // The other relays of the cluster go into every link (`a`): the admin's client keeps them in its invites.
+  const also = alsoForLink(p.also, base);
+  const baseLink = formatInvite(base, undefined, { ...(p.pin ? { certFingerprint: p.pin } : {}), also });
   // Held until the ready line is out (it comes first), then written as they come.
   let held: string[] | undefined = [];
   const out = (event: AdminEvent, text: string): void => {
@@ -226,6 +236,7 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
     password: p.password,
     tls: p.pin ? Buffer.from(p.pin).toString('hex') : null,
     ssh: tunnel ? { remotePort, pid: tunnel.pid ?? null } : null,
+    also: also.map((a) => new URL(a.base).origin),
   };
   const lines = [
     ...(fingerprint
@@ -235,6 +246,9 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
       ? ['Joining needs the password: safehouse join LINK --password (asked) or --password-file FILE.']
       : []),
     ...(p.pin ? ["TLS: the link pins this server's certificate (c=); clients refuse any other."] : []),
+    ...(also.length > 0
+      ? [`Failover: the link also names ${also.map((a) => new URL(a.base).host).join(', ')} (a=); clients move there when this relay is down.`]
+      : []),
     ...(tunnel
       ? [
           `SSH reverse tunnel: the link is as seen on the jump host (127.0.0.1:${remotePort}); members reach it with ssh -L.`,
@@ -282,7 +296,12 @@ export async function startOps(server: RunningServer, o: OpsOptions, p: Prepared
 }
 
 /** The operator options of `safehouse serve` (docs/cli.md). */
-export function addOpsOptions<T extends { option(flags: string, description: string): T }>(cmd: T): T {
+export function addOpsOptions<
+  T extends {
+    option(flags: string, description: string): T;
+    option(flags: string, description: string, parse: (value: string, previous: string[]) => string[], defaultValue: string[]): T;
+  },
+>(cmd: T): T {
   return cmd
     .option('--admin-name <name>', "the admin console's name in the rooms (default ADMIN)")
     .option(
@@ -320,5 +339,13 @@ export function addOpsOptions<T extends { option(flags: string, description: str
       '--ssh-strict-host-key-checking <mode>',
       'yes (default: the jump host must be in known_hosts), accept-new or no',
     )
-    .option('--ssh-known-hosts <file>', 'a known_hosts file for the jump host');
+    .option('--ssh-known-hosts <file>', 'a known_hosts file for the jump host')
+    .option(
+      '--also <url>',
+      'another relay of this cluster, http(s)://host[:port] or https://host[:port]#c=PIN (repeatable): put in the links for failover, its pages admitted',
+      collect,
+      [],
+    );
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -126,6 +126,12 @@ export type ServerOptions = {
    *  when a TLS reverse proxy is in front. The server's own origin is always accepted, as is a
    *  request with no `Origin` (non-browser clients). Default none. */
   allowedOrigins?: readonly string[];
+  /** The other relays of this cluster, as origins `http(s)://host[:port]` (`serve --also`): a page
+   *  loaded from one of them that fails over to this relay sends its own origin, so each is
+   *  accepted as `Origin` on the relay URL, and named in the web page's `connect-src` (so that a
+   *  page from this relay may fail over to them). Normalised as a browser writes an origin
+   *  (lower case, no default port). At most 64. Default none. */
+  peerOrigins?: readonly string[];
   /** Set when a reverse proxy forwards to this server (the hidden-path set-up): the per-address
    *  connection cap then counts the client address the proxy appended to `X-Forwarded-For` (not
    *  a loopback one: see `countLoopback`), and TCP sockets are not capped per address (they all
@@ -152,6 +158,7 @@ export type ResolvedOptions = {
   port: number;
   basePath: string;
   allowedOrigins: readonly string[];
+  peerOrigins: readonly string[];
   trustProxy: boolean;
   countLoopback: boolean;
   password: string | undefined;
@@ -167,6 +174,21 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(h) === 4) return h.split('.')[0] === '127';
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
   return mapped?.[1] !== undefined && isIP(mapped[1]) === 4 && mapped[1].startsWith('127.');
+}
+
+/** Most peer origins a relay takes (each is a header's worth of `connect-src`). */
+export const MAX_PEER_ORIGINS = 64;
+
+/** `http(s)://host[:port]` as a browser sends it in `Origin` (lower case, default port left out). */
+export function peerOrigin(o: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof o === 'string' && /^https?:\/\/[^/\s?#@]+\/?$/i.test(o) ? new URL(o) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url) throw new UsageError('E_USAGE', `peer origin expected http(s)://host[:port] without a path, got ${JSON.stringify(o)}`);
+  return url.origin;
 }
 
 /** A random base path: 16 random bytes as 22 base64url characters. */
@@ -211,6 +233,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   for (const o of allowedOrigins)
     if (typeof o !== 'string' || !/^https?:\/\/[^/\s]+$/.test(o))
       throw new UsageError('E_USAGE', `allowed origin expected scheme://host[:port] without a path, got ${JSON.stringify(o)}`);
+
+  const peers = options.peerOrigins ?? [];
+  if (!Array.isArray(peers) || peers.length > MAX_PEER_ORIGINS)
+    throw new UsageError('E_USAGE', `peer origins expected a list of at most ${MAX_PEER_ORIGINS}`);
+  const peerOrigins = [...new Set(peers.map(peerOrigin))];
 
   const password = options.password;
   // Not echoed: it is a secret.
@@ -259,6 +286,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     port,
     basePath,
     allowedOrigins,
+    peerOrigins,
     trustProxy: options.trustProxy === true,
     countLoopback: options.countLoopback === true,
     password,

@@ -5,7 +5,8 @@
  *   GET <base>     → 308 to <base>/         (only someone who knows the path can ask)
  *   GET <base>/    → the web client's index.html (web.ts), or a small page saying how to use the link
  *   GET <base>/assets/<file> → the web client's files, a list fixed at start-up (web.ts)
- *   GET <base>/ws  + a valid WebSocket handshake, with no Origin, our own, or our scheme + its Host → the relay
+ *   GET <base>/ws  + a valid WebSocket handshake, with no Origin, our own, or our scheme + its Host
+ *                  (or an allowed one: a proxy's, another relay's of the cluster) → the relay
  *
  * The `ws` library runs with `noServer: true`: the gate validates the handshake itself before
  * handing the socket over, so ws never writes one of its own 400/401/405 answers (an existence
@@ -183,7 +184,8 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
   const { limits, basePath } = opts;
   const assets = web ? [...web.assets.values()] : [];
   const matcher = new PathMatcher(basePath, web ? [...web.assets.keys()] : []);
-  const origins = new Set<string>(opts.allowedOrigins);
+  // A page of another relay of the cluster fails over to this one with its own origin.
+  const origins = new Set<string>([...opts.allowedOrigins, ...opts.peerOrigins]);
   // THREATS A.5: TCP sockets per peer address, and those of them that are members (relay.ts
   // counts members against `maxConnectionsPerIp`); the socket cap bounds the difference, the
   // sockets that are not (yet) members. Only where the peer address is counted (`capsSockets`).
@@ -271,7 +273,7 @@ export function createGate(opts: ResolvedOptions, relay: Relay, counters: Counte
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const { route, asset } = matcher.lookup(req.url);
     const file = assets[asset];
-    if (!stopping && req.method === 'GET' && route === 'page') return web ? sendWebIndex(req, res, web) : sendPage(res);
+    if (!stopping && req.method === 'GET' && route === 'page') return web ? sendWebIndex(req, res, web, opts.peerOrigins) : sendPage(res);
     if (!stopping && req.method === 'GET' && route === 'asset' && file) return sendWebAsset(res, file);
     if (!stopping && req.method === 'GET' && route === 'redirect') return sendRedirect(res, basePath);
     counters.refusedRequests += 1;

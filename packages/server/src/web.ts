@@ -10,7 +10,8 @@
  * the disk afterwards (THREATS B.15). Anything else under the base path is the standard 404.
  *
  * Headers are strict (THREATS D.24): a Content-Security-Policy with no inline script or
- * style, no third-party origin, `connect-src` limited to this relay's own ws:/wss: origin;
+ * style, no third-party origin, `connect-src` limited to this relay's own ws:/wss: origin (and
+ * those of the other relays of its cluster, `peerOrigins`, which the page fails over to);
  * no referrer, no caching anywhere, no framing, no sniffing.
  */
 import { createHash } from 'node:crypto';
@@ -85,10 +86,13 @@ export function safeHost(req: IncomingMessage): string | undefined {
 
 /**
  * The page's policy. `'self'` does not cover ws:/wss: in every browser, so the relay's
- * WebSocket origin is named, from the Host the browser asked for (validated above).
+ * WebSocket origin is named, from the Host the browser asked for (validated above). `peers`:
+ * the other relays of the cluster (`http(s)://host[:port]`, validated by config.ts), each
+ * named by its WebSocket origin, so that the page may fail over to them.
  */
-export function webCsp(host: string | undefined): string {
-  const connect = host === undefined ? "'self'" : `'self' ws://${host} wss://${host}`;
+export function webCsp(host: string | undefined, peers: readonly string[] = []): string {
+  const own = host === undefined ? ["'self'"] : ["'self'", `ws://${host}`, `wss://${host}`];
+  const connect = [...own, ...peers.map((o) => o.replace(/^http/, 'ws'))].join(' ');
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -116,9 +120,9 @@ function commonHeaders(csp: string): [string, string][] {
   ];
 }
 
-export function sendWebIndex(req: IncomingMessage, res: ServerResponse, bundle: WebBundle): void {
+export function sendWebIndex(req: IncomingMessage, res: ServerResponse, bundle: WebBundle, peers: readonly string[] = []): void {
   res.writeHead(200, [
-    ...commonHeaders(webCsp(safeHost(req))),
+    ...commonHeaders(webCsp(safeHost(req), peers)),
     ['Content-Type', 'text/html; charset=utf-8'],
     ['Content-Length', String(bundle.index.length)],
   ].flat());

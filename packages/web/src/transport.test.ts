@@ -85,6 +85,16 @@ describe('browser transport', () => {
     expect(h.onClose).toHaveBeenCalledWith(1006, expect.stringMatching(/fragment/));
   });
 
+  it('opens the URL of each try, one transport for every relay of a link; a pin is left to the browser (a page cannot check one)', () => {
+    const t = transport();
+    const urls = ['ws://a.lan:8090/base/ws', 'wss://b.lan:8443/base/ws'].map((url) => {
+      t.open(url, handlers(), { certFingerprint: new Uint8Array(32) });
+      return FakeWebSocket.last!.url;
+    });
+    expect(urls).toEqual(['ws://a.lan:8090/base/ws', 'wss://b.lan:8443/base/ws']);
+    expect(FakeWebSocket.last!.protocols).toEqual([]);
+  });
+
   it('asks for the password subprotocol only when given one', () => {
     transport().open('ws://h/base/ws', handlers());
     expect(FakeWebSocket.last!.protocols).toEqual([]);

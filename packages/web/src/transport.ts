@@ -12,6 +12,9 @@
  * - A page cannot see the HTTP status of a refused upgrade (the relay's 404 for a missing or
  *   wrong password): it is a failed connection like any other, so `seesHttpStatus` is not set,
  *   and the client names the likely causes after 3 such tries and keeps trying (connection.ts).
+ * - The client opens one URL per try: with several relays in the link, each in turn. A relay's
+ *   certificate pin (`OpenOptions`) is ignored: a page cannot see the certificate, the browser
+ *   checks it its own way (docs/web.md).
  */
 import type { Transport, TransportConnection, TransportHandlers } from '@safehouse/core/client';
 import { LIMITS } from '@safehouse/core/protocol';

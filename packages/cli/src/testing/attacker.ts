@@ -27,7 +27,7 @@ import { interceptTransport, until, type Interceptor, type Member } from './memb
 export function tapped(hooks: Interceptor): { transport: Transport; send(bytes: Uint8Array): void } {
   const inner = interceptTransport(createWsTransport(), hooks);
   let conn: TransportConnection | undefined;
-  return { transport: { open: (url, handlers) => (conn = inner.open(url, handlers)) }, send: (b) => conn!.send(b) };
+  return { transport: { open: (url, handlers, options) => (conn = inner.open(url, handlers, options)) }, send: (b) => conn!.send(b) };
 }
 
 /** An E2ee that hands the test the sessions it joins (the member's own code, as an attacker runs it). */

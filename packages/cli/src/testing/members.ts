@@ -27,7 +27,7 @@ export type Interceptor = {
 export function interceptTransport(inner: Transport, hooks: Interceptor): Transport {
   return {
     ...(inner.seesHttpStatus === true ? { seesHttpStatus: true } : {}),
-    open(url, handlers) {
+    open(url, handlers, options) {
       const toClient = (bytes: Uint8Array): void => handlers.onFrame(bytes);
       const apply = (v: Verdict, bytes: Uint8Array, deliver: (b: Uint8Array) => void): void => {
         if (v === 'pass') deliver(bytes);
@@ -41,7 +41,7 @@ export function interceptTransport(inner: Transport, hooks: Interceptor): Transp
           if (!d.ok || !hooks.inbound) return toClient(bytes);
           apply(hooks.inbound(d.header, bytes, toClient), bytes, toClient);
         },
-      });
+      }, options);
       const toRelay = (bytes: Uint8Array): void => conn.send(bytes);
       return {
         send: (bytes) => {
@@ -65,16 +65,17 @@ class Wire {
 
   wrap(inner: Transport): Transport {
     return {
-      open: (url, handlers) => {
+      ...(inner.seesHttpStatus === true ? { seesHttpStatus: true } : {}),
+      open: (url, handlers, options) => {
         const conn = inner.open(url, {
           onOpen: () => handlers.onOpen(),
-          onClose: (code, reason) => handlers.onClose(code, reason),
+          onClose: (code, reason, info) => handlers.onClose(code, reason, info),
           onFrame: (bytes) => {
             const d = decodeRelayFrame(bytes);
             if (d.ok && (d.header.t === 'ack' || d.header.t === 'nack')) this.answers.push(d.header);
             handlers.onFrame(bytes);
           },
-        });
+        }, options);
         return {
           send: (bytes) => {
             const d = decodeClientFrame(bytes);
@@ -145,12 +146,12 @@ export function switchable(): { transport: Transport; offline(): void; online():
   const live = new Set<{ close(code?: number, reason?: string): void }>();
   return {
     transport: {
-      open(url, handlers) {
+      open(url, handlers, options) {
         if (down) {
           setTimeout(() => handlers.onClose(1006, ''), 0);
           return { send: () => undefined, close: () => undefined };
         }
-        const conn = inner.open(url, { ...handlers, onClose: (code, reason) => (live.delete(conn), handlers.onClose(code, reason)) });
+        const conn = inner.open(url, { ...handlers, onClose: (code, reason) => (live.delete(conn), handlers.onClose(code, reason)) }, options);
         live.add(conn);
         return conn;
       },

@@ -92,7 +92,7 @@ export class Wire {
   transport(owner: string, inner: Transport): Transport {
     return {
       ...(inner.seesHttpStatus === true ? { seesHttpStatus: true } : {}),
-      open: (url, handlers): TransportConnection => {
+      open: (url, handlers, options): TransportConnection => {
         let reported = false;
         const closed = (code: number, reason: string, info?: CloseInfo): void => {
           line.open = false;
@@ -136,7 +136,7 @@ export class Wire {
               line.deliver(b);
             }
           },
-        });
+        }, options);
         conn = ws;
         return {
           send: (bytes) => {

@@ -176,11 +176,30 @@ describe('ws transport', () => {
       const t = tlsServer();
       const url = await listen(t.server);
       const { seen, handlers } = recorder();
-      const conn = createWsTransport({ certFingerprint: t.fingerprint }).open(url, handlers);
+      const conn = createWsTransport().open(url, handlers, { certFingerprint: t.fingerprint });
       await until(() => seen.opened === 1, 'open');
       conn.send(new Uint8Array([7]));
       await until(() => seen.frames.length === 1, 'echo');
       conn.close();
+    });
+
+    it('checks each connection against its own pin: one transport, two relays with their own certificates', async () => {
+      const a = tlsServer();
+      const b = tlsServer();
+      const [urlA, urlB] = [await listen(a.server), await listen(b.server)];
+      const transport = createWsTransport();
+      const inB = recorder();
+      const conn = transport.open(urlB, inB.handlers, { certFingerprint: b.fingerprint });
+      await until(() => inB.seen.opened === 1, 'open B with its own pin');
+      conn.close();
+      // A's pin does not open B, nor B's A: nothing reaches either.
+      const before = [a.requests(), b.requests()];
+      const crossed = [recorder(), recorder()];
+      transport.open(urlB, crossed[0]!.handlers, { certFingerprint: a.fingerprint });
+      transport.open(urlA, crossed[1]!.handlers, { certFingerprint: b.fingerprint });
+      await until(() => crossed.every((c) => c.seen.closes.length === 1), 'both refused');
+      expect(crossed.map((c) => c.seen.closes[0]![0])).toEqual([CLOSE_CERT_MISMATCH, CLOSE_CERT_MISMATCH]);
+      expect([a.requests(), b.requests()]).toEqual(before);
     });
 
     it('sends nothing to a server with another certificate, and never falls back to ws://', async () => {
@@ -188,14 +207,14 @@ describe('ws transport', () => {
       const url = await listen(t.server);
       const wrong = new Uint8Array(32).fill(7);
       const { seen, handlers } = recorder();
-      createWsTransport({ certFingerprint: wrong }).open(url, handlers);
+      createWsTransport().open(url, handlers, { certFingerprint: wrong });
       await until(() => seen.closes.length === 1, 'refusal');
       expect(seen.closes[0]![0]).toBe(CLOSE_CERT_MISMATCH);
       expect(seen.opened).toBe(0);
       expect(t.requests()).toBe(0);
 
       const plain = recorder();
-      createWsTransport({ certFingerprint: t.fingerprint }).open(url.replace('wss:', 'ws:'), plain.handlers);
+      createWsTransport().open(url.replace('wss:', 'ws:'), plain.handlers, { certFingerprint: t.fingerprint });
       await until(() => plain.seen.closes.length === 1, 'refusal');
       expect(plain.seen.closes[0]![0]).toBe(CLOSE_CERT_MISMATCH);
     });

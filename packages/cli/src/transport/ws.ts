@@ -8,8 +8,8 @@
  * - `onClose` is called exactly once, also when the connection never opened (code 1006). An
  *   upgrade answered with another HTTP status than 101 (the relay's 404 for a wrong path or
  *   password) is reported as 1006 with `{ httpStatus }`; the response body is not read.
- * - With `certFingerprint` (the link's `c`, SHA-256 of the server's certificate), a `wss://`
- *   server must present exactly that certificate (THREATS E.26). It is checked on a first TLS
+ * - With `certFingerprint` at `open` (the link's `c`, or an `a` entry's own pin: SHA-256 of that
+ *   relay's certificate), a `wss://` server must present exactly that certificate (THREATS E.26). It is checked on a first TLS
  *   connection that sends nothing, then the WebSocket connects trusting only that certificate
  *   and checks its fingerprint again, so no byte of the request (which carries the secret base
  *   path) reaches a server with another certificate. No fall-back to `ws://`.
@@ -17,7 +17,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
-import type { CloseInfo, Transport, TransportConnection, TransportHandlers } from '@safehouse/core/client';
+import type { CloseInfo, OpenOptions, Transport, TransportConnection, TransportHandlers } from '@safehouse/core/client';
 import { bytesEqual, LIMITS } from '@safehouse/core/protocol';
 
 export type WsTransportOptions = {
@@ -25,8 +25,6 @@ export type WsTransportOptions = {
   maxPayload?: number;
   /** Time allowed for the TCP, TLS and HTTP upgrade handshakes. Default 10 s. */
   handshakeTimeoutMs?: number;
-  /** SHA-256 of the server's DER certificate (an invite link's `c`): pins it for `wss://`. */
-  certFingerprint?: Uint8Array;
   /** `Sec-WebSocket-Protocol` to ask for: the server password's token (core/protocol/password.ts). */
   subprotocol?: string;
 };
@@ -67,10 +65,11 @@ function probeCertificate(url: URL, timeoutMs: number): Promise<PeerCertificate 
 export function createWsTransport(options: WsTransportOptions = {}): Transport {
   const maxPayload = options.maxPayload ?? LIMITS.maxFrameBytes;
   const handshakeTimeout = options.handshakeTimeoutMs ?? 10_000;
-  const pin = options.certFingerprint;
   return {
     seesHttpStatus: true,
-    open(url: string, handlers: TransportHandlers): TransportConnection {
+    open(url: string, handlers: TransportHandlers, openOptions: OpenOptions = {}): TransportConnection {
+      // Per connection: each relay of a link has its own pin, or none.
+      const pin = openOptions.certFingerprint;
       let closed = false;
       let ws: WebSocket | undefined;
       /** The status that answered the upgrade instead of 101, if one did. */

@@ -79,9 +79,8 @@ export async function runTui(link: string, opts: TuiOptions): Promise<number> {
   for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(sig, onSignal);
 
   const newSession = (name: string, identity: Identity | undefined): Session => {
-    // A certificate fingerprint in the link pins the relay's TLS certificate.
+    // Each relay's pin in the link (`c`, or its `a` entry's) is checked per connection (core Connection).
     const transport = wsTransport({
-      ...(parsed.invite.certFingerprint ? { certFingerprint: parsed.invite.certFingerprint } : {}),
       ...(opts.passwordSubprotocol !== undefined ? { subprotocol: opts.passwordSubprotocol } : {}),
     });
     const client = createClient({

@@ -16,9 +16,12 @@ export function connectionPart(screen: Screen, now: number): Part {
   const c = screen.view.connection;
   switch (c.state) {
     case 'connected':
-      return { text: '● connected', color: 'green', priority: 0 };
-    case 'connecting':
-      return { text: c.attempt > 1 ? `◌ connecting (try ${c.attempt})` : '◌ connecting', color: 'yellow', priority: 0 };
+      // With several relays in the link, which one (host:port; never the path).
+      return { text: c.relays > 1 ? `● connected to ${c.endpoint}` : '● connected', color: 'green', priority: 0 };
+    case 'connecting': {
+      const to = c.relays > 1 ? ` to ${c.endpoint}` : '';
+      return { text: c.attempt > 1 ? `◌ connecting${to} (try ${c.attempt})` : `◌ connecting${to}`, color: 'yellow', priority: 0 };
+    }
     case 'reconnecting': {
       const secs = Math.max(0, Math.ceil((c.delayMs - (now - screen.connectionAt)) / 1000));
       return {

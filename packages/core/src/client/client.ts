@@ -158,7 +158,8 @@ class Client implements SafehouseClient, CommandHost {
     this.#conn = new Connection({
       ...o.connection,
       transport: o.transport,
-      url: this.#invite.ws,
+      // The link's own relay first, then the others of its cluster (`a`), each with its own pin.
+      endpoints: this.#invite.relays,
       clock: this.#clock,
       ...(o.random ? { random: o.random } : {}),
       onState: (s) => this.#emitter.emit({ type: 'connection', ...s }),
@@ -420,7 +421,12 @@ class Client implements SafehouseClient, CommandHost {
   /** The invite link for one of our rooms (the fragment carries its secret: show it only to its owner). */
   inviteLink(room: Room): string {
     const r: RoomInvite = { id: room.id, secret: room.secret, inviter: this.ctx.identity.fingerprint, name: room.roomName };
-    return formatInvite(this.#invite.base, r, this.#invite.certFingerprint, this.#o.linkTimeServers ?? this.#invite.timeServers);
+    const timeServers = this.#o.linkTimeServers ?? this.#invite.timeServers;
+    return formatInvite(this.#invite.base, r, {
+      ...(this.#invite.certFingerprint ? { certFingerprint: this.#invite.certFingerprint } : {}),
+      ...(timeServers ? { timeServers } : {}),
+      also: this.#invite.relays.slice(1),
+    });
   }
 
   joinLink(link: string): Promise<CommandOutcome> {
@@ -432,7 +438,10 @@ class Client implements SafehouseClient, CommandHost {
     if (!parsed.ok) return bad(parsed.message);
     const { invite } = parsed;
     if (!invite.room) return bad('this link names no room: ask a member for a room link');
-    if (invite.ws !== this.#invite.ws) return bad('this link is for another server than the one you are connected to');
+    // Any relay of ours will do: a link made on another relay of the cluster (its admin's)
+    // names that relay first.
+    const ours = new Set(this.#invite.relays.map((r) => r.ws));
+    if (!invite.relays.some((r) => ours.has(r.ws))) return bad('this link is for another server than the one you are connected to');
     this.#joinInvite(invite.room);
     return Promise.resolve({ ok: true, command: 'join' });
   }
@@ -609,7 +618,14 @@ class Client implements SafehouseClient, CommandHost {
         this.#relayTime.onReply(h.id, body);
         return;
       case 'closing':
-        this.#emitter.emit({ type: 'info', message: 'the server is shutting down; the client reconnects when it is back' });
+        // With other relays in the link, the connection moves to the next one now (connection.ts).
+        this.#emitter.emit({
+          type: 'info',
+          message:
+            this.#conn.relays > 1
+              ? `the relay ${this.#conn.endpoint} is shutting down; moving to another relay of the link`
+              : 'the server is shutting down; the client reconnects when it is back',
+        });
         return;
       default:
         throw missingCaseError(h);

@@ -1,73 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame, encodeFrame, type ClientHeader, type RelayHeader } from '../protocol/frames.js';
 import { randomId } from '../protocol/ids.js';
-import { createManualClock } from './clock.js';
-import type { ErrorCode } from '../protocol/errors.js';
-import { backoffDelay, Connection, NOT_FOUND_CAUSES, refusalReason, type InboundHeader, type ReadyInfo } from './connection.js';
-import type { ConnectionState } from './events.js';
-import type { Transport, TransportHandlers } from './transport.js';
+import { backoffDelay, NOT_FOUND_CAUSES, refusalReason } from './connection.js';
+import { notFound, relayFrame, setupConnection, type Sock } from '../testing/connection.js';
 
-type Sock = { handlers: TransportHandlers; sent: ClientHeader[]; closed: boolean };
-
-function fakeTransport(seesHttpStatus = false) {
-  const socks: Sock[] = [];
-  const transport: Transport = {
-    ...(seesHttpStatus ? { seesHttpStatus } : {}),
-    open(_url, handlers) {
-      const s: Sock = { handlers, sent: [], closed: false };
-      socks.push(s);
-      return {
-        send(bytes) {
-          const r = decodeClientFrame(bytes);
-          if (!r.ok) throw new Error(r.message);
-          s.sent.push(r.header);
-        },
-        close() {
-          s.closed = true;
-        },
-      };
-    },
-  };
-  return { transport, socks };
-}
-
-const relayFrame = (h: RelayHeader) => encodeFrame(h);
-
-function setup(random = () => 0.5, seesHttpStatus = false) {
-  const clock = createManualClock();
-  const { transport, socks } = fakeTransport(seesHttpStatus);
-  const states: ConnectionState[] = [];
-  const ready: ReadyInfo[] = [];
-  const frames: InboundHeader[] = [];
-  const errors: Array<{ code: ErrorCode; message: string }> = [];
-  const gaveUp: Array<{ code: ErrorCode; message: string }> = [];
-  const conn = new Connection({
-    transport,
-    url: 'ws://relay/x/ws',
-    clock,
-    random,
-    onState: (s) => states.push(s),
-    onReady: (i) => ready.push(i),
-    onFrame: (h) => frames.push(h),
-    onError: (code, message) => errors.push({ code, message }),
-    onGiveUp: (code, message) => gaveUp.push({ code, message }),
-  });
-  const handshake = (sock: Sock, relay: string) => {
-    sock.handlers.onOpen();
-    expect(sock.sent[0]?.t).toBe('hello');
-    sock.handlers.onFrame(relayFrame({ v: 1, t: 'hello', relay, maxFrame: 65536, nonce: randomId() }));
-  };
-  /** Waits out the backoff the last `reconnecting` state announced. */
-  const next = () => {
-    const s = states.at(-1);
-    if (s?.state !== 'reconnecting') throw new Error(`expected reconnecting, got ${JSON.stringify(s)}`);
-    clock.advance(s.delayMs);
-  };
-  return { clock, socks, states, ready, frames, errors, gaveUp, conn, handshake, next };
-}
-
-/** The relay's answer to an unauthorised upgrade (a wrong path or password), as an adapter that sees the status reports it. */
-const notFound = (sock: Sock): void => sock.handlers.onClose(1006, '', { httpStatus: 404 });
+const setup = (random = () => 0.5, seesHttpStatus = false) => setupConnection({ random, seesHttpStatus });
+const at = { endpoint: 'relay:80', relays: 1 } as const;
 
 describe('backoffDelay', () => {
   it('stays within [0, min(15 s, 0.5 s × 2^n)) with full jitter', () => {
@@ -89,27 +26,27 @@ describe('Connection', () => {
   it('says hello, becomes ready, remembers the relay id and detects a restart', () => {
     const t = setup();
     t.conn.start();
-    expect(t.states[0]).toEqual({ state: 'connecting', attempt: 0 });
+    expect(t.states[0]).toEqual({ state: 'connecting', attempt: 0, ...at });
     expect(t.conn.send({ v: 1, t: 'ping' })).toBe(false); // not ready before hello
     const relayA = randomId();
     t.handshake(t.socks[0]!, relayA);
     expect(t.conn.isReady()).toBe(true);
     expect(t.conn.relayId).toBe(relayA);
-    expect(t.ready).toEqual([{ relay: relayA, restarted: false, first: true, nonce: expect.any(String) }]);
+    expect(t.ready).toEqual([{ relay: relayA, restarted: false, first: true, nonce: expect.any(String), endpoint: 'relay:80', index: 0 }]);
 
     t.socks[0]!.handlers.onClose(1006, '');
     expect(t.states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 0, delayMs: 250 });
     t.clock.advance(250);
     t.handshake(t.socks[1]!, relayA);
-    expect(t.ready[1]).toEqual({ relay: relayA, restarted: false, first: false, nonce: expect.any(String) });
+    expect(t.ready[1]).toEqual({ relay: relayA, restarted: false, first: false, nonce: expect.any(String), endpoint: 'relay:80', index: 0 });
 
     t.socks[1]!.handlers.onClose(1001, 'going away');
     const s = t.states.at(-1)!;
     t.clock.advance(s.state === 'reconnecting' ? s.delayMs : NaN);
     const relayB = randomId();
     t.handshake(t.socks[2]!, relayB);
-    expect(t.ready[2]).toEqual({ relay: relayB, restarted: true, first: false, nonce: expect.any(String) });
-    expect(t.states.at(-1)).toEqual({ state: 'connected', restarted: true });
+    expect(t.ready[2]).toEqual({ relay: relayB, restarted: true, first: false, nonce: expect.any(String), endpoint: 'relay:80', index: 0 });
+    expect(t.states.at(-1)).toEqual({ state: 'connected', restarted: true, ...at });
   });
 
   it('backs off exponentially with jitter while the relay is down, and starts over after a lasting connection', () => {

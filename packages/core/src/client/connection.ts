@@ -4,22 +4,31 @@
  *   idle → connecting → (hello exchanged) connected → dropped → reconnecting (backoff) → connecting …
  *   any state → close() → offline (for good)
  *
+ * - The relay is one of `endpoints`: the relays of one cluster (a link's own, then its `a` list),
+ *   which share rooms, base path and password. Each try goes to the next endpoint in the list
+ *   after the last one failed or dropped. While some endpoint is untried in this round, the next
+ *   try comes after a short jitter (≤ `failoverJitterMs`, 250 ms); once every endpoint failed in
+ *   a row, the round is over and the backoff below applies before the next. A relay that sends
+ *   `closing` (it is shutting down) is left at once for the next, when there is one. States and
+ *   `ReadyInfo` name the endpoint by `host:port` (never its URL: the path is a secret).
  * - `hello {session}` first; the relay's `hello {relay}` makes the connection ready. A different
  *   `relay` id than last time means the relay restarted (the outbox resends recent messages).
  * - App-level `ping` every 20 s; no `pong` within 10 s → drop and reconnect (browsers cannot see
  *   WebSocket pings, and a half-open TCP connection may never report its death).
- * - Reconnect after `backoffDelay(n)`: full jitter over 0.5 s × 2^n, capped at 15 s; n starts
- *   over once a connection stayed up 10 s.
+ * - Reconnect after `backoffDelay(n)`: full jitter over 0.5 s × 2^n, capped at 15 s, n counting
+ *   rounds; n and the round start over once a connection stayed up 10 s.
  * - A relay that refuses the connection after the handshake (a connection cap: `error
  *   E_TOO_MANY_CONNECTIONS`, then close 1013) is retried like a drop; the reason is in the
  *   `reconnecting` state, and the `error` frame is passed on once per run of refusals, so a UI
  *   says why without repeating it at every retry.
  * - A client that has not reached the relay yet in this run (no `hello`, no refusal) tries
- *   `firstTries` (3) times. An upgrade answered 404 (seen by a transport that sees the HTTP
- *   status, `Transport.seesHttpStatus`) is said at once (`onError E_NOT_FOUND`); the third 404
- *   ends the connection (`offline`, then `onGiveUp E_NOT_FOUND`). Any other try that ended
- *   before the relay spoke (refused, no `hello`, another status) counts too: the third such
- *   names the likely causes once (`onError E_CONNECT`; in a browser, which sees no status, a
+ *   `firstTries` (3) times, or once per endpoint if there are more. "The relay" here is the
+ *   cluster: any endpoint that spoke counts, so a 404 from one while another works never ends
+ *   it. An upgrade answered 404 (seen by a transport that sees the HTTP status,
+ *   `Transport.seesHttpStatus`) is said at once (`onError E_NOT_FOUND`); the third 404 (from
+ *   any endpoint) ends the connection (`offline`, then `onGiveUp E_NOT_FOUND`). Any other try
+ *   that ended before the relay spoke (refused, no `hello`, another status) counts too: the
+ *   third such names the likely causes once (`onError E_CONNECT`; in a browser, which sees no status, a
  *   missing or wrong password among them) and the connection keeps trying. A client that
  *   reached the relay before never gives up: 404s then are said once per run of them (the
  *   server restarted with another path or password, or the password back-off holds the
@@ -49,7 +58,12 @@ export const CONNECTION_DEFAULTS = {
    * (server/password.ts), so one wrong run does not make the address wait.
    */
   firstTries: 3,
+  /** Longest wait before the next endpoint while some are untried in this round (uniform, so that a relay's clients do not all move at once). */
+  failoverJitterMs: 250,
 } as const;
+
+/** Most endpoints one connection takes: a link's own relay and the 8 of its `a` field. */
+export const MAX_ENDPOINTS = 9;
 
 /** A connection up this long counts as a success: the next drop starts the backoff over. */
 const STABLE_MS = 10_000;
@@ -79,12 +93,27 @@ export const NOT_FOUND_CAUSES = "the link's path or the server password is wrong
 /** Frames the connection passes on (everything but `hello` and `pong`, which it handles). */
 export type InboundHeader = Exclude<RelayHeader, { t: 'hello' } | { t: 'pong' }>;
 
-/** `nonce`: this connection's, signed by every `sub` (docs/protocol.md "Membership authority"). */
-export type ReadyInfo = { relay: string; restarted: boolean; first: boolean; nonce: string };
+/**
+ * `nonce`: this connection's, signed by every `sub` (docs/protocol.md "Membership authority").
+ * `endpoint`: the `host:port` of the relay it reached, `index` its place in `endpoints`.
+ * `restarted`: another relay instance than the last `hello` (a restart, or another relay of the cluster).
+ */
+export type ReadyInfo = { relay: string; restarted: boolean; first: boolean; nonce: string; endpoint: string; index: number };
+
+/** One relay the connection may use (core/protocol/link.ts `RelayEndpoint` has all three). */
+export type Endpoint = {
+  /** Its WebSocket URL: it holds the secret base path, so it is never shown nor logged. */
+  ws: string;
+  /** `host:port`: what states and UIs show. */
+  address: string;
+  /** Its certificate pin, handed to the transport at every open (`OpenOptions`). */
+  certFingerprint?: Uint8Array;
+};
 
 export type ConnectionOptions = {
   transport: Transport;
-  url: string;
+  /** The relays to use, tried in this order (1 to `MAX_ENDPOINTS`). */
+  endpoints: readonly Endpoint[];
   clock: Clock;
   random?: () => number;
   /** Random per client process (protocol `hello.session`). */
@@ -94,6 +123,7 @@ export type ConnectionOptions = {
   helloTimeoutMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  failoverJitterMs?: number;
   onState(state: ConnectionState): void;
   onReady(info: ReadyInfo): void;
   onFrame(header: InboundHeader, body: Uint8Array): void;
@@ -113,10 +143,16 @@ export class Connection {
   readonly #o: ConnectionOptions;
   readonly #session: string;
   readonly #random: () => number;
+  readonly #endpoints: readonly Endpoint[];
   #phase: Phase = 'idle';
   #conn: TransportConnection | undefined;
   #gen = 0;
+  /** Rounds over (every endpoint failed once in a row) since the last lasting connection: the backoff's n. */
   #attempt = 0;
+  /** The endpoint of the current try, or of the next one while waiting. */
+  #index = 0;
+  /** Tries in the current round. */
+  #tried = 0;
   #readyAt: number | undefined;
   #relay: string | undefined;
   #nonce: string | undefined;
@@ -136,6 +172,12 @@ export class Connection {
   garbage = 0;
 
   constructor(options: ConnectionOptions) {
+    const { endpoints } = options;
+    const n = Array.isArray(endpoints) ? endpoints.length : -1;
+    if (n < 1 || n > MAX_ENDPOINTS) throw new TypeError(`"endpoints" expected 1-${MAX_ENDPOINTS} relays, got ${n < 0 ? typeof endpoints : n}`);
+    for (const e of endpoints)
+      if (typeof e?.ws !== 'string' || typeof e.address !== 'string') throw new TypeError('"endpoints" expected {ws, address, certFingerprint?} each');
+    this.#endpoints = endpoints.slice();
     this.#o = options;
     this.#session = options.session ?? randomId();
     this.#random = options.random ?? Math.random;
@@ -149,6 +191,22 @@ export class Connection {
   /** The relay's instance id from its last `hello`. */
   get relayId(): string | undefined {
     return this.#relay;
+  }
+
+  /** `host:port` of the relay of the current try (or of the next one, while waiting). */
+  get endpoint(): string {
+    return this.#here().address;
+  }
+
+  /** How many relays this connection may use. */
+  get relays(): number {
+    return this.#endpoints.length;
+  }
+
+  #here(): Endpoint {
+    const e = this.#endpoints[this.#index];
+    if (!e) throw new RangeError(`endpoint ${this.#index} of ${this.#endpoints.length}`);
+    return e;
   }
 
   isReady(): boolean {
@@ -185,9 +243,12 @@ export class Connection {
     const gen = ++this.#gen;
     this.#phase = 'connecting';
     this.#refused = undefined;
-    this.#o.onState({ state: 'connecting', attempt: this.#attempt });
+    this.#tried++;
+    const here = this.#here();
+    this.#o.onState({ state: 'connecting', attempt: this.#attempt, endpoint: here.address, relays: this.#endpoints.length });
     const live = () => gen === this.#gen;
-    this.#conn = this.#o.transport.open(this.#o.url, {
+    const pin = here.certFingerprint;
+    this.#conn = this.#o.transport.open(here.ws, {
       onOpen: () => {
         if (!live()) return;
         this.#phase = 'handshake';
@@ -211,7 +272,7 @@ export class Connection {
         if (this.#phase !== 'ready') this.#noteSilent(why);
         this.#drop(why, false);
       },
-    });
+    }, pin ? { certFingerprint: pin } : {});
   }
 
   #onBytes(bytes: Uint8Array): void {
@@ -236,8 +297,9 @@ export class Connection {
       this.#notFound = 0;
       this.#readyAt = this.#o.clock.now();
       this.#schedulePing();
-      this.#o.onState({ state: 'connected', restarted });
-      this.#o.onReady({ relay: h.relay, restarted, first, nonce: h.nonce });
+      const endpoint = this.#here().address;
+      this.#o.onState({ state: 'connected', restarted, endpoint, relays: this.#endpoints.length });
+      this.#o.onReady({ relay: h.relay, restarted, first, nonce: h.nonce, endpoint, index: this.#index });
       return;
     }
     if (h.t === 'error' && this.#phase === 'handshake') {
@@ -259,6 +321,9 @@ export class Connection {
       return;
     }
     this.#o.onFrame(h, r.body);
+    // Shutting down (or it lost what it shares with the cluster): another relay takes us now.
+    // Alone, we wait for it to close the connection, and come back when it is back.
+    if (h.t === 'closing' && this.#endpoints.length > 1 && this.#phase === 'ready') this.#drop('the relay is shutting down');
   }
 
   #schedulePing(): void {
@@ -277,34 +342,44 @@ export class Connection {
    * `firstTries` of them, one that did keeps trying (see the file's comment).
    */
   #onNotFound(): void {
-    const tries = this.#o.firstTries ?? CONNECTION_DEFAULTS.firstTries;
+    const tries = this.#firstTries();
     const n = ++this.#notFound;
+    // With one relay, "the server"; with several, the one that answered, and the others are tried.
+    const one = this.#endpoints.length === 1;
+    const who = one ? 'the server' : `the relay ${this.#here().address}`;
     if (n === 1)
       this.#o.onError?.(
         'E_NOT_FOUND',
         this.#reached
-          ? "the server now answers 404: it no longer knows this link's path or password (it restarted with other ones, or it is gone), or, if it has a password, too many wrong ones came from your network lately; still trying"
-          : `the server answered 404: ${NOT_FOUND_CAUSES}${tries > 1 ? `; trying ${tries - 1} more time${tries > 2 ? 's' : ''}` : ''}`,
+          ? `${who} now answers 404: it no longer knows this link's path or password (it restarted with other ones, or it is gone), or, if it has a password, too many wrong ones came from your network lately; still trying${one ? '' : ' the relays'}`
+          : `${who} answered 404: ${NOT_FOUND_CAUSES}${one ? (tries > 1 ? `; trying ${tries - 1} more time${tries > 2 ? 's' : ''}` : '') : '; trying the other relays'}`,
       );
     if (!this.#reached && n >= tries) {
-      this.close(`gave up: the server answered 404 to ${n} tries`);
-      this.#o.onGiveUp?.('E_NOT_FOUND', `the server answered 404 to ${n} tries: ${NOT_FOUND_CAUSES}; check both and join again (after several wrong passwords, the server answers your address 404 for a few minutes, whatever it sends)`);
+      const whose = one ? 'the server' : 'the relays';
+      this.close(`gave up: ${whose} answered 404 to ${n} tries`);
+      this.#o.onGiveUp?.('E_NOT_FOUND', `${whose} answered 404 to ${n} tries: ${NOT_FOUND_CAUSES}; check both and join again (after several wrong passwords, the server answers your address 404 for a few minutes, whatever it sends)`);
       return;
     }
-    this.#drop('the server answered 404', false);
+    this.#drop(`${who} answered 404`, false);
+  }
+
+  /** Tries before giving up on 404s or naming the causes: `firstTries`, and at least one per endpoint. */
+  #firstTries(): number {
+    return Math.max(this.#o.firstTries ?? CONNECTION_DEFAULTS.firstTries, this.#endpoints.length);
   }
 
   /** A try ended before the relay spoke (not a 404): after `firstTries` of them, say the likely causes once. */
   #noteSilent(last: string): void {
     if (this.#reached || this.#silent < 0) return;
-    const tries = this.#o.firstTries ?? CONNECTION_DEFAULTS.firstTries;
+    const tries = this.#firstTries();
     if (++this.#silent < tries) return;
     this.#silent = -1; // said: not again in this run
+    const what = this.#endpoints.length === 1 ? 'the relay could not be reached' : `none of the ${this.#endpoints.length} relays could be reached`;
     this.#o.onError?.(
       'E_CONNECT',
       this.#o.transport.seesHttpStatus === true
-        ? `the relay could not be reached in ${tries} tries (last: ${last}); still trying`
-        : `the relay could not be reached in ${tries} tries: if this server has a password, it may be missing or wrong (this client cannot see the server's answer), or the server is down or unreachable; still trying`,
+        ? `${what} in ${tries} tries (last: ${last}); still trying`
+        : `${what} in ${tries} tries: if this server has a password, it may be missing or wrong (this client cannot see the server's answer), or the server is down or unreachable; still trying`,
     );
   }
 
@@ -318,12 +393,27 @@ export class Connection {
     if (closeIt) conn?.close(4000, 'reconnecting');
     // The backoff starts over only after a connection that lasted: a relay that accepts and
     // drops us at once (overload, abuse limits) must not be hammered at the shortest delay.
-    if (this.#phase === 'ready' && this.#readyAt !== undefined && this.#o.clock.now() - this.#readyAt >= STABLE_MS) this.#attempt = 0;
+    // The relay that dropped us then counts as the new round's first try.
+    if (this.#phase === 'ready' && this.#readyAt !== undefined && this.#o.clock.now() - this.#readyAt >= STABLE_MS) {
+      this.#attempt = 0;
+      this.#tried = 1;
+    }
     this.#readyAt = undefined;
-    const delayMs = backoffDelay(this.#attempt, this.#random, this.#o.backoffBaseMs, this.#o.backoffCapMs);
+    const lost = this.#here().address;
+    const n = this.#endpoints.length;
+    this.#index = (this.#index + 1) % n;
+    const attempt = this.#attempt;
+    let delayMs: number;
+    if (this.#tried < n) {
+      // Another relay of the cluster is untried in this round: go there now (a little jitter).
+      delayMs = Math.floor(this.#random() * (this.#o.failoverJitterMs ?? CONNECTION_DEFAULTS.failoverJitterMs));
+    } else {
+      delayMs = backoffDelay(this.#attempt, this.#random, this.#o.backoffBaseMs, this.#o.backoffCapMs);
+      this.#attempt++;
+      this.#tried = 0;
+    }
     this.#phase = 'waiting';
-    this.#o.onState({ state: 'reconnecting', delayMs, attempt: this.#attempt, reason });
-    this.#attempt++;
+    this.#o.onState({ state: 'reconnecting', delayMs, attempt, reason, endpoint: lost, relays: n });
     this.#timers.retry = this.#o.clock.setTimeout(() => {
       if (this.#phase === 'waiting') this.#open();
     }, delayMs);

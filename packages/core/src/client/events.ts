@@ -9,10 +9,16 @@
 import type { ErrorCode } from '../protocol/errors.js';
 import type { CommandHelp } from './commands.js';
 
+/**
+ * The connection to the relay. `endpoint` is the `host:port` of the relay the state is about
+ * (the one tried, the one reached, the one lost; never its path, which is a secret); `relays`
+ * is how many relays the link names (with more than one, the client fails over between them).
+ * `attempt` counts rounds of tries (every relay once) since the last lasting connection.
+ */
 export type ConnectionState =
-  | { state: 'connecting'; attempt: number }
-  | { state: 'connected'; restarted: boolean }
-  | { state: 'reconnecting'; delayMs: number; attempt: number; reason: string }
+  | { state: 'connecting'; attempt: number; endpoint: string; relays: number }
+  | { state: 'connected'; restarted: boolean; endpoint: string; relays: number }
+  | { state: 'reconnecting'; delayMs: number; attempt: number; reason: string; endpoint: string; relays: number }
   | { state: 'offline'; reason: string };
 
 export type UserInfo = { name: string; fingerprint: string; verified: boolean; self: boolean };

@@ -5,7 +5,7 @@ export { COMMAND_HELP, isQuit, parseCommand, type Command, type CommandHelp, typ
 export { checkNameAvailable, nameSkeleton, normalizeName, type NameCheck, type NameResult } from './names.js';
 export { safeText, type SafeTextOptions } from './safe-text.js';
 export { createManualClock, systemClock, type Clock, type ManualClock, type TimerId } from './clock.js';
-export type { CloseInfo, Transport, TransportConnection, TransportHandlers } from './transport.js';
+export type { CloseInfo, OpenOptions, Transport, TransportConnection, TransportHandlers } from './transport.js';
 export { backoffDelay, CONNECTION_DEFAULTS } from './connection.js';
 export { TIMING_DEFAULTS, type JoinCandidate, type Timing } from './context.js';
 export type { RefusalCode } from './envelope.js';

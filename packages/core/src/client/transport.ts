@@ -14,6 +14,17 @@ export type CloseInfo = {
   httpStatus?: number;
 };
 
+/** What the client asks of one connection besides its URL (each relay of a link has its own). */
+export type OpenOptions = {
+  /**
+   * SHA-256 of the relay's DER certificate: the link's `c` for its own host, an `a` entry's pin
+   * for another relay. An adapter that can check it (Node's) connects only to a `wss://` server
+   * that presents exactly that certificate, and sends it nothing otherwise. A page cannot: the
+   * browser checks certificates its own way, and its adapter ignores this.
+   */
+  certFingerprint?: Uint8Array;
+};
+
 export interface TransportHandlers {
   /** The connection is open; frames may be sent. */
   onOpen(): void;
@@ -37,6 +48,9 @@ export interface Transport {
    * can only name the likely causes (connection.ts).
    */
   readonly seesHttpStatus?: boolean;
-  /** Starts connecting at once; reports through `handlers`. Never throws for network errors. */
-  open(url: string, handlers: TransportHandlers): TransportConnection;
+  /**
+   * Starts connecting at once; reports through `handlers`. Never throws for network errors. An
+   * adapter that wraps another passes `options` on: a pin it dropped would go unchecked.
+   */
+  open(url: string, handlers: TransportHandlers, options?: OpenOptions): TransportConnection;
 }

@@ -51,7 +51,13 @@ const arbEvent: fc.Arbitrary<ClientEvent> = fc.oneof(
   fc.record({ type: fc.constant('error' as const), code: fc.constant('E_LIMIT' as const), message: fc.constant('full') }),
   fc.record({ type: fc.constant('ttl' as const), room: arbRoom, roomName: fc.constant('lobby'), from: fc.constant('alice'), ms: fc.constantFrom(0, 60_000), self: fc.boolean(), text: fc.constant('timer') }),
   fc.record({ type: fc.constant('member-joined' as const), room: arbRoom, roomName: fc.constant('lobby'), name: fc.constant('bob'), fingerprint: fc.constant('fp-bob') }),
-  fc.constantFrom<ClientEvent>({ type: 'connection', state: 'connected', restarted: false }, { type: 'connection', state: 'reconnecting', delayMs: 1, attempt: 1, reason: 'gone' }),
+  fc.constantFrom<ClientEvent>(
+    { type: 'connection', state: 'connected', restarted: false, endpoint: 'a.lan:8090', relays: 1 },
+    { type: 'connection', state: 'reconnecting', delayMs: 1, attempt: 1, reason: 'gone', endpoint: 'a.lan:8090', relays: 1 },
+    // A cluster: the client fails over from one relay to another.
+    { type: 'connection', state: 'connected', restarted: true, endpoint: 'b.lan:8090', relays: 2 },
+    { type: 'connection', state: 'reconnecting', delayMs: 1, attempt: 0, reason: 'the relay is shutting down', endpoint: 'a.lan:8090', relays: 2 },
+  ),
   fc.record({ type: fc.constant('invite' as const), room: arbRoom, roomName: fc.constant('lobby'), link: fc.constantFrom('https://x/#a', 'https://x/#b') }),
 );
 
@@ -201,5 +207,19 @@ describe('reduceView', () => {
     const v = fold(stamp([msg(), { type: 'current', room: 'room-a' }, { type: 'left', room: 'room-a', roomName: 'lobby', reason: 'removed', by: 'alice', code: 'E_KICKED' }]));
     expect(v.rooms.has('room-a')).toBe(false);
     expect(timeline(v, undefined).map((i) => (i.kind === 'notice' ? i.text : ''))).toEqual(['left lobby: you were removed by alice']);
+  });
+
+  it('a failover says which relay was lost and which one the client is on now; one relay alone is not named', () => {
+    const notices = (events: ClientEvent[]): string[] => timeline(fold(stamp(events)), undefined).map((i) => (i.kind === 'notice' ? i.text : ''));
+    const two = fold(stamp([
+      { type: 'connection', state: 'reconnecting', delayMs: 90, attempt: 0, reason: 'the relay is shutting down', endpoint: 'a.lan:8090', relays: 2 },
+      { type: 'connection', state: 'connected', restarted: true, endpoint: 'b.lan:8090', relays: 2 },
+    ]));
+    expect(two.connection).toEqual({ state: 'connected', restarted: true, endpoint: 'b.lan:8090', relays: 2 });
+    expect(timeline(two, undefined).map((i) => (i.kind === 'notice' ? i.text : ''))).toEqual([
+      'connection to a.lan:8090 lost (the relay is shutting down); reconnecting',
+      'connected to b.lan:8090 (another relay, or it restarted; resending what it may have missed)',
+    ]);
+    expect(notices([{ type: 'connection', state: 'connected', restarted: false, endpoint: 'a.lan:8090', relays: 1 }])).toEqual(['connected']);
   });
 });

@@ -115,7 +115,8 @@ export type View = {
 export function initialView(name: string): View {
   return {
     me: { name, fingerprint: undefined },
-    connection: { state: 'connecting', attempt: 1 },
+    // Before the first `connection` event: no relay named yet.
+    connection: { state: 'connecting', attempt: 1, endpoint: '', relays: 0 },
     everConnected: false,
     time: undefined,
     rooms: new Map(),
@@ -516,11 +517,16 @@ function connectionNotice(s: ConnectionState): { text: string; tone: Tone } | un
   switch (s.state) {
     case 'connecting':
       return undefined;
-    case 'connected':
+    case 'connected': {
+      // With several relays, which one (a failover is a relay change: what it missed is resent).
+      if (s.relays > 1)
+        return { text: s.restarted ? `connected to ${s.endpoint} (another relay, or it restarted; resending what it may have missed)` : `connected to ${s.endpoint}`, tone: 'join' };
       return { text: s.restarted ? 'connected (the relay restarted; resending what it may have missed)' : 'connected', tone: 'join' };
+    }
     case 'reconnecting':
       // Said when the connection is lost, not at every retry.
-      return s.attempt <= 1 ? { text: `connection lost (${s.reason}); reconnecting`, tone: 'leave' } : undefined;
+      if (s.attempt > 1) return undefined;
+      return { text: s.relays > 1 ? `connection to ${s.endpoint} lost (${s.reason}); reconnecting` : `connection lost (${s.reason}); reconnecting`, tone: 'leave' };
     case 'offline':
       // Closed on purpose (quit): nothing to warn about.
       return s.reason === 'quit' ? undefined : { text: `offline: ${s.reason}`, tone: 'error' };

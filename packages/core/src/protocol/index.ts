@@ -5,5 +5,6 @@ export * from './frames.js';
 export * from './ids.js';
 export * from './link.js';
 export * from './link-time.js';
+export * from './link-also.js';
 export * from './password.js';
 export * from './relayAuth.js';

@@ -17,7 +17,7 @@ const servers: TimeServerSpec[] = [
 
 describe('invite link t= (Roughtime servers)', () => {
   it('roundTripsTimeServersInARoomLink', () => {
-    const link = formatInvite(base, room, undefined, servers);
+    const link = formatInvite(base, room, { timeServers: servers });
     expect(link).toMatch(/&t=[A-Za-z0-9_-]+$/);
     const r = parseInvite(link);
     expect(r.ok).toBe(true);

@@ -6,11 +6,13 @@ import { formatDuration, type ConnectionState, type ViewRoom } from '@safehouse/
 import { shown } from './text.js';
 
 export function ConnectionPill({ connection }: { connection: ConnectionState }) {
+  // With several relays in the link, which one (host:port; never the path).
+  const to = connection.state !== 'offline' && connection.relays > 1 ? ` to ${connection.endpoint}` : '';
   const [tone, text] =
     connection.state === 'connected'
-      ? ['ok', 'Connected']
+      ? ['ok', `Connected${to}`]
       : connection.state === 'connecting'
-        ? ['warn', 'Connecting…']
+        ? ['warn', `Connecting${to}…`]
         : connection.state === 'reconnecting'
           ? ['warn', `Reconnecting in ${formatDuration(Math.max(1_000, connection.delayMs))}`]
           : ['danger', 'Offline'];
