@@ -2,8 +2,10 @@
  * A Redis for one cluster of the bench, adapted from packages/server/src/testing/redis.ts:
  * Debian's `redis-server` on a unix socket in a fresh temporary directory, nothing written to
  * disk (`--save "" --appendonly no`), pinned to the servers' core. Bounded in time: it runs
- * under `timeout --signal=KILL`, so even a bench killed without cleaning up leaves no Redis
- * behind for longer than the children's lifetime; it is also killed when the bench exits.
+ * under `timeout --signal=KILL` (in the bench's process group, so Ctrl-C reaches it), so even a
+ * bench killed without cleaning up leaves no Redis behind for longer than the children's
+ * lifetime; it is also killed when the bench exits. Redis itself is signalled by its pid, never
+ * only the `timeout` around it: a SIGKILLed `timeout` would leave its Redis running, unbounded.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,10 +24,24 @@ export type BenchRedis = {
   stop(): Promise<void>;
 };
 
-const running = new Set<ChildProcess>();
+/** Each Redis started and not yet stopped: its wrapper process, redis-server's pid once known, its directory. */
+const running = new Map<ChildProcess, { pid: number | undefined; dir: string }>();
 process.once('exit', () => {
-  for (const p of running) p.kill('SIGKILL');
+  for (const [proc, { pid, dir }] of running) {
+    kill(proc, pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
+
+function kill(proc: ChildProcess, pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid !== undefined)
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  proc.kill(signal);
+}
 
 function which(name: string): string {
   return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
@@ -82,21 +98,25 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     ? pinned(
         SERVER_CORE,
         timeout,
-        ['--signal=KILL', `${Math.ceil(LIFETIME_MS / 1000)}`, bin, ...args],
+        ['--foreground', '--signal=KILL', `${Math.ceil(LIFETIME_MS / 1000)}`, bin, ...args],
         ['ignore', 'ignore', 'ignore'],
       )
     : pinned(SERVER_CORE, bin, args, ['ignore', 'ignore', 'ignore']);
-  running.add(proc);
+  running.set(proc, { pid: undefined, dir });
+  // Gone on its own: its pid may be reused, so it is no longer signalled.
   proc.once('exit', () => running.delete(proc));
+  // Known once Redis answers INFO; until then only the wrapper can be signalled.
+  let pid: number | undefined = undefined;
   const stop = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-      // SIGTERM to `timeout` is passed on to Redis; SIGKILL if it has not gone within 5 s.
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+      // Redis shuts down on SIGTERM (`timeout` passes it on too); SIGKILL if not gone within 5 s.
+      kill(proc, pid, 'SIGTERM');
+      const timer = setTimeout(() => kill(proc, pid, 'SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
     }
+    running.delete(proc);
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 10_000;
@@ -107,11 +127,13 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  const pid = Number(/process_id:(\d+)/.exec(await ask(socketPath, 'INFO server'))?.[1]);
-  if (!Number.isSafeInteger(pid)) {
+  const told = Number(/process_id:(\d+)/.exec(await ask(socketPath, 'INFO server'))?.[1]);
+  if (!Number.isSafeInteger(told)) {
     await stop();
     throw new Error('redis-server did not tell its process id');
   }
+  pid = told;
+  if (running.has(proc)) running.set(proc, { pid, dir });
   const info = async (section: string): Promise<Map<string, string>> => {
     const out = new Map<string, string>();
     for (const line of (await ask(socketPath, `INFO ${section}`)).split('\r\n')) {
@@ -120,5 +142,5 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     }
     return out;
   };
-  return { url: `unix://${socketPath}`, pid, info, stop };
+  return { url: `unix://${socketPath}`, pid: told, info, stop };
 }
