@@ -4,12 +4,15 @@
  * membership with real `safehouse` processes (bench/src/membership/: a crowd, a churn soak
  * seeded by `--seed`, the frozen-room attack). Results: tables on stdout and JSON in
  * bench/results/. `--quick` takes about two and a half minutes.
+ * `--cluster-only`: relays sharing rooms through Redis against one relay alone (bench/src/cluster/;
+ * also part of the full run, where `--quick` makes it about one and a half minutes).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createE2ee } from '@safehouse/core/e2ee';
 import { membershipBench, printMembershipTable } from './membership/index.js';
 import { admitBench, messageBench } from './mls.js';
+import { clusterBench } from './cluster/index.js';
 import { relayBench, type RelayBench } from './relay/index.js';
 import { printViewTable, viewBench } from './view.js';
 
@@ -19,6 +22,7 @@ const USAGE = `npm run bench [-- OPTIONS]: relay fan-out, MLS client costs, memb
   --mls-only           the relay, then the MLS client costs
   --membership-only    only membership with real safehouse processes
   --view-only          only the view every interface draws (core/client/view.ts), against a bounded list
+  --cluster-only       only relays sharing rooms through Redis, against one relay alone (quick: under 2 minutes)
   --seed N             the churn soak's choices (a random one is printed otherwise)
   --part a,b           only these parts of membership: crowd, churn, frozen
   --help               this text`;
@@ -26,6 +30,7 @@ const USAGE = `npm run bench [-- OPTIONS]: relay fan-out, MLS client costs, memb
 // An option not known here is refused before anything runs: a mistyped one must not start the
 // full run (tens of minutes on a small machine).
 const FLAGS = ['--quick', '--relay-only', '--mls-only', '--membership-only', '--view-only', '--help', '-h'];
+FLAGS.push('--cluster-only'); // the cluster section (bench/src/cluster/), kept on its own line
 const WITH_VALUE = ['--seed', '--part'];
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i] as string;
@@ -47,6 +52,7 @@ const relayOnly = process.argv.includes('--relay-only');
 const mlsOnly = process.argv.includes('--mls-only');
 const membershipOnly = process.argv.includes('--membership-only');
 const viewOnly = process.argv.includes('--view-only');
+const clusterOnly = process.argv.includes('--cluster-only');
 
 /** `--seed N` (or `--seed=N`): the churn soak's choices; a random one is printed otherwise. */
 function seedArg(): number {
@@ -83,6 +89,10 @@ async function main(): Promise<void> {
     await membership(date, machine);
     return;
   }
+  if (clusterOnly) {
+    await cluster(date, machine);
+    return;
+  }
   if (viewOnly || (!relayOnly && !mlsOnly)) {
     console.log('the view every interface draws: one message into a room, against appending it to a bounded list');
     const view = viewBench(quick);
@@ -99,6 +109,7 @@ async function main(): Promise<void> {
     writeResults('relay', { date, machine, quick, relay });
   }
   if (relayOnly) return;
+  if (!mlsOnly) await cluster(date, machine);
   const e2ee = createE2ee();
   const sizes = quick ? [2, 10] : [2, 10, 50, 200];
   const admits = [];
@@ -120,6 +131,12 @@ async function main(): Promise<void> {
   writeResults('mls', { date, machine, quick, mls: { admits, messages: msg } });
   if (mlsOnly) return;
   await membership(date, machine);
+}
+
+async function cluster(date: string, machine: Record<string, unknown>): Promise<void> {
+  console.log('relays sharing rooms through Redis (issue 14), against one relay alone');
+  const cluster = await clusterBench(quick);
+  writeResults('cluster', { date, machine, quick, cluster });
 }
 
 async function membership(date: string, machine: Record<string, unknown>): Promise<void> {
