@@ -23,8 +23,13 @@ export const TYPE = { batch: 0x62, open: 0x6f, commit: 0x63, join: 0x6a, unjoin:
 
 /** Appends fields to a growing buffer. */
 class Writer {
-  private buf = Buffer.allocUnsafe(256);
+  private buf: Buffer;
   private at = 0;
+
+  /** `size`: what it will hold, if known (a batch: one allocation, no copies). */
+  constructor(size = 256) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
@@ -150,7 +155,9 @@ export function encodeRecord(rec: PubRecord): Buffer {
 
 /** `counts`: this relay's subscribers by cohort ("cid:n,..."), '' for none, or undefined: unchanged. */
 export function encodeBatch(relay: string, counts: string | undefined, records: readonly PubRecord[]): Buffer {
-  const w = new Writer().u8(TYPE.batch).str(relay).str(counts ?? '-').u32(records.length);
+  let size = 1 + 2 + Buffer.byteLength(relay) + 2 + Buffer.byteLength(counts ?? '-') + 4;
+  for (const r of records) size += 4 + 2 + Buffer.byteLength(r.id) + 2 + Buffer.byteLength(r.kind) + 8 + 8 + 4 + r.body.length;
+  const w = new Writer(size).u8(TYPE.batch).str(relay).str(counts ?? '-').u32(records.length);
   for (const r of records) writeRecord(w, r);
   return w.done();
 }
