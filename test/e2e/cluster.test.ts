@@ -14,6 +14,9 @@
  *   they come back and rebuild the room; every message exactly once.
  * - With every relay down, the hidden path is still nginx's own 404, and nginx wrote nothing of
  *   the hidden path to its error log.
+ * A link that names the three relays (`serve --also`), no proxy: two members on one relay, one
+ * on each other; the first relay is SIGKILLed; its members move to a relay the link names at
+ * once; every message exactly once.
  * On separate hosts (network namespaces on a bridge, root only): Redis on one, reached over TLS
  * with a password; two relays on two others; members join each relay by its address and chat.
  *
@@ -24,6 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatInvite, parseInvite } from '@safehouse/core/protocol';
 import { startRedis, type TestRedis } from '../../packages/server/src/testing/redis.js';
 import {
   Conversation,
@@ -225,6 +229,78 @@ describe.skipIf(missing.length > 0)('a cluster of three relays behind nginx (doc
     expect(await probe(`${hidden}/ws`)).toBe(expected);
     expect(readFileSync(nginx!.dir.at('error.log'), 'utf8')).not.toContain(hidden);
   });
+});
+
+
+describe.skipIf(missing.length > 0)('a cluster named in the link (serve --also), no proxy', () => {
+  let redis: TestRedis | undefined;
+  let relays: Server[] = [];
+  let members = new Map<string, Member>();
+
+  afterAll(async () => {
+    for (const m of members.values()) m.kill('SIGKILL');
+    for (const r of relays) r.kill('SIGKILL');
+    await Promise.all(relays.map((r) => r.exited));
+    await redis?.stop();
+  });
+
+  it('a relay SIGKILLed mid-conversation: its members move to another relay the link names; nothing lost or shown twice', async () => {
+    redis = await startRedis();
+    const basePath = `/${randomBytes(12).toString('base64url')}`;
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const origin = (port: number): string => `http://127.0.0.1:${port}`;
+    relays = await Promise.all(
+      ports.map((port) =>
+        startServe([
+          '--no-admin',
+          '--port',
+          String(port),
+          '--cluster',
+          redis!.url,
+          '--base-path',
+          basePath,
+          ...ports.flatMap((p) => ['--also', origin(p)]),
+        ]),
+      ),
+    );
+    // Each relay's link names itself first and the other two in `a` (it leaves itself out of the list).
+    const bare = String(relays[0]!.events.find((e) => e.type === 'ready')?.invite);
+    expect(bare).toMatch(/#a=/);
+    // alice and bob on relay 0 (the room's link as alice made it); carol and dave on relays 1 and 2
+    // (the same room, with that relay first in the link and the others in `a`).
+    const linkOn = (link: string, i: number): string => {
+      const p = parseInvite(link);
+      if (!p.ok || !p.invite.room) throw new Error(`not a room link: ${p.ok ? 'no room' : p.message}`);
+      const base = `${origin(ports[i]!)}${basePath}/`;
+      return formatInvite(base, p.invite.room, { also: ports.filter((_, j) => j !== i).map((q) => ({ base: `${origin(q)}${basePath}/` })) });
+    };
+    members = await room(NAMES, bare, [], (link, name) => (name === 'carol' ? linkOn(link, 1) : name === 'dave' ? linkOn(link, 2) : link));
+    const chat = new Conversation(members);
+    await chat.connected(20_000);
+    expect(connectionsTo(ports)).toEqual([2, 1, 1]);
+    await chat.round('also-before', 2, 20);
+    const mark = new Map([...members].map(([name, m]) => [name, m.events.length]));
+    relays[0]!.kill('SIGKILL');
+    await relays[0]!.exited;
+    await chat.round('also-during', 2, 20);
+    // alice and bob were dropped, and are back on relays the link names; carol and dave stayed.
+    await until(
+      () =>
+        ['alice', 'bob'].every((name) =>
+          since(members.get(name)!, mark.get(name)!).some((e) => e.type === 'connection' && e.state === 'connected'),
+        ),
+      30_000,
+      'alice and bob to reconnect to another relay',
+      () => JSON.stringify(since(members.get('alice')!, mark.get('alice')!).filter((e) => e.type === 'connection' || e.type === 'error' || e.type === 'info')),
+    );
+    expect(connectionsTo(ports)[0]).toBe(0);
+    expect(connectionsTo(ports).reduce((a, b) => a + b, 0)).toBe(4);
+    await chat.connected(20_000, 'back');
+    await chat.round('also-after', 2, 20);
+    await chat.round('also-end', 1, 0);
+    await chat.allShown((from) => `also-end-${from}-0`, 30_000, "every member's marker at every other");
+    expect(chat.deliveries((x) => x.text.startsWith('also-')).filter(notOnce).map(describeDelivery)).toEqual([]);
+  }, 120_000);
 });
 
 describe.skipIf(noHosts !== undefined)(
