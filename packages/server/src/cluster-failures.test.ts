@@ -138,7 +138,8 @@ describe('a cluster when something fails', () => {
       expect.objectContaining({ code: 'E_USAGE', message: expect.stringContaining('--save "" --appendonly no') }),
     );
     const plain = await startRedis();
-    cleanup.push(() => plain.stop());
+    // Killed, not shut down: a Redis just switched to appendonly may take long to stop.
+    cleanup.push(() => plain.kill().then(() => plain.stop()));
     const raw = createConnection(plain.socketPath);
     cleanup.push(() => raw.destroy());
     raw.write('CONFIG SET appendonly yes\r\n');
@@ -146,5 +147,28 @@ describe('a cluster when something fails', () => {
     await expect(startServer({ port: 0, basePath: '/p', logger: silentLogger, cluster: { url: plain.url } })).rejects.toThrow(
       expect.objectContaining({ code: 'E_USAGE', message: expect.stringContaining('appendonly yes') }),
     );
+  });
+
+  it('a commit being ordered when Redis goes is refused with E_UNAVAILABLE (retryable), before the relay says closing', async () => {
+    const redis = await startRedis();
+    cleanup.push(() => redis.stop());
+    const a = await relay(redis, `/${randomId()}`);
+    const room = randomId();
+    const alice = await connect(a.url);
+    await alice.sub(room, 0);
+    // Redis stops executing commands (the script waits in its queue), then dies.
+    const raw = createConnection(redis.socketPath);
+    cleanup.push(() => raw.destroy());
+    raw.write('CLIENT PAUSE 10000 ALL\r\n');
+    await within(new Promise((resolve) => raw.once('data', resolve)), 5_000, 'CLIENT PAUSE');
+    const id = randomId();
+    alice.commit(room, id, 0, new Uint8Array([1]));
+    await new Promise((r) => setTimeout(r, 100));
+    await redis.kill();
+    expect((await alice.next('nack', (h) => h.id === id, 10_000)).header).toMatchObject({ id, code: 'E_UNAVAILABLE' });
+    await alice.next('closing', () => true, 5_000);
+    // The refusal came first.
+    const order = alice.frames.map((f) => f.header.t);
+    expect(order.includes('ack')).toBe(false);
   });
 });

@@ -792,11 +792,14 @@ export class Relay implements EngineHost {
     if (this.busDown || this.closing) return;
     this.busDown = true;
     this.logger.warn('bus-lost', { connections: this.connections.size });
-    this.scheduler.flushNow();
-    for (const conn of [...this.connections]) void conn.shutdown(this.closingFrame);
     for (const room of this.rooms.values()) room.wipe();
     this.rooms.clear();
-    this.committing.clear();
+    // What was being ordered is refused first (`E_UNAVAILABLE`: the engine's promises settle in
+    // this turn), then every client is told `closing`.
+    setImmediate(() => {
+      this.scheduler.flushNow();
+      for (const conn of [...this.connections]) void conn.shutdown(this.closingFrame);
+    });
   }
 
   busBack(id: string): void {
