@@ -22,6 +22,17 @@ describe('serve --cluster options', () => {
     expect(() => clusterOptions({ ...base, cluster: 'redis://10.0.0.5:6379' })).toThrow(expect.objectContaining({ code: 'E_USAGE', message: expect.stringContaining('--base-path') }));
   });
 
+  it("refuses a room policy with --cluster: the admin's relay alone would enforce it", () => {
+    for (const p of [{ disableAll: true }, { onlyAdmin: true }])
+      expect(() => clusterOptions({ ...base, basePath: '/p', cluster: 'redis://h:1', ...p })).toThrow(expect.objectContaining({ code: 'E_USAGE', message: expect.stringContaining('policy') }));
+  });
+
+  it('refuses a password in the --cluster URL: the command line is readable by every user (ps)', () => {
+    expect(() => clusterOptions({ ...base, basePath: '/p', cluster: 'redis://:hunter2@10.0.0.5:6379' })).toThrow(
+      expect.objectContaining({ code: 'E_USAGE', message: expect.not.stringContaining('hunter2') }),
+    );
+  });
+
   it('refuses --cluster-password-file or --cluster-ca without --cluster', () => {
     expect(() => clusterOptions({ ...base, clusterCa: 'ca.pem' })).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
     expect(() => clusterOptions({ ...base, clusterPasswordFile: 'pw' })).toThrow(expect.objectContaining({ code: 'E_USAGE' }));

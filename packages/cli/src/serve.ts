@@ -70,8 +70,16 @@ export function clusterOptions(opts: ServeOptions): { url: string; password?: st
       throw new UsageError('E_USAGE', '--cluster-password-file and --cluster-ca go with --cluster');
     return undefined;
   }
+  const policies = [opts.disableAll === true ? '--disable-all' : '', opts.onlyAdmin === true ? '--only-admin' : ''].filter(Boolean);
+  if (policies.length > 0)
+    throw new UsageError(
+      'E_USAGE',
+      `--cluster cannot be used with ${policies.join(' and ')}: a room policy is enforced by the admin's relay only, and members on the other relays would not be held to it`,
+    );
   if (opts.basePath === undefined)
     throw new UsageError('E_USAGE', "--cluster needs --base-path: every relay of a cluster serves the same secret path (choose one, e.g. /$(openssl rand -hex 16), and give it to each)");
+  if (/^rediss?:\/\/[^/]*@/.test(opts.cluster))
+    throw new UsageError('E_USAGE', '--cluster: give the password in --cluster-password-file (or SAFEHOUSE_CLUSTER_PASSWORD), never on the command line, where every user of the machine can read it');
   const fromFile = opts.clusterPasswordFile === undefined ? undefined : firstLine(opts.clusterPasswordFile, '--cluster-password-file');
   const password = fromFile ?? process.env.SAFEHOUSE_CLUSTER_PASSWORD;
   return { url: opts.cluster, ...(password ? { password } : {}), ...(opts.clusterCa !== undefined ? { caFile: opts.clusterCa } : {}) };

@@ -63,8 +63,11 @@ const OPEN = 1;
 
 export class Connection implements Flushable, SocketEvents, OutQueue, FloodGuard {
   state: ConnectionState = 'hello';
+  /** The client's `hello` session (random per client process; kept across its reconnects). */
+  session = '';
   /** Frames that arrived while an earlier one waits for a room's shared state (relay.ts `hold`): handled after it, in order. */
   held: Buffer[] | undefined = undefined;
+  heldBytes = 0;
   /** The room (cohort) this connection is subscribed to, while it is in one only (most are: no Set then)... */
   private room: Cohort | undefined;
   /** ...or every one it is in, once it is in two or more. At most one cohort per room id. */

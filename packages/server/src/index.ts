@@ -87,7 +87,7 @@ export type EngineOptions = {
    * `redis://HOST:PORT`, `rediss://HOST:PORT` (TLS) or `unix:///PATH`. Default: none, rooms in this
    * process's memory. The relays must share one base path and one password.
    */
-  cluster?: Omit<RedisEngineOptions, 'roomTtlMs' | 'recentCommits' | 'logEntries' | 'maxProposals'>;
+  cluster?: Omit<RedisEngineOptions, 'roomTtlMs' | 'recentCommits' | 'logEntries' | 'logBytes' | 'maxProposals'>;
   /** An engine made by the caller (tests); `cluster` makes one. */
   engine?: Engine;
 };
@@ -104,6 +104,7 @@ export async function startServer(options: ServerOptions & WebOptions & Roughtim
           roomTtlMs: Math.max(10_000, opts.limits.emptyRoomKeepMs),
           recentCommits: opts.limits.recentCommitsPerRoom,
           logEntries: opts.limits.commitLogEntries,
+          logBytes: opts.limits.commitLogBytes,
           maxProposals: MAX_KEPT_PROPOSALS,
         })
       : undefined);

@@ -204,6 +204,9 @@ export class Relay implements EngineHost {
   private onMessage(conn: Connection, data: Buffer): void {
     // Frames behind one that waits for a room's shared state wait too: one connection's frames are handled in order.
     if (conn.held !== undefined) {
+      // Charged when handled; bounded while they wait (a slow bus must not make the relay buffer without end).
+      conn.heldBytes += data.length;
+      if (conn.heldBytes > this.limits.bytesBurst) return conn.fail('E_RATE_LIMITED', CLOSE.policyViolation, true);
       conn.held.push(data);
       return;
     }
@@ -229,6 +232,7 @@ export class Relay implements EngineHost {
       // docs/protocol.md: any frame before `hello` is fatal.
       if (header.t !== 'hello') return conn.fail('E_HEADER_INVALID', CLOSE.policyViolation, true);
       conn.takeToken(data.length);
+      conn.session = header.session;
       conn.open();
       conn.send(frame({ v: V, t: 'hello', relay: this.id, maxFrame: this.limits.maxFrameBytes, nonce: this.nonceOf(conn) }));
       return;
@@ -340,7 +344,6 @@ export class Relay implements EngineHost {
     const prunable = room.cohorts.filter((c) => c.members === 0);
     const opened = this.engine.open(room, h.epoch, key.text, refused, prunable, this.limits.maxCohortsPerRoom);
     const then = (cid: number | ErrorCode): void => {
-      if (opened instanceof Promise) room.asked -= 1;
       const cohort = typeof cid === 'number' ? room.cohort(cid) : undefined;
       if (!cohort) return this.nack(conn, room.id, typeof cid === 'number' ? 'E_UNAVAILABLE' : cid);
       if (conn.cohortOf(room.id) !== current) return; // it left or moved meanwhile
@@ -348,10 +351,10 @@ export class Relay implements EngineHost {
     };
     if (!(opened instanceof Promise)) return then(opened);
     room.asked += 1; // the room stays followed meanwhile (dropIfEmpty)
-    this.hold(conn, opened, then, () => {
-      room.asked -= 1;
-      this.nack(conn, room.id, 'E_UNAVAILABLE');
-    });
+    // Counted down whatever becomes of the connection meanwhile (else the room would stay
+    // followed); a room left idle so is let go by the sweep.
+    void opened.finally(() => (room.asked -= 1)).catch(() => undefined);
+    this.hold(conn, opened, then, () => this.nack(conn, room.id, 'E_UNAVAILABLE'));
   }
 
   /** `conn` proved `cohort`'s current epoch: it is a subscriber of that cohort (and of no other of the room). */
@@ -411,6 +414,7 @@ export class Relay implements EngineHost {
    */
   private hold<T>(conn: Connection, p: Promise<T>, then: (value: T) => void, refuse: () => void): void {
     const queued = (conn.held ??= []);
+    conn.heldBytes = 0;
     p.then(
       (value) => ({ ok: true as const, value }),
       () => ({ ok: false as const }),
@@ -458,6 +462,8 @@ export class Relay implements EngineHost {
     if (!cohort) return this.nack(conn, id, 'E_NOT_SUBSCRIBED');
     // A commit takes `commit` (it must prove the epoch); fastPub never returns one.
     if (kind === 'commit') return this.nack(conn, id, 'E_NOT_MEMBER');
+    // A cluster's bus that has too much on its way: refused before anyone got it (sent again by its client).
+    if (this.engine.accepts?.(body.length) === false) return this.nack(conn, id, 'E_UNAVAILABLE');
     this.fanOut(cohort, id, kind, epoch, exp, body, conn);
     const spread = this.engine.spread;
     // Alone, acked now; in a cluster, once the bus has it (the engine then calls `acked`).
@@ -528,25 +534,28 @@ export class Relay implements EngineHost {
     if (refused) return this.nack(conn, id, refused);
     if (!this.following(conn, roomId, () => this.join(conn, roomId, id, body), () => this.nack(conn, id, 'E_UNAVAILABLE'))) return;
     const existing = this.rooms.get(roomId)?.pendingJoin(id);
+    // A request is its joiner's: one under the same id from another client (a link holder who
+    // read the id as a member of a rival cohort) would take the Welcome with it.
+    if (existing && existing.session !== conn.session) return this.nack(conn, id, 'E_FORBIDDEN');
     if (existing?.owner !== conn && conn.joinCount >= this.limits.maxPendingJoinsPerConnection)
       return this.nack(conn, id, 'E_RATE_LIMITED');
     if (existing?.owner) this.removePendingJoin(existing, false);
     const room = this.rooms.get(roomId) ?? this.newRoom(roomId);
     this.joining.set(joinKey(roomId, id), conn);
-    const done = (ok: boolean): void => {
+    const done = (refused: ErrorCode | undefined): void => {
       if (this.joining.get(joinKey(roomId, id)) === conn) this.joining.delete(joinKey(roomId, id));
-      if (ok) this.ack(conn, id);
-      else this.nack(conn, id, 'E_UNAVAILABLE');
+      if (refused) this.nack(conn, id, refused);
+      else this.ack(conn, id);
     };
-    const joined = this.engine.join(room, { id, relay: this.id, serial: conn.serial, body });
+    const joined = this.engine.join(room, { id, relay: this.id, serial: conn.serial, session: conn.session, body });
     if (!(joined instanceof Promise)) return done(joined);
     room.asked += 1; // the room stays followed meanwhile (dropIfEmpty)
-    const settled = (ok: boolean): void => {
+    const settled = (refused: ErrorCode | undefined): void => {
       room.asked -= 1;
-      done(ok);
+      done(refused);
       this.dropIfEmpty(room);
     };
-    joined.then(settled, () => settled(false));
+    joined.then(settled, () => settled('E_UNAVAILABLE'));
   }
 
   private welcome(conn: Connection, header: Extract<ClientHeader, { t: 'welcome' }>, body: Uint8Array): void {
@@ -708,6 +717,7 @@ export class Relay implements EngineHost {
     const owner = mine ? this.joining.get(joinKey(room.id, ev.id)) : undefined;
     if (mine && !owner) return; // its connection went meanwhile (its `unjoin` follows)
     const old = room.pendingJoin(ev.id);
+    if (old && old.session !== ev.session) return; // never another client's request (the engine refused it)
     if (old) {
       clearTimeout(old.timer);
       old.owner?.deleteJoin(old);
@@ -718,7 +728,7 @@ export class Relay implements EngineHost {
       timer = setTimeout(() => this.removePendingJoin(pending, true), this.limits.pendingJoinTtlMs);
       timer.unref();
     }
-    const pending: PendingJoin = { id: ev.id, room, owner, relay: ev.relay, frame: frame({ v: V, t: 'join', room: room.id, id: ev.id }, ev.body), timer };
+    const pending: PendingJoin = { id: ev.id, room, owner, relay: ev.relay, session: ev.session, frame: frame({ v: V, t: 'join', room: room.id, id: ev.id }, ev.body), timer };
     room.addPendingJoin(pending);
     owner?.addJoin(pending);
     for (const cohort of room.cohorts) for (const sub of cohort.subscribers) if (sub !== owner) sub.send(pending.frame);
@@ -767,7 +777,7 @@ export class Relay implements EngineHost {
     const { limits } = this;
     for (const c of snap.cohorts) {
       this.applyOpen(room, c.cid, c.epoch, c.key, c.refused);
-      room.cohort(c.cid)?.restore(c.log, c.recent, c.proposals, { entries: limits.commitLogEntries, bytes: limits.commitLogBytes });
+      room.cohort(c.cid)?.restore(c.log, c.recent, c.proposals, { entries: limits.commitLogEntries, bytes: limits.commitLogBytes }, Date.now());
     }
     for (const j of snap.joins) this.applyJoin(room, j);
     for (const [relay, counts] of snap.counts) this.applyCounts(room, relay, counts);

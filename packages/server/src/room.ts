@@ -17,6 +17,8 @@ export type PendingJoin = {
   readonly owner: Connection | undefined;
   /** The relay (its instance id) the joiner is connected to: where its Welcome goes. */
   readonly relay: string;
+  /** The joiner's `hello` session: only it may send the request again under this id. */
+  readonly session: string;
   /** The encoded relay `join` frame (header and request), made once and sent to every member. */
   readonly frame: WireFrame;
   /** Its expiry, run by the joiner's relay only. */
@@ -163,7 +165,12 @@ export class Cohort {
    * A cohort loaded from a cluster's shared state (engine.ts): its log, the commit ids accepted
    * lately, and the proposals of its current epoch, as the other relays hold them.
    */
-  restore(log: LogEntry[], recent: string[], proposals: WireFrame[], limits: LogLimits): void {
+  restore(log: LogEntry[], recent: string[], proposals: WireFrame[], limits: LogLimits, now: number): void {
+    // Whether others shared it, and since when it is empty, this relay cannot know: it keeps the
+    // log as for a shared cohort, for `emptyRoomKeepMs` from now (a stranger's sub here must not
+    // make it drop the log kept for members away).
+    this.peak = Math.max(this.peak, 2);
+    this.emptySince = now;
     this.recentCommits = recent.length > 0 ? recent : undefined;
     this.proposals = proposals.length > 0 ? proposals : undefined;
     this.log = log.length > 0 ? log : undefined;

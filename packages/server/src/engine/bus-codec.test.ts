@@ -42,9 +42,9 @@ describe('bus codec', () => {
         const c = new Reader(encodeCommit({ id: cid, epoch, next, relay, serial, body: b }));
         expect(c.u8()).toBe(TYPE.commit);
         expect({ ...readCommit(c), body: [...b] }).toEqual({ id: cid, epoch, next, relay, serial, body: [...b] });
-        const j = new Reader(encodeJoin({ id: cid, relay, serial, body: b }));
+        const j = new Reader(encodeJoin({ id: cid, relay, serial, session: next, body: b }));
         expect(j.u8()).toBe(TYPE.join);
-        expect({ ...readJoin(j), body: [...b] }).toEqual({ id: cid, relay, serial, body: [...b] });
+        expect({ ...readJoin(j), body: [...b] }).toEqual({ id: cid, relay, serial, session: next, body: [...b] });
         expect(plain(readRecord(new Reader(encodeRecord(rec))))).toEqual(plain(rec));
         const w = readWelcome(encodeWelcome(relay, cid, next, b));
         expect({ ...w, body: [...w.body] }).toEqual({ room: relay, to: cid, id: next, body: [...b] });

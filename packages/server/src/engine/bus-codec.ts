@@ -9,7 +9,7 @@
  *   b  frames and counts of one relay, one event-loop turn: relay, counts, then records
  *   o  a cohort opened: epoch, relay key, refused commit id ('' for none)
  *   c  a commit: id, epoch, next key, relay, connection serial, body
- *   j  a join request: id, relay, connection serial, body
+ *   j  a join request: id, relay, connection serial, the joiner's session, body
  *   u  a join request answered or gone: id, relay
  *   x  a cohort dropped (no relay had members in it)
  *
@@ -175,11 +175,11 @@ export function readCommit(r: Reader): CommitEvent {
 }
 
 export function encodeJoin(ev: JoinEvent): Buffer {
-  return new Writer().u8(TYPE.join).str(ev.id).str(ev.relay).u32(ev.serial).bytes(ev.body).done();
+  return new Writer().u8(TYPE.join).str(ev.id).str(ev.relay).u32(ev.serial).str(ev.session).bytes(ev.body).done();
 }
 
 export function readJoin(r: Reader): JoinEvent {
-  return { id: r.str(), relay: r.str(), serial: r.u32(), body: r.bytes() };
+  return { id: r.str(), relay: r.str(), serial: r.u32(), session: r.str(), body: r.bytes() };
 }
 
 export function encodeUnjoin(id: string, relay: string): Buffer {

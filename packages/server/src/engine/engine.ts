@@ -15,7 +15,7 @@
  * What an engine carries is what the relay sees: room ids, cohort numbers, epochs and relay
  * keys, commit and frame ids, opaque bodies, sizes and timing. Never plaintext.
  */
-import type { PubKind } from '@safehouse/core/protocol';
+import type { ErrorCode, PubKind } from '@safehouse/core/protocol';
 import type { Cohort, LogEntry, Room } from '../room.js';
 import type { Connection } from '../connection.js';
 import type { WireFrame } from '../wireFrame.js';
@@ -51,7 +51,15 @@ export type PubRecord = {
 };
 
 /** A join request waiting for a Welcome, as the engine carries it between relays. */
-export type JoinEvent = { readonly id: string; readonly relay: string; readonly serial: number; readonly body: Uint8Array };
+export type JoinEvent = {
+  readonly id: string;
+  readonly relay: string;
+  readonly serial: number;
+  /** The joiner's `hello` session: only that client may send a request again under this id (a
+   *  link holder who read the id must not take the request over, and the Welcome with it). */
+  readonly session: string;
+  readonly body: Uint8Array;
+};
 
 /** A room's shared state as a cluster holds it, loaded when a relay starts to serve the room. */
 export type RoomSnapshot = {
@@ -115,9 +123,12 @@ export interface Engine {
    * acks at once.
    */
   readonly spread: ((room: Room, rec: PubRecord, conn: Connection) => void) | undefined;
+  /** Whether the bus takes a frame of `bytes` now (undefined: always); refused frames get `E_UNAVAILABLE`. */
+  readonly accepts: ((bytes: number) => boolean) | undefined;
   /** Drops cohorts this relay sees no member in and no log worth keeping (a cluster checks the other relays' counts first). */
   drop(room: Room, cohorts: readonly Cohort[]): void;
-  join(room: Room, ev: JoinEvent): OrLater<boolean>;
+  /** Records a join request; `E_FORBIDDEN` if its id is another client's pending request. */
+  join(room: Room, ev: JoinEvent): OrLater<ErrorCode | undefined>;
   unjoin(room: Room, id: string): void;
   /** A Welcome for a joiner on relay `relay` (another one of the cluster). */
   welcome(relay: string, roomId: string, to: string, id: string, body: Uint8Array): void;

@@ -8,6 +8,7 @@ import type { CommitEvent, CommitOutcome, Engine, EngineHost, JoinEvent } from '
 export class MemoryEngine implements Engine {
   readonly clustered = false;
   readonly spread = undefined;
+  readonly accepts = undefined;
   private host!: EngineHost;
 
   start(host: EngineHost): Promise<void> {
@@ -40,9 +41,11 @@ export class MemoryEngine implements Engine {
     for (const c of cohorts) this.host.applyDrop(room, c.cid);
   }
 
-  join(room: Room, ev: JoinEvent): boolean {
+  join(room: Room, ev: JoinEvent): 'E_FORBIDDEN' | undefined {
+    const existing = room.pendingJoin(ev.id);
+    if (existing && existing.session !== ev.session) return 'E_FORBIDDEN';
     this.host.applyJoin(room, ev);
-    return true;
+    return undefined;
   }
 
   unjoin(room: Room, id: string): void {

@@ -9,7 +9,7 @@
  *   sh:{R}:l:<cid>  list: the cohort's log, "P"+proposal record or "C"+key+"|"+commit event
  *   sh:{R}:r:<cid>  list: commit ids accepted lately
  *   sh:{R}:p:<cid>  list: proposal records of the current epoch
- *   sh:{R}:j        hash: join id → "<relay>|" + join event
+ *   sh:{R}:j        hash: join id → "<relay>|<session>|" + join event
  *   sh:{R}:n        hash: relay → its subscriber counts "cid:n,..."
  * Every key expires `ttl` ms after the room was last used (relays serving it renew that).
  * Nothing of this is plaintext; Redis keeps it in memory only (run it with --save "" --appendonly no).
@@ -32,7 +32,7 @@ local function state(cid)
   return e, k, ref
 end
 local function forget(cid)
-  redis.call('HDEL', m, 'c:' .. cid, 'lc:' .. cid)
+  redis.call('HDEL', m, 'c:' .. cid, 'lc:' .. cid, 'lb:' .. cid)
   redis.call('DEL', pfx .. 'l:' .. cid, pfx .. 'r:' .. cid, pfx .. 'p:' .. cid)
 end
 local function touch(ttl, cid)
@@ -77,7 +77,9 @@ return {cid, seq}
 `;
 
 /**
- * KEYS m. ARGV channel, ttl, cid, epoch, id, next, recentMax, logMax, event.
+ * KEYS m. ARGV channel, ttl, cid, epoch, id, next, recentMax, logMax, event, logBytesMax. The
+ * log is bounded as a relay bounds it: by commits and by bytes (its proposals counted).
+ * ARGV (continued): the first commit for the cohort's current epoch wins.
  * RFC 9420 §14: the first commit for the cohort's current epoch wins. Returns {'ok', seq},
  * {'dup'} (accepted before: a resend), {'stale', epoch} or {'gone'} (no such cohort).
  */
@@ -92,13 +94,20 @@ end
 if e ~= ARGV[4] then return {'stale', tonumber(e)} end
 local lk = pfx .. 'l:' .. cid
 local pk = pfx .. 'p:' .. cid
-for _, p in ipairs(redis.call('LRANGE', pk, 0, -1)) do redis.call('RPUSH', lk, 'P' .. p) end
+local added = 0
+for _, p in ipairs(redis.call('LRANGE', pk, 0, -1)) do
+  redis.call('RPUSH', lk, 'P' .. p)
+  added = added + #p + 1
+end
 redis.call('DEL', pk)
-redis.call('RPUSH', lk, 'C' .. k .. '|' .. ARGV[9])
+local entry = 'C' .. k .. '|' .. ARGV[9]
+redis.call('RPUSH', lk, entry)
 local logged = redis.call('HINCRBY', m, 'lc:' .. cid, 1)
-while logged > tonumber(ARGV[8]) do
+local bytes = redis.call('HINCRBY', m, 'lb:' .. cid, added + #entry)
+while logged > tonumber(ARGV[8]) or (bytes > tonumber(ARGV[10]) and logged > 1) do
   local old = redis.call('LPOP', lk)
   if not old then break end
+  bytes = redis.call('HINCRBY', m, 'lb:' .. cid, -#old)
   if string.sub(old, 1, 1) == 'C' then logged = redis.call('HINCRBY', m, 'lc:' .. cid, -1) end
 end
 redis.call('RPUSH', rk, ARGV[5])
@@ -159,11 +168,20 @@ end
 return n
 `;
 
-/** KEYS m, j. ARGV channel, ttl, join id, relay, event. */
+/**
+ * KEYS m, j. ARGV channel, ttl, join id, relay, session, event. A request is its joiner's: one
+ * under the id of another session's pending request is refused (-1).
+ */
 export const JOIN = `${HEAD}
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[4] .. '|' .. ARGV[5])
+local v = redis.call('HGET', KEYS[2], ARGV[3])
+if v then
+  local a = string.find(v, '|', 1, true)
+  local b = a and string.find(v, '|', a + 1, true)
+  if not b or string.sub(v, a + 1, b - 1) ~= ARGV[5] then return -1 end
+end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-local seq = publish(ARGV[1], 0, ARGV[5])
+local seq = publish(ARGV[1], 0, ARGV[6])
 touch(ARGV[2], nil)
 return seq
 `;
@@ -199,8 +217,9 @@ local function live(relay)
 end
 local joins = {}
 for _, v in ipairs(redis.call('HVALS', KEYS[2])) do
-  local bar = string.find(v, '|', 1, true)
-  if bar and live(string.sub(v, 1, bar - 1)) then table.insert(joins, string.sub(v, bar + 1)) end
+  local a = string.find(v, '|', 1, true)
+  local b = a and string.find(v, '|', a + 1, true)
+  if b and live(string.sub(v, 1, a - 1)) then table.insert(joins, string.sub(v, b + 1)) end
 end
 local counts = {}
 local ns = redis.call('HGETALL', KEYS[3])

@@ -59,6 +59,7 @@ export type RedisEngineOptions = {
   /** Bounds the scripts apply, from the relay's limits. */
   recentCommits: number;
   logEntries: number;
+  logBytes: number;
   maxProposals: number;
   /** How often a lost bus is tried again. */
   retryMs?: number;
@@ -88,7 +89,18 @@ type Followed = {
 };
 
 /** What one relay carries for one room in one turn. */
-type Batch = { records: PubRecord[]; acks: (Connection | string)[]; counts: string | undefined; proposals: (string | Buffer)[] };
+type Batch = { records: PubRecord[]; acks: (Connection | string)[]; counts: string | undefined; proposals: (string | Buffer)[]; bytes: number };
+
+/**
+ * A room's bus message is cut at this size (a turn's burst of large frames would otherwise make
+ * one message larger than Redis lets a subscriber fall behind: it would disconnect every relay).
+ */
+const BATCH_BYTES = 1024 * 1024;
+/**
+ * Frame bytes one relay may have on their way to Redis; past it, frames are refused with
+ * `E_UNAVAILABLE` (clients send them again) rather than queued without end.
+ */
+const BUS_BUDGET_BYTES = 8 * 1024 * 1024;
 
 const HEARTBEAT_CHANNEL = 'sh:hb';
 const keys = (room: string) => ({ m: `sh:{${room}}:m`, j: `sh:{${room}}:j`, n: `sh:{${room}}:n` });
@@ -105,6 +117,9 @@ export class RedisEngine implements Engine {
   private readonly followed = new Map<string, Followed>();
   private batches = new Map<Room, Batch>();
   private flushScheduled = false;
+  /** Frame bytes batched and not yet sent, and sent and not yet answered (`accepts`). */
+  private queued = 0;
+  private inflight = 0;
   /** When each relay was last heard. */
   private readonly seen = new Map<string, number>();
   /** When the oldest of our heartbeats not yet heard back was sent. */
@@ -119,8 +134,17 @@ export class RedisEngine implements Engine {
     this.o = { heartbeatMs, deadAfterMs: 4 * heartbeatMs, retryMs: 1_000, ...options };
   }
 
+  /** Whether a frame of `bytes` may go on the bus now (the relay refuses it before fanning it out if not). */
+  readonly accepts = (bytes: number): boolean => this.inflight + this.queued + bytes <= BUS_BUDGET_BYTES;
+
   readonly spread = (room: Room, rec: PubRecord, conn: Connection): void => {
-    const b = this.batch(room);
+    let b = this.batch(room);
+    if (b.records.length > 0 && b.bytes + rec.body.length > BATCH_BYTES) {
+      this.flushRoom(room);
+      b = this.batch(room);
+    }
+    b.bytes += rec.body.length;
+    this.queued += rec.body.length;
     b.records.push(rec);
     b.acks.push(conn, rec.id);
     if (rec.kind === 'proposal') b.proposals.push(String(rec.cid), String(rec.epoch), encodeRecord(rec));
@@ -285,6 +309,8 @@ export class RedisEngine implements Engine {
       if (this.followed.get(room.id) !== f) throw new Error('bus lost while loading');
       const { seq, snapshot } = this.decodeSnapshot(room.id, reply);
       f.seq = seq >>> 0;
+      // Relays the snapshot counts are heard of now: one that does not heartbeat stops counting.
+      for (const relay of [...snapshot.counts.keys(), ...snapshot.joins.map((j) => j.relay)]) if (!this.seen.has(relay)) this.seen.set(relay, Date.now());
       this.host.restoreRoom(room, snapshot);
       const early = f.early ?? [];
       f.early = undefined;
@@ -429,7 +455,7 @@ export class RedisEngine implements Engine {
     this.flushRoom(room); // what the room said before the commit goes first
     const k = keys(room.id);
     const o = this.o;
-    const args = [roomChannel(room.id), String(o.roomTtlMs), String(cohort.cid), String(ev.epoch), ev.id, ev.next, String(o.recentCommits), String(o.logEntries), encodeCommit(ev)];
+    const args = [roomChannel(room.id), String(o.roomTtlMs), String(cohort.cid), String(ev.epoch), ev.id, ev.next, String(o.recentCommits), String(o.logEntries), encodeCommit(ev), String(o.logBytes)];
     return this.script('COMMIT', [k.m], args).then(
       async (reply): Promise<CommitOutcome> => {
         const [verdict, n] = reply as [Buffer, number | undefined];
@@ -464,15 +490,16 @@ export class RedisEngine implements Engine {
     });
   }
 
-  join(room: Room, ev: JoinEvent): Promise<boolean> {
+  join(room: Room, ev: JoinEvent): Promise<'E_FORBIDDEN' | 'E_UNAVAILABLE' | undefined> {
     this.flushRoom(room);
     const k = keys(room.id);
-    return this.script('JOIN', [k.m, k.j], [roomChannel(room.id), String(this.o.roomTtlMs), ev.id, ev.relay, encodeJoin(ev)]).then(
+    return this.script('JOIN', [k.m, k.j], [roomChannel(room.id), String(this.o.roomTtlMs), ev.id, ev.relay, ev.session, encodeJoin(ev)]).then(
       async (seq) => {
+        if ((seq as number) < 0) return 'E_FORBIDDEN';
         await this.applied(room, seq as number);
-        return true;
+        return undefined;
       },
-      () => false,
+      () => 'E_UNAVAILABLE',
     );
   }
 
@@ -509,7 +536,7 @@ export class RedisEngine implements Engine {
   private batch(room: Room): Batch {
     let b = this.batches.get(room);
     if (!b) {
-      b = { records: [], acks: [], counts: undefined, proposals: [] };
+      b = { records: [], acks: [], counts: undefined, proposals: [], bytes: 0 };
       this.batches.set(room, b);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -537,10 +564,18 @@ export class RedisEngine implements Engine {
     const k = keys(room.id);
     const o = this.o;
     const args = [roomChannel(room.id), String(o.roomTtlMs), this.host.id, b.counts ?? '-', String(o.maxProposals), encodeBatch(this.host.id, b.counts, b.records), ...b.proposals];
+    this.queued -= b.bytes;
+    this.inflight += b.bytes;
     // Not carried: not acked, and the relay disconnects its clients (`lost`), which send them again.
     this.script('BATCH', [k.m, k.n], args).then(
-      () => this.host.acked(b.acks),
-      () => this.lost(),
+      () => {
+        this.inflight -= b.bytes;
+        this.host.acked(b.acks);
+      },
+      () => {
+        this.inflight -= b.bytes;
+        this.lost();
+      },
     );
   }
 
@@ -560,6 +595,7 @@ export class RedisEngine implements Engine {
     this.followed.clear();
     // Frames the bus may not have carried are not acked: their clients, disconnected now, send them again.
     this.batches = new Map();
+    this.queued = 0;
     this.seen.clear();
     this.host.busLost();
     if (!this.closed) this.retry();

@@ -64,6 +64,7 @@ async function startTestCluster(limits: Partial<ServerLimits>, options: ServerOp
       roomTtlMs: all.emptyRoomKeepMs,
       recentCommits: all.recentCommitsPerRoom,
       logEntries: all.commitLogEntries,
+      logBytes: all.commitLogBytes,
       maxProposals: 16,
       heartbeatMs: 200,
     });
