@@ -163,7 +163,8 @@ describe('a cluster when something fails', () => {
     await within(new Promise((resolve) => raw.once('data', resolve)), 5_000, 'CLIENT PAUSE');
     const id = randomId();
     alice.commit(room, id, 0, new Uint8Array([1]));
-    await new Promise((r) => setTimeout(r, 100));
+    // Time for the commit to reach the relay and its script to wait in the paused Redis.
+    await new Promise((r) => setTimeout(r, 400));
     await redis.kill();
     expect((await alice.next('nack', (h) => h.id === id, 10_000)).header).toMatchObject({ id, code: 'E_UNAVAILABLE' });
     await alice.next('closing', () => true, 5_000);
