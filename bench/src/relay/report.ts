@@ -5,7 +5,7 @@
  */
 import type { RelayBench } from './index.js';
 import { KIND_NAMES } from './kinds.js';
-import { versus, type PairedResult } from './throughput.js';
+import { versus, type PairedResult, type Summary } from './throughput.js';
 
 const k = (n: number): string =>
   n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} k` : n.toFixed(0);
@@ -115,7 +115,7 @@ export function printRelayTables(b: RelayBench): void {
     );
   lines.push(
     '',
-    'The same runs: relay CPU per delivery (µs, median over runs) and p99 send-to-delivery latency (ms, all deliveries merged):',
+    'The same runs: relay CPU per delivery (µs, median over runs; of it in the kernel, in brackets) and p99 send-to-delivery latency (ms, all deliveries merged):',
     '',
     row([
       'rooms × members',
@@ -127,13 +127,14 @@ export function printRelayTables(b: RelayBench): void {
     ]),
     row(Array<string>(4 + 2 * names.length).fill('---')),
   );
+  const cpu = (s: Summary): string => `${s.cpuUsPerDelivery.toFixed(3)} (${s.kernelUsPerDelivery.toFixed(3)})`;
   for (const s of b.saturation)
     lines.push(
       row([
         `${s.rooms} × ${s.members}`,
         size(s.bytes),
-        s.ours.cpuUsPerDelivery.toFixed(3),
-        ...s.rivals.map((v) => v.cpuUsPerDelivery.toFixed(3)),
+        cpu(s.ours),
+        ...s.rivals.map(cpu),
         ms(s.ours.p99),
         ...s.rivals.map((v) => ms(v.p99)),
       ]),

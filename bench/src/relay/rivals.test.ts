@@ -55,7 +55,9 @@ describe.each(IMPLEMENTATIONS)('rival relay %s', (_name, start) => {
     // A frame that still came would arrive within this; none may.
     await new Promise((r) => setTimeout(r, 100));
     expect(b.got).toEqual(frames);
-    expect(c.got.map((x) => x.toString('hex')).sort()).toEqual([...frames, Buffer.from('from b')].map((x) => x.toString('hex')).sort());
+    expect(c.got.map((x) => x.toString('hex')).sort()).toEqual(
+      [...frames, Buffer.from('from b')].map((x) => x.toString('hex')).sort(),
+    );
     expect(a.got).toEqual([Buffer.from('from b')]);
     expect(outsider.got).toEqual([]);
     for (const s of [...room, outsider]) s.ws.close();

@@ -11,7 +11,15 @@ import { SERVER_KINDS } from './kinds.js';
 
 export type { ServerKind } from './kinds.js';
 export type ServerReady = { type: 'ready'; port: number; path: string; pid: number };
-export type ServerUsage = { type: 'usage'; cpuUs: number; heapUsed: number; rss: number; connections: number };
+export type ServerUsage = {
+  type: 'usage';
+  cpuUs: number;
+  userUs: number;
+  systemUs: number;
+  heapUsed: number;
+  rss: number;
+  connections: number;
+};
 export type ServerCommand = { cmd: 'usage'; gc?: boolean } | { cmd: 'stop' };
 
 /** Limits raised so that the bench measures fan-out, not the per-connection flood guards. */
@@ -69,6 +77,8 @@ async function main(): Promise<void> {
     send({
       type: 'usage',
       cpuUs: cpu.user + cpu.system,
+      userUs: cpu.user,
+      systemUs: cpu.system,
       heapUsed: mem.heapUsed,
       rss: mem.rss,
       connections: connections(),

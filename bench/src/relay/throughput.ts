@@ -6,7 +6,7 @@
  */
 import type { Generator, Relay } from './procs.js';
 import type { ServerKind } from './kinds.js';
-import { relayCpuUs } from './procs.js';
+import { relayCpu } from './procs.js';
 import type { Protocol, RunResult } from './load-proc.js';
 import { Histogram } from './histogram.js';
 
@@ -19,6 +19,8 @@ export type Run = RunResult & {
   /** The relay's CPU time over the window, as a fraction of one core. */
   serverCpu: number;
   cpuUsPerDelivery: number;
+  /** The part of it spent in the kernel (system calls: writing to and reading from sockets). */
+  kernelUsPerDelivery: number;
   generatorBound: boolean;
   /** Saturation run in which neither the relay (< 80 % of its core) nor the generator was the
    *  limit: time went to other processes on this shared machine. Its rate understates. */
@@ -45,6 +47,7 @@ export type PairedResult = Scenario & {
 export type Summary = {
   perSecond: number;
   cpuUsPerDelivery: number;
+  kernelUsPerDelivery: number;
   p50: number;
   p99: number;
   p999: number;
@@ -73,6 +76,7 @@ function summarise(runs: Run[]): Summary {
   return {
     perSecond: m((r) => r.perSecond),
     cpuUsPerDelivery: m((r) => r.cpuUsPerDelivery),
+    kernelUsPerDelivery: m((r) => r.kernelUsPerDelivery),
     p50: merged.quantile(0.5),
     p99: merged.quantile(0.99),
     p999: merged.quantile(0.999),
@@ -80,7 +84,7 @@ function summarise(runs: Run[]): Summary {
   };
 }
 
-async function runOnce(gen: Generator, relay: Relay, tag: string, mode: Mode, timing: Timing): Promise<Run> {
+export async function runOnce(gen: Generator, relay: Relay, tag: string, mode: Mode, timing: Timing): Promise<Run> {
   gen.send({
     cmd: 'run',
     spec: {
@@ -93,11 +97,12 @@ async function runOnce(gen: Generator, relay: Relay, tag: string, mode: Mode, ti
     },
   });
   await gen.next('measuring');
-  const cpu0 = await relayCpuUs(relay);
+  const cpu0 = await relayCpu(relay);
   const { result } = await gen.next('measured');
-  const cpu1 = await relayCpuUs(relay);
+  const cpu1 = await relayCpu(relay);
   const { loss, closed } = await gen.next('drained');
-  const cpuUs = cpu1 - cpu0;
+  const kernelUs = cpu1.system - cpu0.system;
+  const cpuUs = cpu1.user - cpu0.user + kernelUs;
   return {
     ...result,
     loss,
@@ -105,6 +110,7 @@ async function runOnce(gen: Generator, relay: Relay, tag: string, mode: Mode, ti
     relay: relay.kind,
     serverCpu: cpuUs / 1e6 / result.seconds,
     cpuUsPerDelivery: result.deliveries > 0 ? cpuUs / result.deliveries : NaN,
+    kernelUsPerDelivery: result.deliveries > 0 ? kernelUs / result.deliveries : NaN,
     generatorBound: result.genCpu >= GENERATOR_BOUND,
     contended: mode.mode === 'window' && cpuUs / 1e6 / result.seconds < CONTENDED && result.genCpu < GENERATOR_BOUND,
   };
