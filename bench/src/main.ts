@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --relay-only | --mls-only | --membership-only | --view-only] [-- --seed N] [-- --part crowd,churn,frozen]`:
- * relay fan-out against a raw `ws` baseline (bench/src/relay/), then client costs of MLS, then
+ * relay fan-out against a raw `ws` baseline and uWebSockets.js (bench/src/relay/), then client costs of MLS, then
  * membership with real `safehouse` processes (bench/src/membership/: a crowd, a churn soak
  * seeded by `--seed`, the frozen-room attack). Results: tables on stdout and JSON in
  * bench/results/. `--quick` takes about two and a half minutes.
@@ -18,7 +18,7 @@ import { printViewTable, viewBench } from './view.js';
 
 const USAGE = `npm run bench [-- OPTIONS]: relay fan-out, MLS client costs, membership with real processes
   --quick              shorter runs (everything: about two and a half minutes; with --relay-only about one and a half)
-  --relay-only         only the relay against a plain ws relay
+  --relay-only         only the relay against a plain ws relay and uWebSockets.js
   --mls-only           the relay, then the MLS client costs
   --membership-only    only membership with real safehouse processes
   --view-only          only the view every interface draws (core/client/view.ts), against a bounded list
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   let relay: RelayBench | undefined;
   if (!mlsOnly) {
     console.log(
-      `relay fan-out, ours against a plain ws relay (${machine.cpus} × ${machine.model ?? '?'}, Node ${machine.node})`,
+      `relay fan-out, ours against a plain ws relay and uWebSockets.js (${machine.cpus} × ${machine.model ?? '?'}, Node ${machine.node})`,
     );
     relay = await relayBench(quick);
     writeResults('relay', { date, machine, quick, relay });

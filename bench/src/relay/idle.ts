@@ -9,6 +9,7 @@
  */
 import { startRelay, usage, type Generator, type Relay } from './procs.js';
 import type { Protocol } from './load-proc.js';
+import { SERVER_KINDS } from './kinds.js';
 
 export type IdleResult = {
   relay: Protocol;
@@ -58,7 +59,7 @@ export async function idle(
 ): Promise<{ idle: IdleResult[]; hold?: HoldResult }> {
   const out: IdleResult[] = [];
   let held: HoldResult | undefined;
-  for (const kind of ['ours', 'baseline'] as const) {
+  for (const kind of SERVER_KINDS) {
     // Default limits need many source addresses (32 connections per address): Linux only.
     const relay = await startRelay(kind, kind === 'ours' && process.platform === 'linux');
     try {

@@ -1,13 +1,14 @@
 /**
  * The relay section of `npm run bench`: saturation (a window of 16 messages in flight per room)
- * and latency (a fixed offered rate) for ours against the baseline, then idle memory, accept
- * rate and the connection hold. Returns everything for the JSON file and prints a table.
+ * and latency (a fixed offered rate) for ours against two rivals, the plain ws baseline and
+ * uWebSockets.js, side by side; then idle memory, accept rate and the connection hold. Returns everything for the JSON file and prints a table.
  */
 import os from 'node:os';
 import { hasTaskset, startGenerator, startRelay } from './procs.js';
 import { paired, type PairedResult, type Scenario, type Timing } from './throughput.js';
 import { idle, type HoldResult, type IdleResult } from './idle.js';
 import { printRelayTables } from './report.js';
+import { KIND_NAMES } from './kinds.js';
 
 export type RelayBench = {
   pinned: boolean;
@@ -40,14 +41,18 @@ export async function relayBench(quick: boolean): Promise<RelayBench> {
   const gen = startGenerator();
   const ours = await startRelay('ours');
   const base = await startRelay('baseline');
+  const uws = await startRelay('uws');
+  const rivals = [base, uws];
+  const stopAll = (): Promise<unknown> => Promise.all([ours.stop(), base.stop(), uws.stop()]);
   const saturation: PairedResult[] = [];
   const latency: PairedResult[] = [];
   let idleOut: Awaited<ReturnType<typeof idle>>;
   try {
     for (const sc of scenarios) {
-      const r = await paired(gen, ours, base, sc, { mode: 'window', window: WINDOW }, timing);
+      const r = await paired(gen, ours, rivals, sc, { mode: 'window', window: WINDOW }, timing);
       saturation.push(r);
-      console.error(`  saturation ${sc.rooms}×${sc.members} ${sc.bytes} B: ratio ${r.ratio.toFixed(2)}`);
+      const ratios = r.rivals.map((v) => `ours/${KIND_NAMES[v.kind]} ${v.ratio.toFixed(2)}`).join(', ');
+      console.error(`  saturation ${sc.rooms}×${sc.members} ${sc.bytes} B: ${ratios}`);
     }
     // Many short alternations: a stall of the shared machine is as likely to hit either relay.
     const latTiming: Timing = quick
@@ -56,16 +61,16 @@ export async function relayBench(quick: boolean): Promise<RelayBench> {
     const lat = await paired(
       gen,
       ours,
-      base,
+      rivals,
       { rooms: 1, members: 100, bytes: 256 },
       { mode: 'rate', rate: 500 },
       latTiming,
     );
     latency.push(lat);
-    await Promise.all([ours.stop(), base.stop()]);
+    await stopAll();
     idleOut = quick ? await idle(gen, 5_000, 0) : await idle(gen, 10_000, 19_000);
   } finally {
-    await Promise.all([ours.stop(), base.stop()]);
+    await stopAll();
     gen.send({ cmd: 'exit' });
     await gen.stop();
   }

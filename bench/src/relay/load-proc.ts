@@ -10,8 +10,9 @@ import { pubHeader, randomId } from '@safehouse/core/protocol';
 import { Histogram } from './histogram.js';
 import { RawClient, type Target } from './rawclient.js';
 import { protocolFrame, PubTemplate, signedSub } from './wire.js';
+import type { ServerKind } from './kinds.js';
 
-export type Protocol = 'ours' | 'baseline';
+export type Protocol = ServerKind;
 export type SetSpec = {
   tag: string;
   protocol: Protocol;

@@ -75,9 +75,16 @@ export class Child<Out extends Msg, In> {
   }
 }
 
-function start(script: string, args: string[], core: number): ChildProcess {
+/**
+ * Extra Node options for the relay processes only, to profile them where they run
+ * (`SAFEHOUSE_BENCH_RELAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`: Node refuses
+ * --cpu-prof in NODE_OPTIONS). Empty in every measured run.
+ */
+const RELAY_NODE_ARGS = (process.env.SAFEHOUSE_BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+function start(script: string, args: string[], core: number, nodeArgs: string[] = []): ChildProcess {
   const file = fileURLToPath(new URL(script, import.meta.url));
-  const node = [process.execPath, '--expose-gc', '--import', 'tsx', file, ...args];
+  const node = [process.execPath, '--expose-gc', ...nodeArgs, '--import', 'tsx', file, ...args];
   const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
   return hasTaskset
     ? spawn('taskset', ['-c', String(core), ...node], { stdio })
@@ -86,10 +93,22 @@ function start(script: string, args: string[], core: number): ChildProcess {
 
 export type Relay = Child<ServerReady | ServerUsage, ServerCommand> & { ready: ServerReady; kind: ServerKind };
 
-/** Starts a relay on core 0 and waits until it listens. */
-export async function startRelay(kind: ServerKind, defaultLimits = false): Promise<Relay> {
+/**
+ * Starts a relay on core 0 and waits until it listens. `script` is the relay process to run: this
+ * tree's server-proc.ts, or (ab.ts) the same file in another checkout, which then runs that
+ * checkout's build of the server; `nodeArgs`, Node options for it (ab.ts).
+ */
+export async function startRelay(
+  kind: ServerKind,
+  defaultLimits = false,
+  script = './server-proc.ts',
+  nodeArgs: string[] = [],
+): Promise<Relay> {
   const child = new Child<ServerReady | ServerUsage, ServerCommand>(
-    start('./server-proc.ts', [kind, String(LIFETIME_MS), ...(defaultLimits ? ['--default-limits'] : [])], 0),
+    start(script, [kind, String(LIFETIME_MS), ...(defaultLimits ? ['--default-limits'] : [])], 0, [
+      ...RELAY_NODE_ARGS,
+      ...nodeArgs,
+    ]),
   );
   const ready = await child.next('ready', 30_000);
   return Object.assign(child, { ready, kind });
@@ -103,18 +122,19 @@ export async function usage(relay: Relay, gc = false): Promise<ServerUsage> {
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 /**
- * CPU time (user + system, all threads) the relay process has used, in µs: what its
+ * CPU time the relay process has used (all threads), in µs, user and kernel apart: what its
  * process.cpuUsage() would say, read from /proc/<pid>/stat by the parent so that a relay busy
  * with thousands of sockets is not asked (its answer would come late and skew the window).
  * Resolution: one clock tick (10 ms); elsewhere than Linux, the relay is asked over IPC.
  */
-export async function relayCpuUs(relay: Relay): Promise<number> {
+export async function relayCpu(relay: Relay): Promise<{ user: number; system: number }> {
   try {
     const stat = readFileSync(`/proc/${relay.ready.pid}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+    return { user: (Number(fields[11]) * 1e6) / CLK_TCK, system: (Number(fields[12]) * 1e6) / CLK_TCK };
   } catch {
-    return (await usage(relay)).cpuUs;
+    const u = await usage(relay);
+    return { user: u.userUs, system: u.systemUs };
   }
 }
 
